@@ -1,0 +1,50 @@
+# Shared compile settings for every strata target.
+add_library(strata_options INTERFACE)
+target_compile_options(strata_options INTERFACE
+	-Wall -Wextra -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+	-Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wformat=2)
+if(STRATA_WERROR)
+	target_compile_options(strata_options INTERFACE -Werror)
+endif()
+target_include_directories(strata_options INTERFACE ${PROJECT_SOURCE_DIR})
+if(STRATA_SANITIZE)
+	string(REPLACE ";" "," _strata_san "${STRATA_SANITIZE}")
+	target_compile_options(strata_options INTERFACE
+		-fsanitize=${_strata_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+	target_link_options(strata_options INTERFACE -fsanitize=${_strata_san})
+endif()
+
+# strata_library(NAME SOURCES... [LINK libs...]): a static library with the
+# project's options. Pure libraries link only other pure libraries.
+function(strata_library name)
+	cmake_parse_arguments(ARG "" "" "SOURCES;LINK" ${ARGN})
+	add_library(${name} STATIC ${ARG_SOURCES})
+	target_link_libraries(${name} PUBLIC strata_options ${ARG_LINK})
+endfunction()
+
+# strata_unit_test(NAME SOURCES... LINK libs...): a GoogleTest binary
+# registered with CTest, one test per TEST().
+function(strata_unit_test name)
+	cmake_parse_arguments(ARG "" "" "SOURCES;LINK" ${ARGN})
+	add_executable(${name} ${ARG_SOURCES})
+	target_link_libraries(${name} PRIVATE strata_options ${ARG_LINK} GTest::gmock GTest::gtest_main)
+	gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+endfunction()
+
+# strata_fuzz_target(NAME SOURCES... LINK libs... CORPUS dir): a parser fuzz
+# target exposing LLVMFuzzerTestOneInput. With STRATA_FUZZ (clang) it is built
+# as a libFuzzer binary NAME; in every build it is also linked with a small
+# driver into NAME_corpus, and running the corpus is a normal CTest test.
+function(strata_fuzz_target name)
+	cmake_parse_arguments(ARG "" "CORPUS" "SOURCES;LINK" ${ARGN})
+	add_executable(${name}_corpus ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus_driver.cpp)
+	target_link_libraries(${name}_corpus PRIVATE strata_options ${ARG_LINK})
+	add_test(NAME fuzz.${name}.corpus COMMAND ${name}_corpus ${ARG_CORPUS})
+	set_tests_properties(fuzz.${name}.corpus PROPERTIES LABELS fuzz)
+	if(STRATA_FUZZ)
+		add_executable(${name} ${ARG_SOURCES})
+		target_link_libraries(${name} PRIVATE strata_options ${ARG_LINK})
+		target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+		target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+	endif()
+endfunction()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything strata needs to build and test, from Debian 12 packages only.
+# Idempotent and non-interactive: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+	# toolchain
+	build-essential g++ clang cmake ninja-build pkg-config
+	# libraries
+	libexpected-dev libfmt-dev
+	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libgpiod-dev
+	# tests and benchmarks
+	libgtest-dev libgmock-dev libbenchmark-dev
+	# integration tests: namespaces and real peers
+	util-linux iproute2 chrony
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup: all ${#packages[@]} packages already installed"
+	exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

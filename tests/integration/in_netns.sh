@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs a command inside a new user + network namespace with the loopback up.
+# In there, every clock adjustment fails with EPERM and the only reachable
+# network is the private loopback, so a daemon under test can never change
+# this machine's clock or reach any other host.
+#
+#   tests/integration/in_netns.sh COMMAND [ARG...]
+#
+# Set STRATA_NETNS_IPC=1 to add an IPC namespace (SysV shared memory of SHM
+# refclocks stays private).
+set -euo pipefail
+if [ $# -eq 0 ]; then
+	echo "usage: $0 COMMAND [ARG...]" >&2
+	exit 2
+fi
+flags=(-U -r -n)
+if [ "${STRATA_NETNS_IPC:-0}" = 1 ]; then
+	flags+=(-i)
+fi
+exec unshare "${flags[@]}" -- bash -c 'ip link set lo up && exec "$@"' in_netns "$@"
