@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of strata, as CI does: installs the dependencies, then
+# builds and tests (1) the default g++ build, (2) the AddressSanitizer +
+# UndefinedBehaviorSanitizer build, (3) a clang build with the libFuzzer
+# targets, each fuzz target also run for STRATA_FUZZ_SECONDS (default 10).
+# Integration tests run their daemons inside `unshare -Urn` with clock
+# control off; nothing here can change this machine's clock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+
+jobs=$(nproc)
+run_preset() {
+	local preset=$1
+	echo "=== $preset: configure, build, test"
+	cmake --preset "$preset" >/dev/null
+	cmake --build --preset "$preset" -j "$jobs"
+	ctest --preset "$preset" -j "$jobs"
+}
+
+run_preset default
+run_preset asan
+if command -v clang++ >/dev/null; then
+	run_preset fuzz
+	seconds=${STRATA_FUZZ_SECONDS:-10}
+	for fuzzer in build/fuzz/tests/*/*_fuzz build/fuzz/tests/*/*/*_fuzz; do
+		[ -x "$fuzzer" ] || continue
+		name=$(basename "$fuzzer")
+		corpus=tests/fuzz/corpus/${name%_fuzz}
+		work=$(mktemp -d)
+		cp -r "$corpus"/. "$work"/ 2>/dev/null || true
+		echo "=== fuzz $name for ${seconds}s"
+		"$fuzzer" -max_total_time="$seconds" -print_final_stats=0 "$work" >"$work.log" 2>&1 || {
+			tail -n 40 "$work.log"
+			echo "fuzz $name failed" >&2
+			exit 1
+		}
+		rm -rf "$work" "$work.log"
+	done
+else
+	echo "clang++ not found: skipping the fuzz build" >&2
+fi
+echo "=== all test builds passed"
