@@ -1,0 +1,448 @@
+// ntpload: an NTP load generator. Sends NTPv4 client requests from many
+// source addresses in 127.0.0.0/8 (one UDP socket bound to each 127.x.y.z)
+// to one server, at a fixed offered rate or closed-loop with a window of
+// requests in flight, using sendmmsg/recvmmsg; then reports responses per
+// second, loss and response-time percentiles, and, given the server's PID,
+// its CPU time per response and memory. It is how docs/benchmarks.md measures
+// NTP servers side by side. Only loopback targets are accepted.
+//
+// Response times are taken with CLOCK_MONOTONIC around the batched system
+// calls, so they include up to one batch of queueing in this tool.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "tools/load_stats.h"
+
+namespace {
+
+using strata::Duration;
+using strata::MonoTime;
+using strata::tools::LatencyHistogram;
+using strata::tools::Pacer;
+
+constexpr size_t kNtpLen = 48;
+constexpr size_t kRingBits = 22;  // in-flight bookkeeping: 4 Mi requests
+constexpr size_t kRingSize = size_t{1} << kRingBits;
+
+struct Options {
+	uint32_t server = 0x7f000001;  // 127.0.0.1
+	uint16_t port = 123;
+	double rate = 0;        // requests/s; 0 = closed loop with `window` in flight
+	double duration_s = 5;
+	uint32_t clients = 64;
+	unsigned batch = 32;
+	unsigned window = 512;
+	double drain_s = 0.5;   // wait for late responses after the last request
+	double timeout_s = 0.1; // closed loop: a request unanswered this long is lost
+	int server_pid = 0;
+	bool json = false;
+};
+
+[[noreturn]] void usage(int code)
+{
+	std::fprintf(code ? stderr : stdout,
+		     "usage: ntpload [--server 127.A.B.C] [--port P] [--rate N | --window W]\n"
+		     "               [--duration S] [--clients K] [--batch B] [--drain S]\n"
+		     "               [--timeout S] [--server-pid PID] [--json]\n"
+		     "Sends NTPv4 client requests from K addresses in 127.0.0.0/8 to a server on\n"
+		     "loopback. --rate 0 (default) keeps W requests in flight (closed loop).\n");
+	std::exit(code);
+}
+
+double parse_number(const char *opt, const char *v)
+{
+	char *end = nullptr;
+	errno = 0;
+	double d = std::strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || d < 0) {
+		std::fprintf(stderr, "ntpload: bad value '%s' for %s\n", v, opt);
+		std::exit(2);
+	}
+	return d;
+}
+
+Options parse_options(int argc, char **argv)
+{
+	Options o;
+	for (int i = 1; i < argc; i++) {
+		std::string a = argv[i];
+		if (a == "-h" || a == "--help") {
+			usage(0);
+		}
+		if (a == "--json") {
+			o.json = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			usage(2);
+		}
+		const char *v = argv[++i];
+		if (a == "--server") {
+			in_addr addr{};
+			if (inet_pton(AF_INET, v, &addr) != 1 || (ntohl(addr.s_addr) >> 24) != 127) {
+				std::fprintf(stderr, "ntpload: --server must be an IPv4 address in 127.0.0.0/8\n");
+				std::exit(2);
+			}
+			o.server = ntohl(addr.s_addr);
+		} else if (a == "--port") {
+			double p = parse_number(argv[i - 1], v);
+			if (p < 1 || p > 65535) {
+				usage(2);
+			}
+			o.port = static_cast<uint16_t>(p);
+		} else if (a == "--rate") {
+			o.rate = parse_number(argv[i - 1], v);
+		} else if (a == "--duration") {
+			o.duration_s = parse_number(argv[i - 1], v);
+		} else if (a == "--clients") {
+			o.clients = std::clamp(static_cast<uint32_t>(parse_number(argv[i - 1], v)), 1u, 60000u);
+		} else if (a == "--batch") {
+			o.batch = std::clamp(static_cast<unsigned>(parse_number(argv[i - 1], v)), 1u, 1024u);
+		} else if (a == "--window") {
+			o.window = std::max(1u, static_cast<unsigned>(parse_number(argv[i - 1], v)));
+		} else if (a == "--drain") {
+			o.drain_s = parse_number(argv[i - 1], v);
+		} else if (a == "--timeout") {
+			o.timeout_s = parse_number(argv[i - 1], v);
+		} else if (a == "--server-pid") {
+			o.server_pid = static_cast<int>(parse_number(argv[i - 1], v));
+		} else {
+			usage(2);
+		}
+	}
+	return o;
+}
+
+MonoTime mono_now()
+{
+	timespec ts{};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return MonoTime::from_parts(ts.tv_sec, ts.tv_nsec);
+}
+
+/// CPU time (user + system) of a process and its resident memory, from /proc.
+struct ProcUsage {
+	double cpu_s = 0;
+	long rss_kib = 0;
+};
+
+std::optional<ProcUsage> read_proc_usage(int pid)
+{
+	std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+	std::string line;
+	if (!std::getline(stat, line)) {
+		return std::nullopt;
+	}
+	// Fields after the parenthesised command name; utime and stime are 14 and 15.
+	auto close = line.rfind(')');
+	if (close == std::string::npos) {
+		return std::nullopt;
+	}
+	std::istringstream rest(line.substr(close + 2));
+	std::string field;
+	std::vector<std::string> fields;
+	while (rest >> field) {
+		fields.push_back(field);
+	}
+	if (fields.size() < 13) {
+		return std::nullopt;
+	}
+	long ticks = sysconf(_SC_CLK_TCK);
+	ProcUsage u;
+	u.cpu_s = static_cast<double>(std::stoull(fields[11]) + std::stoull(fields[12])) /
+		  static_cast<double>(ticks);
+	std::ifstream status(fmt::format("/proc/{}/status", pid));
+	while (std::getline(status, line)) {
+		if (line.rfind("VmRSS:", 0) == 0) {
+			u.rss_kib = std::strtol(line.c_str() + 6, nullptr, 10);
+		}
+	}
+	return u;
+}
+
+struct Flight {
+	uint64_t seq = UINT64_MAX;
+	MonoTime sent;
+};
+
+class Load {
+public:
+	explicit Load(const Options &o) : o_(o), ring_(kRingSize) {}
+
+	bool open_sockets()
+	{
+		sockaddr_in server{};
+		server.sin_family = AF_INET;
+		server.sin_addr.s_addr = htonl(o_.server);
+		server.sin_port = htons(o_.port);
+		for (uint32_t i = 0; i < o_.clients; i++) {
+			int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd < 0) {
+				std::perror("ntpload: socket");
+				return false;
+			}
+			int size = 1 << 20;
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+			sockaddr_in local{};
+			local.sin_family = AF_INET;
+			local.sin_addr.s_addr = htonl(strata::tools::client_address(i));
+			if (bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof(local)) != 0 ||
+			    connect(fd, reinterpret_cast<sockaddr *>(&server), sizeof(server)) != 0) {
+				std::fprintf(stderr, "ntpload: bind/connect from %s: %s\n",
+					     strata::tools::format_ipv4(strata::tools::client_address(i)).c_str(),
+					     std::strerror(errno));
+				close(fd);
+				return false;
+			}
+			fds_.push_back({fd, POLLIN, 0});
+		}
+		return true;
+	}
+
+	void run()
+	{
+		auto before = o_.server_pid ? read_proc_usage(o_.server_pid) : std::nullopt;
+		start_ = mono_now();
+		Pacer pacer(o_.rate, start_);
+		MonoTime end = start_ + strata::from_seconds(o_.duration_s);
+		MonoTime now = start_;
+		while (now < end) {
+			expire(now);
+			uint64_t want = pacer.unlimited() ? sent_ + in_flight_room() : pacer.due(now);
+			if (want > sent_) {
+				send_batch(std::min<uint64_t>(want - sent_, o_.batch), now);
+			}
+			int timeout_ms = (want > sent_ + o_.batch || pacer.unlimited()) ? 0 : 1;
+			receive(timeout_ms);
+			now = mono_now();
+		}
+		send_end_ = now;
+		MonoTime drain_end = now + strata::from_seconds(o_.drain_s);
+		while (received_ < sent_ && mono_now() < drain_end) {
+			receive(10);
+		}
+		auto after = o_.server_pid ? read_proc_usage(o_.server_pid) : std::nullopt;
+		report(before, after);
+		for (auto &p : fds_) {
+			close(p.fd);
+		}
+	}
+
+private:
+	uint64_t in_flight_room() const
+	{
+		return in_flight_ >= o_.window ? 0 : o_.window - in_flight_;
+	}
+
+	/// Requests are sent in sequence order, so the unanswered ones older than
+	/// the timeout are found from the oldest end; they stop counting as in flight.
+	void expire(MonoTime now)
+	{
+		Duration timeout = strata::from_seconds(o_.timeout_s);
+		while (oldest_ < sent_) {
+			Flight &f = ring_[oldest_ & (kRingSize - 1)];
+			if (f.seq == oldest_) {
+				if (now - f.sent < timeout) {
+					break;
+				}
+				f.seq = UINT64_MAX;
+				in_flight_--;
+				timed_out_++;
+			}
+			oldest_++;
+		}
+	}
+
+	void send_batch(uint64_t n, MonoTime now)
+	{
+		// One sendmmsg per socket, round-robin over the client sockets.
+		int fd = fds_[next_socket_].fd;
+		next_socket_ = (next_socket_ + 1) % fds_.size();
+		n = std::min<uint64_t>(n, kMaxBatch);
+		for (uint64_t k = 0; k < n; k++) {
+			uint64_t seq = sent_ + k;
+			uint8_t *p = tx_buf_[k];
+			std::memset(p, 0, kNtpLen);
+			p[0] = (0 << 6) | (4 << 3) | 3;  // no leap warning, version 4, mode 3 (client)
+			p[2] = 6;                         // poll 2^6 s, as a chronyd client sends
+			p[3] = 0xe9;                      // precision 2^-23 s
+			for (int b = 0; b < 8; b++) {
+				p[40 + b] = static_cast<uint8_t>(seq >> (56 - 8 * b));
+			}
+			tx_iov_[k] = {p, kNtpLen};
+			tx_msgs_[k] = {};
+			tx_msgs_[k].msg_hdr.msg_iov = &tx_iov_[k];
+			tx_msgs_[k].msg_hdr.msg_iovlen = 1;
+		}
+		int r = sendmmsg(fd, tx_msgs_, static_cast<unsigned>(n), 0);
+		if (r < 0) {
+			send_errors_++;
+			return;
+		}
+		for (int k = 0; k < r; k++) {
+			uint64_t seq = sent_ + static_cast<uint64_t>(k);
+			Flight &f = ring_[seq & (kRingSize - 1)];
+			if (f.seq != UINT64_MAX) {
+				in_flight_--;  // never answered before its slot came round again
+				timed_out_++;
+			}
+			f = {seq, now};
+		}
+		sent_ += static_cast<uint64_t>(r);
+		in_flight_ += static_cast<uint64_t>(r);
+	}
+
+	void receive(int timeout_ms)
+	{
+		if (poll(fds_.data(), fds_.size(), timeout_ms) <= 0) {
+			return;
+		}
+		for (auto &p : fds_) {
+			if (!(p.revents & POLLIN)) {
+				continue;
+			}
+			for (;;) {
+				for (size_t k = 0; k < kMaxBatch; k++) {
+					rx_iov_[k] = {rx_buf_[k], sizeof(rx_buf_[k])};
+					rx_msgs_[k] = {};
+					rx_msgs_[k].msg_hdr.msg_iov = &rx_iov_[k];
+					rx_msgs_[k].msg_hdr.msg_iovlen = 1;
+				}
+				int r = recvmmsg(p.fd, rx_msgs_, kMaxBatch, MSG_DONTWAIT, nullptr);
+				if (r <= 0) {
+					break;
+				}
+				MonoTime now = mono_now();
+				for (int k = 0; k < r; k++) {
+					handle(rx_buf_[k], rx_msgs_[k].msg_len, now);
+				}
+			}
+		}
+	}
+
+	void handle(const uint8_t *p, size_t len, MonoTime now)
+	{
+		if (len < kNtpLen) {
+			malformed_++;
+			return;
+		}
+		int mode = p[0] & 7;
+		// A server copies our transmit timestamp into the origin field; a
+		// bare echo returns the request itself (mode 3) with it in place.
+		const uint8_t *cookie = mode == 3 ? p + 40 : p + 24;
+		uint64_t seq = 0;
+		for (int b = 0; b < 8; b++) {
+			seq = (seq << 8) | cookie[b];
+		}
+		Flight &f = ring_[seq & (kRingSize - 1)];
+		if (f.seq != seq) {
+			unmatched_++;  // late (after --timeout), duplicated or not ours
+			return;
+		}
+		f.seq = UINT64_MAX;
+		in_flight_--;
+		received_++;
+		latency_.add(now - f.sent);
+		if (mode == 4 && p[1] == 0) {
+			kod_++;  // stratum 0: kiss-o'-death (RATE, DENY…)
+			if (std::memcmp(p + 12, "RATE", 4) == 0) {
+				kod_rate_++;
+			}
+		} else if (mode == 4 && (p[0] >> 6) == 3) {
+			unsynchronized_++;
+		}
+	}
+
+	void report(const std::optional<ProcUsage> &before, const std::optional<ProcUsage> &after)
+	{
+		double secs = strata::to_seconds(send_end_ - start_);
+		uint64_t lost = sent_ - received_;
+		double loss = sent_ ? 100.0 * static_cast<double>(lost) / static_cast<double>(sent_) : 0;
+		double us = 1e-3;
+		double cpu_us = -1;
+		long rss = -1;
+		if (before && after && received_ > 0) {
+			cpu_us = (after->cpu_s - before->cpu_s) * 1e6 / static_cast<double>(received_);
+			rss = after->rss_kib;
+		}
+		auto pct = [&](double q) { return static_cast<double>(latency_.percentile(q).count()) * us; };
+		if (o_.json) {
+			fmt::print("{{\"offered_rate\":{:.0f},\"duration_s\":{:.3f},\"sent\":{},\"received\":{},"
+				   "\"responses_per_s\":{:.0f},\"loss_percent\":{:.3f},\"kod\":{},\"kod_rate\":{},"
+				   "\"timed_out\":{},\"unsynchronized\":{},\"malformed\":{},\"unmatched\":{},\"send_errors\":{},"
+				   "\"latency_us\":{{\"p50\":{:.1f},\"p90\":{:.1f},\"p99\":{:.1f},\"p999\":{:.1f},"
+				   "\"max\":{:.1f}}},\"server_cpu_us_per_response\":{:.3f},\"server_rss_kib\":{}}}\n",
+				   o_.rate, secs, sent_, received_, static_cast<double>(received_) / secs, loss,
+				   kod_, kod_rate_, timed_out_, unsynchronized_, malformed_, unmatched_, send_errors_,
+				   pct(0.5), pct(0.9), pct(0.99), pct(0.999),
+				   static_cast<double>(latency_.max().count()) * us, cpu_us, rss);
+			return;
+		}
+		fmt::print("offered        : {}\n", o_.rate > 0 ? fmt::format("{:.0f}/s", o_.rate)
+							     : fmt::format("closed loop, {} in flight", o_.window));
+		fmt::print("sent           : {} in {:.3f} s from {} addresses\n", sent_, secs, fds_.size());
+		fmt::print("received       : {} ({:.0f}/s)\n", received_, static_cast<double>(received_) / secs);
+		fmt::print("lost           : {} ({:.3f} %; {} unanswered within {} s)\n", lost, loss,
+			   timed_out_, o_.timeout_s);
+		fmt::print("kiss-o'-death  : {} (RATE {})\n", kod_, kod_rate_);
+		fmt::print("unsynchronized : {}\n", unsynchronized_);
+		fmt::print("bad responses  : {} malformed, {} unmatched; {} send errors\n", malformed_,
+			   unmatched_, send_errors_);
+		fmt::print("response time  : p50 {:.1f} us, p90 {:.1f} us, p99 {:.1f} us, p99.9 {:.1f} us, max {:.1f} us\n",
+			   pct(0.5), pct(0.9), pct(0.99), pct(0.999),
+			   static_cast<double>(latency_.max().count()) * us);
+		if (cpu_us >= 0) {
+			fmt::print("server         : {:.3f} us CPU per response, RSS {} KiB\n", cpu_us, rss);
+		}
+	}
+
+	static constexpr unsigned kMaxBatch = 1024;
+
+	Options o_;
+	std::vector<pollfd> fds_;
+	std::vector<Flight> ring_;
+	size_t next_socket_ = 0;
+	uint64_t sent_ = 0, received_ = 0, in_flight_ = 0, oldest_ = 0, timed_out_ = 0;
+	uint64_t kod_ = 0, kod_rate_ = 0, unsynchronized_ = 0, malformed_ = 0, unmatched_ = 0;
+	uint64_t send_errors_ = 0;
+	MonoTime start_, send_end_;
+	LatencyHistogram latency_;
+	uint8_t tx_buf_[kMaxBatch][kNtpLen]{};
+	iovec tx_iov_[kMaxBatch]{};
+	mmsghdr tx_msgs_[kMaxBatch]{};
+	uint8_t rx_buf_[kMaxBatch][512]{};
+	iovec rx_iov_[kMaxBatch]{};
+	mmsghdr rx_msgs_[kMaxBatch]{};
+};
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Options o = parse_options(argc, argv);
+	auto load = std::make_unique<Load>(o);
+	if (!load->open_sockets()) {
+		return 1;
+	}
+	load->run();
+	return 0;
+}
