@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Side-by-side NTP server benchmark: stratad, chronyd and a bare UDP echo.
+
+Run it inside a private network namespace (it refuses otherwise), e.g.
+    tests/integration/in_netns.sh python3 tools/bench/server_bench.py --build build/release
+
+For each responder it starts the server on loopback, measures its idle RSS,
+then drives it with tools/ntpload at each offered rate and closed-loop
+(saturation), and prints a Markdown table: responses/s, loss, response-time
+percentiles, server CPU time per response and its ratio to the echo's at the
+same rate, and RSS under load. Servers run with clock control off (-x) and
+are stopped by PID.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PORT = 12123
+
+
+def in_private_netns():
+    # In the namespace made by in_netns.sh only `lo` exists.
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    return [line.split(":")[1].strip() for line in out.splitlines()] == ["lo"]
+
+
+def wait_bound(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        out = subprocess.run(["ss", "-Hlun", f"sport = :{port}"], capture_output=True, text=True).stdout
+        if out.strip():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def responders(build, workdir, threads):
+    chrony_conf = os.path.join(workdir, "chrony.conf")
+    with open(chrony_conf, "w") as f:
+        f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/chronyd.pid\n")
+    strata_conf = os.path.join(workdir, "strata.conf")
+    with open(strata_conf, "w") as f:
+        f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/stratad.pid\n")
+    out = {
+        "echo": [os.path.join(build, "tools/udp_echo"), "--port", str(PORT)],
+        "chronyd": ["chronyd", "-x", "-d", "-u", "root", "-f", chrony_conf],
+        "stratad": [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", strata_conf],
+    }
+    for n in threads:
+        conf = os.path.join(workdir, f"strata{n}.conf")
+        shutil.copy(strata_conf, conf)
+        with open(conf, "a") as f:
+            f.write(f"serverthreads {n}\n")
+        out[f"stratad-{n}t"] = [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", conf]
+    return out
+
+
+def load(build, rate, duration, pid, clients, batch):
+    cmd = [os.path.join(build, "tools/ntpload"), "--port", str(PORT), "--duration", str(duration),
+           "--clients", str(clients), "--batch", str(batch), "--server-pid", str(pid), "--json"]
+    if rate > 0:
+        cmd += ["--rate", str(rate)]
+    else:
+        cmd += ["--window", "4096"]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build/release")
+    ap.add_argument("--rates", default="50000,100000,200000,300000,400000,0",
+                    help="offered rates; 0 = closed loop (saturation)")
+    ap.add_argument("--duration", type=float, default=5.0)
+    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--responders", default="echo,chronyd,stratad")
+    ap.add_argument("--threads", default="", help="also run stratad with these serverthreads, e.g. 2")
+    ap.add_argument("--json", help="write raw results here")
+    args = ap.parse_args()
+    if not in_private_netns():
+        sys.exit("server_bench: run me inside tests/integration/in_netns.sh (a private network namespace)")
+
+    rates = [int(r) for r in args.rates.split(",")]
+    threads = [int(t) for t in args.threads.split(",") if t]
+    names = args.responders.split(",") + [f"stratad-{n}t" for n in threads]
+    workdir = tempfile.mkdtemp(prefix="strata-bench-")
+    cmds = responders(args.build, workdir, threads)
+    results = {}
+    for name in names:
+        proc = subprocess.Popen(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_bound(PORT, proc)
+            time.sleep(1.0)
+            idle = rss_kib(proc.pid)
+            rows = []
+            for rate in rates:
+                r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch)
+                rows.append(r)
+                print(f"{name:12} offered {rate or 'max':>7}: {r['responses_per_s']:9.0f}/s "
+                      f"loss {r['loss_percent']:6.3f}% cpu {r['server_cpu_us_per_response']:.3f} us/resp",
+                      file=sys.stderr)
+            results[name] = {"idle_rss_kib": idle, "runs": rows}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+    echo = {r["offered_rate"]: r for r in results.get("echo", {}).get("runs", [])}
+    print("| responder | offered/s | responses/s | loss % | p50 µs | p99 µs | CPU µs/response | × echo | RSS KiB (idle → load) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, res in results.items():
+        for r in res["runs"]:
+            base = echo.get(r["offered_rate"])
+            ratio = (f"{r['server_cpu_us_per_response'] / base['server_cpu_us_per_response']:.2f}"
+                     if base and base["server_cpu_us_per_response"] > 0 else "–")
+            offered = f"{r['offered_rate']:.0f}" if r["offered_rate"] else "max"
+            print(f"| {name} | {offered} | {r['responses_per_s']:.0f} | {r['loss_percent']:.3f} | "
+                  f"{r['latency_us']['p50']:.0f} | {r['latency_us']['p99']:.0f} | "
+                  f"{r['server_cpu_us_per_response']:.3f} | {ratio} | {res['idle_rss_kib']} → {r['server_rss_kib']} |")
+
+
+if __name__ == "__main__":
+    main()
