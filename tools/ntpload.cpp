@@ -49,6 +49,7 @@ struct Options {
 	double rate = 0;        // requests/s; 0 = closed loop with `window` in flight
 	double duration_s = 5;
 	uint32_t clients = 64;
+	uint32_t first_client = 0;  // index of the first source address (tools/load_stats.h)
 	unsigned batch = 32;
 	unsigned window = 512;
 	double drain_s = 0.5;   // wait for late responses after the last request
@@ -61,10 +62,11 @@ struct Options {
 {
 	std::fprintf(code ? stderr : stdout,
 		     "usage: ntpload [--server 127.A.B.C] [--port P] [--rate N | --window W]\n"
-		     "               [--duration S] [--clients K] [--batch B] [--drain S]\n"
-		     "               [--timeout S] [--server-pid PID] [--json]\n"
-		     "Sends NTPv4 client requests from K addresses in 127.0.0.0/8 to a server on\n"
-		     "loopback. --rate 0 (default) keeps W requests in flight (closed loop).\n");
+		     "               [--duration S] [--clients K] [--first-client I] [--batch B]\n"
+		     "               [--drain S] [--timeout S] [--server-pid PID] [--json]\n"
+		     "Sends NTPv4 client requests from K addresses in 127.0.0.0/8 (127.1.0.1 and up,\n"
+		     "starting from the I-th) to a server on loopback. --rate 0 (default) keeps W\n"
+		     "requests in flight (closed loop).\n");
 	std::exit(code);
 }
 
@@ -115,6 +117,8 @@ Options parse_options(int argc, char **argv)
 			o.duration_s = parse_number(argv[i - 1], v);
 		} else if (a == "--clients") {
 			o.clients = std::clamp(static_cast<uint32_t>(parse_number(argv[i - 1], v)), 1u, 60000u);
+		} else if (a == "--first-client") {
+			o.first_client = std::min(static_cast<uint32_t>(parse_number(argv[i - 1], v)), 16'000'000u);
 		} else if (a == "--batch") {
 			o.batch = std::clamp(static_cast<unsigned>(parse_number(argv[i - 1], v)), 1u, 1024u);
 		} else if (a == "--window") {
@@ -204,11 +208,12 @@ public:
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 			sockaddr_in local{};
 			local.sin_family = AF_INET;
-			local.sin_addr.s_addr = htonl(strata::tools::client_address(i));
+			uint32_t source = strata::tools::client_address(o_.first_client + i);
+			local.sin_addr.s_addr = htonl(source);
 			if (bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof(local)) != 0 ||
 			    connect(fd, reinterpret_cast<sockaddr *>(&server), sizeof(server)) != 0) {
 				std::fprintf(stderr, "ntpload: bind/connect from %s: %s\n",
-					     strata::tools::format_ipv4(strata::tools::client_address(i)).c_str(),
+					     strata::tools::format_ipv4(source).c_str(),
 					     std::strerror(errno));
 				close(fd);
 				return false;
