@@ -1,0 +1,52 @@
+# Helpers for integration tests; source this file. Every test runs inside
+# tests/integration/in_netns.sh, so daemons started here can never change the
+# machine's clock or reach another host; they run with -x all the same.
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# Processes this test started, stopped by PID on exit.
+STARTED_PIDS=()
+cleanup_started() {
+	local pid
+	for pid in "${STARTED_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${STARTED_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+}
+trap cleanup_started EXIT
+
+# wait_udp_port PORT PID: until something listens on UDP PORT (5 s at most),
+# failing early if PID died.
+wait_udp_port() {
+	local port=$1 pid=$2 i
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || fail "process $pid exited before listening on port $port"
+		if ss -Hlun "sport = :$port" | grep -q .; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "nothing listens on UDP port $port after 5 s"
+}
+
+# start_stratad BUILD CONF LOG: starts stratad -x -d in the background and
+# sets STRATAD_PID.
+start_stratad() {
+	local build=$1 conf=$2 log=$3
+	"$build/daemon/stratad" -x -d -f "$conf" >"$log" 2>&1 &
+	STRATAD_PID=$!
+	STARTED_PIDS+=("$STRATAD_PID")
+}
+
+# stop_pid PID: SIGTERM, then wait for it; returns its exit status.
+stop_pid() {
+	local pid=$1 status=0
+	kill "$pid"
+	wait "$pid" || status=$?
+	return $status
+}
