@@ -1,0 +1,97 @@
+// The server's client log: per-client request counters for the `clients`
+// report, and response rate limiting (`ratelimit`), in bounded memory
+// (`clientloglimit`).
+//
+// Rate limiting is a token bucket per client address: a client earns one
+// response per 2^interval seconds and may save up `burst` of them; a request
+// that finds no token is dropped, except that one in 2^leak is answered anyway
+// (so a spoofed flood cannot cut the real owner of an address off entirely)
+// and, with `kod`, one in 2^kod of the dropped ones gets a KoD RATE reply
+// (RFC 5905 §7.4). This follows chrony.conf(5)'s description of ratelimit;
+// chronyd's detection of clients that poll faster when not answered is not
+// done here.
+//
+// Memory: records live in a fixed table sized from the limit at
+// construction (no allocation per request). When the table is full, the
+// least recently seen record of the new client's bucket is replaced and
+// counted as dropped. The hash is keyed with a random seed, so a client
+// cannot choose addresses that collide on purpose.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "core/address.h"
+#include "core/random.h"
+#include "core/time.h"
+
+namespace strata::ntp {
+
+/// `ratelimit` options, as chrony.conf(5) defines them.
+struct RateLimitConfig {
+	int interval_log2 = 3;  ///< −19…12: one response per 2^interval s
+	int burst = 8;          ///< 1…255 responses saved up
+	int leak_log2 = 2;      ///< 1…4: one in 2^leak limited requests answered anyway
+	int kod_log2 = 0;       ///< 0…4: one in 2^kod limited requests gets KoD RATE; 0 = never
+};
+
+enum class Verdict : uint8_t { Respond, Drop, KissOfDeathRate };
+
+/// What the `clients` report shows of one client.
+struct ClientRecord {
+	IpAddress address;
+	uint32_t ntp_requests = 0;
+	uint32_t ntp_drops = 0;     ///< requests not answered (or answered with KoD) by rate limiting
+	MonoTime last_request;
+	/// Mean interval between requests and between responses, seconds
+	/// (exponentially weighted); negative when not known yet.
+	float mean_request_interval_s = -1;
+	float mean_response_interval_s = -1;
+};
+
+class ClientLog {
+public:
+	/// `memory_limit_bytes` bounds the table (chrony's clientloglimit,
+	/// default 524288); at least one bucket is kept. `rate_limit` nullopt =
+	/// count only.
+	ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> rate_limit, uint64_t hash_seed);
+
+	/// Logs an NTP request from `client` at `now` and decides whether to
+	/// answer it. Never allocates.
+	Verdict on_ntp_request(const IpAddress &client, MonoTime now, Rng &rng);
+
+	/// Records replaced because the table was full.
+	uint64_t records_dropped() const { return records_dropped_; }
+	size_t capacity() const { return slots_.size(); }
+	size_t size() const { return used_; }
+	/// Visits every record (unspecified order).
+	void for_each(const std::function<void(const ClientRecord &)> &fn) const;
+	std::optional<ClientRecord> find(const IpAddress &client) const;
+
+private:
+	struct Slot {
+		ClientRecord record;
+		bool used = false;
+		MonoTime last_response;
+		bool responded = false;
+		double tokens = 0;
+		MonoTime token_time;
+	};
+	static constexpr size_t kBucketSize = 8;
+
+	size_t bucket_of(const IpAddress &a) const;
+	Slot &lookup_or_insert(const IpAddress &a, MonoTime now);
+
+	std::vector<Slot> slots_;
+	size_t bucket_mask_ = 0;
+	size_t used_ = 0;
+	uint64_t seed_;
+	uint64_t records_dropped_ = 0;
+	std::optional<RateLimitConfig> limit_;
+	double token_interval_s_ = 8;
+};
+
+} // namespace strata::ntp

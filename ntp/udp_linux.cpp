@@ -1,0 +1,297 @@
+#include "ntp/udp_linux.h"
+
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace strata::ntp {
+
+namespace {
+
+constexpr size_t kControlLen = 256;  // timestamps + pktinfo, with room to spare
+
+RealTime from_timespec(const timespec &ts)
+{
+	return RealTime::from_parts(ts.tv_sec, ts.tv_nsec);
+}
+
+socklen_t to_sockaddr(const SocketAddress &a, sockaddr_storage &out)
+{
+	std::memset(&out, 0, sizeof(out));
+	if (a.ip.is_v4()) {
+		auto *sin = reinterpret_cast<sockaddr_in *>(&out);
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a.port);
+		std::memcpy(&sin->sin_addr, a.ip.bytes().data(), 4);
+		return sizeof(sockaddr_in);
+	}
+	auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&out);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(a.port);
+	std::memcpy(&sin6->sin6_addr, a.ip.bytes().data(), 16);
+	return sizeof(sockaddr_in6);
+}
+
+std::optional<SocketAddress> from_sockaddr(const sockaddr_storage &in)
+{
+	if (in.ss_family == AF_INET) {
+		const auto *sin = reinterpret_cast<const sockaddr_in *>(&in);
+		return SocketAddress{IpAddress::v4(ntohl(sin->sin_addr.s_addr)), ntohs(sin->sin_port)};
+	}
+	if (in.ss_family == AF_INET6) {
+		const auto *sin6 = reinterpret_cast<const sockaddr_in6 *>(&in);
+		std::array<uint8_t, 16> b{};
+		std::memcpy(b.data(), &sin6->sin6_addr, 16);
+		return SocketAddress{IpAddress::v6(b), ntohs(sin6->sin6_port)};
+	}
+	return std::nullopt;
+}
+
+int set_int(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+} // namespace
+
+struct UdpSocket::Scratch {
+	std::array<mmsghdr, kMaxBatch> msgs{};
+	std::array<iovec, kMaxBatch> iov{};
+	std::array<sockaddr_storage, kMaxBatch> addrs{};
+	alignas(cmsghdr) std::array<std::array<char, kControlLen>, kMaxBatch> control{};
+};
+
+UdpSocket::UdpSocket(int fd, IpAddress::Family family)
+	: fd_(fd), family_(family), scratch_(std::make_unique<Scratch>())
+{
+}
+
+UdpSocket::UdpSocket(UdpSocket &&other) noexcept
+	: fd_(std::exchange(other.fd_, -1)), family_(other.family_),
+	  kernel_stamps_(other.kernel_stamps_), scratch_(std::move(other.scratch_))
+{
+}
+
+UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept
+{
+	if (this != &other) {
+		if (fd_ >= 0) {
+			close(fd_);
+		}
+		fd_ = std::exchange(other.fd_, -1);
+		family_ = other.family_;
+		kernel_stamps_ = other.kernel_stamps_;
+		scratch_ = std::move(other.scratch_);
+	}
+	return *this;
+}
+
+UdpSocket::~UdpSocket()
+{
+	if (fd_ >= 0) {
+		close(fd_);
+	}
+}
+
+Result<UdpSocket> UdpSocket::open(const UdpOptions &o)
+{
+	bool v4 = o.family == IpAddress::Family::V4;
+	int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return fail_errno(v4 ? "socket(AF_INET)" : "socket(AF_INET6)");
+	}
+	UdpSocket sock(fd, o.family);
+
+	// IPv4 and IPv6 get separate sockets on the same port.
+	if (!v4 && set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) != 0) {
+		return fail_errno("setsockopt(IPV6_V6ONLY)");
+	}
+	// No SO_REUSEADDR: on UDP it would let a second daemon bind the same
+	// port and silently take half the requests. Sharing is SO_REUSEPORT,
+	// asked for explicitly.
+	if (o.reuse_port && set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0) {
+		return fail_errno("setsockopt(SO_REUSEPORT)");
+	}
+	if (o.receive_buffer > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUF, o.receive_buffer) != 0) {
+		return fail_errno("setsockopt(SO_RCVBUF)");
+	}
+	if (!o.bind_device.empty() &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o.bind_device.c_str(),
+		       static_cast<socklen_t>(o.bind_device.size() + 1)) != 0) {
+		return fail_errno("setsockopt(SO_BINDTODEVICE) " + o.bind_device);
+	}
+	// Destination address of each request, to reply from it.
+	if (set_int(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_PKTINFO : IPV6_RECVPKTINFO, 1) != 0) {
+		return fail_errno("setsockopt(PKTINFO)");
+	}
+	// Kernel receive timestamps: SO_TIMESTAMPING, else SO_TIMESTAMPNS.
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	if (set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, flags) == 0 ||
+	    set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0) {
+		sock.kernel_stamps_ = true;
+	}
+
+	SocketAddress local{o.bind_address.value_or(v4 ? IpAddress::v4(0) : IpAddress::v6({})), o.port};
+	if (local.ip.family() != o.family) {
+		return fail(Errc::InvalidArgument, "bind address " + local.ip.to_string() + " is of the other family");
+	}
+	sockaddr_storage sa{};
+	socklen_t len = to_sockaddr(local, sa);
+	if (bind(fd, reinterpret_cast<sockaddr *>(&sa), len) != 0) {
+		std::string where = local.ip.is_v4() ? local.ip.to_string() : "[" + local.ip.to_string() + "]";
+		return fail_errno("bind " + where + ":" + std::to_string(local.port));
+	}
+	return sock;
+}
+
+Result<SocketAddress> UdpSocket::local_address() const
+{
+	sockaddr_storage sa{};
+	socklen_t len = sizeof(sa);
+	if (getsockname(fd_, reinterpret_cast<sockaddr *>(&sa), &len) != 0) {
+		return fail_errno("getsockname");
+	}
+	auto a = from_sockaddr(sa);
+	if (!a) {
+		return fail(Errc::Unsupported, "getsockname: unknown address family");
+	}
+	return *a;
+}
+
+Result<size_t> UdpSocket::receive(std::span<Datagram> slots)
+{
+	size_t n = std::min(slots.size(), kMaxBatch);
+	Scratch &s = *scratch_;
+	for (size_t i = 0; i < n; i++) {
+		s.iov[i] = {slots[i].buffer.data(), slots[i].buffer.size()};
+		msghdr &h = s.msgs[i].msg_hdr;
+		h = {};
+		h.msg_name = &s.addrs[i];
+		h.msg_namelen = sizeof(s.addrs[i]);
+		h.msg_iov = &s.iov[i];
+		h.msg_iovlen = 1;
+		h.msg_control = s.control[i].data();
+		h.msg_controllen = kControlLen;
+	}
+	int got = recvmmsg(fd_, s.msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+	if (got < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			return size_t{0};
+		}
+		return fail_errno("recvmmsg");
+	}
+	// One daemon timestamp for the batch, used where the kernel gave none.
+	timespec now{};
+	clock_gettime(CLOCK_REALTIME, &now);
+	size_t count = 0;
+	for (size_t i = 0; i < static_cast<size_t>(got); i++) {
+		msghdr &h = s.msgs[i].msg_hdr;
+		auto peer = from_sockaddr(s.addrs[i]);
+		if (!peer) {
+			continue;
+		}
+		Datagram &d = slots[count++];
+		d.length = std::min<size_t>(s.msgs[i].msg_len, d.buffer.size());
+		d.truncated = (h.msg_flags & MSG_TRUNC) != 0;
+		d.peer = *peer;
+		d.local.reset();
+		d.ifindex = 0;
+		d.rx_time = from_timespec(now);
+		d.rx_source = RxStampSource::Daemon;
+		for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+				scm_timestamping ts{};
+				std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				if (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0) {
+					d.rx_time = from_timespec(ts.ts[0]);
+					d.rx_source = RxStampSource::Kernel;
+				}
+			} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				timespec ts{};
+				std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				d.rx_time = from_timespec(ts);
+				d.rx_source = RxStampSource::Kernel;
+			} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+				in_pktinfo pi{};
+				std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				d.local = IpAddress::v4(ntohl(pi.ipi_addr.s_addr));
+				d.ifindex = pi.ipi_ifindex;
+			} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+				in6_pktinfo pi{};
+				std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				std::array<uint8_t, 16> b{};
+				std::memcpy(b.data(), &pi.ipi6_addr, 16);
+				d.local = IpAddress::v6(b);
+				d.ifindex = static_cast<int>(pi.ipi6_ifindex);
+			}
+		}
+	}
+	return count;
+}
+
+Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
+{
+	size_t n = std::min(datagrams.size(), kMaxBatch);
+	Scratch &s = *scratch_;
+	for (size_t i = 0; i < n; i++) {
+		const Datagram &d = datagrams[i];
+		s.iov[i] = {const_cast<std::byte *>(d.buffer.data()), d.length};
+		msghdr &h = s.msgs[i].msg_hdr;
+		h = {};
+		h.msg_name = &s.addrs[i];
+		h.msg_namelen = to_sockaddr(d.peer, s.addrs[i]);
+		h.msg_iov = &s.iov[i];
+		h.msg_iovlen = 1;
+		if (d.local && d.local->family() == family_) {
+			h.msg_control = s.control[i].data();
+			h.msg_controllen = kControlLen;
+			cmsghdr *c = CMSG_FIRSTHDR(&h);
+			if (family_ == IpAddress::Family::V4) {
+				in_pktinfo pi{};
+				std::memcpy(&pi.ipi_spec_dst, d.local->bytes().data(), 4);
+				c->cmsg_level = IPPROTO_IP;
+				c->cmsg_type = IP_PKTINFO;
+				c->cmsg_len = CMSG_LEN(sizeof(pi));
+				std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+				h.msg_controllen = CMSG_SPACE(sizeof(pi));
+			} else {
+				in6_pktinfo pi{};
+				std::memcpy(&pi.ipi6_addr, d.local->bytes().data(), 16);
+				c->cmsg_level = IPPROTO_IPV6;
+				c->cmsg_type = IPV6_PKTINFO;
+				c->cmsg_len = CMSG_LEN(sizeof(pi));
+				std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+				h.msg_controllen = CMSG_SPACE(sizeof(pi));
+			}
+		}
+	}
+	int sent = sendmmsg(fd_, s.msgs.data(), static_cast<unsigned>(n), 0);
+	if (sent < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			return size_t{0};
+		}
+		return fail_errno("sendmmsg");
+	}
+	return static_cast<size_t>(sent);
+}
+
+Result<> UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress &to)
+{
+	sockaddr_storage sa{};
+	socklen_t len = to_sockaddr(to, sa);
+	if (sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<sockaddr *>(&sa), len) < 0) {
+		return fail_errno("sendto " + to.ip.to_string());
+	}
+	return {};
+}
+
+} // namespace strata::ntp

@@ -1,0 +1,197 @@
+// Real-kernel tests of ntp/udp_linux on the loopback interface.
+#include "ntp/udp_linux.h"
+
+#include <time.h>
+
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace strata::ntp {
+namespace {
+
+RealTime real_now()
+{
+	timespec ts{};
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return RealTime::from_parts(ts.tv_sec, ts.tv_nsec);
+}
+
+std::vector<std::byte> bytes(const char *s)
+{
+	std::vector<std::byte> v(std::strlen(s));
+	std::memcpy(v.data(), s, v.size());
+	return v;
+}
+
+UdpSocket open_or_die(UdpOptions o)
+{
+	auto s = UdpSocket::open(o);
+	EXPECT_TRUE(s) << s.error().message();
+	return std::move(*s);
+}
+
+/// Receives until `want` datagrams arrived or ~2 s passed (loopback delivers
+/// at once; the bound only keeps a broken build from hanging).
+size_t receive_n(UdpSocket &sock, std::span<Datagram> slots, size_t want)
+{
+	size_t got = 0;
+	for (int tries = 0; got < want && tries < 2000; tries++) {
+		auto r = sock.receive(slots.subspan(got));
+		EXPECT_TRUE(r);
+		got += r ? *r : 0;
+		if (got < want) {
+			timespec ms{0, 1'000'000};
+			nanosleep(&ms, nullptr);
+		}
+	}
+	return got;
+}
+
+/// The kernel turns receive timestamping on lazily (a deferred static key),
+/// so the first datagrams after the first socket asks for it may arrive
+/// unstamped. Exchanges probes until one is stamped (or gives up after ~1 s).
+bool warm_up_timestamps(UdpSocket &server, UdpSocket &client)
+{
+	auto to = server.local_address();
+	DatagramBatch<4, 64> batch;
+	auto probe = bytes("warm-up");
+	for (int i = 0; i < 1000; i++) {
+		EXPECT_TRUE(client.send_to(probe, *to));
+		if (receive_n(server, batch.slots(), 1) == 1 &&
+		    batch.slots()[0].rx_source == RxStampSource::Kernel) {
+			return true;
+		}
+	}
+	return false;
+}
+
+TEST(UdpSocket, ReceivesWithKernelTimestampsAndDestinationAddress)
+{
+	auto server = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000002)});
+	ASSERT_TRUE(server.kernel_rx_timestamps());
+	ASSERT_TRUE(warm_up_timestamps(server, client));
+	auto server_addr = server.local_address();
+	auto client_addr = client.local_address();
+	ASSERT_TRUE(server_addr && client_addr);
+	EXPECT_NE(server_addr->port, 0);
+
+	RealTime before = real_now();
+	for (const char *m : {"one", "two", "three"}) {
+		auto payload = bytes(m);
+		ASSERT_TRUE(client.send_to(payload, *server_addr));
+	}
+	DatagramBatch<8, 64> batch;
+	ASSERT_EQ(receive_n(server, batch.slots(), 3), 3u);
+	RealTime after = real_now();
+
+	const char *expect[] = {"one", "two", "three"};
+	for (size_t i = 0; i < 3; i++) {
+		const Datagram &d = batch.slots()[i];
+		EXPECT_EQ(d.length, std::strlen(expect[i]));
+		EXPECT_EQ(std::memcmp(d.payload().data(), expect[i], d.length), 0);
+		EXPECT_EQ(d.peer, *client_addr);
+		ASSERT_TRUE(d.local);
+		EXPECT_EQ(*d.local, IpAddress::v4(0x7f000001));
+		EXPECT_GT(d.ifindex, 0);
+		EXPECT_EQ(d.rx_source, RxStampSource::Kernel);
+		EXPECT_GE(d.rx_time, before);
+		EXPECT_LE(d.rx_time, after);
+		EXPECT_FALSE(d.truncated);
+	}
+	// Nothing else is waiting.
+	auto none = server.receive(batch.slots());
+	ASSERT_TRUE(none);
+	EXPECT_EQ(*none, 0u);
+}
+
+TEST(UdpSocket, RepliesLeaveFromTheRequestsDestinationAddress)
+{
+	// Bound to the wildcard, the server must still answer from 127.0.0.3,
+	// the address the client sent to.
+	auto server = open_or_die({});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000002)});
+	uint16_t port = server.local_address()->port;
+	auto payload = bytes("ping");
+	ASSERT_TRUE(client.send_to(payload, {IpAddress::v4(0x7f000003), port}));
+
+	DatagramBatch<4, 64> in;
+	ASSERT_EQ(receive_n(server, in.slots(), 1), 1u);
+	Datagram &req = in.slots()[0];
+	ASSERT_EQ(req.local, IpAddress::v4(0x7f000003));
+
+	DatagramBatch<4, 64> out;
+	Datagram &reply = out.slots()[0];
+	std::memcpy(reply.buffer.data(), "pong", 4);
+	reply.length = 4;
+	reply.peer = req.peer;
+	reply.local = req.local;
+	auto sent = server.send(out.first(1));
+	ASSERT_TRUE(sent);
+	EXPECT_EQ(*sent, 1u);
+
+	DatagramBatch<4, 64> back;
+	ASSERT_EQ(receive_n(client, back.slots(), 1), 1u);
+	EXPECT_EQ(back.slots()[0].peer, (SocketAddress{IpAddress::v4(0x7f000003), port}));
+	EXPECT_EQ(std::memcmp(back.slots()[0].payload().data(), "pong", 4), 0);
+}
+
+TEST(UdpSocket, MarksTruncatedDatagrams)
+{
+	auto server = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	std::vector<std::byte> big(100, std::byte{0x5a});
+	ASSERT_TRUE(client.send_to(big, *server.local_address()));
+	DatagramBatch<2, 48> batch;
+	ASSERT_EQ(receive_n(server, batch.slots(), 1), 1u);
+	EXPECT_TRUE(batch.slots()[0].truncated);
+	EXPECT_EQ(batch.slots()[0].length, 48u);
+}
+
+TEST(UdpSocket, ReusePortLetsWorkersShareAPort)
+{
+	auto a = open_or_die({.bind_address = IpAddress::v4(0x7f000001), .reuse_port = true});
+	uint16_t port = a.local_address()->port;
+	auto b = UdpSocket::open({.bind_address = IpAddress::v4(0x7f000001), .port = port, .reuse_port = true});
+	EXPECT_TRUE(b) << b.error().message();
+}
+
+TEST(UdpSocket, ReportsBindErrors)
+{
+	auto a = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	uint16_t port = a.local_address()->port;
+	auto clash = UdpSocket::open({.bind_address = IpAddress::v4(0x7f000001), .port = port});
+	ASSERT_FALSE(clash);
+	EXPECT_EQ(clash.error().code, std::errc::address_in_use);
+	EXPECT_NE(clash.error().message().find("bind 127.0.0.1:"), std::string::npos);
+
+	auto nodev = UdpSocket::open({.bind_device = "strata-no-such-if"});
+	ASSERT_FALSE(nodev);
+	EXPECT_NE(nodev.error().message().find("SO_BINDTODEVICE"), std::string::npos);
+
+	auto wrong = UdpSocket::open({.family = IpAddress::Family::V6, .bind_address = IpAddress::v4(0x7f000001)});
+	ASSERT_FALSE(wrong);
+}
+
+TEST(UdpSocket, Ipv6Loopback)
+{
+	auto loop6 = IpAddress::parse("::1");
+	auto server = UdpSocket::open({.family = IpAddress::Family::V6, .bind_address = loop6});
+	if (!server) {
+		GTEST_SKIP() << "no IPv6 loopback: " << server.error().message();
+	}
+	auto client = open_or_die({.family = IpAddress::Family::V6, .bind_address = loop6});
+	ASSERT_TRUE(warm_up_timestamps(*server, client));
+	auto payload = bytes("six");
+	ASSERT_TRUE(client.send_to(payload, *server->local_address()));
+	DatagramBatch<2, 64> batch;
+	ASSERT_EQ(receive_n(*server, batch.slots(), 1), 1u);
+	EXPECT_EQ(batch.slots()[0].local, loop6);
+	EXPECT_EQ(batch.slots()[0].peer, *client.local_address());
+	EXPECT_EQ(batch.slots()[0].rx_source, RxStampSource::Kernel);
+}
+
+} // namespace
+} // namespace strata::ntp

@@ -1,0 +1,155 @@
+#include "ntp/client_log.h"
+
+#include <gtest/gtest.h>
+
+namespace strata::ntp {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// An Rng whose one_in_pow2() answers are scripted: next() returns all-ones
+/// ("no") unless told to say "yes" (zero).
+class ScriptedRng final : public Rng {
+public:
+	bool yes = false;
+	int calls = 0;
+	uint64_t next() override
+	{
+		calls++;
+		return yes ? 0 : ~uint64_t{0};
+	}
+};
+
+IpAddress ip(const char *s) { return *IpAddress::parse(s); }
+
+const MonoTime t0 = MonoTime::from_parts(1000, 0);
+
+TEST(ClientLog, CountsRequestsAndIntervalsWithoutLimiting)
+{
+	ClientLog log(512 * 1024, std::nullopt, 1);
+	ScriptedRng rng;
+	for (int i = 0; i < 5; i++) {
+		EXPECT_EQ(log.on_ntp_request(ip("192.0.2.1"), t0 + i * 2s, rng), Verdict::Respond);
+	}
+	EXPECT_EQ(rng.calls, 0);
+	auto r = log.find(ip("192.0.2.1"));
+	ASSERT_TRUE(r);
+	EXPECT_EQ(r->ntp_requests, 5u);
+	EXPECT_EQ(r->ntp_drops, 0u);
+	EXPECT_EQ(r->last_request, t0 + 8s);
+	EXPECT_FLOAT_EQ(r->mean_request_interval_s, 2.0f);
+	EXPECT_FLOAT_EQ(r->mean_response_interval_s, 2.0f);
+	EXPECT_FALSE(log.find(ip("192.0.2.2")));
+	EXPECT_EQ(log.size(), 1u);
+}
+
+TEST(ClientLog, BurstThenOneResponsePerInterval)
+{
+	RateLimitConfig cfg{.interval_log2 = 1, .burst = 4, .leak_log2 = 2, .kod_log2 = 0};
+	ClientLog log(512 * 1024, cfg, 7);
+	ScriptedRng rng;  // never leaks
+	auto c = ip("198.51.100.9");
+	// A fresh client may send `burst` requests at once.
+	for (int i = 0; i < 4; i++) {
+		EXPECT_EQ(log.on_ntp_request(c, t0, rng), Verdict::Respond) << i;
+	}
+	EXPECT_EQ(log.on_ntp_request(c, t0, rng), Verdict::Drop);
+	// One token per 2 s: not yet at t0 + 2 s - 1 ns, then exactly one.
+	EXPECT_EQ(log.on_ntp_request(c, t0 + 2s - 1ns, rng), Verdict::Drop);
+	EXPECT_EQ(log.on_ntp_request(c, t0 + 2s, rng), Verdict::Respond);
+	EXPECT_EQ(log.on_ntp_request(c, t0 + 2s, rng), Verdict::Drop);
+	// Saved tokens never exceed the burst.
+	for (int i = 0; i < 4; i++) {
+		EXPECT_EQ(log.on_ntp_request(c, t0 + 1h, rng), Verdict::Respond) << i;
+	}
+	EXPECT_EQ(log.on_ntp_request(c, t0 + 1h, rng), Verdict::Drop);
+	auto r = log.find(c);
+	ASSERT_TRUE(r);
+	EXPECT_EQ(r->ntp_requests, 13u);
+	EXPECT_EQ(r->ntp_drops, 4u);
+}
+
+TEST(ClientLog, LeakAnswersSomeLimitedRequests)
+{
+	RateLimitConfig cfg{.interval_log2 = 3, .burst = 1, .leak_log2 = 2, .kod_log2 = 0};
+	ClientLog log(64 * 1024, cfg, 7);
+	Xoshiro256 rng(42);
+	auto c = ip("203.0.113.5");
+	int answered = 0;
+	const int n = 40000;
+	for (int i = 0; i < n; i++) {
+		// 1000 requests per second: all but the first are over the limit.
+		if (log.on_ntp_request(c, t0 + i * 1ms, rng) == Verdict::Respond) {
+			answered++;
+		}
+	}
+	// About one in four leaks (plus one token per 8 s): 10000 ± 5 sigma.
+	EXPECT_NEAR(answered, n / 4, 5 * 87);
+}
+
+TEST(ClientLog, KissOfDeathOnlyWhenEnabledAndNotLeaked)
+{
+	RateLimitConfig with_kod{.interval_log2 = 3, .burst = 1, .leak_log2 = 1, .kod_log2 = 1};
+	ClientLog log(64 * 1024, with_kod, 3);
+	ScriptedRng rng;
+	auto c = ip("203.0.113.6");
+	EXPECT_EQ(log.on_ntp_request(c, t0, rng), Verdict::Respond);  // the burst token
+	rng.yes = true;   // leak draw says yes first
+	EXPECT_EQ(log.on_ntp_request(c, t0, rng), Verdict::Respond);
+	rng.yes = false;  // neither leak nor KoD
+	EXPECT_EQ(log.on_ntp_request(c, t0, rng), Verdict::Drop);
+
+	// With kod 0 a limited request is never answered with a KoD.
+	RateLimitConfig no_kod{.interval_log2 = 3, .burst = 1, .leak_log2 = 4, .kod_log2 = 0};
+	ClientLog plain(64 * 1024, no_kod, 3);
+	Xoshiro256 real(5);
+	for (int i = 0; i < 1000; i++) {
+		EXPECT_NE(plain.on_ntp_request(c, t0, real), Verdict::KissOfDeathRate);
+	}
+}
+
+TEST(ClientLog, KissOfDeathRateIsSent)
+{
+	RateLimitConfig cfg{.interval_log2 = 3, .burst = 1, .leak_log2 = 4, .kod_log2 = 1};
+	ClientLog log(64 * 1024, cfg, 3);
+	Xoshiro256 rng(9);
+	auto c = ip("203.0.113.7");
+	int kod = 0;
+	for (int i = 0; i < 1000; i++) {
+		kod += log.on_ntp_request(c, t0, rng) == Verdict::KissOfDeathRate;
+	}
+	// (15/16) · (1/2) of ~999 limited requests.
+	EXPECT_NEAR(kod, 468, 80);
+}
+
+TEST(ClientLog, BoundedMemoryReplacesTheOldestInABucket)
+{
+	ClientLog log(1, std::nullopt, 11);  // smallest table: one bucket
+	ASSERT_GE(log.capacity(), 1u);
+	ScriptedRng rng;
+	size_t cap = log.capacity();
+	for (uint32_t i = 0; i < cap + 3; i++) {
+		log.on_ntp_request(IpAddress::v4(0x0a000000 + i), t0 + std::chrono::seconds(i), rng);
+	}
+	EXPECT_EQ(log.size(), cap);
+	EXPECT_EQ(log.records_dropped(), 3u);
+	// The three oldest went; the newest are there.
+	EXPECT_FALSE(log.find(IpAddress::v4(0x0a000000)));
+	EXPECT_TRUE(log.find(IpAddress::v4(0x0a000000 + static_cast<uint32_t>(cap) + 2)));
+	size_t visited = 0;
+	log.for_each([&](const ClientRecord &) { visited++; });
+	EXPECT_EQ(visited, cap);
+}
+
+TEST(ClientLog, MappedIpv4IsTheSameClient)
+{
+	ClientLog log(64 * 1024, std::nullopt, 1);
+	ScriptedRng rng;
+	log.on_ntp_request(ip("::ffff:192.0.2.1"), t0, rng);
+	log.on_ntp_request(ip("192.0.2.1"), t0 + 1s, rng);
+	EXPECT_EQ(log.size(), 1u);
+	EXPECT_EQ(log.find(ip("192.0.2.1"))->ntp_requests, 2u);
+}
+
+} // namespace
+} // namespace strata::ntp
