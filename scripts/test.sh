@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of strata, as CI does: installs the dependencies, then
-# builds and tests (1) the default g++ build, (2) the AddressSanitizer +
+# Runs every test of strata, as CI does: installs the dependencies, builds
+# the optimised release (what the README's first command runs; g++ -O3 warns
+# differently), then builds and tests (1) the default g++ build, (2) the AddressSanitizer +
 # UndefinedBehaviorSanitizer build, (3) a clang build with the libFuzzer
 # targets, each fuzz target also run for STRATA_FUZZ_SECONDS (default 10).
 # Integration tests run their daemons inside `unshare -Urn` with clock
@@ -18,6 +19,10 @@ run_preset() {
 	cmake --build --preset "$preset" -j "$jobs"
 	ctest --preset "$preset" -j "$jobs"
 }
+
+echo "=== release: configure, build"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
 
 run_preset default
 run_preset asan
