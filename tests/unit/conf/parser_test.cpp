@@ -1,0 +1,269 @@
+#include "conf/parser.h"
+
+#include <gtest/gtest.h>
+
+#include "conf/directives.h"
+#include "tests/fakes/fake_file_reader.h"
+
+namespace strata::conf {
+namespace {
+
+using strata::testing::FakeFileReader;
+
+std::vector<std::string> messages(const LoadResult &r)
+{
+	std::vector<std::string> out;
+	for (const auto &d : r.diagnostics) {
+		out.push_back(d.to_string());
+	}
+	return out;
+}
+
+LoadResult parse(std::string_view text)
+{
+	FakeFileReader files;
+	return load_text(files, text, "test.conf");
+}
+
+TEST(ConfParser, CommentsAndBlankLinesAreSkipped)
+{
+	auto r = parse("# hash\n! bang\n; semicolon\n% percent\n   \t# indented\n\nport 11123\n");
+	EXPECT_TRUE(r.diagnostics.empty()) << ::testing::PrintToString(messages(r));
+	EXPECT_EQ(r.config.port, 11123);
+}
+
+TEST(ConfParser, DirectivesAndOptionsAreCaseInsensitive)
+{
+	auto r = parse("LOCAL Stratum 4 ORPHAN\nPort 5000\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	ASSERT_TRUE(r.config.local.has_value());
+	EXPECT_EQ(r.config.local->stratum, 4);
+	EXPECT_TRUE(r.config.local->orphan);
+	EXPECT_EQ(r.config.port, 5000);
+}
+
+TEST(ConfParser, ServerOptionsAreTyped)
+{
+	auto r = parse("server 192.168.163.131 iburst minpoll -2 maxpoll 4 maxdelay 0.05 key 7 offset -1e-3\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	ASSERT_EQ(r.config.sources.size(), 1u);
+	const auto &s = r.config.sources[0];
+	EXPECT_EQ(s.host, "192.168.163.131");
+	EXPECT_TRUE(s.iburst);
+	EXPECT_FALSE(s.prefer);
+	EXPECT_EQ(s.minpoll_log2, -2);
+	EXPECT_EQ(s.maxpoll_log2, 4);
+	EXPECT_DOUBLE_EQ(s.maxdelay_s, 0.05);
+	EXPECT_EQ(s.key, 7u);
+	EXPECT_DOUBLE_EQ(s.offset_s, -1e-3);
+	EXPECT_EQ(s.origin.line, 1);
+}
+
+TEST(ConfParser, UnsupportedDirectiveWarnsOnceAndNamesIt)
+{
+	auto r = parse("server a.example\nserver b.example\nport 123\n");
+	ASSERT_TRUE(r.ok());
+	EXPECT_EQ(messages(r), (std::vector<std::string>{
+				       "test.conf:1: warning: 'server' is not supported by strata yet; ignored"}));
+	EXPECT_EQ(r.config.sources.size(), 2u);
+}
+
+TEST(ConfParser, ObsoleteDirectiveWarns)
+{
+	auto r = parse("commandkey 1\n");
+	ASSERT_TRUE(r.ok());
+	EXPECT_EQ(messages(r), (std::vector<std::string>{
+				       "test.conf:1: warning: 'commandkey' is obsolete and no longer supported; ignored"}));
+}
+
+TEST(ConfParser, EveryErrorIsReportedWithItsLine)
+{
+	auto r = parse("port 70000\nallow 1.2.3.4/33\nlocal stratum\nfoo\nratelimit interval 4 burst 0\n");
+	EXPECT_FALSE(r.ok());
+	EXPECT_EQ(messages(r), (std::vector<std::string>{
+				       "test.conf:1: port 70000 out of range 0..65535",
+				       "test.conf:2: allow: invalid subnet '1.2.3.4/33'",
+				       "test.conf:3: option 'stratum' of local needs a value",
+				       "test.conf:4: unknown directive 'foo'",
+				       "test.conf:5: burst 0 out of range 1..255",
+			       }));
+}
+
+TEST(ConfParser, AllowAndDenyKeepTheirOrderAndChronyShortForms)
+{
+	auto r = parse("allow 192.168\ndeny 192.168.1\nallow all 10/8\nallow\ndeny all\nallow 2001:db8::/32\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	const auto &a = r.config.ntp_access;
+	ASSERT_EQ(a.size(), 6u);
+	EXPECT_TRUE(a[0].allow);
+	EXPECT_EQ(a[0].subnet->to_string(), "192.168.0.0/16");
+	EXPECT_FALSE(a[1].allow);
+	EXPECT_EQ(a[1].subnet->to_string(), "192.168.1.0/24");
+	EXPECT_TRUE(a[2].all);
+	EXPECT_EQ(a[2].subnet->to_string(), "10.0.0.0/8");
+	EXPECT_FALSE(a[3].subnet.has_value());
+	EXPECT_FALSE(a[3].all);
+	EXPECT_TRUE(a[4].all);
+	EXPECT_FALSE(a[4].allow);
+	EXPECT_EQ(a[5].subnet->to_string(), "2001:db8::/32");
+	EXPECT_EQ(dump(r.config), "allow 192.168.0.0/16\ndeny 192.168.1.0/24\nallow all 10.0.0.0/8\nallow\ndeny all\n"
+				  "allow 2001:db8::/32\n");
+}
+
+TEST(ConfParser, PidfileSlashDisablesIt)
+{
+	EXPECT_EQ(parse("").config.pidfile, "/run/strata/stratad.pid");
+	EXPECT_EQ(parse("pidfile /").config.pidfile, "");
+	EXPECT_EQ(parse("pidfile /tmp/x.pid").config.pidfile, "/tmp/x.pid");
+}
+
+TEST(ConfParser, IncludeGlobReadsMatchesInOrder)
+{
+	FakeFileReader files;
+	files.add("/etc/s/main.conf", "include /etc/s/extra/*.conf\nport 1\n");
+	files.add("/etc/s/extra/b.conf", "port 3\n");
+	files.add("/etc/s/extra/a.conf", "port 2\nlocal\n");
+	files.add("/etc/s/extra/c.txt", "garbage\n");
+	auto r = load(files, "/etc/s/main.conf");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	EXPECT_EQ(r.config.port, 1);  // main.conf's line comes after the included ones
+	EXPECT_TRUE(r.config.local.has_value());
+	EXPECT_EQ(r.config.origins.at("local").file, "/etc/s/extra/a.conf");
+}
+
+TEST(ConfParser, IncludeGlobWithoutMatchesIsFine)
+{
+	FakeFileReader files;
+	files.add("/m.conf", "include /nowhere/*.conf\n");
+	EXPECT_TRUE(load(files, "/m.conf").diagnostics.empty());
+}
+
+TEST(ConfParser, IncludeOfMissingFileIsAnErrorAtTheIncludeLine)
+{
+	FakeFileReader files;
+	files.add("/m.conf", "port 5\ninclude /nowhere.conf\n");
+	auto r = load(files, "/m.conf");
+	EXPECT_EQ(messages(r), (std::vector<std::string>{
+				       "/m.conf:2: could not open included file /nowhere.conf: No such file or directory"}));
+}
+
+TEST(ConfParser, IncludeLoopStops)
+{
+	FakeFileReader files;
+	files.add("/loop.conf", "include /loop.conf\n");
+	auto r = load(files, "/loop.conf");
+	EXPECT_FALSE(r.ok());
+	EXPECT_NE(messages(r).back().find("nested more than 10 deep"), std::string::npos);
+}
+
+TEST(ConfParser, ConfdirFirstDirectoryWinsAndNamesAreSorted)
+{
+	FakeFileReader files;
+	files.add("/m.conf", "confdir /etc/a /etc/b /missing\n");
+	files.add("/etc/a/20-port.conf", "port 20\n");
+	files.add("/etc/b/20-port.conf", "port 99\n");  // shadowed by /etc/a's
+	files.add("/etc/b/10-local.conf", "local stratum 7\nport 10\n");
+	files.add("/etc/b/30-ignored.sources", "server x\n");
+	auto r = load(files, "/m.conf");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	EXPECT_EQ(r.config.port, 20);
+	EXPECT_EQ(r.config.local->stratum, 7);
+	EXPECT_TRUE(r.config.sources.empty());
+}
+
+TEST(ConfParser, SourcedirReadsOnlySourcesFilesWithOnlySourceDirectives)
+{
+	FakeFileReader files;
+	files.add("/m.conf", "sourcedir /run/chrony-dhcp /etc/sources.d\n");
+	files.add("/etc/sources.d/lan.sources", "server 192.0.2.1 iburst\npool pool.example\n");
+	files.add("/etc/sources.d/bad.sources", "port 5\n");
+	files.add("/etc/sources.d/other.conf", "port 6\n");
+	auto r = load(files, "/m.conf");
+	EXPECT_EQ(r.config.sources.size(), 2u);
+	EXPECT_EQ(r.config.port, 123);
+	EXPECT_EQ(messages(r), (std::vector<std::string>{
+				       "/etc/sources.d/bad.sources:1: 'port' is not allowed in a .sources file (only "
+				       "server, pool and peer)",
+				       "/etc/sources.d/lan.sources:1: warning: 'server' is not supported by strata yet; "
+				       "ignored",
+				       "/etc/sources.d/lan.sources:2: warning: 'pool' is not supported by strata yet; "
+				       "ignored",
+			       }));
+}
+
+TEST(ConfParser, CommandLineDirectivesReplaceTheFile)
+{
+	FakeFileReader files;  // no file at all: it must not be read
+	auto r = load(files, "/etc/strata.conf", {"local stratum 3", "port 0"});
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	EXPECT_EQ(r.config.port, 0);
+	EXPECT_EQ(r.config.local->stratum, 3);
+	auto bad = load(files, "/etc/strata.conf", {"port 0", "prot 1"});
+	EXPECT_EQ(messages(bad), (std::vector<std::string>{"command line:2: unknown directive 'prot' (did you mean "
+							     "'port'?)"}));
+}
+
+TEST(ConfParser, MissingMainFileIsAnError)
+{
+	FakeFileReader files;
+	auto r = load(files, "/etc/strata.conf");
+	EXPECT_EQ(messages(r), (std::vector<std::string>{"/etc/strata.conf: could not open configuration file "
+							 "/etc/strata.conf: No such file or directory"}));
+}
+
+TEST(ConfParser, RefclockParametersAreCheckedPerDriver)
+{
+	EXPECT_TRUE(parse("refclock GPIO gpiochip0:18:both\n").ok());
+	EXPECT_TRUE(parse("refclock PHC eth0:extpps:pin=1:channel=0:clear\n").ok());
+	EXPECT_TRUE(parse("refclock SOCK /run/chrony.ttyS0.sock\n").ok());
+	EXPECT_FALSE(parse("refclock GPIO gpiochip0\n").ok());
+	EXPECT_FALSE(parse("refclock PHC eth0:pin=x\n").ok());
+	EXPECT_FALSE(parse("refclock SHM 0:perm=0999\n").ok());
+	EXPECT_FALSE(parse("refclock SHM x\n").ok());
+	EXPECT_EQ(messages(parse("refclock PSS /dev/pps0\n")),
+		  (std::vector<std::string>{"test.conf:1: refclock: unknown driver 'PSS' (known: PPS, SHM, SOCK, PHC, "
+					    "RTC, GPIO) (did you mean 'PPS'?)"}));
+}
+
+TEST(ConfParser, DefaultRefidsCanBeLocked)
+{
+	auto r = parse("refclock SHM 0\nrefclock PPS /dev/pps0 lock SHM0\n");
+	EXPECT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+}
+
+TEST(ConfParser, DumpPrintsOnlyNonDefaultOptions)
+{
+	auto r = parse("server a.example iburst minpoll 6 maxpoll 9\nlocal stratum 10\nratelimit\n");
+	ASSERT_TRUE(r.ok());
+	EXPECT_EQ(dump(r.config), "server a.example maxpoll 9 iburst\nlocal\nratelimit\n");
+}
+
+TEST(ConfParser, DumpRoundTrips)
+{
+	auto r = parse("makestep 1.0 3\nmaxupdateskew 100.0\ndriftfile /d interval 60\nlog tracking statistics\n"
+		       "refclock PHC /dev/ptp0 poll 0 dpoll -2 offset -37\nsmoothtime 400 0.001\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	std::string once = dump(r.config);
+	EXPECT_EQ(once, "refclock PHC /dev/ptp0 poll 0 dpoll -2 offset -37\ndriftfile /d interval 60\nmakestep 1 3\n"
+			"maxupdateskew 100\nsmoothtime 400 0.001\nlog statistics tracking\n");
+	auto again = parse(once);
+	ASSERT_TRUE(again.ok());
+	EXPECT_EQ(dump(again.config), once);
+}
+
+TEST(ConfParser, EveryDirectiveHasAUsageAndStatus)
+{
+	std::set<std::string_view> names;
+	for (const auto &d : directive_infos()) {
+		EXPECT_TRUE(names.insert(d.name).second) << "duplicate " << d.name;
+		if (d.status != Status::Obsolete) {
+			EXPECT_TRUE(d.usage.starts_with(d.name)) << d.name;
+		}
+	}
+	// chrony 4.x's 94 directives, its 5 obsolete names and ntscachedir (the
+	// old name of ntsdumpdir), and strata's own serverthreads.
+	EXPECT_EQ(names.size(), 94u + 5u + 1u + 1u);
+}
+
+} // namespace
+} // namespace strata::conf
