@@ -1,0 +1,279 @@
+// stratad: reads the configuration, sets the process up as chronyd does
+// (root check, pid file, daemonizing, logging, priority, memory locking),
+// then runs the event loop with the NTP server until SIGTERM/SIGINT or -t.
+// Only main() exits; everything it calls returns errors.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "conf/parser.h"
+#include "core/reference.h"
+#include "daemon/logging_linux.h"
+#include "daemon/ntp_server_linux.h"
+#include "daemon/options.h"
+#include "daemon/pidfile_linux.h"
+#include "daemon/poll_loop_linux.h"
+
+#ifndef STRATA_VERSION
+#define STRATA_VERSION "unknown"
+#endif
+
+namespace strata::daemon {
+namespace {
+
+/// Writes the start-up status to the waiting parent (daemon mode).
+class StartupPipe {
+public:
+	void set(int fd) { fd_ = fd; }
+	void report(bool ok)
+	{
+		if (fd_ >= 0) {
+			char status = ok ? '0' : '1';
+			ssize_t ignored = ::write(fd_, &status, 1);
+			(void)ignored;
+			::close(fd_);
+			fd_ = -1;
+		}
+	}
+
+private:
+	int fd_ = -1;
+};
+
+/// Forks; the parent waits for the child's start-up status and exits with it.
+/// Returns in the child only.
+Result<int> daemonize()
+{
+	int fds[2];
+	if (::pipe(fds) != 0) {
+		return fail_errno("pipe");
+	}
+	pid_t pid = ::fork();
+	if (pid < 0) {
+		return fail_errno("fork");
+	}
+	if (pid > 0) {
+		::close(fds[1]);
+		char status = '1';
+		ssize_t n = ::read(fds[0], &status, 1);
+		::_exit(n == 1 && status == '0' ? 0 : 1);
+	}
+	::close(fds[0]);
+	::setsid();
+	if (::chdir("/") != 0) {
+		return fail_errno("chdir /");
+	}
+	return fds[1];
+}
+
+void detach_stdio()
+{
+	int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		::dup2(null, 0);
+		::dup2(null, 1);
+		::dup2(null, 2);
+		::close(null);
+	}
+}
+
+int run(const Options &options)
+{
+	conf::SystemFileReader files;
+	auto loaded = conf::load(files, options.config_file, options.directives);
+	for (const auto &d : loaded.diagnostics) {
+		std::fprintf(stderr, "%s\n", d.to_string().c_str());
+	}
+	if (options.print_config) {
+		std::fputs(conf::dump(loaded.config).c_str(), stdout);
+		return loaded.ok() ? 0 : 1;
+	}
+	if (!loaded.ok()) {
+		return 1;
+	}
+	const conf::Config &config = loaded.config;
+
+	if (!options.allow_non_root && ::geteuid() != 0) {
+		std::fprintf(stderr, "Fatal error : Not superuser (stratad -U starts without root)\n");
+		return 1;
+	}
+
+	StartupPipe startup;
+	if (!options.foreground) {
+		auto fd = daemonize();
+		if (!fd) {
+			std::fprintf(stderr, "Fatal error : %s\n", fd.error().message().c_str());
+			return 1;
+		}
+		startup.set(*fd);
+	}
+
+	std::unique_ptr<Logger> log;
+	if (!options.log_file.empty()) {
+		auto file = FileLogger::open(options.log_file);
+		if (!file) {
+			std::fprintf(stderr, "Fatal error : %s\n", file.error().message().c_str());
+			startup.report(false);
+			return 1;
+		}
+		log = std::move(*file);
+	} else if (options.debug > 0) {
+		log = std::make_unique<StreamLogger>(stderr);
+	} else {
+		log = std::make_unique<SyslogLogger>();
+	}
+	log->set_min_level(options.min_level);
+	auto fatal = [&](const std::string &message) {
+		log->fatal("{}", message);
+		startup.report(false);
+		return 1;
+	};
+
+	auto pidfile = PidFile::acquire(config.pidfile);
+	if (!pidfile) {
+		return fatal(pidfile.error().message());
+	}
+
+	log->info("stratad version {} starting", STRATA_VERSION);
+	if (options.no_clock_control) {
+		log->info("Disabled control of system clock");
+	} else {
+		log->info("Clock control is not implemented yet: the system clock is left alone");
+	}
+
+	if (options.lock_memory || config.lock_all) {
+		if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+			log->warning("Could not lock memory: {}", std::strerror(errno));
+		}
+	}
+	int priority = options.priority.value_or(config.sched_priority);
+	if (priority > 0) {
+		sched_param param{};
+		param.sched_priority = priority;
+		if (::sched_setscheduler(0, SCHED_FIFO, &param) != 0) {
+			log->warning("Could not set SCHED_FIFO priority {}: {}", priority, std::strerror(errno));
+		}
+	}
+
+	auto created = PollLoop::create();
+	if (!created) {
+		return fatal(created.error().message());
+	}
+	PollLoop &loop = **created;
+
+	std::optional<LocalReferenceConfig> local = config.local;
+	ReferenceState reference_state(local, loop.now());
+
+	NtpServerSettings server_settings;
+	server_settings.port = static_cast<uint16_t>(config.port);
+	server_settings.ipv4 = options.family != 6;
+	server_settings.ipv6 = options.family != 4;
+	server_settings.bind_v4 = config.bindaddress_v4;
+	server_settings.bind_v6 = config.bindaddress_v6;
+	server_settings.bind_device = config.binddevice;
+	for (const auto &rule : config.ntp_access) {
+		if (rule.subnet) {
+			rule.allow ? server_settings.access.allow(*rule.subnet, rule.all)
+				   : server_settings.access.deny(*rule.subnet, rule.all);
+		} else {
+			rule.allow ? server_settings.access.allow_everything(rule.all)
+				   : server_settings.access.deny_everything(rule.all);
+		}
+	}
+	if (config.ratelimit) {
+		server_settings.ratelimit = ntp::RateLimitConfig{
+			.interval_log2 = config.ratelimit->interval_log2,
+			.burst = config.ratelimit->burst,
+			.leak_log2 = std::max(1, config.ratelimit->leak),
+			.kod_log2 = config.ratelimit->kod,
+		};
+	}
+	server_settings.clientlog_bytes = static_cast<size_t>(config.clientloglimit_bytes);
+	server_settings.noclientlog = config.noclientlog;
+	server_settings.precision_log2 = config.clockprecision_s
+						 ? static_cast<int>(std::ceil(std::log2(*config.clockprecision_s)))
+						 : measure_clock_precision_log2();
+	server_settings.threads = config.serverthreads;
+
+	auto server = NtpServer::start(std::move(server_settings), loop, *log,
+				       reference_state.current(loop.real_now(), loop.now()));
+	if (!server) {
+		return fatal(server.error().message());
+	}
+	for (const auto &where : (*server)->listening()) {
+		log->info("Serving NTP on {}", where);
+	}
+	if (!(*server)->serving()) {
+		log->info("Not serving NTP: {}", config.port == 0 ? "port 0" : "no allow directive");
+	}
+
+	// Without a discipline yet, the reference is the local one or
+	// unsynchronised; refresh it every second (root dispersion and the local
+	// reference time move with the clock).
+	std::function<void()> refresh = [&] {
+		(*server)->publish_reference(reference_state.current(loop.real_now(), loop.now()));
+		loop.add_timer(loop.now() + std::chrono::seconds(1), refresh);
+	};
+	refresh();
+
+	for (int signo : {SIGTERM, SIGINT, SIGQUIT}) {
+		if (auto r = loop.on_signal(signo, [&loop] { loop.stop(); }); !r) {
+			return fatal(r.error().message());
+		}
+	}
+	std::signal(SIGPIPE, SIG_IGN);
+	if (options.timeout_s) {
+		loop.add_timer(loop.now() + from_seconds(*options.timeout_s), [&] {
+			log->info("Timeout of {} seconds reached", *options.timeout_s);
+			loop.stop();
+		});
+	}
+
+	startup.report(true);
+	if (!options.foreground) {
+		detach_stdio();
+	}
+	auto ran = loop.run();
+	server->reset();
+	log->info("stratad exiting");
+	if (!ran) {
+		log->error("{}", ran.error().message());
+		return 1;
+	}
+	return 0;
+}
+
+} // namespace
+} // namespace strata::daemon
+
+int main(int argc, char **argv)
+{
+	std::vector<std::string> args(argv + 1, argv + argc);
+	auto options = strata::daemon::parse_command_line(args);
+	if (!options) {
+		std::fprintf(stderr, "stratad: %s\n", options.error().context.c_str());
+		return 1;
+	}
+	if (options->help) {
+		std::fputs(strata::daemon::usage().c_str(), stdout);
+		return 0;
+	}
+	if (options->version) {
+		std::printf("stratad (strata) version %s\n", STRATA_VERSION);
+		return 0;
+	}
+	return strata::daemon::run(*options);
+}

@@ -1,0 +1,301 @@
+#include "daemon/ntp_server_linux.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/random.h"
+#include "ntp/responder.h"
+#include "ntp/udp_linux.h"
+
+namespace strata::daemon {
+
+namespace {
+
+RealTime realtime_now()
+{
+	timespec ts{};
+	::clock_gettime(CLOCK_REALTIME, &ts);
+	return RealTime::from_parts(ts.tv_sec, ts.tv_nsec);
+}
+
+MonoTime monotonic_now()
+{
+	timespec ts{};
+	::clock_gettime(CLOCK_MONOTONIC, &ts);
+	return MonoTime::from_parts(ts.tv_sec, ts.tv_nsec);
+}
+
+class SystemTransmitClock final : public ntp::TransmitClock {
+public:
+	RealTime now() override { return realtime_now(); }
+};
+
+/// Batches read per wakeup before the loop gets to run other work.
+constexpr int kBatchesPerWakeup = 8;
+
+} // namespace
+
+struct NtpServer::Worker {
+	Worker(NtpServer &s, uint64_t seed)
+		: server(s),
+		  clients(s.settings_.noclientlog ? 0 : s.settings_.clientlog_bytes,
+			  s.settings_.noclientlog ? std::nullopt : s.settings_.ratelimit, seed),
+		  rng(seed ^ 0x5bd1e995)
+	{
+	}
+
+	/// Reads and answers what is waiting on `socket`.
+	void serve(ntp::UdpSocket &socket)
+	{
+		const auto &settings = server.settings_;
+		for (int round = 0; round < kBatchesPerWakeup; round++) {
+			auto received = socket.receive(in.slots());
+			if (!received) {
+				server.log_.warning("Could not receive NTP packets: {}", received.error().message());
+				return;
+			}
+			if (*received == 0) {
+				return;
+			}
+			Reference reference = server.reference();
+			MonoTime mono = monotonic_now();
+			ntp::ServerParams params{.precision_log2 = settings.precision_log2};
+			if (settings.ratelimit && !settings.noclientlog) {
+				params.ratelimit_interval_log2 = settings.ratelimit->interval_log2;
+			}
+			size_t replies = 0;
+			for (const auto &d : in.first(*received)) {
+				handle(d, reference, mono, params, replies);
+			}
+			if (replies > 0) {
+				auto sent = socket.send(out.first(replies));
+				size_t ok = sent ? *sent : 0;
+				server.stats_.responses += ok;
+				server.stats_.send_errors += replies - ok;
+			}
+			if (*received < in.capacity()) {
+				return;
+			}
+		}
+	}
+
+	void handle(const ntp::Datagram &d, const Reference &reference, MonoTime mono, const ntp::ServerParams &params,
+		    size_t &replies)
+	{
+		auto &stats = server.stats_;
+		stats.received++;
+		if (!server.settings_.access.allowed(d.peer.ip)) {
+			stats.denied++;
+			return;
+		}
+		ntp::Drop why = ntp::Drop::None;
+		auto request = ntp::classify(d.payload(), d.peer.port == 123, why, &detail);
+		if (!request) {
+			switch (why) {
+			case ntp::Drop::Malformed:
+				stats.malformed++;
+				log_malformed(d);
+				break;
+			case ntp::Drop::Authenticated:
+				stats.authenticated++;
+				break;
+			default:
+				stats.not_requests++;
+				break;
+			}
+			return;
+		}
+		bool kod = false;
+		if (!server.settings_.noclientlog) {
+			switch (clients.on_ntp_request(d.peer.ip, mono, rng)) {
+			case ntp::Verdict::Respond:
+				break;
+			case ntp::Verdict::Drop:
+				stats.rate_limited++;
+				return;
+			case ntp::Verdict::KissOfDeathRate:
+				kod = true;
+				stats.kod_sent++;
+				break;
+			}
+		}
+		ntp::Datagram &reply = out.slots()[replies];
+		ntp::build_reply(*request, d.rx_time, reference, kod, params, rng, clock,
+				 reply.buffer.first<ntp::kHeaderSize>());
+		reply.length = ntp::kHeaderSize;
+		reply.peer = d.peer;
+		reply.local = d.local;
+		reply.ifindex = d.ifindex;
+		replies++;
+	}
+
+	/// One line a minute at most, so that a flood cannot flood the log.
+	void log_malformed(const ntp::Datagram &d)
+	{
+		int64_t now_s = monotonic_now().seconds();
+		int64_t last = server.last_malformed_log_s_.load();
+		if (last != 0 && now_s - last < 60) {
+			return;
+		}
+		if (!server.last_malformed_log_s_.compare_exchange_strong(last, now_s)) {
+			return;
+		}
+		server.log_.info("Dropped malformed NTP packet from {} port {}: {} ({} malformed so far; next report in "
+				 "a minute at the earliest)",
+				 d.peer.ip.to_string(), d.peer.port, detail, server.stats_.malformed.load());
+	}
+
+	NtpServer &server;
+	ntp::ClientLog clients;
+	Xoshiro256 rng;
+	SystemTransmitClock clock;
+	std::string detail;
+	std::vector<ntp::UdpSocket> sockets;
+	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, 1024> in;
+	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, ntp::kHeaderSize> out;
+};
+
+NtpServer::NtpServer(NtpServerSettings settings, Logger &log) : settings_(std::move(settings)), log_(log) {}
+
+NtpServer::~NtpServer()
+{
+	if (stop_pipe_[1] >= 0) {
+		char byte = 0;
+		ssize_t ignored = ::write(stop_pipe_[1], &byte, 1);
+		(void)ignored;
+	}
+	for (auto &t : threads_) {
+		t.join();
+	}
+	if (loop_ != nullptr) {
+		for (auto id : watches_) {
+			loop_->unwatch(id);
+		}
+	}
+	for (int fd : stop_pipe_) {
+		if (fd >= 0) {
+			::close(fd);
+		}
+	}
+}
+
+Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, PollLoop &loop, Logger &log,
+						     Reference initial)
+{
+	std::unique_ptr<NtpServer> server(new NtpServer(std::move(settings), log));
+	server->reference_ = initial;
+	const auto &s = server->settings_;
+	if (s.port == 0) {
+		return server;
+	}
+	int threads = std::max(1, s.threads);
+	uint64_t seed = static_cast<uint64_t>(realtime_now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid());
+	for (int i = 0; i < threads; i++) {
+		auto worker = std::make_unique<Worker>(*server, seed + static_cast<uint64_t>(i) * uint64_t{0x9e3779b97f4a7c15});
+		for (auto family : {IpAddress::Family::V4, IpAddress::Family::V6}) {
+			bool v4 = family == IpAddress::Family::V4;
+			if (!(v4 ? s.ipv4 : s.ipv6) || !s.access.any_allowed(family)) {
+				continue;
+			}
+			ntp::UdpOptions options{.family = family,
+						.bind_address = v4 ? s.bind_v4 : s.bind_v6,
+						.port = s.port,
+						.bind_device = s.bind_device,
+						.reuse_port = threads > 1,
+						.receive_buffer = threads > 1 ? 4 << 20 : 0};
+			auto socket = ntp::UdpSocket::open(options);
+			std::string where = fmt::format("{} port {}",
+							options.bind_address ? options.bind_address->to_string()
+									     : (v4 ? std::string("0.0.0.0") : std::string("::")),
+							s.port);
+			if (!socket) {
+				if (!v4 && socket.error().code == std::errc::address_family_not_supported) {
+					log.warning("Could not open IPv6 NTP socket: {}", socket.error().message());
+					continue;
+				}
+				return fail_errno(fmt::format("Could not open NTP socket on {}", where),
+						  socket.error().code.value());
+			}
+			if (i == 0) {
+				server->listening_.push_back(where);
+			}
+			worker->sockets.push_back(std::move(*socket));
+		}
+		server->workers_.push_back(std::move(worker));
+	}
+
+	if (threads == 1) {
+		server->loop_ = &loop;
+		auto *worker = server->workers_[0].get();
+		for (auto &socket : worker->sockets) {
+			server->watches_.push_back(loop.watch_fd(socket.fd(), POLLIN, [worker, &socket](short) {
+				worker->serve(socket);
+			}));
+		}
+		return server;
+	}
+
+	if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
+		return fail_errno("pipe2");
+	}
+	int stop_fd = server->stop_pipe_[0];
+	for (auto &w : server->workers_) {
+		Worker *worker = w.get();
+		server->threads_.emplace_back([worker, stop_fd] {
+			std::vector<pollfd> fds;
+			for (auto &socket : worker->sockets) {
+				fds.push_back({socket.fd(), POLLIN, 0});
+			}
+			fds.push_back({stop_fd, POLLIN, 0});
+			for (;;) {
+				if (::poll(fds.data(), fds.size(), -1) < 0) {
+					continue;  // EINTR
+				}
+				if (fds.back().revents != 0) {
+					return;
+				}
+				for (size_t i = 0; i + 1 < fds.size(); i++) {
+					if (fds[i].revents != 0) {
+						worker->serve(worker->sockets[i]);
+					}
+				}
+			}
+		});
+	}
+	return server;
+}
+
+void NtpServer::publish_reference(const Reference &reference)
+{
+	std::lock_guard lock(reference_mutex_);
+	reference_ = reference;
+}
+
+Reference NtpServer::reference() const
+{
+	std::lock_guard lock(reference_mutex_);
+	return reference_;
+}
+
+int measure_clock_precision_log2()
+{
+	// The smallest step between consecutive readings that differ.
+	int64_t best = 1'000'000'000;
+	for (int i = 0; i < 200; i++) {
+		RealTime a = realtime_now();
+		RealTime b = realtime_now();
+		while (b == a) {
+			b = realtime_now();
+		}
+		best = std::min(best, (b - a).count());
+	}
+	double seconds = static_cast<double>(best) * 1e-9;
+	return static_cast<int>(std::ceil(std::log2(seconds)));
+}
+
+} // namespace strata::daemon

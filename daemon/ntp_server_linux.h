@@ -1,0 +1,102 @@
+// The NTP server front end: sockets, the batched receive → access check →
+// client log and rate limit → reply → send path, and its statistics.
+//
+// With one thread (the default) the sockets are watched by the daemon's
+// PollLoop. With `serverthreads N` (strata only) each of N workers owns its
+// own SO_REUSEPORT sockets, client log and poll() loop on its own thread;
+// the kernel spreads clients over the sockets by address, so each client's
+// rate limiting stays in one worker. Workers read the Reference the main
+// loop publishes (publish_reference) and share nothing else but counters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/address.h"
+#include "core/log.h"
+#include "core/reference.h"
+#include "core/result.h"
+#include "daemon/poll_loop_linux.h"
+#include "ntp/access.h"
+#include "ntp/client_log.h"
+
+namespace strata::daemon {
+
+struct NtpServerSettings {
+	uint16_t port = 123;
+	bool ipv4 = true;
+	bool ipv6 = true;
+	std::optional<IpAddress> bind_v4;
+	std::optional<IpAddress> bind_v6;
+	std::string bind_device;
+	ntp::AccessTable access;
+	std::optional<ntp::RateLimitConfig> ratelimit;
+	size_t clientlog_bytes = 524288;
+	bool noclientlog = false;
+	int precision_log2 = -20;
+	int threads = 1;
+};
+
+/// Totals for the serverstats report.
+struct NtpServerStats {
+	std::atomic<uint64_t> received{0};     ///< NTP packets received
+	std::atomic<uint64_t> responses{0};    ///< replies sent (including KoD)
+	std::atomic<uint64_t> denied{0};       ///< dropped by allow/deny
+	std::atomic<uint64_t> rate_limited{0}; ///< dropped by ratelimit
+	std::atomic<uint64_t> kod_sent{0};     ///< RATE kiss-o'-death replies
+	std::atomic<uint64_t> malformed{0};
+	std::atomic<uint64_t> not_requests{0};
+	std::atomic<uint64_t> authenticated{0};
+	std::atomic<uint64_t> send_errors{0};
+};
+
+class NtpServer {
+public:
+	/// Opens the sockets (none when the port is 0 or nothing is allowed for a
+	/// family) and starts serving. Errors: a socket that cannot be bound.
+	static Result<std::unique_ptr<NtpServer>> start(NtpServerSettings settings, PollLoop &loop, Logger &log,
+							 Reference initial);
+	~NtpServer();
+	NtpServer(const NtpServer &) = delete;
+	NtpServer &operator=(const NtpServer &) = delete;
+
+	/// Makes `reference` what replies carry from now on (called by the main
+	/// loop whenever it changes, and at least once a second).
+	void publish_reference(const Reference &reference);
+	const NtpServerStats &stats() const { return stats_; }
+	/// The bound addresses, for the start-up log line.
+	std::vector<std::string> listening() const { return listening_; }
+	bool serving() const { return !listening_.empty(); }
+
+	struct Worker;
+
+private:
+	NtpServer(NtpServerSettings settings, Logger &log);
+	Reference reference() const;
+
+	NtpServerSettings settings_;
+	Logger &log_;
+	mutable std::mutex reference_mutex_;
+	Reference reference_;
+	NtpServerStats stats_;
+	std::vector<std::unique_ptr<Worker>> workers_;
+	std::vector<std::thread> threads_;
+	std::vector<WatchId> watches_;
+	PollLoop *loop_ = nullptr;
+	int stop_pipe_[2] = {-1, -1};
+	std::vector<std::string> listening_;
+	std::atomic<int64_t> last_malformed_log_s_{0};
+};
+
+/// log2 of the resolution of CLOCK_REALTIME readings, measured (chronyd's
+/// precision), for the precision field of replies.
+int measure_clock_precision_log2();
+
+} // namespace strata::daemon

@@ -1,0 +1,217 @@
+#include "daemon/poll_loop_linux.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <memory>
+
+namespace strata::daemon {
+
+namespace {
+
+/// The write end of the self-pipe, for the async-signal-safe handler. One
+/// PollLoop per process owns it.
+std::atomic<int> g_signal_pipe{-1};
+
+extern "C" void on_signal_handler(int signo)
+{
+	int saved = errno;
+	int fd = g_signal_pipe.load();
+	if (fd >= 0) {
+		auto byte = static_cast<unsigned char>(signo);
+		ssize_t ignored = ::write(fd, &byte, 1);
+		(void)ignored;
+	}
+	errno = saved;
+}
+
+template <class Domain>
+Instant<Domain> read_clock(clockid_t id)
+{
+	timespec ts{};
+	::clock_gettime(id, &ts);
+	return Instant<Domain>::from_parts(ts.tv_sec, ts.tv_nsec);
+}
+
+} // namespace
+
+Result<std::unique_ptr<PollLoop>> PollLoop::create()
+{
+	int fds[2];
+	if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+		return fail_errno("pipe2");
+	}
+	return std::unique_ptr<PollLoop>(new PollLoop(fds[0], fds[1]));
+}
+
+PollLoop::PollLoop(int read_fd, int write_fd) : signal_read_fd_(read_fd), signal_write_fd_(write_fd)
+{
+	g_signal_pipe.store(write_fd);
+	read_clocks();
+}
+
+PollLoop::~PollLoop()
+{
+	for (const auto &[signo, fn] : signal_handlers_) {
+		::signal(signo, SIG_DFL);
+	}
+	g_signal_pipe.store(-1);
+	::close(signal_read_fd_);
+	::close(signal_write_fd_);
+}
+
+void PollLoop::read_clocks()
+{
+	now_ = read_clock<Monotonic>(CLOCK_MONOTONIC);
+	real_now_ = read_clock<Realtime>(CLOCK_REALTIME);
+}
+
+TimerId PollLoop::add_timer(MonoTime at, std::function<void()> fn)
+{
+	TimerId id = next_timer_id_++;
+	heap_.push({at, id});
+	timers_.emplace(id, std::move(fn));
+	return id;
+}
+
+void PollLoop::cancel(TimerId id)
+{
+	timers_.erase(id);
+	// Cancelled entries stay in the heap until they come up; keep the heap
+	// from filling with them when timers are re-armed much more often than
+	// they fire.
+	if (heap_.size() > 64 && heap_.size() > 4 * timers_.size()) {
+		decltype(heap_) live;
+		while (!heap_.empty()) {
+			if (timers_.count(heap_.top().id) != 0) {
+				live.push(heap_.top());
+			}
+			heap_.pop();
+		}
+		heap_ = std::move(live);
+	}
+}
+
+WatchId PollLoop::watch_fd(int fd, short events, std::function<void(short)> fn)
+{
+	WatchId id = next_watch_id_++;
+	watches_.emplace(id, Watch{fd, events, std::move(fn)});
+	return id;
+}
+
+void PollLoop::unwatch(WatchId id)
+{
+	watches_.erase(id);
+}
+
+Result<> PollLoop::on_signal(int signo, std::function<void()> fn)
+{
+	struct sigaction sa {};
+	sa.sa_handler = on_signal_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (::sigaction(signo, &sa, nullptr) != 0) {
+		return fail_errno("sigaction");
+	}
+	signal_handlers_[signo] = std::move(fn);
+	return {};
+}
+
+void PollLoop::run_due_timers()
+{
+	while (!heap_.empty() && heap_.top().at <= now_ && !stopped_) {
+		Timer t = heap_.top();
+		heap_.pop();
+		auto it = timers_.find(t.id);
+		if (it == timers_.end()) {
+			continue;  // cancelled
+		}
+		auto fn = std::move(it->second);
+		timers_.erase(it);
+		fn();
+	}
+}
+
+void PollLoop::drain_signals()
+{
+	unsigned char buffer[64];
+	for (;;) {
+		ssize_t n = ::read(signal_read_fd_, buffer, sizeof(buffer));
+		if (n <= 0) {
+			return;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			auto it = signal_handlers_.find(buffer[i]);
+			if (it != signal_handlers_.end()) {
+				it->second();
+			}
+		}
+	}
+}
+
+Result<> PollLoop::run_once(Duration max_wait)
+{
+	// Drop cancelled timers at the top so they do not shorten the wait.
+	while (!heap_.empty() && timers_.count(heap_.top().id) == 0) {
+		heap_.pop();
+	}
+	read_clocks();
+	Duration wait = max_wait;
+	if (!heap_.empty()) {
+		wait = std::min(wait, heap_.top().at - now_);
+	}
+	if (wait < Duration::zero()) {
+		wait = Duration::zero();
+	}
+	// Round up so that a timer never wakes the loop before its time.
+	int64_t wait_ms = (wait.count() + 999'999) / 1'000'000;
+	int timeout = static_cast<int>(std::min<int64_t>(wait_ms, 1'000'000));
+
+	std::vector<pollfd> fds;
+	std::vector<WatchId> ids;
+	fds.push_back({signal_read_fd_, POLLIN, 0});
+	ids.push_back(0);
+	for (const auto &[id, w] : watches_) {
+		fds.push_back({w.fd, w.events, 0});
+		ids.push_back(id);
+	}
+	int n = ::poll(fds.data(), fds.size(), timeout);
+	if (n < 0 && errno != EINTR) {
+		return fail_errno("poll");
+	}
+	read_clocks();
+	if (n > 0) {
+		if (fds[0].revents != 0) {
+			drain_signals();
+		}
+		for (size_t i = 1; i < fds.size() && !stopped_; i++) {
+			if (fds[i].revents == 0) {
+				continue;
+			}
+			auto it = watches_.find(ids[i]);
+			if (it == watches_.end()) {
+				continue;  // unwatched by an earlier callback of this wakeup
+			}
+			auto fn = it->second.fn;  // the callback may unwatch itself
+			fn(fds[i].revents);
+		}
+	}
+	run_due_timers();
+	return {};
+}
+
+Result<> PollLoop::run()
+{
+	while (!stopped_) {
+		if (auto r = run_once(std::chrono::seconds(3600)); !r) {
+			return r;
+		}
+	}
+	return {};
+}
+
+} // namespace strata::daemon

@@ -1,0 +1,86 @@
+// The daemon's event loop: one thread, poll(), timers on CLOCK_MONOTONIC,
+// callbacks for readable file descriptors, and signals turned into ordinary
+// events through a self-pipe (the handler only writes a byte).
+//
+// poll(), clock_gettime() and nothing fancier, so that the daemon keeps
+// running under LD_PRELOAD clock and network simulators. Time is read once per
+// wakeup: every handler of one wakeup sees the same now() and real_now().
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include "core/result.h"
+#include "core/scheduler.h"
+
+namespace strata::daemon {
+
+using WatchId = uint64_t;
+
+class PollLoop final : public Scheduler {
+public:
+	/// Creates the self-pipe. Fails only when the process is out of descriptors.
+	static Result<std::unique_ptr<PollLoop>> create();
+	~PollLoop() override;
+	PollLoop(const PollLoop &) = delete;
+	PollLoop &operator=(const PollLoop &) = delete;
+
+	MonoTime now() const override { return now_; }
+	/// CLOCK_REALTIME read at the same wakeup as now().
+	RealTime real_now() const { return real_now_; }
+	TimerId add_timer(MonoTime at, std::function<void()> fn) override;
+	void cancel(TimerId id) override;
+
+	/// Calls `fn(revents)` whenever poll() reports `events` on `fd`. The loop
+	/// does not own the fd. Safe to call from callbacks.
+	WatchId watch_fd(int fd, short events, std::function<void(short revents)> fn);
+	/// Stops watching; safe from callbacks, including the watched fd's own.
+	void unwatch(WatchId id);
+
+	/// Runs `fn` on the loop when `signo` arrives (installs a handler).
+	Result<> on_signal(int signo, std::function<void()> fn);
+
+	/// Runs until stop(). Returns an error if poll() fails for a reason other than EINTR.
+	Result<> run();
+	/// One wakeup: waits at most until the next timer or `max_wait`, then
+	/// dispatches. For tests.
+	Result<> run_once(Duration max_wait);
+	void stop() { stopped_ = true; }
+	bool stopped() const { return stopped_; }
+
+private:
+	PollLoop(int read_fd, int write_fd);
+	void read_clocks();
+	void run_due_timers();
+	void drain_signals();
+
+	struct Timer {
+		MonoTime at;
+		TimerId id;
+		bool operator>(const Timer &o) const { return at != o.at ? at > o.at : id > o.id; }
+	};
+	struct Watch {
+		int fd;
+		short events;
+		std::function<void(short)> fn;
+	};
+
+	int signal_read_fd_;
+	int signal_write_fd_;
+	MonoTime now_;
+	RealTime real_now_;
+	bool stopped_ = false;
+	TimerId next_timer_id_ = 1;
+	std::priority_queue<Timer, std::vector<Timer>, std::greater<>> heap_;
+	std::map<TimerId, std::function<void()>> timers_;  ///< live timers; cancelled ones are erased
+	WatchId next_watch_id_ = 1;
+	std::map<WatchId, Watch> watches_;
+	std::map<int, std::function<void()>> signal_handlers_;
+};
+
+} // namespace strata::daemon

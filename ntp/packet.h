@@ -1,0 +1,91 @@
+// NTP packets on the wire (RFC 5905 §7.3): the 48-byte header, NTP
+// timestamps and short-format values, extension fields (RFC 7822) and the
+// MAC trailer. Pure: bytes in, values out, and back.
+//
+// NTP timestamps carry seconds modulo 2^32 (an "era" is 136 years; era 1
+// begins 2036-02-07T06:28:16Z). from_ntp() resolves the era against a pivot
+// (normally the local clock), so conversions stay right across 2036 and
+// have nothing to do with the 2038 time_t limit: times are int64 ns here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "core/reference.h"
+#include "core/result.h"
+#include "core/time.h"
+
+namespace strata::ntp {
+
+/// Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01).
+inline constexpr int64_t kNtpUnixOffset = 2'208'988'800;
+inline constexpr size_t kHeaderSize = 48;
+
+/// The 64-bit NTP timestamp format: seconds and 2^-32 s fractions.
+struct NtpTimestamp {
+	uint32_t seconds = 0;
+	uint32_t fraction = 0;
+
+	/// Zero means "not set" in NTP packets (e.g. a client's origin timestamp).
+	bool is_zero() const { return seconds == 0 && fraction == 0; }
+	friend bool operator==(const NtpTimestamp &, const NtpTimestamp &) = default;
+};
+
+/// Nearest NTP timestamp to `t` (fraction rounded to the nearest 2^-32 s).
+NtpTimestamp to_ntp(RealTime t);
+/// The instant within ±68 years of `pivot` that `ts` names (nearest 1 ns).
+RealTime from_ntp(NtpTimestamp ts, RealTime pivot);
+
+/// The 32-bit short format (16.16 seconds) used for root delay and dispersion;
+/// saturates at 0xffff.ffff and maps negative values to 0.
+uint32_t to_short(double seconds);
+double from_short(uint32_t value);
+
+enum class Mode : uint8_t {
+	Reserved = 0,
+	SymmetricActive = 1,
+	SymmetricPassive = 2,
+	Client = 3,
+	Server = 4,
+	Broadcast = 5,
+	Control = 6,
+	Private = 7,
+};
+
+struct Header {
+	Leap leap = Leap::None;
+	uint8_t version = 4;
+	Mode mode = Mode::Client;
+	uint8_t stratum = 0;
+	int8_t poll = 0;
+	int8_t precision = 0;
+	uint32_t root_delay = 0;       ///< short format
+	uint32_t root_dispersion = 0;  ///< short format
+	uint32_t ref_id = 0;
+	NtpTimestamp reference;
+	NtpTimestamp origin;
+	NtpTimestamp receive;
+	NtpTimestamp transmit;
+
+	friend bool operator==(const Header &, const Header &) = default;
+};
+
+/// A parsed packet: the header and what follows it.
+struct Packet {
+	Header header;
+	size_t extension_fields = 0;  ///< RFC 7822 fields walked (NTPv4 only)
+	bool has_mac = false;         ///< a symmetric-key MAC (key id + 16 or 20 bytes)
+	bool crypto_nak = false;      ///< a 4-byte crypto-NAK (key id 0, no digest)
+	uint32_t key_id = 0;
+};
+
+/// Parses a packet of any NTP version 1–4 (version 0 and 5–7 are errors, as
+/// is anything that does not end in a well-formed extension-field chain and
+/// an optional MAC). Errc::Malformed with a context that names the fault.
+Result<Packet> parse(std::span<const std::byte> data);
+
+/// Writes the 48-byte header.
+void serialize(const Header &header, std::span<std::byte, kHeaderSize> out);
+
+} // namespace strata::ntp

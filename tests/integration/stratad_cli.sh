@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# stratad as a process: -p over the configuration fixtures, chronyd's flags,
+# the pid file, signals, -t, daemon mode and command-line directives.
+#   stratad_cli.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
+set -euo pipefail
+build=$(realpath "${1:?build dir}")
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+golden=$here/../golden/conf
+stratad=$build/daemon/stratad
+work=$(mktemp -d)
+
+# -p prints every good fixture back in canonical form, exit 0.
+for f in "$golden"/good/*.conf; do
+	out=$("$stratad" -p -f "$f" 2>"$work/err") || fail "stratad -p -f $f exited $?: $(cat "$work/err")"
+	[ "$out" = "$(cat "${f%.conf}.expected")" ] || fail "stratad -p -f $f printed something else"
+	! grep -v ': warning: ' "$work/err" | grep -q . || fail "stratad -p -f $f printed errors: $(cat "$work/err")"
+done
+# Each bad fixture: exit 1 and its one FILE:LINE: error on stderr.
+for f in "$golden"/bad/*.conf; do
+	status=0
+	"$stratad" -p -f "$f" >/dev/null 2>"$work/err" || status=$?
+	[ "$status" = 1 ] || fail "stratad -p -f $f exited $status, expected 1"
+	expected="$f:$(cat "${f%.conf}.error")"
+	grep -qxF "$expected" "$work/err" || fail "stratad -p -f $f printed '$(cat "$work/err")', expected '$expected'"
+done
+echo "-p: $(ls "$golden"/good/*.conf | wc -l) good and $(ls "$golden"/bad/*.conf | wc -l) bad fixtures as expected"
+
+# Flags: unknown and not-yet-implemented ones exit 1 with a message.
+expect_exit() {
+	local want=$1 pattern=$2 status=0
+	shift 2
+	"$stratad" "$@" >"$work/out" 2>&1 || status=$?
+	[ "$status" = "$want" ] || fail "stratad $* exited $status, expected $want"
+	grep -q -- "$pattern" "$work/out" || fail "stratad $* printed '$(cat "$work/out")', expected /$pattern/"
+}
+expect_exit 1 "unknown option -z" -z
+for f in -q -Q -r -R -s "-u nobody" "-F 1"; do
+	# shellcheck disable=SC2086
+	expect_exit 1 "option ${f:0:2} is not supported by strata yet" $f
+done
+expect_exit 1 "option -f requires an argument" -f
+expect_exit 0 "stratad (strata) version" -v
+expect_exit 0 "Usage: stratad" -h
+expect_exit 1 "command line:1: unknown directive 'lcoal' (did you mean 'local'?)" -p lcoal stratum 3
+expect_exit 0 "^local stratum 3$" -p "local stratum 3" "port 5"
+
+conf() {
+	cat >"$work/$1.conf" <<CONF
+local stratum 3
+allow 127.0.0.1
+port $2
+cmdport 0
+pidfile $work/$1.pid
+CONF
+}
+
+# SIGTERM and SIGINT: clean exit, pid file removed, "stratad exiting".
+conf a 11131
+for sig in TERM INT; do
+	start_stratad "$build" "$work/a.conf" "$work/a.log"
+	wait_udp_port 11131 "$STRATAD_PID"
+	[ "$(cat "$work/a.pid")" = "$STRATAD_PID" ] || fail "pid file holds $(cat "$work/a.pid"), not $STRATAD_PID"
+	kill -"$sig" "$STRATAD_PID"
+	wait "$STRATAD_PID" || fail "stratad exited $? on SIG$sig"
+	grep -q "stratad exiting" "$work/a.log" || fail "no exit message after SIG$sig"
+	[ ! -e "$work/a.pid" ] || fail "pid file left after SIG$sig"
+done
+STARTED_PIDS=()
+
+# A second instance with the same pid file refuses to start and says who runs.
+start_stratad "$build" "$work/a.conf" "$work/a.log"
+first=$STRATAD_PID
+wait_udp_port 11131 "$first"
+status=0
+"$stratad" -x -d -f "$work/a.conf" >"$work/second.log" 2>&1 || status=$?
+[ "$status" = 1 ] || fail "second stratad exited $status"
+grep -q "Another stratad is already running (pid $first, pidfile $work/a.pid)" "$work/second.log" ||
+	fail "second stratad said: $(cat "$work/second.log")"
+[ "$(cat "$work/a.pid")" = "$first" ] || fail "the second instance touched the pid file"
+stop_pid "$first"
+STARTED_PIDS=()
+
+# -t: exits by itself.
+conf t 11132
+start_stratad "$build" "$work/t.conf" "$work/t.log"
+pid=$STARTED_PIDS
+"$stratad" -x -d -t 0.5 -f "$work/t.conf" >/dev/null 2>&1 && fail "a second stratad with -t started"
+stop_pid "$pid"
+STARTED_PIDS=()
+start=$(date +%s%N)
+"$stratad" -x -d -t 0.5 -f "$work/t.conf" >"$work/t.log" 2>&1 || fail "stratad -t exited $?"
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+[ "$elapsed_ms" -ge 500 ] || fail "stratad -t 0.5 exited after $elapsed_ms ms"
+grep -q "Timeout of 0.5 seconds reached" "$work/t.log" || fail "no timeout message"
+
+# Daemon mode (no -d/-n): the parent returns 0 once the child serves; logs go
+# to syslog (or -l FILE).
+conf d 11133
+"$stratad" -x -f "$work/d.conf" -l "$work/d.log" || fail "stratad in daemon mode exited $?"
+pid=$(cat "$work/d.pid")
+STARTED_PIDS+=("$pid")
+ss -Hlun "sport = :11133" | grep -q . || fail "the daemonized stratad does not listen"
+grep -q "Serving NTP on 0.0.0.0 port 11133" "$work/d.log" || fail "no start-up lines in the -l log"
+kill "$pid"
+for _ in $(seq 100); do [ -e "$work/d.pid" ] || break; sleep 0.05; done
+[ ! -e "$work/d.pid" ] || fail "daemon left its pid file"
+STARTED_PIDS=()
+# Start-up errors in daemon mode still reach the caller's exit status.
+sed -i 's/^port .*/port 11131/' "$work/d.conf"
+conf a 11131
+start_stratad "$build" "$work/a.conf" "$work/a.log"
+wait_udp_port 11131 "$STRATAD_PID"
+sed -i "s|^pidfile .*|pidfile $work/d.pid|" "$work/d.conf"
+status=0
+"$stratad" -x -f "$work/d.conf" -l "$work/d2.log" || status=$?
+[ "$status" = 1 ] || fail "a daemon that cannot bind its port exited $status"
+grep -q "Could not open NTP socket on 0.0.0.0 port 11131" "$work/d2.log" || fail "no bind error: $(cat "$work/d2.log")"
+
+# Without -U, a user other than root is refused: a nested user namespace
+# without a root mapping makes us "nobody".
+status=0
+unshare -Un "$stratad" -x -d -f "$work/a.conf" >"$work/u.log" 2>&1 || status=$?
+[ "$status" = 1 ] && grep -q "Not superuser" "$work/u.log" || fail "non-root start: exit $status, $(cat "$work/u.log")"
+rm -rf "$work"
+echo "stratad_cli: ok"
