@@ -53,11 +53,8 @@ NtpTimestamp to_ntp(RealTime t)
 {
 	int64_t sec = t.seconds();
 	auto ns = static_cast<uint64_t>(t.subsec_ns());
+	// At most 0.999999999 * 2^32 + 0.5 < 2^32: never rounds into the next second.
 	uint64_t fraction = (ns * kFractionScale + kNsPerSecond / 2) / kNsPerSecond;
-	if (fraction >= kFractionScale) {  // rounded up to the next second
-		fraction -= kFractionScale;
-		sec++;
-	}
 	return {static_cast<uint32_t>(static_cast<uint64_t>(sec + kNtpUnixOffset)), static_cast<uint32_t>(fraction)};
 }
 

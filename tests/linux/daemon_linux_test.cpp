@@ -1,0 +1,220 @@
+// The daemon's Linux pieces against the real kernel: the poll loop (timers,
+// fds, signals), the pid file lock and the loggers. Timers are short and the
+// tests assert order and "never early", never an upper bound on time.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "daemon/logging_linux.h"
+#include "daemon/pidfile_linux.h"
+#include "daemon/poll_loop_linux.h"
+
+namespace strata::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::unique_ptr<PollLoop> make_loop()
+{
+	auto loop = PollLoop::create();
+	EXPECT_TRUE(loop.has_value());
+	return std::move(*loop);
+}
+
+TEST(PollLoop, TimersRunInDeadlineOrderThenInsertionOrderAndNeverEarly)
+{
+	auto loop = make_loop();
+	std::vector<int> order;
+	MonoTime start = loop->now();
+	MonoTime due = start + 20ms;
+	loop->add_timer(start + 30ms, [&] { order.push_back(3); });
+	loop->add_timer(due, [&] {
+		order.push_back(1);
+		EXPECT_GE(loop->now(), due);
+	});
+	loop->add_timer(due, [&] { order.push_back(2); });
+	loop->add_timer(start + 40ms, [&] { loop->stop(); });
+	ASSERT_TRUE(loop->run().has_value());
+	EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+	EXPECT_GE(loop->now(), start + 40ms);
+}
+
+TEST(PollLoop, CancelledTimersNeverRunAndTheHeapStaysSmall)
+{
+	auto loop = make_loop();
+	bool ran = false;
+	TimerId id = loop->add_timer(loop->now() + 5ms, [&] { ran = true; });
+	loop->cancel(id);
+	loop->cancel(id);      // twice: ignored
+	loop->cancel(999999);  // unknown: ignored
+	// Re-arming a timer many times (as a poll interval does) must not pile up.
+	for (int i = 0; i < 10000; i++) {
+		loop->cancel(loop->add_timer(loop->now() + 1h, [&] { ran = true; }));
+	}
+	loop->add_timer(loop->now() + 10ms, [&] { loop->stop(); });
+	ASSERT_TRUE(loop->run().has_value());
+	EXPECT_FALSE(ran);
+}
+
+TEST(PollLoop, TimersAddedFromCallbacksRun)
+{
+	auto loop = make_loop();
+	int count = 0;
+	std::function<void()> tick = [&] {
+		if (++count == 3) {
+			loop->stop();
+		} else {
+			loop->add_timer(loop->now() + 1ms, tick);
+		}
+	};
+	loop->add_timer(loop->now(), tick);
+	ASSERT_TRUE(loop->run().has_value());
+	EXPECT_EQ(count, 3);
+}
+
+TEST(PollLoop, ReadableFdCallsBackAndCanUnwatchItself)
+{
+	auto loop = make_loop();
+	int fds[2];
+	ASSERT_EQ(::pipe(fds), 0);
+	int calls = 0;
+	WatchId id = 0;
+	id = loop->watch_fd(fds[0], POLLIN, [&](short revents) {
+		EXPECT_TRUE(revents & POLLIN);
+		calls++;
+		loop->unwatch(id);  // the data stays unread: without unwatch this would spin
+	});
+	ASSERT_EQ(::write(fds[1], "x", 1), 1);
+	for (int i = 0; i < 5; i++) {
+		ASSERT_TRUE(loop->run_once(5ms).has_value());
+	}
+	EXPECT_EQ(calls, 1);
+	::close(fds[0]);
+	::close(fds[1]);
+}
+
+TEST(PollLoop, SignalsAreDispatchedOnTheLoop)
+{
+	auto loop = make_loop();
+	bool got = false;
+	ASSERT_TRUE(loop->on_signal(SIGUSR1, [&] {
+				got = true;
+				loop->stop();
+			})
+			    .has_value());
+	loop->add_timer(loop->now() + 1ms, [] { ::raise(SIGUSR1); });
+	loop->add_timer(loop->now() + 10s, [&] { loop->stop(); });  // safety net
+	ASSERT_TRUE(loop->run().has_value());
+	EXPECT_TRUE(got);
+}
+
+TEST(PollLoop, RealTimeIsReadWithTheWakeup)
+{
+	auto loop = make_loop();
+	RealTime before = loop->real_now();
+	ASSERT_TRUE(loop->run_once(2ms).has_value());
+	EXPECT_GE(loop->real_now(), before);
+}
+
+std::filesystem::path temp_dir()
+{
+	auto dir = std::filesystem::temp_directory_path() / ("strata-test-" + std::to_string(::getpid()));
+	std::filesystem::create_directories(dir);
+	return dir;
+}
+
+TEST(PidFile, WritesPidLocksAndIsRemoved)
+{
+	auto path = (temp_dir() / "a.pid").string();
+	{
+		auto first = PidFile::acquire(path);
+		ASSERT_TRUE(first.has_value()) << first.error().message();
+		std::ifstream in(path);
+		int pid = 0;
+		in >> pid;
+		EXPECT_EQ(pid, ::getpid());
+		// A second open file description conflicts with the lock, as another process would.
+		auto second = PidFile::acquire(path);
+		ASSERT_FALSE(second.has_value());
+		EXPECT_EQ(second.error().context,
+			  "Another stratad is already running (pid " + std::to_string(::getpid()) + ", pidfile " + path + ")");
+		EXPECT_TRUE(std::filesystem::exists(path));
+	}
+	EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(PidFile, StaleFileIsTakenOver)
+{
+	auto path = (temp_dir() / "stale.pid").string();
+	std::ofstream(path) << "12345\n";
+	auto p = PidFile::acquire(path);
+	ASSERT_TRUE(p.has_value());
+	std::ifstream in(path);
+	int pid = 0;
+	in >> pid;
+	EXPECT_EQ(pid, ::getpid());
+}
+
+TEST(PidFile, EmptyPathMeansNone)
+{
+	EXPECT_TRUE(PidFile::acquire("").has_value());
+}
+
+TEST(PidFile, UnwritableDirectoryIsAClearError)
+{
+	auto p = PidFile::acquire("/nonexistent-dir/x.pid");
+	ASSERT_FALSE(p.has_value());
+	EXPECT_EQ(p.error().message(), "Could not open pidfile /nonexistent-dir/x.pid: No such file or directory");
+}
+
+TEST(Loggers, StreamAndFileLinesAreStampedAndFiltered)
+{
+	auto path = (temp_dir() / "log").string();
+	{
+		auto file = FileLogger::open(path);
+		ASSERT_TRUE(file.has_value());
+		(*file)->set_min_level(LogLevel::Warning);
+		(*file)->info("dropped");
+		(*file)->warning("kept {}", 1);
+		(*file)->fatal("bad");
+	}
+	std::ifstream in(path);
+	std::stringstream ss;
+	ss << in.rdbuf();
+	std::string text = ss.str();
+	EXPECT_EQ(text.find("dropped"), std::string::npos);
+	// "2026-11-25T04:40:01Z kept 1"
+	EXPECT_EQ(text.size(), 2 * 21 + std::string("kept 1\nFatal error : bad\n").size()) << text;
+	EXPECT_EQ(text[4], '-');
+	EXPECT_EQ(text[19], 'Z');
+	EXPECT_NE(text.find("Z kept 1\n"), std::string::npos);
+
+	std::FILE *mem = std::tmpfile();
+	StreamLogger stream(mem);
+	stream.info("hello {}", "world");
+	std::rewind(mem);
+	char buffer[128] = {};
+	ASSERT_NE(std::fgets(buffer, sizeof(buffer), mem), nullptr);
+	EXPECT_EQ(std::string(buffer).substr(20), " hello world\n");
+	std::fclose(mem);
+}
+
+TEST(Loggers, FileLoggerOpenErrorIsClear)
+{
+	auto file = FileLogger::open("/nonexistent-dir/log");
+	ASSERT_FALSE(file.has_value());
+	EXPECT_EQ(file.error().message(), "open log file /nonexistent-dir/log: No such file or directory");
+}
+
+} // namespace
+} // namespace strata::daemon

@@ -1,0 +1,172 @@
+#include "ntp/responder.h"
+
+#include <array>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace strata::ntp {
+namespace {
+
+/// Counts readings, so a test can tell that the transmit time is read once
+/// and last; each reading is 1 µs after the previous one.
+class CountingClock final : public TransmitClock {
+public:
+	RealTime now() override
+	{
+		readings++;
+		return RealTime::from_parts(1'800'000'000, 1000 * readings);
+	}
+	int readings = 0;
+};
+
+/// Returns zeros, so that fuzzed low bits are predictable.
+class ZeroRng final : public Rng {
+public:
+	uint64_t next() override { return 0; }
+};
+
+std::vector<std::byte> request(int version, Mode mode, int8_t poll = 6)
+{
+	Header h{.leap = Leap::None, .version = static_cast<uint8_t>(version), .mode = mode, .poll = poll,
+		 .transmit = {0xdeadbeef, 0x01020304}};
+	std::vector<std::byte> out(kHeaderSize);
+	serialize(h, std::span<std::byte, kHeaderSize>(out.data(), kHeaderSize));
+	return out;
+}
+
+const Reference kLocal{.synchronized = false, .leap = Leap::None, .stratum = 3, .ref_id = kLocalRefId,
+		       .ref_time = RealTime::from_parts(1'799'999'999, 0), .root_delay_s = 0.001,
+		       .root_dispersion_s = 0.5};
+const RealTime kReceive = RealTime::from_parts(1'800'000'000, 0);
+
+Header reply_to(const std::vector<std::byte> &req, const Reference &ref = kLocal, bool kod = false,
+		ServerParams params = {}, CountingClock *clock_out = nullptr)
+{
+	Drop why{};
+	auto r = classify(req, false, why);
+	EXPECT_TRUE(r.has_value());
+	ZeroRng rng;
+	CountingClock clock;
+	std::array<std::byte, kHeaderSize> out{};
+	EXPECT_EQ(build_reply(*r, kReceive, ref, kod, params, rng, clock, out), kHeaderSize);
+	if (clock_out != nullptr) {
+		*clock_out = clock;
+	}
+	auto parsed = parse(out);
+	EXPECT_TRUE(parsed.has_value());
+	return parsed->header;
+}
+
+TEST(Responder, ClientRequestGetsAServerReply)
+{
+	CountingClock clock;
+	Header h = reply_to(request(4, Mode::Client), kLocal, false, {.precision_log2 = -20}, &clock);
+	EXPECT_EQ(h.mode, Mode::Server);
+	EXPECT_EQ(h.version, 4);
+	EXPECT_EQ(h.leap, Leap::None);
+	EXPECT_EQ(h.stratum, 3);
+	EXPECT_EQ(h.poll, 6);
+	EXPECT_EQ(h.precision, -20);
+	EXPECT_EQ(h.ref_id, kLocalRefId);
+	EXPECT_EQ(h.root_delay, to_short(0.001));
+	EXPECT_EQ(h.root_dispersion, to_short(0.5));
+	EXPECT_EQ(h.origin, (NtpTimestamp{0xdeadbeef, 0x01020304}));
+	EXPECT_EQ(h.reference.seconds, to_ntp(kLocal.ref_time).seconds);
+	EXPECT_EQ(from_ntp(h.receive, kReceive), kReceive);
+	EXPECT_EQ(clock.readings, 1);
+	// Transmit = the clock's reading (1 µs) with the bits below 2^-20 s zeroed by ZeroRng.
+	EXPECT_EQ(h.transmit.seconds, to_ntp(kReceive).seconds);
+	EXPECT_EQ(h.transmit.fraction & 0xfffu, 0u);
+}
+
+TEST(Responder, FuzzFillsOnlyBitsBelowThePrecision)
+{
+	class OnesRng final : public Rng {
+	public:
+		uint64_t next() override { return ~uint64_t{0}; }
+	} ones;
+	Drop why{};
+	auto r = classify(request(4, Mode::Client), false, why);
+	CountingClock clock;
+	std::array<std::byte, kHeaderSize> out{};
+	build_reply(*r, kReceive, kLocal, false, {.precision_log2 = -20}, ones, clock, out);
+	Header h = parse(out)->header;
+	EXPECT_EQ(h.receive.fraction, 0xfffu);  // kReceive has fraction 0
+}
+
+TEST(Responder, VersionIsEchoed)
+{
+	for (int v : {1, 2, 3, 4}) {
+		EXPECT_EQ(reply_to(request(v, Mode::Client)).version, v);
+	}
+}
+
+TEST(Responder, SymmetricActiveGetsPassive)
+{
+	EXPECT_EQ(reply_to(request(4, Mode::SymmetricActive)).mode, Mode::SymmetricPassive);
+}
+
+TEST(Responder, Version1ModeZeroIsAClientUnlessFromPort123)
+{
+	Drop why{};
+	EXPECT_TRUE(classify(request(1, Mode::Reserved), false, why).has_value());
+	EXPECT_FALSE(classify(request(1, Mode::Reserved), true, why).has_value());
+	EXPECT_EQ(why, Drop::NotARequest);
+	EXPECT_FALSE(classify(request(2, Mode::Reserved), false, why).has_value());
+	EXPECT_EQ(reply_to(request(1, Mode::Reserved)).mode, Mode::Server);
+}
+
+TEST(Responder, OtherModesAreNeverAnswered)
+{
+	for (Mode m : {Mode::SymmetricPassive, Mode::Server, Mode::Broadcast, Mode::Control, Mode::Private}) {
+		Drop why{};
+		EXPECT_FALSE(classify(request(4, m), false, why).has_value());
+		EXPECT_EQ(why, Drop::NotARequest);
+	}
+}
+
+TEST(Responder, MalformedAndAuthenticatedAreDropped)
+{
+	Drop why{};
+	std::string detail;
+	EXPECT_FALSE(classify(std::vector<std::byte>(30), false, why, &detail).has_value());
+	EXPECT_EQ(why, Drop::Malformed);
+	EXPECT_NE(detail.find("shorter than 48"), std::string::npos);
+	auto with_mac = request(4, Mode::Client);
+	with_mac.resize(kHeaderSize + 20);
+	with_mac[kHeaderSize + 3] = std::byte{1};
+	EXPECT_FALSE(classify(with_mac, false, why).has_value());
+	EXPECT_EQ(why, Drop::Authenticated);
+}
+
+TEST(Responder, KissOfDeathRate)
+{
+	Header h = reply_to(request(4, Mode::Client), kLocal, true);
+	EXPECT_EQ(h.leap, Leap::Unsynchronized);
+	EXPECT_EQ(h.stratum, 0);
+	EXPECT_EQ(h.ref_id, kKissRate);
+	EXPECT_EQ(h.origin, (NtpTimestamp{0xdeadbeef, 0x01020304}));
+}
+
+TEST(Responder, UnsynchronisedAndStratum16)
+{
+	Reference unsync{};
+	Header h = reply_to(request(4, Mode::Client), unsync);
+	EXPECT_EQ(h.leap, Leap::Unsynchronized);
+	EXPECT_EQ(h.stratum, 0);
+	EXPECT_TRUE(h.reference.is_zero());
+	Reference s16 = kLocal;
+	s16.stratum = 16;
+	EXPECT_EQ(reply_to(request(4, Mode::Client), s16).stratum, 0);
+}
+
+TEST(Responder, PollIsAtLeastTheRatelimitInterval)
+{
+	EXPECT_EQ(reply_to(request(4, Mode::Client, 2), kLocal, false, {.ratelimit_interval_log2 = 4}).poll, 4);
+	EXPECT_EQ(reply_to(request(4, Mode::Client, 8), kLocal, false, {.ratelimit_interval_log2 = 4}).poll, 8);
+	EXPECT_EQ(reply_to(request(4, Mode::Client, 2)).poll, 2);
+}
+
+} // namespace
+} // namespace strata::ntp
