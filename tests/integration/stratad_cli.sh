@@ -84,7 +84,8 @@ STARTED_PIDS=()
 # -t: exits by itself.
 conf t 11132
 start_stratad "$build" "$work/t.conf" "$work/t.log"
-pid=$STARTED_PIDS
+pid=$STRATAD_PID
+wait_udp_port 11132 "$pid"
 "$stratad" -x -d -t 0.5 -f "$work/t.conf" >/dev/null 2>&1 && fail "a second stratad with -t started"
 stop_pid "$pid"
 STARTED_PIDS=()

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "conf/directives.h"
 #include "conf/parser.h"
 
 namespace strata::conf {
@@ -80,6 +81,23 @@ TEST(ConfGolden, BadFixturesGiveOnePreciseError)
 		EXPECT_EQ(errors[0].file, path.string());
 		std::string expected = slurp(fs::path(path).replace_extension(".error"));
 		EXPECT_EQ(fmt::format("{}: {}\n", errors[0].line, errors[0].message), expected);
+	}
+}
+
+// docs/configuration.md lists every directive with the status the table gives
+// it, and no directive the table lacks.
+TEST(ConfDocs, ReferenceListsEveryDirectiveWithItsStatus)
+{
+	std::string doc = slurp(fs::path(STRATA_SOURCE_DIR) / "docs/configuration.md");
+	size_t rows = 0;
+	for (size_t pos = 0; (pos = doc.find("\n| `", pos)) != std::string::npos; pos++) {
+		rows++;
+	}
+	auto infos = directive_infos();
+	EXPECT_EQ(rows, infos.size());
+	for (const auto &d : infos) {
+		std::string row = fmt::format("\n| `{}` | {} |", d.name, to_string(d.status));
+		EXPECT_NE(doc.find(row), std::string::npos) << "docs/configuration.md lacks the row" << row;
 	}
 }
 
