@@ -1,0 +1,72 @@
+// The server's per-request work (parse and classify the request, check the
+// client log and rate limit, build the reply) allocates nothing: this binary
+// counts every operator new while it runs that path.
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include <gtest/gtest.h>
+
+#include "core/random.h"
+#include "ntp/client_log.h"
+#include "ntp/responder.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void *operator new(std::size_t size)
+{
+	g_allocations++;
+	if (void *p = std::malloc(size == 0 ? 1 : size)) {
+		return p;
+	}
+	throw std::bad_alloc();
+}
+void operator delete(void *p) noexcept
+{
+	std::free(p);
+}
+void operator delete(void *p, std::size_t) noexcept
+{
+	std::free(p);
+}
+
+namespace strata::ntp {
+namespace {
+
+class FixedClock final : public TransmitClock {
+public:
+	RealTime now() override { return RealTime::from_parts(1'800'000'000, 5); }
+};
+
+TEST(ServerHotPath, ValidRequestsAllocateNothing)
+{
+	std::array<std::byte, kHeaderSize> request{};
+	request[0] = std::byte{0x23};  // v4 client
+	ClientLog clients(524288, RateLimitConfig{}, 1);
+	Xoshiro256 rng(1);
+	FixedClock clock;
+	Reference reference{.leap = Leap::None, .stratum = 3, .ref_id = kLocalRefId};
+	std::array<std::byte, kHeaderSize> out{};
+	ServerParams params{.precision_log2 = -24, .ratelimit_interval_log2 = 3};
+	long before = g_allocations.load();
+	size_t replies = 0;
+	for (uint32_t i = 0; i < 10000; i++) {
+		Drop why{};
+		auto r = classify(request, false, why);
+		ASSERT_TRUE(r.has_value());
+		auto client = IpAddress::v4(0x7f010000 + i % 500);
+		auto verdict = clients.on_ntp_request(client, MonoTime::from_parts(i, 0), rng);
+		if (verdict != Verdict::Drop) {
+			replies += build_reply(*r, RealTime::from_parts(1'800'000'000, 0), reference,
+					       verdict == Verdict::KissOfDeathRate, params, rng, clock, out) > 0;
+		}
+	}
+	EXPECT_EQ(g_allocations.load() - before, 0);
+	EXPECT_EQ(replies, 10000u);  // 500 clients, each once every 500 s: never limited
+}
+
+} // namespace
+} // namespace strata::ntp
