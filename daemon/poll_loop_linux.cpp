@@ -100,12 +100,15 @@ WatchId PollLoop::watch_fd(int fd, short events, std::function<void(short)> fn)
 {
 	WatchId id = next_watch_id_++;
 	watches_.emplace(id, Watch{fd, events, std::move(fn)});
+	pollfds_dirty_ = true;
 	return id;
 }
 
 void PollLoop::unwatch(WatchId id)
 {
-	watches_.erase(id);
+	if (watches_.erase(id) != 0) {
+		pollfds_dirty_ = true;
+	}
 }
 
 Result<> PollLoop::on_signal(int signo, std::function<void()> fn)
@@ -171,14 +174,20 @@ Result<> PollLoop::run_once(Duration max_wait)
 	int64_t wait_ms = (wait.count() + 999'999) / 1'000'000;
 	int timeout = static_cast<int>(std::min<int64_t>(wait_ms, 1'000'000));
 
-	std::vector<pollfd> fds;
-	std::vector<WatchId> ids;
-	fds.push_back({signal_read_fd_, POLLIN, 0});
-	ids.push_back(0);
-	for (const auto &[id, w] : watches_) {
-		fds.push_back({w.fd, w.events, 0});
-		ids.push_back(id);
+	if (pollfds_dirty_) {
+		pollfds_.clear();
+		pollfd_ids_.clear();
+		pollfds_.push_back({signal_read_fd_, POLLIN, 0});
+		pollfd_ids_.push_back(0);
+		for (const auto &[id, w] : watches_) {
+			pollfds_.push_back({w.fd, w.events, 0});
+			pollfd_ids_.push_back(id);
+		}
+		pollfds_dirty_ = false;
 	}
+	// Callbacks may add or remove watches: that only marks the array dirty,
+	// it is rebuilt before the next poll(), so it stays valid here.
+	auto &fds = pollfds_;
 	int n = ::poll(fds.data(), fds.size(), timeout);
 	if (n < 0 && errno != EINTR) {
 		return fail_errno("poll");
@@ -192,7 +201,7 @@ Result<> PollLoop::run_once(Duration max_wait)
 			if (fds[i].revents == 0) {
 				continue;
 			}
-			auto it = watches_.find(ids[i]);
+			auto it = watches_.find(pollfd_ids_[i]);
 			if (it == watches_.end()) {
 				continue;  // unwatched by an earlier callback of this wakeup
 			}

@@ -7,6 +7,8 @@
 // wakeup: every handler of one wakeup sees the same now() and real_now().
 #pragma once
 
+#include <poll.h>
+
 #include <csignal>
 #include <cstdint>
 #include <functional>
@@ -80,6 +82,11 @@ private:
 	std::map<TimerId, std::function<void()>> timers_;  ///< live timers; cancelled ones are erased
 	WatchId next_watch_id_ = 1;
 	std::map<WatchId, Watch> watches_;
+	/// poll()'s array (self-pipe first) and the watch of each entry, rebuilt
+	/// only when watches change, so that a wakeup allocates nothing.
+	std::vector<struct pollfd> pollfds_;
+	std::vector<WatchId> pollfd_ids_;
+	bool pollfds_dirty_ = true;
 	std::map<int, std::function<void()>> signal_handlers_;
 };
 

@@ -66,10 +66,18 @@ int set_int(int fd, int level, int name, int value)
 } // namespace
 
 struct UdpSocket::Scratch {
-	std::array<mmsghdr, kMaxBatch> msgs{};
-	std::array<iovec, kMaxBatch> iov{};
-	std::array<sockaddr_storage, kMaxBatch> addrs{};
-	alignas(cmsghdr) std::array<std::array<char, kControlLen>, kMaxBatch> control{};
+	/// Headers, buffers for addresses and control messages of one batch.
+	struct Headers {
+		std::array<mmsghdr, kMaxBatch> msgs{};
+		std::array<iovec, kMaxBatch> iov{};
+		std::array<sockaddr_storage, kMaxBatch> addrs{};
+		alignas(cmsghdr) std::array<std::array<char, kControlLen>, kMaxBatch> control{};
+	};
+	Headers rx;  ///< receive(): kept between calls
+	Headers tx;  ///< send()
+	const Datagram *prepared_for = nullptr;  ///< the slots the receive headers point into
+	size_t prepared_count = 0;
+	size_t received_last = 0;                ///< headers the last recvmmsg filled
 };
 
 UdpSocket::UdpSocket(int fd, IpAddress::Family family)
@@ -177,36 +185,50 @@ Result<size_t> UdpSocket::receive(std::span<Datagram> slots)
 {
 	size_t n = std::min(slots.size(), kMaxBatch);
 	Scratch &s = *scratch_;
-	for (size_t i = 0; i < n; i++) {
-		s.iov[i] = {slots[i].buffer.data(), slots[i].buffer.size()};
-		msghdr &h = s.msgs[i].msg_hdr;
-		h = {};
-		h.msg_name = &s.addrs[i];
-		h.msg_namelen = sizeof(s.addrs[i]);
-		h.msg_iov = &s.iov[i];
-		h.msg_iovlen = 1;
-		h.msg_control = s.control[i].data();
-		h.msg_controllen = kControlLen;
+	// The headers point at the same slots call after call (a DatagramBatch
+	// is reused): set them up once, then reset only what the kernel changed.
+	size_t reset = s.received_last;
+	if (s.prepared_for != slots.data() || s.prepared_count != n) {
+		for (size_t i = 0; i < n; i++) {
+			s.rx.iov[i] = {slots[i].buffer.data(), slots[i].buffer.size()};
+			msghdr &h = s.rx.msgs[i].msg_hdr;
+			h = {};
+			h.msg_name = &s.rx.addrs[i];
+			h.msg_iov = &s.rx.iov[i];
+			h.msg_iovlen = 1;
+			h.msg_control = s.rx.control[i].data();
+		}
+		s.prepared_for = slots.data();
+		s.prepared_count = n;
+		reset = n;
 	}
-	int got = recvmmsg(fd_, s.msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+	for (size_t i = 0; i < reset; i++) {
+		msghdr &h = s.rx.msgs[i].msg_hdr;
+		h.msg_namelen = sizeof(s.rx.addrs[i]);
+		h.msg_controllen = kControlLen;
+		h.msg_flags = 0;
+	}
+	s.received_last = 0;
+	int got = recvmmsg(fd_, s.rx.msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
 	if (got < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			return size_t{0};
 		}
 		return fail_errno("recvmmsg");
 	}
+	s.received_last = static_cast<size_t>(got);
 	// One daemon timestamp for the batch, used where the kernel gave none.
 	timespec now{};
 	clock_gettime(CLOCK_REALTIME, &now);
 	size_t count = 0;
 	for (size_t i = 0; i < static_cast<size_t>(got); i++) {
-		msghdr &h = s.msgs[i].msg_hdr;
-		auto peer = from_sockaddr(s.addrs[i]);
+		msghdr &h = s.rx.msgs[i].msg_hdr;
+		auto peer = from_sockaddr(s.rx.addrs[i]);
 		if (!peer) {
 			continue;
 		}
 		Datagram &d = slots[count++];
-		d.length = std::min<size_t>(s.msgs[i].msg_len, d.buffer.size());
+		d.length = std::min<size_t>(s.rx.msgs[i].msg_len, d.buffer.size());
 		d.truncated = (h.msg_flags & MSG_TRUNC) != 0;
 		d.peer = *peer;
 		d.local.reset();
@@ -250,15 +272,15 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 	Scratch &s = *scratch_;
 	for (size_t i = 0; i < n; i++) {
 		const Datagram &d = datagrams[i];
-		s.iov[i] = {const_cast<std::byte *>(d.buffer.data()), d.length};
-		msghdr &h = s.msgs[i].msg_hdr;
+		s.tx.iov[i] = {const_cast<std::byte *>(d.buffer.data()), d.length};
+		msghdr &h = s.tx.msgs[i].msg_hdr;
 		h = {};
-		h.msg_name = &s.addrs[i];
-		h.msg_namelen = to_sockaddr(d.peer, s.addrs[i]);
-		h.msg_iov = &s.iov[i];
+		h.msg_name = &s.tx.addrs[i];
+		h.msg_namelen = to_sockaddr(d.peer, s.tx.addrs[i]);
+		h.msg_iov = &s.tx.iov[i];
 		h.msg_iovlen = 1;
 		if (d.local && d.local->family() == family_) {
-			h.msg_control = s.control[i].data();
+			h.msg_control = s.tx.control[i].data();
 			h.msg_controllen = kControlLen;
 			cmsghdr *c = CMSG_FIRSTHDR(&h);
 			if (family_ == IpAddress::Family::V4) {
@@ -280,7 +302,7 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 			}
 		}
 	}
-	int sent = sendmmsg(fd_, s.msgs.data(), static_cast<unsigned>(n), 0);
+	int sent = sendmmsg(fd_, s.tx.msgs.data(), static_cast<unsigned>(n), 0);
 	if (sent < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			return size_t{0};

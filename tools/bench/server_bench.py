@@ -9,13 +9,15 @@ then drives it with tools/ntpload at each offered rate and closed-loop
 (saturation), and prints a Markdown table: responses/s, loss, response-time
 percentiles, server CPU time per response and its ratio to the echo's at the
 same rate, and RSS under load. Servers run with clock control off (-x) and
-are stopped by PID.
+are stopped by PID. With --repeat N every repetition runs every responder at
+every rate, interleaved, and the table shows the medians.
 """
 import argparse
 import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,6 +93,7 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--responders", default="echo,chronyd,stratad")
     ap.add_argument("--threads", default="", help="also run stratad with these serverthreads, e.g. 2")
+    ap.add_argument("--repeat", type=int, default=1, help="repetitions; the table shows medians")
     ap.add_argument("--json", help="write raw results here")
     args = ap.parse_args()
     if not in_private_netns():
@@ -101,28 +104,42 @@ def main():
     names = args.responders.split(",") + [f"stratad-{n}t" for n in threads]
     workdir = tempfile.mkdtemp(prefix="strata-bench-")
     cmds = responders(args.build, workdir, threads)
+    # Every repetition runs every responder at every rate, interleaved, so that
+    # the machine's slow minutes hit all of them alike; the table shows the
+    # median of the repetitions.
+    reps = {name: {"idle": [], "runs": {}} for name in names}
+    for rep in range(args.repeat):
+        for name in names:
+            proc = subprocess.Popen(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_bound(PORT, proc)
+                time.sleep(1.0)
+                reps[name]["idle"].append(rss_kib(proc.pid))
+                for rate in rates:
+                    r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch)
+                    reps[name]["runs"].setdefault(rate, []).append(r)
+                    print(f"[{rep + 1}/{args.repeat}] {name:12} offered {rate or 'max':>7}: "
+                          f"{r['responses_per_s']:9.0f}/s loss {r['loss_percent']:6.3f}% "
+                          f"cpu {r['server_cpu_us_per_response']:.3f} us/resp", file=sys.stderr)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
     results = {}
     for name in names:
-        proc = subprocess.Popen(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_bound(PORT, proc)
-            time.sleep(1.0)
-            idle = rss_kib(proc.pid)
-            rows = []
-            for rate in rates:
-                r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch)
-                rows.append(r)
-                print(f"{name:12} offered {rate or 'max':>7}: {r['responses_per_s']:9.0f}/s "
-                      f"loss {r['loss_percent']:6.3f}% cpu {r['server_cpu_us_per_response']:.3f} us/resp",
-                      file=sys.stderr)
-            results[name] = {"idle_rss_kib": idle, "runs": rows}
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        rows = []
+        for rate in rates:
+            runs = reps[name]["runs"][rate]
+            row = dict(runs[0])
+            for key in ("responses_per_s", "loss_percent", "server_cpu_us_per_response", "server_rss_kib"):
+                row[key] = statistics.median(r[key] for r in runs)
+            row["latency_us"] = {q: statistics.median(r["latency_us"][q] for r in runs) for q in ("p50", "p99")}
+            row["all"] = runs
+            rows.append(row)
+        results[name] = {"idle_rss_kib": statistics.median(reps[name]["idle"]), "runs": rows}
     shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         with open(args.json, "w") as f:
@@ -139,7 +156,7 @@ def main():
             offered = f"{r['offered_rate']:.0f}" if r["offered_rate"] else "max"
             print(f"| {name} | {offered} | {r['responses_per_s']:.0f} | {r['loss_percent']:.3f} | "
                   f"{r['latency_us']['p50']:.0f} | {r['latency_us']['p99']:.0f} | "
-                  f"{r['server_cpu_us_per_response']:.3f} | {ratio} | {res['idle_rss_kib']} → {r['server_rss_kib']} |")
+                  f"{r['server_cpu_us_per_response']:.3f} | {ratio} | {res['idle_rss_kib']:.0f} → {r['server_rss_kib']:.0f} |")
 
 
 if __name__ == "__main__":
