@@ -22,6 +22,12 @@ if(STRATA_SANITIZE)
 	target_link_options(strata_options INTERFACE -fsanitize=${_strata_san})
 endif()
 
+# With libFuzzer, every target is built with its coverage instrumentation, so
+# that the fuzzers see the branches of the libraries they exercise.
+if(STRATA_FUZZ)
+	target_compile_options(strata_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
+
 # strata_library(NAME SOURCES... [LINK libs...]): a static library with the
 # project's options. Pure libraries link only other pure libraries.
 function(strata_library name)

@@ -68,8 +68,15 @@ std::string did_you_mean(std::string_view word, const Range &candidates, Name na
 {
 	std::string_view best;
 	size_t best_distance = std::max<size_t>(1, word.size() / 3) + 1;
+	if (word.size() > 64) {
+		return {};  // no directive or option is that long
+	}
 	for (const auto &candidate : candidates) {
 		std::string_view name = name_of(candidate);
+		size_t length_gap = name.size() > word.size() ? name.size() - word.size() : word.size() - name.size();
+		if (length_gap >= best_distance) {
+			continue;  // cannot be closer than the best so far
+		}
 		size_t d = edit_distance(word, name);
 		if (d < best_distance) {
 			best_distance = d;
@@ -1439,6 +1446,11 @@ public:
 	/// reading the file are reported there).
 	void parse_file(const std::string &path, const Origin *from, int depth, bool sources_only)
 	{
+		if (std::find(reading_.begin(), reading_.end(), path) != reading_.end()) {
+			diagnose(Diagnostic::Severity::Error, from ? *from : Origin{path, 0},
+				 fmt::format("include loop: {} is already being read", path));
+			return;
+		}
 		auto text = files_.read(path);
 		if (!text) {
 			Origin where = from ? *from : Origin{path, 0};
@@ -1447,7 +1459,9 @@ public:
 					     text.error().code.message()));
 			return;
 		}
+		reading_.push_back(path);
 		parse_text(*text, path, depth, sources_only);
+		reading_.pop_back();
 	}
 
 	void parse_text(std::string_view text, const std::string &file, int depth, bool sources_only)
@@ -1564,6 +1578,7 @@ private:
 	FileReader &files_;
 	LoadResult &result_;
 	std::set<std::string> warned_;
+	std::vector<std::string> reading_;  ///< files being parsed, outermost first
 };
 
 void Ctx::error(std::string message)

@@ -147,13 +147,34 @@ TEST(ConfParser, IncludeOfMissingFileIsAnErrorAtTheIncludeLine)
 				       "/m.conf:2: could not open included file /nowhere.conf: No such file or directory"}));
 }
 
-TEST(ConfParser, IncludeLoopStops)
+TEST(ConfParser, IncludeLoopIsAnError)
 {
 	FakeFileReader files;
-	files.add("/loop.conf", "include /loop.conf\n");
+	files.add("/loop.conf", "port 1\ninclude /other.conf\n");
+	files.add("/other.conf", "include /loop.conf\n");
 	auto r = load(files, "/loop.conf");
+	EXPECT_EQ(messages(r), (std::vector<std::string>{"/other.conf:1: include loop: /loop.conf is already being read"}));
+}
+
+TEST(ConfParser, DeepNestingStops)
+{
+	FakeFileReader files;
+	for (int i = 0; i < 12; i++) {
+		files.add("/" + std::to_string(i) + ".conf", "include /" + std::to_string(i + 1) + ".conf\n");
+	}
+	files.add("/12.conf", "port 1\n");
+	auto r = load(files, "/0.conf");
 	EXPECT_FALSE(r.ok());
 	EXPECT_NE(messages(r).back().find("nested more than 10 deep"), std::string::npos);
+}
+
+TEST(ConfParser, ConfdirRereadingItsOwnFileIsALoop)
+{
+	FakeFileReader files;
+	files.add("/etc/d/a.conf", "confdir /etc/d\n");
+	auto r = load(files, "/etc/d/a.conf");
+	EXPECT_EQ(messages(r), (std::vector<std::string>{"/etc/d/a.conf:1: include loop: /etc/d/a.conf is already "
+							 "being read"}));
 }
 
 TEST(ConfParser, ConfdirFirstDirectoryWinsAndNamesAreSorted)

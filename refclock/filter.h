@@ -1,0 +1,46 @@
+// The refclock median filter (the `filter` option of `refclock`): a driver
+// delivers a sample every dpoll; at each poll the filter drops the samples
+// farthest from the median and combines the rest into the one sample the
+// discipline sees. A PPS source's occasional late pulse or a GPS's NMEA
+// glitch is removed here, before it can reach the clock.
+//
+// Combining averages offsets and sample times alike, which gives the offset
+// at the mean time exactly when the local clock drifts linearly against the
+// reference during the poll. Pure.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+
+#include "core/time.h"
+
+namespace strata::refclock {
+
+struct RefSample {
+	RealTime local;        ///< local clock when the sample was taken
+	double offset_s = 0;   ///< reference − local
+	double dispersion_s = 0;
+};
+
+class MedianFilter {
+public:
+	/// Keeps at most `capacity` samples (older ones are dropped first).
+	explicit MedianFilter(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+	void add(const RefSample &sample);
+	size_t size() const { return samples_.size(); }
+
+	/// Combines the samples collected since the last call and clears them:
+	/// sorted by offset, the outer fifth on each side is dropped (none when
+	/// fewer than 5 samples), the rest averaged. The dispersion is the largest
+	/// of the precision, the kept samples' standard deviation, and their
+	/// largest own dispersion. nullopt when nothing was added.
+	std::optional<RefSample> take(double precision_s);
+
+private:
+	size_t capacity_;
+	std::deque<RefSample> samples_;
+};
+
+} // namespace strata::refclock
