@@ -36,12 +36,15 @@ if command -v clang++ >/dev/null; then
 		work=$(mktemp -d)
 		cp -r "$corpus"/. "$work"/ 2>/dev/null || true
 		echo "=== fuzz $name for ${seconds}s"
-		"$fuzzer" -max_total_time="$seconds" -print_final_stats=0 "$work" >"$work.log" 2>&1 || {
+		# Crash, timeout and slow-input files go next to the log, not into the tree.
+		"$fuzzer" -max_total_time="$seconds" -print_final_stats=0 -artifact_prefix="$work.artifact-" \
+			"$work" >"$work.log" 2>&1 || {
 			tail -n 40 "$work.log"
+			ls "$work".artifact-* 2>/dev/null
 			echo "fuzz $name failed" >&2
 			exit 1
 		}
-		rm -rf "$work" "$work.log"
+		rm -rf "$work" "$work.log" "$work".artifact-*
 	done
 else
 	echo "clang++ not found: skipping the fuzz build" >&2
