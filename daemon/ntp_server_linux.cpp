@@ -30,11 +30,6 @@ MonoTime monotonic_now()
 	return MonoTime::from_parts(ts.tv_sec, ts.tv_nsec);
 }
 
-class SystemTransmitClock final : public ntp::TransmitClock {
-public:
-	RealTime now() override { return realtime_now(); }
-};
-
 /// Batches read per wakeup before the loop gets to run other work.
 constexpr int kBatchesPerWakeup = 8;
 
@@ -73,6 +68,12 @@ struct NtpServer::Worker {
 				handle(d, reference, mono, params, replies);
 			}
 			if (replies > 0) {
+				// One transmit time for the batch, read as late as possible.
+				RealTime transmit = realtime_now();
+				for (auto &reply : out.first(replies)) {
+					ntp::stamp_transmit(reply.buffer.first<ntp::kHeaderSize>(), transmit,
+							    settings.precision_log2, rng);
+				}
 				auto sent = socket.send(out.first(replies));
 				size_t ok = sent ? *sent : 0;
 				server.stats_.responses += ok;
@@ -125,8 +126,7 @@ struct NtpServer::Worker {
 			}
 		}
 		ntp::Datagram &reply = out.slots()[replies];
-		ntp::build_reply(*request, d.rx_time, reference, kod, params, rng, clock,
-				 reply.buffer.first<ntp::kHeaderSize>());
+		ntp::build_reply(*request, d.rx_time, reference, kod, params, rng, reply.buffer.first<ntp::kHeaderSize>());
 		reply.length = ntp::kHeaderSize;
 		reply.peer = d.peer;
 		reply.local = d.local;
@@ -153,7 +153,6 @@ struct NtpServer::Worker {
 	NtpServer &server;
 	ntp::ClientLog clients;
 	Xoshiro256 rng;
-	SystemTransmitClock clock;
 	std::string detail;
 	std::vector<ntp::UdpSocket> sockets;
 	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, 1024> in;

@@ -62,7 +62,7 @@ std::optional<Request> classify(std::span<const std::byte> datagram, bool from_p
 }
 
 size_t build_reply(const Request &request, RealTime receive, const Reference &reference, bool kod,
-		   const ServerParams &params, Rng &rng, TransmitClock &clock, std::span<std::byte, kHeaderSize> out)
+		   const ServerParams &params, Rng &rng, std::span<std::byte, kHeaderSize> out)
 {
 	Header h;
 	h.version = request.header.version;
@@ -89,10 +89,17 @@ size_t build_reply(const Request &request, RealTime receive, const Reference &re
 			h.reference = fuzz(to_ntp(reference.ref_time), params.precision_log2, rng);
 		}
 	}
-	// Last: the transmit timestamp, as close to the send as this code gets.
-	h.transmit = fuzz(to_ntp(clock.now()), params.precision_log2, rng);
 	serialize(h, out);
 	return kHeaderSize;
+}
+
+void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2, Rng &rng)
+{
+	NtpTimestamp ts = fuzz(to_ntp(transmit), precision_log2, rng);
+	for (size_t i = 0; i < 4; i++) {
+		reply[40 + i] = static_cast<std::byte>(ts.seconds >> (24 - 8 * i));
+		reply[44 + i] = static_cast<std::byte>(ts.fraction >> (24 - 8 * i));
+	}
 }
 
 } // namespace strata::ntp

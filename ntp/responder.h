@@ -1,7 +1,7 @@
 // The NTP server's answer to one request (RFC 5905 §9, with chronyd's
 // behaviour where the RFC leaves room). Pure: the request bytes, the receive
-// timestamp, the reference and a clock to read the transmit time from go in;
-// the reply bytes come out.
+// timestamp and the reference go in, the reply bytes come out; the caller
+// stamps the transmit time last (stamp_transmit).
 //
 // - Client (mode 3) requests get a server (mode 4) reply; symmetric-active
 //   (mode 1) requests from unknown peers get a symmetric-passive (mode 2)
@@ -48,13 +48,6 @@ struct Request {
 std::optional<Request> classify(std::span<const std::byte> datagram, bool from_port_123, Drop &why,
 				std::string *detail = nullptr);
 
-/// Reads the clock for the transmit timestamp, as late as possible.
-class TransmitClock {
-public:
-	virtual ~TransmitClock() = default;
-	virtual RealTime now() = 0;
-};
-
 struct ServerParams {
 	int precision_log2 = -20;
 	/// The ratelimit interval when rate limiting is on: the reply's poll is
@@ -64,8 +57,15 @@ struct ServerParams {
 
 /// Writes the reply to `request` into `out` and returns its length (48).
 /// `kod` sends a RATE kiss-o'-death instead (leap 3, stratum 0, refid RATE).
+/// The transmit timestamp is left zero: stamp_transmit() sets it.
 size_t build_reply(const Request &request, RealTime receive, const Reference &reference, bool kod,
-		   const ServerParams &params, Rng &rng, TransmitClock &clock, std::span<std::byte, kHeaderSize> out);
+		   const ServerParams &params, Rng &rng, std::span<std::byte, kHeaderSize> out);
+
+/// Sets the transmit timestamp of a built reply. The server reads the clock
+/// once per batch, after building every reply and just before the send
+/// system call, and stamps them all: no reply's transmit time is read earlier
+/// than it would be one by one, and the clock is read once, not per reply.
+void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2, Rng &rng);
 
 /// "RATE" as a reference id.
 inline constexpr uint32_t kKissRate = 0x52415445;

@@ -9,15 +9,6 @@
 
 #include "ntp/responder.h"
 
-namespace {
-
-class FixedClock final : public strata::ntp::TransmitClock {
-public:
-	strata::RealTime now() override { return strata::RealTime::from_parts(2'085'978'496, 1); }
-};
-
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	std::span<const std::byte> datagram(reinterpret_cast<const std::byte *>(data), size);
@@ -37,10 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		strata::Xoshiro256 rng(1);
-		FixedClock clock;
 		strata::Reference reference{.leap = strata::Leap::None, .stratum = 2, .ref_id = 1};
 		std::array<std::byte, strata::ntp::kHeaderSize> out{};
-		size_t n = strata::ntp::build_reply(*request, strata::RealTime{}, reference, from_123, {}, rng, clock, out);
+		size_t n = strata::ntp::build_reply(*request, strata::RealTime{}, reference, from_123, {}, rng, out);
+		strata::ntp::stamp_transmit(out, strata::RealTime::from_parts(2'085'978'496, 1), -20, rng);
 		if (n > size) {
 			std::abort();
 		}

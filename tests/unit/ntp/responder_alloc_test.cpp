@@ -36,18 +36,12 @@ void operator delete(void *p, std::size_t) noexcept
 namespace strata::ntp {
 namespace {
 
-class FixedClock final : public TransmitClock {
-public:
-	RealTime now() override { return RealTime::from_parts(1'800'000'000, 5); }
-};
-
 TEST(ServerHotPath, ValidRequestsAllocateNothing)
 {
 	std::array<std::byte, kHeaderSize> request{};
 	request[0] = std::byte{0x23};  // v4 client
 	ClientLog clients(524288, RateLimitConfig{}, 1);
 	Xoshiro256 rng(1);
-	FixedClock clock;
 	Reference reference{.leap = Leap::None, .stratum = 3, .ref_id = kLocalRefId};
 	std::array<std::byte, kHeaderSize> out{};
 	ServerParams params{.precision_log2 = -24, .ratelimit_interval_log2 = 3};
@@ -61,7 +55,8 @@ TEST(ServerHotPath, ValidRequestsAllocateNothing)
 		auto verdict = clients.on_ntp_request(client, MonoTime::from_parts(i, 0), rng);
 		if (verdict != Verdict::Drop) {
 			replies += build_reply(*r, RealTime::from_parts(1'800'000'000, 0), reference,
-					       verdict == Verdict::KissOfDeathRate, params, rng, clock, out) > 0;
+					       verdict == Verdict::KissOfDeathRate, params, rng, out) > 0;
+			stamp_transmit(out, RealTime::from_parts(1'800'000'000, 5), params.precision_log2, rng);
 		}
 	}
 	EXPECT_EQ(g_allocations.load() - before, 0);

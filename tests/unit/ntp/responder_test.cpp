@@ -8,18 +8,6 @@
 namespace strata::ntp {
 namespace {
 
-/// Counts readings, so a test can tell that the transmit time is read once
-/// and last; each reading is 1 µs after the previous one.
-class CountingClock final : public TransmitClock {
-public:
-	RealTime now() override
-	{
-		readings++;
-		return RealTime::from_parts(1'800'000'000, 1000 * readings);
-	}
-	int readings = 0;
-};
-
 /// Returns zeros, so that fuzzed low bits are predictable.
 class ZeroRng final : public Rng {
 public:
@@ -41,18 +29,15 @@ const Reference kLocal{.synchronized = false, .leap = Leap::None, .stratum = 3, 
 const RealTime kReceive = RealTime::from_parts(1'800'000'000, 0);
 
 Header reply_to(const std::vector<std::byte> &req, const Reference &ref = kLocal, bool kod = false,
-		ServerParams params = {}, CountingClock *clock_out = nullptr)
+		ServerParams params = {})
 {
 	Drop why{};
 	auto r = classify(req, false, why);
 	EXPECT_TRUE(r.has_value());
 	ZeroRng rng;
-	CountingClock clock;
 	std::array<std::byte, kHeaderSize> out{};
-	EXPECT_EQ(build_reply(*r, kReceive, ref, kod, params, rng, clock, out), kHeaderSize);
-	if (clock_out != nullptr) {
-		*clock_out = clock;
-	}
+	EXPECT_EQ(build_reply(*r, kReceive, ref, kod, params, rng, out), kHeaderSize);
+	stamp_transmit(out, kReceive + std::chrono::microseconds(1), params.precision_log2, rng);
 	auto parsed = parse(out);
 	EXPECT_TRUE(parsed.has_value());
 	return parsed->header;
@@ -60,8 +45,7 @@ Header reply_to(const std::vector<std::byte> &req, const Reference &ref = kLocal
 
 TEST(Responder, ClientRequestGetsAServerReply)
 {
-	CountingClock clock;
-	Header h = reply_to(request(4, Mode::Client), kLocal, false, {.precision_log2 = -20}, &clock);
+	Header h = reply_to(request(4, Mode::Client), kLocal, false, {.precision_log2 = -20});
 	EXPECT_EQ(h.mode, Mode::Server);
 	EXPECT_EQ(h.version, 4);
 	EXPECT_EQ(h.leap, Leap::None);
@@ -74,10 +58,23 @@ TEST(Responder, ClientRequestGetsAServerReply)
 	EXPECT_EQ(h.origin, (NtpTimestamp{0xdeadbeef, 0x01020304}));
 	EXPECT_EQ(h.reference.seconds, to_ntp(kLocal.ref_time).seconds);
 	EXPECT_EQ(from_ntp(h.receive, kReceive), kReceive);
-	EXPECT_EQ(clock.readings, 1);
-	// Transmit = the clock's reading (1 µs) with the bits below 2^-20 s zeroed by ZeroRng.
+	// Transmit = what stamp_transmit got (1 µs later), bits below 2^-20 s zeroed by ZeroRng.
 	EXPECT_EQ(h.transmit.seconds, to_ntp(kReceive).seconds);
-	EXPECT_EQ(h.transmit.fraction & 0xfffu, 0u);
+	EXPECT_EQ(h.transmit.fraction, to_ntp(kReceive + std::chrono::microseconds(1)).fraction & ~0xfffu);
+}
+
+TEST(Responder, TransmitIsZeroUntilStamped)
+{
+	Drop why{};
+	auto r = classify(request(4, Mode::Client), false, why);
+	ZeroRng rng;
+	std::array<std::byte, kHeaderSize> out{};
+	build_reply(*r, kReceive, kLocal, false, {}, rng, out);
+	EXPECT_TRUE(parse(out)->header.transmit.is_zero());
+	stamp_transmit(out, kReceive, -30, rng);
+	auto h = parse(out)->header;
+	EXPECT_EQ(h.transmit, to_ntp(kReceive));
+	EXPECT_EQ(h.stratum, 3);  // the rest is untouched
 }
 
 TEST(Responder, FuzzFillsOnlyBitsBelowThePrecision)
@@ -88,9 +85,8 @@ TEST(Responder, FuzzFillsOnlyBitsBelowThePrecision)
 	} ones;
 	Drop why{};
 	auto r = classify(request(4, Mode::Client), false, why);
-	CountingClock clock;
 	std::array<std::byte, kHeaderSize> out{};
-	build_reply(*r, kReceive, kLocal, false, {.precision_log2 = -20}, ones, clock, out);
+	build_reply(*r, kReceive, kLocal, false, {.precision_log2 = -20}, ones, out);
 	Header h = parse(out)->header;
 	EXPECT_EQ(h.receive.fraction, 0xfffu);  // kReceive has fraction 0
 }
