@@ -162,7 +162,9 @@ Result<> PollLoop::run_once(Duration max_wait)
 	while (!heap_.empty() && timers_.count(heap_.top().id) == 0) {
 		heap_.pop();
 	}
-	read_clocks();
+	// Only the monotonic clock is needed to compute the wait; both clocks are
+	// read again after poll() returns.
+	now_ = read_clock<Monotonic>(CLOCK_MONOTONIC);
 	Duration wait = max_wait;
 	if (!heap_.empty()) {
 		wait = std::min(wait, heap_.top().at - now_);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <queue>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -79,7 +80,7 @@ private:
 	bool stopped_ = false;
 	TimerId next_timer_id_ = 1;
 	std::priority_queue<Timer, std::vector<Timer>, std::greater<>> heap_;
-	std::map<TimerId, std::function<void()>> timers_;  ///< live timers; cancelled ones are erased
+	std::unordered_map<TimerId, std::function<void()>> timers_;  ///< live timers; cancelled ones are erased
 	WatchId next_watch_id_ = 1;
 	std::map<WatchId, Watch> watches_;
 	/// poll()'s array (self-pipe first) and the watch of each entry, rebuilt

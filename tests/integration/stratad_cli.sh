@@ -118,6 +118,35 @@ status=0
 [ "$status" = 1 ] || fail "a daemon that cannot bind its port exited $status"
 grep -q "Could not open NTP socket on 0.0.0.0 port 11131" "$work/d2.log" || fail "no bind error: $(cat "$work/d2.log")"
 
+# -4 / -6 and bindaddress / binddevice choose the sockets.
+cat >"$work/b.conf" <<CONF
+local stratum 3
+allow 127.0.0.0/8
+allow ::1
+port 11134
+pidfile $work/b.pid
+CONF
+for family in 4 6; do
+	"$stratad" -x -d -$family -f "$work/b.conf" >"$work/b.log" 2>&1 &
+	pid=$!
+	STARTED_PIDS+=("$pid")
+	wait_udp_port 11134 "$pid"
+	listening=$(ss -Hlun "sport = :11134" | awk '{print $4}')
+	want=$([ $family = 4 ] && echo "0.0.0.0:11134" || echo "[::]:11134")
+	[ "$listening" = "$want" ] || fail "stratad -$family listens on '$listening', expected $want"
+	stop_pid "$pid"
+done
+printf 'bindaddress 127.0.0.1\nbinddevice lo\n' >>"$work/b.conf"
+start_stratad "$build" "$work/b.conf" "$work/b.log"
+wait_udp_port 11134 "$STRATAD_PID"
+listening=$(ss -Hlun "sport = :11134" | awk '{print $4}' | sort | tr '\n' ' ')
+[ "$listening" = "127.0.0.1%lo:11134 [::]%lo:11134 " ] || fail "bindaddress/binddevice: listening on '$listening'"
+out=$("$build/tools/ntpload" --server 127.0.0.1 --port 11134 --rate 20 --duration 0.5 --json)
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["sent"] > 0 and r["received"] == r["sent"], r' "$out" ||
+	fail "bindaddress and binddevice: $out"
+stop_pid "$STRATAD_PID"
+STARTED_PIDS=()
+
 # Without -U, a user other than root is refused: a nested user namespace
 # without a root mapping makes us "nobody".
 status=0
