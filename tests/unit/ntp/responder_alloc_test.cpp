@@ -24,6 +24,12 @@ void *operator new(std::size_t size)
 	}
 	throw std::bad_alloc();
 }
+// g++ 12 sees operator new and std::free meet once these are inlined and
+// warns; here they are a matched pair (this new calls malloc).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void operator delete(void *p) noexcept
 {
 	std::free(p);
@@ -32,6 +38,9 @@ void operator delete(void *p, std::size_t) noexcept
 {
 	std::free(p);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace strata::ntp {
 namespace {
