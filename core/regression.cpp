@@ -1,0 +1,113 @@
+#include "core/regression.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace strata {
+
+double RegressionFit::error_at(double x) const
+{
+	// Var(a + b·x) with the intercept and slope errors correlated through x_mean:
+	// the error is smallest at the weighted mean x and grows away from it.
+	double slope_part = slope_error * (x - x_mean);
+	double mean_error2 = intercept_error * intercept_error - slope_error * slope_error * x_mean * x_mean;
+	return std::sqrt(std::max(0.0, mean_error2) + slope_part * slope_part);
+}
+
+std::optional<RegressionFit> fit_line(std::span<const RegressionPoint> points)
+{
+	if (points.size() < 3) {
+		return std::nullopt;
+	}
+	double sw = 0, swx = 0, swy = 0;
+	for (const auto &p : points) {
+		if (!(p.weight > 0) || !std::isfinite(p.weight)) {
+			return std::nullopt;
+		}
+		sw += p.weight;
+		swx += p.weight * p.x;
+		swy += p.weight * p.y;
+	}
+	double xm = swx / sw, ym = swy / sw;
+	double sxx = 0, sxy = 0;
+	for (const auto &p : points) {
+		double dx = p.x - xm;
+		sxx += p.weight * dx * dx;
+		sxy += p.weight * dx * (p.y - ym);
+	}
+	if (!(sxx > 0)) {
+		return std::nullopt;
+	}
+	RegressionFit f;
+	f.points = points.size();
+	f.slope = sxy / sxx;
+	f.intercept = ym - f.slope * xm;
+	f.x_mean = xm;
+	double ssr = 0;
+	for (const auto &p : points) {
+		double r = p.y - f.at(p.x);
+		ssr += p.weight * r * r;
+	}
+	// Weights are relative: the residual variance is that of a unit-weight
+	// point; an average point (weight sw/n) has variance·n/sw.
+	auto n = static_cast<double>(points.size());
+	f.variance = ssr / (n - 2);
+	f.slope_error = std::sqrt(f.variance / sxx);
+	f.intercept_error = std::sqrt(f.variance * (1.0 / sw + xm * xm / sxx));
+	return f;
+}
+
+size_t count_runs(std::span<const RegressionPoint> points, const RegressionFit &fit)
+{
+	size_t runs = 0;
+	int last = 0;
+	for (const auto &p : points) {
+		int sign = p.y - fit.at(p.x) >= 0 ? 1 : -1;
+		if (sign != last) {
+			runs++;
+			last = sign;
+		}
+	}
+	return runs;
+}
+
+bool runs_plausible(size_t runs, size_t positive, size_t negative)
+{
+	if (positive == 0 || negative == 0) {
+		return runs >= 1 && positive + negative < 3;
+	}
+	// Wald–Wolfowitz: under randomness the number of runs has this mean and
+	// variance; fewer runs than mean − 1.645σ happens 5 % of the time.
+	auto np = static_cast<double>(positive), nn = static_cast<double>(negative);
+	double n = np + nn;
+	double mean = 2 * np * nn / n + 1;
+	double variance = (mean - 1) * (mean - 2) / (n - 1);
+	return static_cast<double>(runs) >= mean - 1.645 * std::sqrt(std::max(0.0, variance));
+}
+
+std::optional<WindowFit> runs_test_window(std::span<const RegressionPoint> points, size_t min_points)
+{
+	min_points = std::max<size_t>(min_points, 3);
+	if (points.size() < min_points) {
+		return std::nullopt;
+	}
+	std::optional<WindowFit> shortest;
+	for (size_t first = 0; first + min_points <= points.size(); first++) {
+		auto window = points.subspan(first);
+		auto fit = fit_line(window);
+		if (!fit) {
+			continue;
+		}
+		shortest = WindowFit{first, *fit};
+		size_t positive = 0;
+		for (const auto &p : window) {
+			positive += p.y - fit->at(p.x) >= 0 ? 1u : 0u;
+		}
+		if (runs_plausible(count_runs(window, *fit), positive, window.size() - positive)) {
+			return shortest;
+		}
+	}
+	return shortest;
+}
+
+} // namespace strata

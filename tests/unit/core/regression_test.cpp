@@ -1,0 +1,130 @@
+#include "core/regression.h"
+
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/random.h"
+
+namespace strata {
+namespace {
+
+double gaussian(Rng &rng)
+{
+	// Box–Muller.
+	double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
+	return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+}
+
+TEST(Regression, ExactLine)
+{
+	std::vector<RegressionPoint> p;
+	for (int i = 0; i < 5; i++) {
+		p.push_back({double(i), 2.0 + 3.0 * i, 1});
+	}
+	auto f = fit_line(p);
+	ASSERT_TRUE(f.has_value());
+	EXPECT_NEAR(f->intercept, 2.0, 1e-12);
+	EXPECT_NEAR(f->slope, 3.0, 1e-12);
+	EXPECT_NEAR(f->variance, 0.0, 1e-20);
+	EXPECT_NEAR(f->at(10), 32.0, 1e-9);
+	EXPECT_DOUBLE_EQ(f->x_mean, 2.0);
+}
+
+TEST(Regression, DegenerateInputs)
+{
+	EXPECT_FALSE(fit_line(std::vector<RegressionPoint>{{0, 0, 1}, {1, 1, 1}}).has_value());
+	EXPECT_FALSE(fit_line(std::vector<RegressionPoint>{{1, 0, 1}, {1, 1, 1}, {1, 2, 1}}).has_value());
+	EXPECT_FALSE(fit_line(std::vector<RegressionPoint>{{0, 0, 1}, {1, 1, 0}, {2, 2, 1}}).has_value());
+}
+
+TEST(Regression, LowWeightOutlierBarelyMatters)
+{
+	std::vector<RegressionPoint> p;
+	for (int i = 0; i < 10; i++) {
+		p.push_back({double(i), 1e-3, 1.0});
+	}
+	p[5].y = 1.0;  // a 1 s spike, weighted 1e-9 of the others
+	p[5].weight = 1e-9;
+	auto f = fit_line(p);
+	ASSERT_TRUE(f.has_value());
+	EXPECT_NEAR(f->at(5), 1e-3, 1e-9);
+}
+
+TEST(Regression, ErrorsMatchTheNoise)
+{
+	// 1 µs of Gaussian noise on 64 samples 16 s apart: the slope's standard
+	// error is σ/√Sxx and the fit recovers a 12.5 ppm frequency within 3 errors.
+	Xoshiro256 rng(11);
+	std::vector<RegressionPoint> p;
+	for (int i = 0; i < 64; i++) {
+		double x = 16.0 * i;
+		p.push_back({x, 0.01 + 12.5e-6 * x + 1e-6 * gaussian(rng), 1});
+	}
+	auto f = fit_line(p);
+	ASSERT_TRUE(f.has_value());
+	double sxx = 0;
+	for (const auto &q : p) {
+		sxx += (q.x - f->x_mean) * (q.x - f->x_mean);
+	}
+	EXPECT_NEAR(f->slope_error, 1e-6 / std::sqrt(sxx), 0.3e-6 / std::sqrt(sxx));
+	EXPECT_NEAR(f->slope, 12.5e-6, 3 * f->slope_error);
+	EXPECT_NEAR(std::sqrt(f->variance), 1e-6, 0.25e-6);
+	// The error of the fitted value is smallest at the mean time.
+	EXPECT_LT(f->error_at(f->x_mean), f->error_at(0));
+	EXPECT_NEAR(f->error_at(f->x_mean), 1e-6 / 8, 0.05e-6);
+}
+
+TEST(RunsTest, Plausibility)
+{
+	EXPECT_TRUE(runs_plausible(10, 10, 10));   // expected ~11
+	EXPECT_FALSE(runs_plausible(2, 10, 10));   // two long runs: a trend
+	EXPECT_FALSE(runs_plausible(6, 10, 10));   // mean 11, σ 2.18: 6 < 7.4
+	EXPECT_TRUE(runs_plausible(8, 10, 10));
+}
+
+TEST(RunsTest, CountsSignChanges)
+{
+	RegressionFit zero{};
+	std::vector<RegressionPoint> p = {{0, 1, 1}, {1, 2, 1}, {2, -1, 1}, {3, 1, 1}, {4, 0, 1}};
+	EXPECT_EQ(count_runs(p, zero), 3u);
+}
+
+TEST(RunsTest, WindowShrinksWhenTheFrequencyChanged)
+{
+	// 40 samples: the frequency was +50 ppm for the first 24 and 0 since; the
+	// window must drop the old part, and the fit must give the new frequency.
+	Xoshiro256 rng(5);
+	std::vector<RegressionPoint> p;
+	double y = 0;
+	for (int i = 0; i < 40; i++) {
+		double x = 16.0 * i;
+		if (i > 0) {
+			y += (i <= 24 ? 50e-6 : 0.0) * 16.0;
+		}
+		p.push_back({x, y + 2e-6 * gaussian(rng), 1});
+	}
+	auto w = runs_test_window(p);
+	ASSERT_TRUE(w.has_value());
+	EXPECT_GE(w->first, 18u);
+	EXPECT_NEAR(w->fit.slope, 0.0, 2e-6);
+
+	// Pure noise keeps (nearly) the whole window.
+	std::vector<RegressionPoint> quiet;
+	for (int i = 0; i < 40; i++) {
+		quiet.push_back({16.0 * i, 2e-6 * gaussian(rng), 1});
+	}
+	auto q = runs_test_window(quiet);
+	ASSERT_TRUE(q.has_value());
+	EXPECT_LE(q->first, 5u);
+}
+
+TEST(RunsTest, TooFewPoints)
+{
+	std::vector<RegressionPoint> p = {{0, 0, 1}, {1, 0, 1}};
+	EXPECT_FALSE(runs_test_window(p).has_value());
+}
+
+} // namespace
+} // namespace strata
