@@ -1,0 +1,96 @@
+#include "core/source_stats.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "core/regression.h"
+
+namespace strata {
+
+namespace {
+
+/// Skew reported while the frequency is unknown (too few samples).
+constexpr double kUnknownSkewPpm = 2000.0;
+constexpr size_t kMaxWindow = 256;
+
+} // namespace
+
+void SourceStats::add(const SourceSample &sample)
+{
+	size_t limit = std::clamp<size_t>(config_.max_samples, 1, kMaxWindow);
+	while (samples_.size() >= limit) {
+		samples_.pop_front();
+	}
+	samples_.push_back(sample);
+}
+
+void SourceStats::on_clock_change(RealTime at, double step_s, double dfreq_ppm)
+{
+	for (auto &s : samples_) {
+		double since = to_seconds(s.local - at);
+		s.offset_s -= step_s + dfreq_ppm * 1e-6 * since;
+		s.local += from_seconds(step_s + dfreq_ppm * 1e-6 * since);
+	}
+}
+
+std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
+{
+	if (samples_.empty()) {
+		return std::nullopt;
+	}
+	double min_delay = samples_.front().delay_s;
+	for (const auto &s : samples_) {
+		min_delay = std::min(min_delay, s.delay_s);
+	}
+	SourceEstimate e;
+	e.at = now;
+	e.min_delay_s = min_delay;
+
+	const SourceSample &newest = samples_.back();
+	if (samples_.size() < 3) {
+		e.offset_s = newest.offset_s;
+		e.offset_error_s = std::max(config_.precision_s, newest.dispersion_s + newest.delay_s / 2);
+		e.skew_ppm = kUnknownSkewPpm;
+		e.stddev_s = e.offset_error_s;
+		e.samples = samples_.size();
+		return e;
+	}
+
+	// x: seconds relative to the newest sample (small numbers, exact enough).
+	std::array<RegressionPoint, kMaxWindow> points{};
+	size_t n = samples_.size();
+	for (size_t i = 0; i < n; i++) {
+		const auto &s = samples_[i];
+		double extra = s.delay_s - min_delay;
+		double sigma2 = config_.precision_s * config_.precision_s + s.dispersion_s * s.dispersion_s + extra * extra;
+		points[i] = {to_seconds(s.local - newest.local), s.offset_s, 1.0 / sigma2};
+	}
+	size_t min_points = std::min(n, std::max<size_t>(config_.min_samples, 3));
+	auto window = runs_test_window(std::span<const RegressionPoint>(points.data(), n), min_points);
+	if (!window) {
+		e.offset_s = newest.offset_s;
+		e.offset_error_s = std::max(config_.precision_s, newest.dispersion_s + newest.delay_s / 2);
+		e.skew_ppm = kUnknownSkewPpm;
+		e.stddev_s = e.offset_error_s;
+		e.samples = n;
+		return e;
+	}
+	const RegressionFit &f = window->fit;
+	double x_now = to_seconds(now - newest.local);
+	e.offset_s = f.at(x_now);
+	e.frequency_ppm = f.slope * 1e6;
+	e.skew_ppm = f.slope_error * 1e6;
+	e.samples = n - window->first;
+	e.runs = count_runs(std::span<const RegressionPoint>(points.data() + window->first, e.samples), f);
+	// The residual standard deviation of an average sample in the window.
+	double sum_w = 0;
+	for (size_t i = window->first; i < n; i++) {
+		sum_w += points[i].weight;
+	}
+	e.stddev_s = std::max(config_.precision_s, std::sqrt(f.variance * static_cast<double>(e.samples) / sum_w));
+	e.offset_error_s = std::max(config_.precision_s, f.error_at(x_now));
+	return e;
+}
+
+} // namespace strata

@@ -1,0 +1,69 @@
+// Per-source statistics: the recent samples of one source and what a line
+// through them says — the source's offset now, the local clock's frequency
+// error against it, how sure we are of both (skew, standard deviation).
+// chronyc's `sourcestats` shows these figures.
+//
+// Samples that took longer on the network carry more of its asymmetry, so a
+// sample's weight falls with its delay above the shortest delay in the
+// window. The window is sized by the runs test (core/regression.h). When the
+// local clock is stepped or its frequency changed, the stored samples are
+// moved as the clock was (on_clock_change), so the fit stays a line. Pure.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+
+#include "core/time.h"
+
+namespace strata {
+
+struct SourceSample {
+	RealTime local;            ///< local clock at the measurement
+	double offset_s = 0;       ///< reference − local
+	double delay_s = 0;        ///< round trip (0 for reference clocks)
+	double dispersion_s = 0;   ///< the sample's own error bound (precision, read error)
+};
+
+struct SourceStatsConfig {
+	size_t min_samples = 6;   ///< chrony.conf minsamples
+	size_t max_samples = 64;  ///< chrony.conf maxsamples
+	double precision_s = 1e-8;
+};
+
+struct SourceEstimate {
+	RealTime at;                 ///< the instant the figures refer to
+	double offset_s = 0;         ///< reference − local at `at`
+	double offset_error_s = 0;   ///< standard error of offset_s
+	double frequency_ppm = 0;    ///< rate of change of offset_s: the local clock runs this slow
+	double skew_ppm = 0;         ///< standard error of frequency_ppm
+	double stddev_s = 0;         ///< residual standard deviation of the samples
+	double min_delay_s = 0;
+	size_t samples = 0;          ///< in the window used
+	size_t runs = 0;
+};
+
+class SourceStats {
+public:
+	explicit SourceStats(SourceStatsConfig config = {}) : config_(config) {}
+
+	void add(const SourceSample &sample);
+	size_t size() const { return samples_.size(); }
+	const std::deque<SourceSample> &samples() const { return samples_; }
+	/// Drops everything (the source was replaced, or reset by the user).
+	void clear() { samples_.clear(); }
+
+	/// The local clock was stepped by `step_s` (forward when positive) and its
+	/// frequency raised by `dfreq_ppm` (faster when positive) at `at`.
+	void on_clock_change(RealTime at, double step_s, double dfreq_ppm);
+
+	/// The fit, extrapolated to `now`. With fewer than 3 samples, the newest
+	/// sample alone (frequency unknown, skew large). nullopt without samples.
+	std::optional<SourceEstimate> estimate(RealTime now) const;
+
+private:
+	SourceStatsConfig config_;
+	std::deque<SourceSample> samples_;
+};
+
+} // namespace strata

@@ -1,0 +1,105 @@
+#include "core/source_stats.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "core/random.h"
+
+namespace strata {
+namespace {
+
+using namespace std::chrono_literals;
+
+const RealTime kStart = RealTime::from_parts(1'800'000'000, 0);
+
+double gaussian(Rng &rng)
+{
+	double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
+	return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+}
+
+/// A local clock 50 ppm slow and 10 ms behind at kStart, polled every 16 s
+/// over a network of 100 µs delay with 10 µs of noise.
+SourceStats slow_clock(int samples, Rng &rng, double spike_every = 0)
+{
+	SourceStats s;
+	for (int i = 0; i < samples; i++) {
+		RealTime t = kStart + i * 16s;
+		double truth = 0.010 + 50e-6 * 16.0 * i;
+		double delay = 100e-6, error = 5e-6 * gaussian(rng);
+		if (spike_every > 0 && i % static_cast<int>(spike_every) == 3) {
+			delay += 5e-3;   // a queue on the way out: the sample is 2.5 ms off
+			error += 2.5e-3;
+		}
+		s.add({t, truth + error, delay, 1e-7});
+	}
+	return s;
+}
+
+TEST(SourceStats, EstimatesOffsetAndFrequency)
+{
+	Xoshiro256 rng(1);
+	SourceStats s = slow_clock(32, rng);
+	RealTime now = kStart + 31 * 16s + 8s;
+	auto e = s.estimate(now);
+	ASSERT_TRUE(e.has_value());
+	EXPECT_NEAR(e->frequency_ppm, 50.0, 3 * e->skew_ppm + 0.01);
+	EXPECT_LT(e->skew_ppm, 0.05);
+	EXPECT_NEAR(e->offset_s, 0.010 + 50e-6 * (31 * 16 + 8), 5e-6);
+	EXPECT_NEAR(e->stddev_s, 5e-6, 2e-6);
+	EXPECT_NEAR(e->min_delay_s, 100e-6, 1e-12);
+	EXPECT_EQ(e->samples, 32u);
+}
+
+TEST(SourceStats, DelaySpikesCarryLittleWeight)
+{
+	Xoshiro256 rng(2);
+	SourceStats s = slow_clock(40, rng, 5);  // every 5th sample 2.5 ms off, with 5 ms more delay
+	auto e = s.estimate(kStart + 39 * 16s);
+	ASSERT_TRUE(e.has_value());
+	EXPECT_NEAR(e->offset_s, 0.010 + 50e-6 * 39 * 16, 20e-6);
+	EXPECT_NEAR(e->frequency_ppm, 50.0, 0.5);
+}
+
+TEST(SourceStats, ClockChangeMovesTheSamples)
+{
+	// Correct the clock by the estimate: step by the offset, speed up by the
+	// frequency; the estimate then says 0 and 0.
+	Xoshiro256 rng(3);
+	SourceStats s = slow_clock(20, rng);
+	RealTime now = kStart + 19 * 16s;
+	auto before = s.estimate(now);
+	ASSERT_TRUE(before.has_value());
+	s.on_clock_change(now, before->offset_s, before->frequency_ppm);
+	auto after = s.estimate(now + from_seconds(before->offset_s));
+	ASSERT_TRUE(after.has_value());
+	EXPECT_NEAR(after->offset_s, 0.0, 1e-7);
+	EXPECT_NEAR(after->frequency_ppm, 0.0, 1e-3);
+}
+
+TEST(SourceStats, FewSamplesGiveTheNewestWithLargeSkew)
+{
+	SourceStats s;
+	EXPECT_FALSE(s.estimate(kStart).has_value());
+	s.add({kStart, 0.5, 0.002, 0});
+	s.add({kStart + 2s, 0.25, 0.001, 0});
+	auto e = s.estimate(kStart + 2s);
+	ASSERT_TRUE(e.has_value());
+	EXPECT_DOUBLE_EQ(e->offset_s, 0.25);
+	EXPECT_GT(e->skew_ppm, 1000.0);
+	EXPECT_EQ(e->samples, 2u);
+}
+
+TEST(SourceStats, MaxSamplesBoundsTheWindow)
+{
+	SourceStats s({.max_samples = 8});
+	for (int i = 0; i < 20; i++) {
+		s.add({kStart + i * 1s, 0.0, 0.0, 0.0});
+	}
+	EXPECT_EQ(s.size(), 8u);
+	EXPECT_EQ(s.samples().front().local, kStart + 12s);
+}
+
+} // namespace
+} // namespace strata
