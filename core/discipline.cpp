@@ -1,0 +1,116 @@
+#include "core/discipline.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace strata {
+
+namespace {
+
+/// The shortest slew: an offset is never corrected faster than over this.
+constexpr double kMinSlewDuration_s = 1.0;
+
+} // namespace
+
+Discipline::Discipline(const DisciplineConfig &config, ClockControl<Realtime> &clock, Logger &log)
+	: config_(config),
+	  clock_(clock),
+	  log_(log),
+	  base_freq_ppm_(std::clamp(config.initial_frequency_ppm, -config.maxdrift_ppm, config.maxdrift_ppm)),
+	  skew_ppm_(config.initial_skew_ppm),
+	  applied_ppm_(clock.frequency_ppm())
+{
+	DisciplineResult ignored;
+	apply_frequency(0.0, ignored);
+}
+
+void Discipline::apply_frequency(double slew_ppm, DisciplineResult &r)
+{
+	double target = base_freq_ppm_ + slew_ppm;
+	auto applied = clock_.set_frequency_ppm(target);
+	if (!applied) {
+		log_.error("Could not set the clock frequency: {}", applied.error().message());
+		return;
+	}
+	double dfreq = *applied - applied_ppm_;
+	applied_ppm_ = *applied;
+	if (dfreq != 0) {
+		r.changes.push_back({clock_.now(), 0.0, dfreq});
+	}
+}
+
+DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
+{
+	DisciplineResult r;
+	updates_++;
+	double elapsed = last_update_ ? to_seconds(mono - *last_update_) : 0.0;
+	last_update_ = mono;
+
+	if (config_.maxchange && updates_ > config_.maxchange->start &&
+	    std::abs(e.offset_s) > config_.maxchange->offset_s) {
+		ignored_++;
+		log_.warning("Adjustment of {:.3f} seconds exceeds the allowed maximum of {:.3f} seconds ({})", -e.offset_s,
+			     config_.maxchange->offset_s, ignored_ >= config_.maxchange->ignore ? "exiting" : "ignored");
+		r.ignored = true;
+		r.gave_up = ignored_ >= config_.maxchange->ignore;
+		return r;
+	}
+
+	// Frequency: weigh the new estimate against the base frequency, whose
+	// uncertainty has grown since the last update.
+	// The sources' samples follow every change of rate, slews included, so
+	// the estimate is relative to the frequency applied now: the clock would
+	// run right at applied + estimate.
+	double prior = skew_ppm_ + config_.maxclockerror_ppm * 1e-3 * elapsed;
+	if (e.skew_ppm <= config_.maxupdateskew_ppm) {
+		double weight = prior * prior / (prior * prior + e.skew_ppm * e.skew_ppm);
+		double right = applied_ppm_ + e.frequency_ppm;
+		base_freq_ppm_ = std::clamp(base_freq_ppm_ + weight * (right - base_freq_ppm_), -config_.maxdrift_ppm,
+					    config_.maxdrift_ppm);
+		skew_ppm_ = e.skew_ppm;
+	} else {
+		skew_ppm_ = prior;
+	}
+
+	// Offset: step, or slew over corrtimeratio × the update interval.
+	bool may_step = config_.makestep && std::abs(e.offset_s) > config_.makestep->threshold_s &&
+			(config_.makestep->limit < 0 || updates_ <= config_.makestep->limit);
+	if (may_step) {
+		RealTime at = clock_.now();
+		auto stepped = clock_.step(from_seconds(e.offset_s));
+		if (stepped) {
+			log_.info("System clock wrong by {:.6f} seconds", e.offset_s);
+			r.changes.push_back({at, e.offset_s, 0.0});
+			r.stepped = true;
+			slew_end_.reset();
+			apply_frequency(0.0, r);
+			return r;
+		}
+		log_.error("Could not step the clock: {}", stepped.error().message());
+	}
+	double duration = config_.corrtimeratio * std::max(elapsed, kMinSlewDuration_s);
+	double slew_ppm = std::clamp(e.offset_s / duration * 1e6, -config_.maxslewrate_ppm, config_.maxslewrate_ppm);
+	if (slew_ppm != 0) {
+		duration = e.offset_s / slew_ppm * 1e6;
+		slew_end_ = mono + from_seconds(duration);
+	} else {
+		slew_end_.reset();
+	}
+	if (std::abs(e.offset_s) > 1.0) {
+		log_.info("System clock wrong by {:.6f} seconds, adjustment started", e.offset_s);
+	}
+	apply_frequency(slew_ppm, r);
+	return r;
+}
+
+DisciplineResult Discipline::on_timer(MonoTime mono)
+{
+	DisciplineResult r;
+	if (slew_end_ && mono >= *slew_end_) {
+		slew_end_.reset();
+		apply_frequency(0.0, r);
+	}
+	return r;
+}
+
+} // namespace strata

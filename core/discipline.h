@@ -1,0 +1,92 @@
+// The clock discipline: turns the selected sources' combined estimate into
+// corrections of the local clock (chrony.conf(5) "System clock").
+//
+// - Frequency: the estimate's frequency error is added to the clock's base
+//   frequency, weighted by how sure each side is (the new estimate's skew
+//   against the base frequency's own uncertainty, which grows with time as
+//   the oscillator wanders); estimates with a skew above `maxupdateskew` do
+//   not change it.
+// - Offset: slewed out over `corrtimeratio` × the interval between updates,
+//   as a temporary frequency offset of at most `maxslewrate`, ended by a
+//   timer; or stepped when `makestep` allows it.
+// - `maxchange`: offsets above the limit are ignored after `start` updates,
+//   and the discipline gives up (the daemon exits) after `ignore` of them.
+//
+// Every change of the clock's rate or phase is returned as a ClockChange for
+// the sources. Pure: time comes in as arguments, the clock is injected.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+namespace strata {
+
+struct DisciplineConfig {
+	struct MakeStep {
+		double threshold_s = 0;
+		int limit = 0;  ///< updates that may step; negative: any
+	};
+	struct MaxChange {
+		double offset_s = 0;
+		int start = 0;
+		int ignore = 0;
+	};
+	std::optional<MakeStep> makestep;
+	std::optional<MaxChange> maxchange;
+	double maxslewrate_ppm = 83333.333;
+	double corrtimeratio = 3.0;
+	double maxdrift_ppm = 100000.0;
+	double maxupdateskew_ppm = 1000.0;
+	double maxclockerror_ppm = 1.0;  ///< how fast the base frequency's uncertainty grows (ppm per 1000 s)
+	double initial_frequency_ppm = 0.0;  ///< from the drift file
+	double initial_skew_ppm = 1000.0;    ///< from the drift file; large = unknown
+};
+
+/// The combined estimate of the selected sources.
+struct ClockEstimate {
+	double offset_s = 0;       ///< reference − local
+	double frequency_ppm = 0;  ///< the local clock runs this slow against the reference
+	double skew_ppm = 0;       ///< uncertainty of frequency_ppm
+};
+
+struct DisciplineResult {
+	std::vector<ClockChange> changes;
+	bool stepped = false;
+	bool gave_up = false;  ///< maxchange: too many large offsets
+	bool ignored = false;  ///< this estimate was not applied (maxchange)
+};
+
+class Discipline {
+public:
+	Discipline(const DisciplineConfig &config, ClockControl<Realtime> &clock, Logger &log);
+
+	/// Applies an estimate made at (local) `now`; `mono` times the slew.
+	DisciplineResult update(const ClockEstimate &estimate, MonoTime mono);
+	/// Ends a slew when its time has come; call at next_wakeup().
+	DisciplineResult on_timer(MonoTime mono);
+	std::optional<MonoTime> next_wakeup() const { return slew_end_; }
+
+	double base_frequency_ppm() const { return base_freq_ppm_; }
+	double skew_ppm() const { return skew_ppm_; }
+	int updates() const { return updates_; }
+
+private:
+	/// Sets the clock to base + slew; appends the change of rate.
+	void apply_frequency(double slew_ppm, DisciplineResult &r);
+
+	DisciplineConfig config_;
+	ClockControl<Realtime> &clock_;
+	Logger &log_;
+	double base_freq_ppm_;
+	double skew_ppm_;
+	double applied_ppm_;  ///< what the clock was last set to
+	int updates_ = 0;
+	int ignored_ = 0;
+	std::optional<MonoTime> last_update_;
+	std::optional<MonoTime> slew_end_;
+};
+
+} // namespace strata

@@ -1,0 +1,89 @@
+#include "core/source_set.h"
+
+#include <cmath>
+
+namespace strata {
+
+SourceSet::SourceSet(const SelectionConfig &selection, const SourceStatsConfig &stats)
+	: selection_(selection), stats_config_(stats)
+{
+}
+
+size_t SourceSet::add_source(const SourceInfo &info)
+{
+	sources_.push_back({info, SourceStats(stats_config_)});
+	return sources_.size() - 1;
+}
+
+void SourceSet::on_clock_change(const ClockChange &change)
+{
+	for (auto &s : sources_) {
+		s.stats.on_clock_change(change.at, change.step_s, change.dfreq_ppm);
+	}
+}
+
+SourceSetDecision SourceSet::decide(RealTime now)
+{
+	SourceSetDecision d;
+	std::vector<SelectionCandidate> candidates;
+	std::vector<SourceEstimate> estimates;
+	std::vector<size_t> index_of;
+	for (size_t i = 0; i < sources_.size(); i++) {
+		const auto &s = sources_[i];
+		auto e = s.stats.estimate(now);
+		if (!e || s.info.leap == Leap::Unsynchronized) {
+			continue;
+		}
+		// The interval the true offset lies in: half the round trip to the
+		// root, the root's dispersion, and our own uncertainty about the source.
+		double distance = (s.info.root_delay_s + e->min_delay_s) / 2 + s.info.root_dispersion_s + e->stddev_s +
+				  e->offset_error_s;
+		candidates.push_back({.id = i,
+				      .offset_s = e->offset_s,
+				      .distance_s = distance,
+				      .jitter_s = e->stddev_s,
+				      .stratum = s.info.stratum,
+				      .prefer = s.info.prefer,
+				      .trust = s.info.trust,
+				      .require = s.info.require,
+				      .noselect = s.info.noselect});
+		estimates.push_back(*e);
+		index_of.push_back(i);
+	}
+	d.selection = select_sources(candidates, selection_, leader_);
+	leader_ = d.selection.selected;
+	if (!d.selection.selected) {
+		return d;
+	}
+
+	// Frequency and skew: the combined sources' estimates, weighted as their
+	// offsets were (1/distance).
+	double weights = 0, frequency = 0, skew = 0;
+	size_t leader_pos = 0;
+	for (size_t k = 0; k < candidates.size(); k++) {
+		auto state = d.selection.states[k];
+		if (state == CandidateState::Selected) {
+			leader_pos = k;
+		}
+		if (state != CandidateState::Selected && state != CandidateState::Combined) {
+			continue;
+		}
+		double w = 1.0 / std::max(candidates[k].distance_s, 1e-12);
+		weights += w;
+		frequency += w * estimates[k].frequency_ppm;
+		skew += w * estimates[k].skew_ppm;
+	}
+	d.estimate = ClockEstimate{.offset_s = d.selection.offset_s,
+				   .frequency_ppm = frequency / weights,
+				   .skew_ppm = skew / weights};
+	const Source &leader = sources_[index_of[leader_pos]];
+	d.reference = leader.info;
+	d.reference.stratum = leader.info.stratum + 1;
+	d.reference.root_delay_s = leader.info.root_delay_s + estimates[leader_pos].min_delay_s;
+	d.reference.root_dispersion_s =
+		leader.info.root_dispersion_s + estimates[leader_pos].stddev_s + estimates[leader_pos].offset_error_s;
+	d.root_distance_s = d.reference.root_delay_s / 2 + d.reference.root_dispersion_s;
+	return d;
+}
+
+} // namespace strata

@@ -1,0 +1,68 @@
+// The sources as the discipline sees them: each source's statistics, the
+// selection among them, and the combined estimate for the clock. The daemon
+// and the simulator drive the same SourceSet: they add samples as they
+// arrive, pass on every clock change, and ask for an estimate after each
+// sample. Pure.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/discipline.h"
+#include "core/selection.h"
+#include "core/source_stats.h"
+
+namespace strata {
+
+/// What a source says about itself (from its packets or its configuration).
+struct SourceInfo {
+	int stratum = 1;                 ///< the source's own stratum
+	uint32_t ref_id = 0;
+	double root_delay_s = 0;         ///< the source's root delay (0 for a refclock)
+	double root_dispersion_s = 0;
+	Leap leap = Leap::None;
+	bool prefer = false;
+	bool trust = false;
+	bool require = false;
+	bool noselect = false;
+};
+
+struct SourceSetDecision {
+	SelectionResult selection;
+	std::optional<ClockEstimate> estimate;  ///< set when a source is selected
+	/// What to serve: the leader's stratum + 1, its ref id, and root figures
+	/// including our own distance to it.
+	SourceInfo reference;
+	double root_distance_s = 0;
+};
+
+class SourceSet {
+public:
+	SourceSet(const SelectionConfig &selection, const SourceStatsConfig &stats);
+
+	/// Returns the new source's index.
+	size_t add_source(const SourceInfo &info);
+	size_t size() const { return sources_.size(); }
+	void set_info(size_t index, const SourceInfo &info) { sources_[index].info = info; }
+	void add_sample(size_t index, const SourceSample &sample) { sources_[index].stats.add(sample); }
+	const SourceStats &stats(size_t index) const { return sources_[index].stats; }
+
+	void on_clock_change(const ClockChange &change);
+
+	/// Selection and the combined estimate at local time `now`.
+	SourceSetDecision decide(RealTime now);
+
+private:
+	struct Source {
+		SourceInfo info;
+		SourceStats stats;
+	};
+	SelectionConfig selection_;
+	SourceStatsConfig stats_config_;
+	std::vector<Source> sources_;
+	std::optional<size_t> leader_;
+};
+
+} // namespace strata

@@ -1,0 +1,273 @@
+#include "tests/sim/sim.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <queue>
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/log.h"
+#include "core/source_set.h"
+
+namespace strata::sim {
+
+namespace {
+
+/// Local times are reported on a realistic epoch (2027) so that absolute-time
+/// arithmetic is exercised as in the daemon.
+const RealTime kEpoch = RealTime::from_parts(1'800'000'000, 0);
+
+double gaussian(Rng &rng)
+{
+	double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
+	return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+}
+
+/// A free-running oscillator that the discipline steers. True time is the
+/// simulation's; the clock's phase is its offset from true time.
+class SimClock final : public ClockControl<Realtime> {
+public:
+	SimClock(double offset_s, double freq_error_ppm) : phase_s_(offset_s), freq_error_ppm_(freq_error_ppm) {}
+
+	/// Moves true time forward to `t`.
+	void advance(Duration t)
+	{
+		phase_s_ += to_seconds(t - true_) * rate_ppm() * 1e-6;
+		true_ = t;
+	}
+	void add_wander(double dppm) { freq_error_ppm_ += dppm; }
+	double error_s() const { return phase_s_; }  ///< local − true
+	double rate_ppm() const { return freq_error_ppm_ + setting_ppm_; }
+	int steps() const { return steps_; }
+
+	RealTime now() const override { return kEpoch + true_ + from_seconds(phase_s_); }
+	Result<double> set_frequency_ppm(double ppm) override
+	{
+		setting_ppm_ = std::clamp(ppm, -max_frequency_ppm(), max_frequency_ppm());
+		return setting_ppm_;
+	}
+	double frequency_ppm() const override { return setting_ppm_; }
+	double max_frequency_ppm() const override { return 500000; }
+	Result<> step(Duration offset) override
+	{
+		phase_s_ += to_seconds(offset);
+		steps_++;
+		return {};
+	}
+	Result<> set_leap(Leap) override { return {}; }
+	Result<> set_sync_status(bool, double, double) override { return {}; }
+
+private:
+	Duration true_{};
+	double phase_s_;
+	double freq_error_ppm_;
+	double setting_ppm_ = 0;
+	int steps_ = 0;
+};
+
+struct Event {
+	Duration at;
+	uint64_t seq;
+	std::function<void()> fn;
+	bool operator>(const Event &o) const { return at != o.at ? at > o.at : seq > o.seq; }
+};
+
+class World {
+public:
+	explicit World(const Scenario &s)
+		: s_(s),
+		  rng_(s.seed),
+		  clock_(s.initial_offset_s, s.initial_freq_error_ppm),
+		  sources_(s.selection, SourceStatsConfig{}),
+		  discipline_(s.discipline, clock_, log_)
+	{
+		for (const auto &server : s.servers) {
+			sources_.add_source({.stratum = server.stratum, .prefer = server.prefer, .noselect = server.noselect});
+			poll_.push_back(s.minpoll);
+			burst_left_.push_back(s.iburst ? 4 : 0);
+		}
+	}
+
+	Outcome run()
+	{
+		for (size_t i = 0; i < s_.servers.size(); i++) {
+			at(from_seconds(0.1 * static_cast<double>(i)), [this, i] { send(i); });
+		}
+		at(Duration::zero(), [this] { tick(); });
+		Duration end = from_seconds(s_.duration_s);
+		while (!events_.empty() && events_.top().at <= end) {
+			Event e = events_.top();
+			events_.pop();
+			clock_.advance(e.at);
+			now_ = e.at;
+			e.fn();
+		}
+		finish();
+		return result_;
+	}
+
+private:
+	void at(Duration t, std::function<void()> fn) { events_.push({t, seq_++, std::move(fn)}); }
+
+	/// Once a second: wander, and the error measurements.
+	void tick()
+	{
+		clock_.add_wander(s_.wander_ppm_per_s * gaussian(rng_));
+		errors_.push_back(clock_.error_s());
+		rates_.push_back(clock_.rate_ppm());
+		at(now_ + std::chrono::seconds(1), [this] { tick(); });
+	}
+
+	double draw_jitter(const ServerParams &p)
+	{
+		if (p.jitter_s <= 0) {
+			return 0;
+		}
+		if (p.jitter == Jitter::Exponential) {
+			return -p.jitter_s * std::log(std::max(rng_.uniform(), 1e-300));
+		}
+		return std::abs(gaussian(rng_)) * p.jitter_s;
+	}
+
+	double server_offset(const ServerParams &p, double true_s) const
+	{
+		double off = p.offset_s;
+		if (p.step_at_s && true_s >= *p.step_at_s) {
+			off += p.step_s;
+		}
+		return off;
+	}
+
+	void send(size_t i)
+	{
+		const ServerParams &p = s_.servers[i];
+		result_.packets++;
+		schedule_next_poll(i);
+		if (rng_.uniform() < p.loss || rng_.uniform() < p.loss) {
+			return;  // the request or the reply was lost
+		}
+		RealTime t1 = clock_.now();
+		double out = p.base_delay_s * (1 + p.asymmetry) / 2 + p.jitter_out * draw_jitter(p);
+		double back = p.base_delay_s * (1 - p.asymmetry) / 2 + p.jitter_back * draw_jitter(p);
+		constexpr double kProcessing = 10e-6;
+		double true_rx = to_seconds(now_) + out;
+		RealTime t2 = kEpoch + from_seconds(true_rx + server_offset(p, true_rx));
+		RealTime t3 = t2 + from_seconds(kProcessing);
+		at(now_ + from_seconds(out + kProcessing + back), [this, i, t1, t2, t3] { receive(i, t1, t2, t3); });
+	}
+
+	void receive(size_t i, RealTime t1, RealTime t2, RealTime t3)
+	{
+		RealTime t4 = clock_.now();
+		double offset = (to_seconds(t2 - t1) + to_seconds(t3 - t4)) / 2;
+		double delay = to_seconds(t4 - t1) - to_seconds(t3 - t2);
+		RealTime mid = t1 + (t4 - t1) / 2;
+		sources_.add_sample(i, {mid, offset, delay, 1e-8});
+		adapt_poll(i);
+		auto d = sources_.decide(t4);
+		if (d.selection.selected && std::abs(s_.servers[*d.selection.selected].offset_s) >= 0.1) {
+			result_.selected_falseticker = true;
+		}
+		if (d.estimate) {
+			if (std::getenv("SIM_TRACE")) {
+				std::fprintf(stderr, "t=%8.1f err=%+.6f est_off=%+.6f est_freq=%+.3f skew=%.3f base=%+.3f rate=%+.3f n=%zu poll=%d\n",
+					to_seconds(now_), clock_.error_s(), d.estimate->offset_s, d.estimate->frequency_ppm, d.estimate->skew_ppm,
+					discipline_.base_frequency_ppm(), clock_.rate_ppm(), sources_.stats(i).size(), poll_[i]);
+			}
+			apply(discipline_.update(*d.estimate, MonoTime{now_}));
+		}
+	}
+
+	void apply(const DisciplineResult &r)
+	{
+		for (const auto &change : r.changes) {
+			sources_.on_clock_change(change);
+		}
+		if (auto wake = discipline_.next_wakeup()) {
+			Duration when = wake->since_epoch;
+			at(std::max(when, now_), [this] { apply(discipline_.on_timer(MonoTime{now_})); });
+		}
+	}
+
+	/// Poll faster while the source's window is short, slower once it holds
+	/// enough samples (chrony's polltarget idea).
+	void adapt_poll(size_t i)
+	{
+		auto e = sources_.stats(i).estimate(clock_.now());
+		if (!e) {
+			return;
+		}
+		if (e->samples >= 8 && poll_[i] < s_.maxpoll) {
+			poll_[i]++;
+		} else if (e->samples < 4 && poll_[i] > s_.minpoll) {
+			poll_[i]--;
+		}
+	}
+
+	void schedule_next_poll(size_t i)
+	{
+		double interval = std::ldexp(1.0, poll_[i]);
+		if (burst_left_[i] > 0) {
+			burst_left_[i]--;
+			interval = 2.0;
+		}
+		at(now_ + from_seconds(interval), [this, i] { send(i); });
+	}
+
+	/// Synchronised from the second after the last one with an error of
+	/// 1 ms or more (100 µs for time_to_100us); the error figures cover the
+	/// run from then on.
+	void finish()
+	{
+		auto settled = [&](double limit) -> double {
+			for (size_t k = errors_.size(); k-- > 0;) {
+				if (std::abs(errors_[k]) >= limit) {
+					return k + 1 < errors_.size() ? static_cast<double>(k + 1) : -1.0;
+				}
+			}
+			return 0.0;
+		};
+		result_.time_to_1ms_s = settled(1e-3);
+		result_.time_to_100us_s = settled(100e-6);
+		if (result_.time_to_1ms_s >= 0) {
+			double sum_err2 = 0, sum_freq2 = 0;
+			size_t from = static_cast<size_t>(result_.time_to_1ms_s);
+			for (size_t k = from; k < errors_.size(); k++) {
+				sum_err2 += errors_[k] * errors_[k];
+				sum_freq2 += rates_[k] * rates_[k];
+				result_.max_error_s = std::max(result_.max_error_s, std::abs(errors_[k]));
+				result_.max_freq_error_ppm = std::max(result_.max_freq_error_ppm, std::abs(rates_[k]));
+			}
+			auto n = static_cast<double>(errors_.size() - from);
+			result_.rms_error_s = std::sqrt(sum_err2 / n);
+			result_.rms_freq_error_ppm = std::sqrt(sum_freq2 / n);
+		}
+		result_.steps = clock_.steps();
+	}
+
+	const Scenario &s_;
+	Xoshiro256 rng_;
+	SimClock clock_;
+	NullLogger log_;
+	SourceSet sources_;
+	Discipline discipline_;
+	std::vector<int> poll_;
+	std::vector<int> burst_left_;
+	std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+	uint64_t seq_ = 0;
+	Duration now_{};
+	Outcome result_;
+	std::vector<double> errors_;  ///< local − true, once a second
+	std::vector<double> rates_;   ///< the clock's frequency error (ppm), once a second
+};
+
+} // namespace
+
+Outcome run(const Scenario &scenario)
+{
+	World world(scenario);
+	return world.run();
+}
+
+} // namespace strata::sim

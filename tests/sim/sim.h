@@ -1,0 +1,74 @@
+// The simulator: strata's discipline and source statistics against a
+// simulated oscillator, network and NTP servers, in simulated time.
+//
+// True time runs from 0; the local clock reads true time plus its offset,
+// which grows with the oscillator's frequency error (a random walk: wander)
+// plus the frequency the discipline sets. Each NTP exchange draws its two
+// one-way delays (base + jitter from a normal or exponential distribution,
+// split by an asymmetry), may be lost, and may meet a server that is off
+// (a falseticker) or steps mid-run. The same SourceSet and Discipline the
+// daemon uses process the samples. Deterministic from the seed; runs
+// thousands of times faster than real time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/discipline.h"
+#include "core/random.h"
+#include "core/selection.h"
+
+namespace strata::sim {
+
+enum class Jitter { Normal, Exponential };
+
+struct ServerParams {
+	double offset_s = 0;          ///< the server's own error (a falseticker if large)
+	double base_delay_s = 100e-6; ///< round trip without jitter
+	double jitter_s = 100e-6;     ///< standard deviation (normal) or mean (exponential) of each way's extra delay
+	Jitter jitter = Jitter::Normal;
+	double asymmetry = 0;         ///< share of the base delay on the way out minus the way back, −1…1
+	double jitter_out = 1;        ///< jitter multiplier on the way out
+	double jitter_back = 1;       ///< jitter multiplier on the way back
+	double loss = 0;              ///< probability that a request or its reply is lost
+	int stratum = 1;
+	bool prefer = false;
+	bool noselect = false;
+	std::optional<double> step_at_s;  ///< the server's time jumps at this true time…
+	double step_s = 0;                ///< …by this much
+	std::optional<double> leap_insert_at_s;  ///< announce a leap insertion before this true time
+};
+
+struct Scenario {
+	std::string name;
+	uint64_t seed = 1;
+	double duration_s = 10000;
+	double initial_offset_s = 0.1;      ///< local − true at start
+	double initial_freq_error_ppm = 100;
+	double wander_ppm_per_s = 1e-3;     ///< random walk of the frequency error, per √s (1e-9 s/s/√s = 1e-3 ppm)
+	int minpoll = 6;
+	int maxpoll = 10;
+	bool iburst = false;
+	DisciplineConfig discipline;
+	SelectionConfig selection;
+	std::vector<ServerParams> servers = {ServerParams{}};
+};
+
+struct Outcome {
+	double time_to_1ms_s = -1;    ///< from then on |error| < 1 ms (−1: not at the end)
+	double time_to_100us_s = -1;  ///< from then on |error| < 100 µs (−1: not at the end)
+	double rms_error_s = 0;       ///< over the run from time_to_1ms
+	double max_error_s = 0;       ///< over the run from time_to_1ms
+	double rms_freq_error_ppm = 0;
+	double max_freq_error_ppm = 0;
+	uint64_t packets = 0;
+	bool selected_falseticker = false;  ///< any server with |offset_s| ≥ 0.1 was ever selected
+	int steps = 0;
+};
+
+Outcome run(const Scenario &scenario);
+
+} // namespace strata::sim
