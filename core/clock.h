@@ -39,6 +39,7 @@ struct ClockChange {
 	RealTime at;
 	double step_s = 0;     ///< forward when positive
 	double dfreq_ppm = 0;  ///< faster when positive
+	double freq_ppm = 0;   ///< the frequency offset applied after the change
 };
 
 } // namespace strata

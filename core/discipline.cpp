@@ -35,7 +35,7 @@ void Discipline::apply_frequency(double slew_ppm, DisciplineResult &r)
 	double dfreq = *applied - applied_ppm_;
 	applied_ppm_ = *applied;
 	if (dfreq != 0) {
-		r.changes.push_back({clock_.now(), 0.0, dfreq});
+		r.changes.push_back({clock_.now(), 0.0, dfreq, applied_ppm_});
 	}
 }
 
@@ -80,7 +80,7 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 		auto stepped = clock_.step(from_seconds(e.offset_s));
 		if (stepped) {
 			log_.info("System clock wrong by {:.6f} seconds", e.offset_s);
-			r.changes.push_back({at, e.offset_s, 0.0});
+			r.changes.push_back({at, e.offset_s, 0.0, applied_ppm_});
 			r.stepped = true;
 			slew_end_.reset();
 			apply_frequency(0.0, r);

@@ -11,14 +11,14 @@ SourceSet::SourceSet(const SelectionConfig &selection, const SourceStatsConfig &
 
 size_t SourceSet::add_source(const SourceInfo &info)
 {
-	sources_.push_back({info, SourceStats(stats_config_)});
+	sources_.push_back({info, SourceStats(stats_config_), false});
 	return sources_.size() - 1;
 }
 
 void SourceSet::on_clock_change(const ClockChange &change)
 {
 	for (auto &s : sources_) {
-		s.stats.on_clock_change(change.at, change.step_s, change.dfreq_ppm);
+		s.stats.on_clock_change(change.at, change.step_s, change.dfreq_ppm, change.freq_ppm);
 	}
 }
 
@@ -73,10 +73,15 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		frequency += w * estimates[k].frequency_ppm;
 		skew += w * estimates[k].skew_ppm;
 	}
+	Source &leader_source = sources_[index_of[leader_pos]];
+	if (!leader_source.fresh) {
+		return d;  // nothing new from the leader: the clock keeps its course
+	}
+	leader_source.fresh = false;
 	d.estimate = ClockEstimate{.offset_s = d.selection.offset_s,
 				   .frequency_ppm = frequency / weights,
 				   .skew_ppm = skew / weights};
-	const Source &leader = sources_[index_of[leader_pos]];
+	const Source &leader = leader_source;
 	d.reference = leader.info;
 	d.reference.stratum = leader.info.stratum + 1;
 	d.reference.root_delay_s = leader.info.root_delay_s + estimates[leader_pos].min_delay_s;

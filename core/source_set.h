@@ -46,18 +46,26 @@ public:
 	size_t add_source(const SourceInfo &info);
 	size_t size() const { return sources_.size(); }
 	void set_info(size_t index, const SourceInfo &info) { sources_[index].info = info; }
-	void add_sample(size_t index, const SourceSample &sample) { sources_[index].stats.add(sample); }
+	void add_sample(size_t index, const SourceSample &sample)
+	{
+		sources_[index].stats.add(sample);
+		sources_[index].fresh = true;
+	}
 	const SourceStats &stats(size_t index) const { return sources_[index].stats; }
 
 	void on_clock_change(const ClockChange &change);
 
-	/// Selection and the combined estimate at local time `now`.
+	/// Selection and the combined estimate at local time `now`. The estimate
+	/// is given only when the leader has a sample it has not given before
+	/// (as chronyd, the clock is updated from the leader's new samples, not
+	/// from every source's).
 	SourceSetDecision decide(RealTime now);
 
 private:
 	struct Source {
 		SourceInfo info;
 		SourceStats stats;
+		bool fresh = false;  ///< a sample since the last estimate it led
 	};
 	SelectionConfig selection_;
 	SourceStatsConfig stats_config_;

@@ -25,12 +25,16 @@ void SourceStats::add(const SourceSample &sample)
 	samples_.push_back(sample);
 }
 
-void SourceStats::on_clock_change(RealTime at, double step_s, double dfreq_ppm)
+void SourceStats::on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm)
 {
+	double r1 = freq_after_ppm * 1e-6;
+	double r0 = r1 - dfreq_ppm * 1e-6;
+	double slope_change = (r1 - r0) / ((1 + r0) * (1 + r1));
 	for (auto &s : samples_) {
 		double since = to_seconds(s.local - at);
-		s.offset_s -= step_s + dfreq_ppm * 1e-6 * since;
-		s.local += from_seconds(step_s + dfreq_ppm * 1e-6 * since);
+		double shift = step_s + slope_change * since;
+		s.offset_s -= shift;
+		s.local += from_seconds(shift);
 	}
 }
 

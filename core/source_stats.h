@@ -54,8 +54,11 @@ public:
 	void clear() { samples_.clear(); }
 
 	/// The local clock was stepped by `step_s` (forward when positive) and its
-	/// frequency raised by `dfreq_ppm` (faster when positive) at `at`.
-	void on_clock_change(RealTime at, double step_s, double dfreq_ppm);
+	/// frequency raised by `dfreq_ppm` (faster when positive) at `at`, to
+	/// `freq_after_ppm`. Offsets are against local time, so a rate change of
+	/// d changes their slope by d/((1 + r0)(1 + r1)): that matters for the
+	/// large rates of a slew (83333 ppm at most).
+	void on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm = 0);
 
 	/// The fit, extrapolated to `now`. With fewer than 3 samples, the newest
 	/// sample alone (frequency unknown, skew large). nullopt without samples.

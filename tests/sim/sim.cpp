@@ -4,8 +4,6 @@
 #include <cmath>
 #include <functional>
 #include <queue>
-#include <cstdio>
-#include <cstdlib>
 
 #include "core/log.h"
 #include "core/source_set.h"
@@ -86,6 +84,7 @@ public:
 			sources_.add_source({.stratum = server.stratum, .prefer = server.prefer, .noselect = server.noselect});
 			poll_.push_back(s.minpoll);
 			burst_left_.push_back(s.iburst ? 4 : 0);
+			since_change_.push_back(0);
 		}
 	}
 
@@ -170,10 +169,8 @@ private:
 			result_.selected_falseticker = true;
 		}
 		if (d.estimate) {
-			if (std::getenv("SIM_TRACE")) {
-				std::fprintf(stderr, "t=%8.1f err=%+.6f est_off=%+.6f est_freq=%+.3f skew=%.3f base=%+.3f rate=%+.3f n=%zu poll=%d\n",
-					to_seconds(now_), clock_.error_s(), d.estimate->offset_s, d.estimate->frequency_ppm, d.estimate->skew_ppm,
-					discipline_.base_frequency_ppm(), clock_.rate_ppm(), sources_.stats(i).size(), poll_[i]);
+			if (result_.time_to_first_update_s < 0) {
+				result_.time_to_first_update_s = to_seconds(now_);
 			}
 			apply(discipline_.update(*d.estimate, MonoTime{now_}));
 		}
@@ -190,18 +187,25 @@ private:
 		}
 	}
 
-	/// Poll faster while the source's window is short, slower once it holds
-	/// enough samples (chrony's polltarget idea).
+	/// chrony's polltarget: poll less often while the regression window holds
+	/// `polltarget` samples or more, more often when the runs test has cut it
+	/// shorter (the frequency wanders faster than the samples average out).
 	void adapt_poll(size_t i)
 	{
+		constexpr size_t kPollTarget = 8;
 		auto e = sources_.stats(i).estimate(clock_.now());
 		if (!e) {
 			return;
 		}
-		if (e->samples >= 8 && poll_[i] < s_.maxpoll) {
+		// One step up per polltarget samples at the current interval, so that
+		// each interval is tried on a full window before the next.
+		since_change_[i]++;
+		if (e->samples >= kPollTarget && since_change_[i] >= kPollTarget && poll_[i] < s_.maxpoll) {
 			poll_[i]++;
-		} else if (e->samples < 4 && poll_[i] > s_.minpoll) {
+			since_change_[i] = 0;
+		} else if (e->samples < kPollTarget && e->samples < sources_.stats(i).size() && poll_[i] > s_.minpoll) {
 			poll_[i]--;
+			since_change_[i] = 0;
 		}
 	}
 
@@ -230,9 +234,9 @@ private:
 		};
 		result_.time_to_1ms_s = settled(1e-3);
 		result_.time_to_100us_s = settled(100e-6);
-		if (result_.time_to_1ms_s >= 0) {
+		if (!errors_.empty()) {
 			double sum_err2 = 0, sum_freq2 = 0;
-			size_t from = static_cast<size_t>(result_.time_to_1ms_s);
+			size_t from = result_.time_to_1ms_s >= 0 ? static_cast<size_t>(result_.time_to_1ms_s) : errors_.size() / 2;
 			for (size_t k = from; k < errors_.size(); k++) {
 				sum_err2 += errors_[k] * errors_[k];
 				sum_freq2 += rates_[k] * rates_[k];
@@ -242,6 +246,13 @@ private:
 			auto n = static_cast<double>(errors_.size() - from);
 			result_.rms_error_s = std::sqrt(sum_err2 / n);
 			result_.rms_freq_error_ppm = std::sqrt(sum_freq2 / n);
+		}
+		double sum2 = 0;
+		for (size_t k = errors_.size() / 2; k < errors_.size(); k++) {
+			sum2 += errors_[k] * errors_[k];
+		}
+		if (errors_.size() >= 2) {
+			result_.steady_rms_error_s = std::sqrt(sum2 / static_cast<double>(errors_.size() - errors_.size() / 2));
 		}
 		result_.steps = clock_.steps();
 	}
@@ -254,6 +265,7 @@ private:
 	Discipline discipline_;
 	std::vector<int> poll_;
 	std::vector<int> burst_left_;
+	std::vector<size_t> since_change_;  ///< samples since the poll interval last changed
 	std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
 	uint64_t seq_ = 0;
 	Duration now_{};

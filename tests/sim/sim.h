@@ -60,8 +60,10 @@ struct Scenario {
 struct Outcome {
 	double time_to_1ms_s = -1;    ///< from then on |error| < 1 ms (−1: not at the end)
 	double time_to_100us_s = -1;  ///< from then on |error| < 100 µs (−1: not at the end)
-	double rms_error_s = 0;       ///< over the run from time_to_1ms
-	double max_error_s = 0;       ///< over the run from time_to_1ms
+	double time_to_first_update_s = -1;  ///< the first clock update from a selected source
+	double rms_error_s = 0;       ///< over the run from time_to_1ms (never settled: the second half)
+	double max_error_s = 0;       ///< over the same part of the run
+	double steady_rms_error_s = 0; ///< over the second half of the run
 	double rms_freq_error_ppm = 0;
 	double max_freq_error_ppm = 0;
 	uint64_t packets = 0;

@@ -1,0 +1,153 @@
+#include "core/discipline.h"
+
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace strata {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Records what the discipline asks of the clock; time is set by the test.
+class RecordingClock final : public ClockControl<Realtime> {
+public:
+	RealTime now() const override { return now_; }
+	Result<double> set_frequency_ppm(double ppm) override
+	{
+		frequencies.push_back(ppm);
+		freq_ = std::clamp(ppm, -max_frequency_ppm(), max_frequency_ppm());
+		return freq_;
+	}
+	double frequency_ppm() const override { return freq_; }
+	double max_frequency_ppm() const override { return 500; }
+	Result<> step(Duration offset) override
+	{
+		steps.push_back(to_seconds(offset));
+		return {};
+	}
+	Result<> set_leap(Leap) override { return {}; }
+	Result<> set_sync_status(bool, double, double) override { return {}; }
+
+	RealTime now_ = RealTime::from_parts(1'800'000'000, 0);
+	double freq_ = 0;
+	std::vector<double> frequencies;
+	std::vector<double> steps;
+};
+
+MonoTime mono(double s)
+{
+	return MonoTime{from_seconds(s)};
+}
+
+TEST(Discipline, StartsAtTheDriftFileFrequency)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.initial_frequency_ppm = -12.5}, clock, log);
+	EXPECT_DOUBLE_EQ(clock.freq_, -12.5);
+	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), -12.5);
+}
+
+TEST(Discipline, SlewsOverCorrtimeratioTimesTheInterval)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({}, clock, log);
+	d.update({.offset_s = 0, .frequency_ppm = 0, .skew_ppm = 5000}, mono(0));
+	// 64 s later: 1 ms behind → +1e-3 / (3 × 64 s) = +5.2083 ppm for 192 s.
+	auto r = d.update({.offset_s = 1e-3, .frequency_ppm = 0, .skew_ppm = 5000}, mono(64));
+	EXPECT_NEAR(clock.freq_, 1e-3 / 192 * 1e6, 1e-9);
+	ASSERT_EQ(r.changes.size(), 1u);
+	EXPECT_NEAR(r.changes[0].dfreq_ppm, 1e-3 / 192 * 1e6, 1e-9);
+	EXPECT_NEAR(r.changes[0].freq_ppm, clock.freq_, 1e-12);
+	ASSERT_TRUE(d.next_wakeup().has_value());
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 64 + 192, 1e-6);
+	// Not before its time…
+	EXPECT_TRUE(d.on_timer(mono(64 + 191)).changes.empty());
+	// …then the slew ends and the rate returns to the base frequency.
+	auto end = d.on_timer(mono(64 + 192));
+	ASSERT_EQ(end.changes.size(), 1u);
+	EXPECT_NEAR(clock.freq_, 0.0, 1e-12);
+	EXPECT_FALSE(d.next_wakeup().has_value());
+}
+
+TEST(Discipline, SlewRateIsCapped)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxslewrate_ppm = 100}, clock, log);
+	d.update({.offset_s = 1.0, .skew_ppm = 5000}, mono(0));
+	EXPECT_DOUBLE_EQ(clock.freq_, 100);
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 10000, 1e-6);  // 1 s at 100 ppm
+}
+
+TEST(Discipline, FrequencyIsWeighedBySkew)
+{
+	RecordingClock clock;
+	NullLogger log;
+	// The base frequency's uncertainty is 1 ppm; an estimate of +10 ppm with
+	// a skew of 1 ppm moves it half way.
+	Discipline d({.maxclockerror_ppm = 0, .initial_skew_ppm = 1.0}, clock, log);
+	d.update({.offset_s = 0, .frequency_ppm = 10, .skew_ppm = 1.0}, mono(0));
+	EXPECT_NEAR(d.base_frequency_ppm(), 5.0, 1e-9);
+	// Above maxupdateskew the frequency is left alone.
+	d.update({.offset_s = 0, .frequency_ppm = 50, .skew_ppm = 2000}, mono(10));
+	EXPECT_NEAR(d.base_frequency_ppm(), 5.0, 1e-9);
+}
+
+TEST(Discipline, MakestepStepsOnlyInTheFirstUpdatesAndAboveTheThreshold)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.makestep = DisciplineConfig::MakeStep{1.0, 2}}, clock, log);
+	auto r = d.update({.offset_s = 0.5, .skew_ppm = 5000}, mono(0));  // below the threshold: slew
+	EXPECT_FALSE(r.stepped);
+	r = d.update({.offset_s = 2.0, .skew_ppm = 5000}, mono(64));  // second update: step
+	EXPECT_TRUE(r.stepped);
+	ASSERT_EQ(clock.steps.size(), 1u);
+	EXPECT_DOUBLE_EQ(clock.steps[0], 2.0);
+	bool step_reported = false;
+	for (const auto &c : r.changes) {
+		step_reported |= c.step_s == 2.0;
+	}
+	EXPECT_TRUE(step_reported);
+	r = d.update({.offset_s = 2.0, .skew_ppm = 5000}, mono(128));  // third: limit reached, slew
+	EXPECT_FALSE(r.stepped);
+	EXPECT_EQ(clock.steps.size(), 1u);
+}
+
+TEST(Discipline, MakestepWithNegativeLimitAlwaysSteps)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.makestep = DisciplineConfig::MakeStep{0.1, -1}}, clock, log);
+	for (int i = 0; i < 5; i++) {
+		EXPECT_TRUE(d.update({.offset_s = -0.2, .skew_ppm = 5000}, mono(64.0 * i)).stepped);
+	}
+}
+
+TEST(Discipline, MaxchangeIgnoresThenGivesUp)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxchange = DisciplineConfig::MaxChange{0.5, 1, 2}}, clock, log);
+	EXPECT_FALSE(d.update({.offset_s = 5, .skew_ppm = 5000}, mono(0)).ignored);  // within `start`
+	auto r = d.update({.offset_s = 5, .skew_ppm = 5000}, mono(64));
+	EXPECT_TRUE(r.ignored);
+	EXPECT_FALSE(r.gave_up);
+	r = d.update({.offset_s = -5, .skew_ppm = 5000}, mono(128));
+	EXPECT_TRUE(r.gave_up);
+}
+
+TEST(Discipline, FrequencyIsClampedByMaxdrift)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxdrift_ppm = 50, .initial_skew_ppm = 1e6}, clock, log);
+	d.update({.offset_s = 0, .frequency_ppm = 80, .skew_ppm = 1}, mono(0));
+	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), 50);
+}
+
+} // namespace
+} // namespace strata
