@@ -48,7 +48,8 @@ std::optional<RegressionFit> fit_line(std::span<const RegressionPoint> points);
 size_t count_runs(std::span<const RegressionPoint> points, const RegressionFit &fit);
 
 /// Whether `runs` runs among `positive` and `negative` residuals are as many
-/// as random noise would give, at a one-sided 5 % level.
+/// as random noise would give: at least the expected number minus one
+/// standard deviation.
 bool runs_plausible(size_t runs, size_t positive, size_t negative);
 
 struct WindowFit {

@@ -78,10 +78,11 @@ TEST(Regression, ErrorsMatchTheNoise)
 
 TEST(RunsTest, Plausibility)
 {
-	EXPECT_TRUE(runs_plausible(10, 10, 10));   // expected ~11
+	// 10 positive and 10 negative residuals: mean 11 runs, σ 2.18.
+	EXPECT_TRUE(runs_plausible(10, 10, 10));
+	EXPECT_TRUE(runs_plausible(9, 10, 10));    // 9 ≥ 8.82
+	EXPECT_FALSE(runs_plausible(8, 10, 10));   // 8 < 8.82
 	EXPECT_FALSE(runs_plausible(2, 10, 10));   // two long runs: a trend
-	EXPECT_FALSE(runs_plausible(6, 10, 10));   // mean 11, σ 2.18: 6 < 7.4
-	EXPECT_TRUE(runs_plausible(8, 10, 10));
 }
 
 TEST(RunsTest, CountsSignChanges)
