@@ -56,7 +56,7 @@ bool contains(const SelectionCandidate &c, const Interval &i)
 } // namespace
 
 SelectionResult select_sources(const std::vector<SelectionCandidate> &c, const SelectionConfig &config,
-			       std::optional<size_t> previous)
+			       std::optional<size_t> previous, bool absent_require)
 {
 	SelectionResult r;
 	r.states.assign(c.size(), CandidateState::NoMajority);
@@ -105,7 +105,8 @@ SelectionResult select_sources(const std::vector<SelectionCandidate> &c, const S
 		r.truechimers = 0;
 		return r;
 	}
-	bool any_require = std::any_of(c.begin(), c.end(), [](const SelectionCandidate &x) { return x.require; });
+	bool any_require =
+		absent_require || std::any_of(c.begin(), c.end(), [](const SelectionCandidate &x) { return x.require; });
 	if (any_require && std::none_of(truechimers.begin(), truechimers.end(), [&](size_t i) { return c[i].require; })) {
 		return r;
 	}

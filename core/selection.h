@@ -65,8 +65,10 @@ struct SelectionResult {
 	size_t truechimers = 0;
 };
 
-/// `previous` is the id of the current leader, if any.
+/// `previous` is the id of the current leader, if any. `absent_require`: a
+/// source with `require` has no estimate yet (it is not among the
+/// candidates), which blocks selection like a required falseticker.
 SelectionResult select_sources(const std::vector<SelectionCandidate> &candidates, const SelectionConfig &config,
-			       std::optional<size_t> previous);
+			       std::optional<size_t> previous, bool absent_require = false);
 
 } // namespace strata

@@ -28,10 +28,12 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	std::vector<SelectionCandidate> candidates;
 	std::vector<SourceEstimate> estimates;
 	std::vector<size_t> index_of;
+	bool absent_require = false;
 	for (size_t i = 0; i < sources_.size(); i++) {
 		const auto &s = sources_[i];
 		auto e = s.stats.estimate(now);
 		if (!e || s.info.leap == Leap::Unsynchronized) {
+			absent_require |= s.info.require;
 			continue;
 		}
 		// The interval the true offset lies in: half the round trip to the
@@ -50,7 +52,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		estimates.push_back(*e);
 		index_of.push_back(i);
 	}
-	d.selection = select_sources(candidates, selection_, leader_);
+	d.selection = select_sources(candidates, selection_, leader_, absent_require);
 	leader_ = d.selection.selected;
 	if (!d.selection.selected) {
 		return d;

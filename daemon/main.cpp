@@ -23,6 +23,8 @@
 #include "core/reference.h"
 #include "daemon/logging_linux.h"
 #include "daemon/ntp_server_linux.h"
+#include "daemon/ntp_sources_linux.h"
+#include "daemon/unsteered_clock_linux.h"
 #include "daemon/options.h"
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
@@ -106,7 +108,7 @@ int run(const Options &options)
 	}
 	const conf::Config &config = loaded.config;
 
-	if (!options.allow_non_root && ::geteuid() != 0) {
+	if (!options.allow_non_root && !options.print_offset && ::geteuid() != 0) {
 		std::fprintf(stderr, "Fatal error : Not superuser (stratad -U starts without root)\n");
 		return 1;
 	}
@@ -142,13 +144,14 @@ int run(const Options &options)
 		return 1;
 	};
 
-	auto pidfile = PidFile::acquire(config.pidfile);
+	// -Q measures and exits: no pid file, no server.
+	auto pidfile = PidFile::acquire(options.print_offset ? std::string() : config.pidfile);
 	if (!pidfile) {
 		return fatal(pidfile.error().message());
 	}
 
 	log->info("stratad version {} starting", STRATA_VERSION);
-	if (options.no_clock_control) {
+	if (options.no_clock_control || options.print_offset) {
 		log->info("Disabled control of system clock");
 	} else {
 		log->info("Clock control is not implemented yet: the system clock is left alone");
@@ -178,7 +181,7 @@ int run(const Options &options)
 	ReferenceState reference_state(local, loop.now());
 
 	NtpServerSettings server_settings;
-	server_settings.port = static_cast<uint16_t>(config.port);
+	server_settings.port = options.print_offset ? 0 : static_cast<uint16_t>(config.port);
 	server_settings.ipv4 = options.family != 6;
 	server_settings.ipv6 = options.family != 4;
 	server_settings.bind_v4 = config.bindaddress_v4;
@@ -216,13 +219,27 @@ int run(const Options &options)
 	for (const auto &where : (*server)->listening()) {
 		log->info("Serving NTP on {}", where);
 	}
-	if (!(*server)->serving()) {
+	if (!(*server)->serving() && !options.print_offset) {
 		log->info("Not serving NTP: {}", config.port == 0 ? "port 0" : "no allow directive");
 	}
 
-	// Without a discipline yet, the reference is the local one or
-	// unsynchronised; refresh it every second (root dispersion and the local
-	// reference time move with the clock).
+	// The NTP sources and the discipline. Until clock control lands the
+	// discipline steers an UnsteeredClock: the system clock plus its own
+	// correction, never the system clock itself.
+	UnsteeredClock clock;
+	auto sources = NtpSources::start(config,
+					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
+					  .print_once = options.print_offset},
+					 loop, *log, clock, reference_state);
+	if (!sources) {
+		return fatal(sources.error().message());
+	}
+	if (options.print_offset && (*sources)->size() == 0) {
+		return fatal("No usable NTP source to measure the offset against");
+	}
+
+	// The reference (synchronised, local or unsynchronised) is refreshed every
+	// second: root dispersion and the local reference time move with the clock.
 	std::function<void()> refresh = [&] {
 		(*server)->publish_reference(reference_state.current(loop.real_now(), loop.now()));
 		loop.add_timer(loop.now() + std::chrono::seconds(1), refresh);
@@ -247,10 +264,16 @@ int run(const Options &options)
 		detach_stdio();
 	}
 	auto ran = loop.run();
+	bool measured = !options.print_offset || (*sources)->printed_offset().has_value();
+	sources->reset();
 	server->reset();
 	log->info("stratad exiting");
 	if (!ran) {
 		log->error("{}", ran.error().message());
+		return 1;
+	}
+	if (!measured) {
+		log->error("No suitable source for synchronisation");
 		return 1;
 	}
 	return 0;

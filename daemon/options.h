@@ -20,6 +20,7 @@ struct Options {
 	std::string log_file;             ///< -l
 	LogLevel min_level = LogLevel::Info;  ///< -L
 	bool print_config = false;        ///< -p
+	bool print_offset = false;        ///< -Q: measure once, print the offset, exit (never steers)
 	bool no_clock_control = false;    ///< -x
 	bool allow_non_root = false;      ///< -U
 	int family = 0;                   ///< 4 (-4), 6 (-6) or 0 for both

@@ -6,6 +6,7 @@
 #include <queue>
 
 #include "core/log.h"
+#include "core/poll_adapter.h"
 #include "core/source_set.h"
 
 namespace strata::sim {
@@ -84,7 +85,7 @@ public:
 			sources_.add_source({.stratum = server.stratum, .prefer = server.prefer, .noselect = server.noselect});
 			poll_.push_back(s.minpoll);
 			burst_left_.push_back(s.iburst ? 4 : 0);
-			since_change_.push_back(0);
+			adapters_.emplace_back(s.minpoll, s.maxpoll);
 		}
 	}
 
@@ -187,25 +188,11 @@ private:
 		}
 	}
 
-	/// chrony's polltarget: poll less often while the regression window holds
-	/// `polltarget` samples or more, more often when the runs test has cut it
-	/// shorter (the frequency wanders faster than the samples average out).
 	void adapt_poll(size_t i)
 	{
-		constexpr size_t kPollTarget = 8;
 		auto e = sources_.stats(i).estimate(clock_.now());
-		if (!e) {
-			return;
-		}
-		// One step up per polltarget samples at the current interval, so that
-		// each interval is tried on a full window before the next.
-		since_change_[i]++;
-		if (e->samples >= kPollTarget && since_change_[i] >= kPollTarget && poll_[i] < s_.maxpoll) {
-			poll_[i]++;
-			since_change_[i] = 0;
-		} else if (e->samples < kPollTarget && e->samples < sources_.stats(i).size() && poll_[i] > s_.minpoll) {
-			poll_[i]--;
-			since_change_[i] = 0;
+		if (e) {
+			poll_[i] = adapters_[i].on_sample(e->samples, sources_.stats(i).size());
 		}
 	}
 
@@ -265,7 +252,7 @@ private:
 	Discipline discipline_;
 	std::vector<int> poll_;
 	std::vector<int> burst_left_;
-	std::vector<size_t> since_change_;  ///< samples since the poll interval last changed
+	std::vector<PollAdapter> adapters_;
 	std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
 	uint64_t seq_ = 0;
 	Duration now_{};

@@ -84,6 +84,9 @@ TEST(Selection, RequireNeedsARequiredTruechimer)
 	EXPECT_FALSE(select_sources(c, {}, std::nullopt).selected.has_value());
 	c[2].offset_s = 0.0;
 	EXPECT_TRUE(select_sources(c, {}, std::nullopt).selected.has_value());
+	// A required source with no estimate yet blocks selection too.
+	c[2].require = false;
+	EXPECT_FALSE(select_sources(c, {}, std::nullopt, true).selected.has_value());
 }
 
 TEST(Selection, TrustedSourceOutvotesTheOthers)

@@ -79,11 +79,20 @@ TEST(Options, Errors)
 
 TEST(Options, NotYetImplementedFlagsSaySo)
 {
-	for (std::string f : {"-q", "-Q", "-r", "-R", "-s"}) {
+	for (std::string f : {"-q", "-r", "-R", "-s"}) {
 		EXPECT_EQ(error({f}), "option " + f + " is not supported by strata yet");
 	}
 	EXPECT_EQ(error({"-u", "chrony"}), "option -u is not supported by strata yet");
 	EXPECT_EQ(error({"-F", "1"}), "option -F is not supported by strata yet");
+}
+
+TEST(Options, PrintOffsetRunsInTheForegroundWithStderrLogging)
+{
+	Options o = ok({"-Q", "server 127.0.0.1 iburst"});
+	EXPECT_TRUE(o.print_offset);
+	EXPECT_TRUE(o.foreground);
+	EXPECT_EQ(o.debug, 1);
+	EXPECT_EQ(o.directives, (std::vector<std::string>{"server 127.0.0.1 iburst"}));
 }
 
 TEST(Options, HelpAndVersion)

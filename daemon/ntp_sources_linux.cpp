@@ -1,0 +1,250 @@
+#include "daemon/ntp_sources_linux.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/poll_adapter.h"
+
+namespace strata::daemon {
+
+namespace {
+
+DisciplineConfig discipline_config(const conf::Config &c)
+{
+	DisciplineConfig d;
+	if (c.makestep) {
+		d.makestep = DisciplineConfig::MakeStep{c.makestep->threshold_s, c.makestep->limit};
+	}
+	if (c.maxchange) {
+		d.maxchange = DisciplineConfig::MaxChange{c.maxchange->offset_s, c.maxchange->start, c.maxchange->ignore};
+	}
+	d.maxslewrate_ppm = c.maxslewrate_ppm;
+	d.corrtimeratio = c.corrtimeratio;
+	d.maxdrift_ppm = c.maxdrift_ppm;
+	d.maxupdateskew_ppm = c.maxupdateskew_ppm;
+	d.maxclockerror_ppm = c.maxclockerror_ppm;
+	return d;
+}
+
+SelectionConfig selection_config(const conf::Config &c)
+{
+	return {.minsources = c.minsources,
+		.maxdistance_s = c.maxdistance_s,
+		.maxjitter_s = c.maxjitter_s,
+		.stratumweight_s = c.stratumweight_s,
+		.reselectdist_s = c.reselectdist_s,
+		.combinelimit = c.combinelimit};
+}
+
+SourceStatsConfig stats_config(const conf::Config &c)
+{
+	return {.min_samples = static_cast<size_t>(std::max(c.minsamples, 3)),
+		.max_samples = c.maxsamples > 0 ? static_cast<size_t>(c.maxsamples) : 64,
+		.precision_s = 1e-8};
+}
+
+/// The reference id of an NTP source: its IPv4 address, or for IPv6 the
+/// first four bytes of the address.
+uint32_t ref_id_of(const IpAddress &a)
+{
+	const auto &b = a.bytes();
+	if (a.is_v4()) {
+		return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+	}
+	return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+}
+
+} // namespace
+
+struct NtpSources::Source {
+	Source(const conf::SourceConfig &c, IpAddress a, ntp::UdpSocket s, Rng &rng)
+		: config(c),
+		  address(a),
+		  socket(std::move(s)),
+		  client({.minpoll = c.minpoll_log2,
+			  .maxpoll = c.maxpoll_log2,
+			  .iburst = c.iburst,
+			  .version = c.version,
+			  .maxdelay_s = c.maxdelay_s,
+			  .offset_s = c.offset_s},
+			 rng),
+		  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget))
+	{
+	}
+
+	conf::SourceConfig config;
+	IpAddress address;
+	ntp::UdpSocket socket;
+	ntp::ClientSource client;
+	PollAdapter adapter;
+	size_t index = 0;
+	WatchId watch = 0;
+	TimerId timer = 0;
+	ntp::DatagramBatch<8, 1024> batch;
+};
+
+NtpSources::NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
+		       UnsteeredClock &clock, ReferenceState &reference)
+	: settings_(settings),
+	  loop_(loop),
+	  log_(log),
+	  clock_(clock),
+	  reference_(reference),
+	  rng_(static_cast<uint64_t>(clock.now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid())),
+	  set_(selection_config(config), stats_config(config)),
+	  discipline_(discipline_config(config), clock, log)
+{
+}
+
+NtpSources::~NtpSources()
+{
+	for (auto &s : sources_) {
+		loop_.unwatch(s->watch);
+		loop_.cancel(s->timer);
+	}
+	if (discipline_timer_) {
+		loop_.cancel(*discipline_timer_);
+	}
+}
+
+Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config, const Settings &settings,
+						      PollLoop &loop, Logger &log, UnsteeredClock &clock,
+						      ReferenceState &reference)
+{
+	std::unique_ptr<NtpSources> n(new NtpSources(config, settings, loop, log, clock, reference));
+	for (const auto &c : config.sources) {
+		if (c.kind != conf::SourceKind::Server) {
+			log.warning("Source {}: {} is not supported by strata yet; ignored", c.host,
+				    c.kind == conf::SourceKind::Pool ? "pool" : "peer");
+			continue;
+		}
+		auto address = IpAddress::parse(c.host);
+		if (!address) {
+			log.warning("Source {}: host names are not resolved by strata yet; give an address", c.host);
+			continue;
+		}
+		bool v4 = address->is_v4();
+		if ((v4 && (!settings.ipv4 || c.ipv6_only)) || (!v4 && (!settings.ipv6 || c.ipv4_only))) {
+			log.info("Source {}: address family disabled; ignored", c.host);
+			continue;
+		}
+		auto socket = ntp::UdpSocket::open({.family = address->family()});
+		if (!socket) {
+			return fail_errno(fmt::format("Could not open NTP client socket for {}", c.host),
+					  socket.error().code.value());
+		}
+		auto source = std::make_unique<Source>(c, *address, std::move(*socket), n->rng_);
+		source->index = n->set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
+						    .noselect = c.noselect});
+		Source *raw = source.get();
+		NtpSources *self = n.get();
+		source->watch = loop.watch_fd(raw->socket.fd(), POLLIN, [self, raw](short) { self->receive(*raw); });
+		// Spread the first requests a little, as chronyd does.
+		double start = 0.2 * static_cast<double>(n->sources_.size());
+		source->timer = loop.add_timer(loop.now() + from_seconds(start), [self, raw] { self->poll(*raw); });
+		log.info("Added source {}{}", c.host, c.iburst ? " (iburst)" : "");
+		n->sources_.push_back(std::move(source));
+	}
+	return n;
+}
+
+void NtpSources::poll(Source &s)
+{
+	RealTime t1 = clock_.now();
+	auto request = s.client.make_request(t1);
+	if (auto sent = s.socket.send_to(request, {s.address, static_cast<uint16_t>(s.config.port)}); !sent) {
+		log_.debug("Could not send to {}: {}", s.config.host, sent.error().message());
+	}
+	s.timer = loop_.add_timer(loop_.now() + from_seconds(s.client.next_interval_s()), [this, &s] { poll(s); });
+}
+
+void NtpSources::receive(Source &s)
+{
+	auto received = s.socket.receive(s.batch.slots());
+	if (!received) {
+		log_.debug("Could not receive from {}: {}", s.config.host, received.error().message());
+		return;
+	}
+	for (const auto &d : s.batch.first(*received)) {
+		if (d.peer.ip != s.address || d.peer.port != s.config.port) {
+			continue;  // not from this source
+		}
+		ntp::Reject why{};
+		auto sample = s.client.on_response(d.payload(), clock_.correct(d.rx_time), why);
+		if (!sample) {
+			log_.debug("Response from {} not used (reason {})", s.config.host, static_cast<int>(why));
+			continue;
+		}
+		SourceInfo info = sample->info;
+		info.prefer = s.config.prefer;
+		info.trust = s.config.trust;
+		info.require = s.config.require;
+		info.noselect = s.config.noselect;
+		set_.set_info(s.index, info);
+		set_.add_sample(s.index, sample->sample);
+		RealTime now = clock_.now();
+		if (auto e = set_.stats(s.index).estimate(now)) {
+			s.client.set_poll(s.adapter.on_sample(e->samples, set_.stats(s.index).size()));
+		}
+
+		auto decision = set_.decide(now);
+		std::optional<size_t> leader = decision.selection.selected;
+		if (leader != selected_) {
+			if (leader) {
+				log_.info("Selected source {}", sources_[*leader]->config.host);
+			} else {
+				log_.info("Can't synchronise: no selectable sources");
+				reference_.set_unsynchronized(loop_.now());
+			}
+			selected_ = leader;
+		}
+		if (!decision.estimate) {
+			continue;
+		}
+		if (settings_.print_once) {
+			printed_offset_ = decision.estimate->offset_s;
+			log_.info("System clock wrong by {:.6f} seconds (ignored)", decision.estimate->offset_s);
+			loop_.stop();
+			return;
+		}
+		apply(discipline_.update(*decision.estimate, loop_.now()));
+		const Source &lead = *sources_[*leader];
+		reference_.set_synchronized({.leap = decision.reference.leap,
+					     .stratum = decision.reference.stratum,
+					     .ref_id = ref_id_of(lead.address),
+					     .ref_time = clock_.now(),
+					     .root_delay_s = decision.reference.root_delay_s,
+					     .root_dispersion_s = decision.reference.root_dispersion_s,
+					     .dispersion_rate = (decision.estimate->skew_ppm + 1.0) * 1e-6});
+		size_t combined = static_cast<size_t>(std::count(decision.selection.states.begin(),
+								 decision.selection.states.end(), CandidateState::Combined));
+		log_.debug("Clock update from {} (+{} combined): offset {:+.9f} s, frequency {:+.3f} ppm",
+			   lead.config.host, combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
+	}
+}
+
+void NtpSources::apply(const DisciplineResult &result)
+{
+	for (const auto &change : result.changes) {
+		set_.on_clock_change(change);
+	}
+	if (result.gave_up) {
+		log_.fatal("Too many large offsets (maxchange): exiting");
+		loop_.stop();
+	}
+	if (discipline_timer_) {
+		loop_.cancel(*discipline_timer_);
+		discipline_timer_.reset();
+	}
+	if (auto wake = discipline_.next_wakeup()) {
+		discipline_timer_ = loop_.add_timer(*wake, [this] {
+			discipline_timer_.reset();
+			apply(discipline_.on_timer(loop_.now()));
+		});
+	}
+}
+
+} // namespace strata::daemon

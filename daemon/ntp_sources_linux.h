@@ -1,0 +1,72 @@
+// Wiring of the NTP time sources: one UDP socket and ClientSource per
+// `server`, their polls on the PollLoop, their samples into the SourceSet,
+// the combined estimate into the Discipline, and the result into the
+// ReferenceState the server hands out. All on the loop's thread.
+//
+// Today: servers given by numeric address (host names and `pool` need the
+// resolver, `peer` the symmetric mode: both logged as not supported yet).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "core/discipline.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "core/reference.h"
+#include "core/source_set.h"
+#include "daemon/poll_loop_linux.h"
+#include "daemon/unsteered_clock_linux.h"
+#include "ntp/client.h"
+#include "ntp/udp_linux.h"
+
+namespace strata::daemon {
+
+class NtpSources {
+public:
+	struct Settings {
+		bool ipv4 = true;
+		bool ipv6 = true;
+		/// -Q: print the first estimate's offset and stop the loop.
+		bool print_once = false;
+	};
+
+	/// Opens a socket per usable source and starts polling.
+	static Result<std::unique_ptr<NtpSources>> start(const conf::Config &config, const Settings &settings,
+							 PollLoop &loop, Logger &log, UnsteeredClock &clock,
+							 ReferenceState &reference);
+	~NtpSources();
+	NtpSources(const NtpSources &) = delete;
+	NtpSources &operator=(const NtpSources &) = delete;
+
+	size_t size() const { return sources_.size(); }
+	/// The first -Q estimate, once printed.
+	std::optional<double> printed_offset() const { return printed_offset_; }
+
+private:
+	struct Source;
+	NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
+		   UnsteeredClock &clock, ReferenceState &reference);
+	void poll(Source &source);
+	void receive(Source &source);
+	void apply(const DisciplineResult &result);
+
+	Settings settings_;
+	PollLoop &loop_;
+	Logger &log_;
+	UnsteeredClock &clock_;
+	ReferenceState &reference_;
+	Xoshiro256 rng_;
+	SourceSet set_;
+	Discipline discipline_;
+	std::vector<std::unique_ptr<Source>> sources_;
+	std::optional<size_t> selected_;
+	std::optional<TimerId> discipline_timer_;
+	std::optional<double> printed_offset_;
+};
+
+} // namespace strata::daemon

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# stratad as an NTP client of chronyd, and a server in its turn:
+#   chronyd -x (local stratum 1) → stratad -x (iburst) → clients of stratad.
+# stratad selects chronyd within 10 s and serves stratum 2 with chronyd's
+# address as its reference id; `stratad -Q` and `chronyd -Q` against it see
+# an offset under 1 ms; `stratad -Q` against chronyd prints chronyd -Q's line.
+#   ntp_client_chronyd.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
+set -euo pipefail
+build=$(realpath "${1:?build dir}")
+. "$(dirname "$0")/lib.sh"
+work=$(mktemp -d)
+stratad=$build/daemon/stratad
+
+cat >"$work/chronyd.conf" <<CONF
+local stratum 1
+allow 127.0.0.0/8
+port 11140
+cmdport 0
+pidfile $work/chronyd.pid
+driftfile $work/chronyd.drift
+CONF
+chronyd -x -d -u root -f "$work/chronyd.conf" >"$work/chronyd.log" 2>&1 &
+chronyd_pid=$!
+STARTED_PIDS+=("$chronyd_pid")
+wait_udp_port 11140 "$chronyd_pid"
+
+# stratad -Q against chronyd: chronyd -Q's line.
+out=$(timeout 20 "$stratad" -Q -t 15 'server 127.0.0.1 port 11140 iburst' 2>&1) || fail "stratad -Q exited $?: $out"
+echo "$out" | grep -E "System clock wrong by -?[0-9]+\.[0-9]{6} seconds \(ignored\)" || fail "stratad -Q printed: $out"
+
+cat >"$work/stratad.conf" <<CONF
+server 127.0.0.1 port 11140 iburst
+allow 127.0.0.0/8
+port 11141
+pidfile $work/stratad.pid
+CONF
+start=$(date +%s%N)
+"$stratad" -x -d -L -1 -f "$work/stratad.conf" >"$work/stratad.log" 2>&1 &
+STRATAD_PID=$!
+STARTED_PIDS+=("$STRATAD_PID")
+for _ in $(seq 200); do
+	grep -q "Selected source 127.0.0.1" "$work/stratad.log" && break
+	kill -0 "$STRATAD_PID" 2>/dev/null || fail "stratad exited: $(cat "$work/stratad.log")"
+	sleep 0.05
+done
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+grep -q "Selected source 127.0.0.1" "$work/stratad.log" || fail "no source selected in 10 s: $(cat "$work/stratad.log")"
+echo "stratad selected chronyd after $elapsed_ms ms"
+sleep 7  # the iburst samples
+
+# What stratad serves: stratum 2, chronyd's address as reference id, no leap warning.
+python3 - <<'PY'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+req = bytearray(48)
+req[0] = (4 << 3) | 3
+s.sendto(bytes(req), ("127.0.0.1", 11141))
+r, _ = s.recvfrom(100)
+leap, stratum, refid = r[0] >> 6, r[1], r[12:16]
+print(f"stratad serves leap {leap} stratum {stratum} refid {socket.inet_ntoa(refid)}")
+assert (leap, stratum, refid) == (0, 2, socket.inet_aton("127.0.0.1")), (leap, stratum, refid)
+PY
+
+check_offset() {
+	local who=$1 out=$2
+	echo "$who: $(echo "$out" | grep "System clock wrong" || true)"
+	python3 - "$out" <<'PY' || fail "$who: $out"
+import re, sys
+m = re.search(r"System clock wrong by ([+-]?\d+\.\d+) seconds", sys.argv[1])
+assert m and abs(float(m.group(1))) < 1e-3, sys.argv[1]
+PY
+}
+check_offset "stratad -Q against stratad" "$(timeout 20 "$stratad" -Q -t 15 'server 127.0.0.1 port 11141 iburst' 2>&1)"
+check_offset "chronyd -Q against stratad" "$(timeout 20 chronyd -Q -u root -t 15 'server 127.0.0.1 port 11141 iburst' 2>&1)"
+
+stop_pid "$STRATAD_PID" || fail "stratad did not exit cleanly"
+stop_pid "$chronyd_pid" || true
+STARTED_PIDS=()
+rm -rf "$work"
+echo "ntp_client_chronyd: ok"
