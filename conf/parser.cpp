@@ -943,7 +943,8 @@ std::vector<DirectiveDef> build_table()
 		std::string_view usage = k == SourceKind::Server ? "server HOST [OPTION]..."
 					 : k == SourceKind::Pool ? "pool NAME [OPTION]..."
 								 : "peer HOST [OPTION]...";
-		t.push_back(custom({n, kSources, S::NotYet, usage}, [k](Ctx &ctx) { parse_source(ctx, k); },
+		t.push_back(custom({n, kSources, k == SourceKind::Server ? S::Supported : S::NotYet, usage},
+				   [k](Ctx &ctx) { parse_source(ctx, k); },
 				   [k](const C &c, Lines &out) { dump_sources(c, out, k); }));
 	}
 	t.push_back(custom(
@@ -1003,8 +1004,8 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(text({"bindacqdevice", kSources, S::NotYet, "bindacqdevice INTERFACE"}, &C::bindacqdevice));
 	t.push_back(integer({"dscp", kSources, S::NotYet, "dscp POINT"}, &C::dscp, 0, 63));
 	t.push_back(text({"dumpdir", kSources, S::NotYet, "dumpdir DIRECTORY"}, &C::dumpdir));
-	t.push_back(integer({"maxsamples", kSources, S::NotYet, "maxsamples SAMPLES"}, &C::maxsamples, 0, kIntMax));
-	t.push_back(integer({"minsamples", kSources, S::NotYet, "minsamples SAMPLES"}, &C::minsamples, 0, kIntMax));
+	t.push_back(integer({"maxsamples", kSources, S::Supported, "maxsamples SAMPLES"}, &C::maxsamples, 0, kIntMax));
+	t.push_back(integer({"minsamples", kSources, S::Supported, "minsamples SAMPLES"}, &C::minsamples, 0, kIntMax));
 	t.push_back(custom(
 		{"ntsaeads", kSources, S::NotYet, "ntsaeads ID..."},
 		[](Ctx &ctx) {
@@ -1058,18 +1059,18 @@ std::vector<DirectiveDef> build_table()
 	// Source selection
 	t.push_back(choice({"authselectmode", kSelection, S::NotYet, "authselectmode require|prefer|mix|ignore"},
 			   &C::authselectmode, {"require", "prefer", "mix", "ignore"}));
-	t.push_back(real({"combinelimit", kSelection, S::NotYet, "combinelimit LIMIT"}, &C::combinelimit, 0, kHuge));
-	t.push_back(real({"maxdistance", kSelection, S::NotYet, "maxdistance DISTANCE"}, &C::maxdistance_s, 0, kHuge));
-	t.push_back(real({"maxjitter", kSelection, S::NotYet, "maxjitter JITTER"}, &C::maxjitter_s, 0, kHuge));
+	t.push_back(real({"combinelimit", kSelection, S::Supported, "combinelimit LIMIT"}, &C::combinelimit, 0, kHuge));
+	t.push_back(real({"maxdistance", kSelection, S::Supported, "maxdistance DISTANCE"}, &C::maxdistance_s, 0, kHuge));
+	t.push_back(real({"maxjitter", kSelection, S::Supported, "maxjitter JITTER"}, &C::maxjitter_s, 0, kHuge));
 	t.push_back(integer({"maxstratum", kSelection, S::NotYet, "maxstratum STRATUM"}, &C::maxstratum, 0, 15));
 	t.push_back(integer({"minstratum", kSelection, S::NotYet, "minstratum STRATUM"}, &C::minstratum, 0, 15));
-	t.push_back(integer({"minsources", kSelection, S::NotYet, "minsources SOURCES"}, &C::minsources, 1, kIntMax));
-	t.push_back(real({"reselectdist", kSelection, S::NotYet, "reselectdist DISTANCE"}, &C::reselectdist_s, 0, kHuge));
-	t.push_back(real({"stratumweight", kSelection, S::NotYet, "stratumweight DISTANCE"}, &C::stratumweight_s, 0, kHuge));
+	t.push_back(integer({"minsources", kSelection, S::Supported, "minsources SOURCES"}, &C::minsources, 1, kIntMax));
+	t.push_back(real({"reselectdist", kSelection, S::Supported, "reselectdist DISTANCE"}, &C::reselectdist_s, 0, kHuge));
+	t.push_back(real({"stratumweight", kSelection, S::Supported, "stratumweight DISTANCE"}, &C::stratumweight_s, 0, kHuge));
 
 	// System clock
 	t.push_back(real({"clockprecision", kClock, S::Supported, "clockprecision PRECISION"}, &C::clockprecision_s, 1e-9, 1));
-	t.push_back(real({"corrtimeratio", kClock, S::NotYet, "corrtimeratio RATIO"}, &C::corrtimeratio, 0, kHuge));
+	t.push_back(real({"corrtimeratio", kClock, S::Supported, "corrtimeratio RATIO"}, &C::corrtimeratio, 0, kHuge));
 	t.push_back(custom(
 		{"driftfile", kClock, S::NotYet, "driftfile FILE [interval INTERVAL]"},
 		[](Ctx &ctx) {
@@ -1126,7 +1127,7 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(text({"leapsectz", kClock, S::NotYet, "leapsectz TIMEZONE"}, &C::leapsectz));
 	t.push_back(text({"leapseclist", kClock, S::NotYet, "leapseclist FILE"}, &C::leapseclist));
 	t.push_back(custom(
-		{"makestep", kClock, S::NotYet, "makestep THRESHOLD LIMIT"},
+		{"makestep", kClock, S::Supported, "makestep THRESHOLD LIMIT"},
 		[](Ctx &ctx) {
 			if (!ctx.expect_args(2, 2)) {
 				return;
@@ -1143,7 +1144,7 @@ std::vector<DirectiveDef> build_table()
 			}
 		}));
 	t.push_back(custom(
-		{"maxchange", kClock, S::NotYet, "maxchange OFFSET START IGNORE"},
+		{"maxchange", kClock, S::Supported, "maxchange OFFSET START IGNORE"},
 		[](Ctx &ctx) {
 			if (!ctx.expect_args(3, 3)) {
 				return;
@@ -1161,10 +1162,10 @@ std::vector<DirectiveDef> build_table()
 							  c.maxchange->ignore));
 			}
 		}));
-	t.push_back(real({"maxclockerror", kClock, S::NotYet, "maxclockerror ERROR-IN-PPM"}, &C::maxclockerror_ppm, 0, kHuge));
-	t.push_back(real({"maxdrift", kClock, S::NotYet, "maxdrift DRIFT-IN-PPM"}, &C::maxdrift_ppm, 0, kHuge));
-	t.push_back(real({"maxupdateskew", kClock, S::NotYet, "maxupdateskew SKEW-IN-PPM"}, &C::maxupdateskew_ppm, 0, kHuge));
-	t.push_back(real({"maxslewrate", kClock, S::NotYet, "maxslewrate RATE-IN-PPM"}, &C::maxslewrate_ppm, 0, kHuge));
+	t.push_back(real({"maxclockerror", kClock, S::Supported, "maxclockerror ERROR-IN-PPM"}, &C::maxclockerror_ppm, 0, kHuge));
+	t.push_back(real({"maxdrift", kClock, S::Supported, "maxdrift DRIFT-IN-PPM"}, &C::maxdrift_ppm, 0, kHuge));
+	t.push_back(real({"maxupdateskew", kClock, S::Supported, "maxupdateskew SKEW-IN-PPM"}, &C::maxupdateskew_ppm, 0, kHuge));
+	t.push_back(real({"maxslewrate", kClock, S::Supported, "maxslewrate RATE-IN-PPM"}, &C::maxslewrate_ppm, 0, kHuge));
 	t.push_back(custom(
 		{"tempcomp", kClock, S::NotYet, "tempcomp FILE INTERVAL T0 K0 K1 K2 | tempcomp FILE INTERVAL POINTS-FILE"},
 		[](Ctx &ctx) {
