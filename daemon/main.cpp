@@ -25,6 +25,7 @@
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
 #include "daemon/unsteered_clock_linux.h"
+#include "phc/posix_clock_linux.h"
 #include "daemon/options.h"
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
@@ -151,10 +152,24 @@ int run(const Options &options)
 	}
 
 	log->info("stratad version {} starting", STRATA_VERSION);
+	// The clock the discipline steers: the system clock itself, unless -x or
+	// -Q say not to, or the kernel refuses (no CAP_SYS_TIME): then a
+	// corrected copy of it, and the system clock is never touched.
+	std::unique_ptr<LocalClock> clock;
 	if (options.no_clock_control || options.print_offset) {
 		log->info("Disabled control of system clock");
+	} else if (auto system = phc::PosixClock::system(); !system) {
+		log->warning("Could not read the system clock's state ({}); not controlling it", system.error().message());
+	} else if (auto probe = system->set_frequency_ppm(system->frequency_ppm()); !probe) {
+		// Writing back the frequency it has is a change of nothing that
+		// tells whether changes are allowed.
+		log->warning("Not allowed to control the system clock ({}); measuring and serving only, as with -x",
+			     probe.error().message());
 	} else {
-		log->info("Clock control is not implemented yet: the system clock is left alone");
+		clock = std::make_unique<SystemClock>(std::move(*system));
+	}
+	if (!clock) {
+		clock = std::make_unique<UnsteeredClock>();
 	}
 
 	if (options.lock_memory || config.lock_all) {
@@ -223,14 +238,10 @@ int run(const Options &options)
 		log->info("Not serving NTP: {}", config.port == 0 ? "port 0" : "no allow directive");
 	}
 
-	// The NTP sources and the discipline. Until clock control lands the
-	// discipline steers an UnsteeredClock: the system clock plus its own
-	// correction, never the system clock itself.
-	UnsteeredClock clock;
 	auto sources = NtpSources::start(config,
 					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
 					  .print_once = options.print_offset},
-					 loop, *log, clock, reference_state);
+					 loop, *log, *clock, reference_state);
 	if (!sources) {
 		return fatal(sources.error().message());
 	}

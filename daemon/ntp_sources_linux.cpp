@@ -87,7 +87,7 @@ struct NtpSources::Source {
 };
 
 NtpSources::NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
-		       UnsteeredClock &clock, ReferenceState &reference)
+		       LocalClock &clock, ReferenceState &reference)
 	: settings_(settings),
 	  loop_(loop),
 	  log_(log),
@@ -111,7 +111,7 @@ NtpSources::~NtpSources()
 }
 
 Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config, const Settings &settings,
-						      PollLoop &loop, Logger &log, UnsteeredClock &clock,
+						      PollLoop &loop, Logger &log, LocalClock &clock,
 						      ReferenceState &reference)
 {
 	std::unique_ptr<NtpSources> n(new NtpSources(config, settings, loop, log, clock, reference));
@@ -173,7 +173,7 @@ void NtpSources::receive(Source &s)
 			continue;  // not from this source
 		}
 		ntp::Reject why{};
-		auto sample = s.client.on_response(d.payload(), clock_.correct(d.rx_time), why);
+		auto sample = s.client.on_response(d.payload(), clock_.from_system(d.rx_time), why);
 		if (!sample) {
 			log_.debug("Response from {} not used (reason {})", s.config.host, static_cast<int>(why));
 			continue;
@@ -198,6 +198,7 @@ void NtpSources::receive(Source &s)
 			} else {
 				log_.info("Can't synchronise: no selectable sources");
 				reference_.set_unsynchronized(loop_.now());
+				(void)clock_.set_sync_status(false, 0, 16);
 			}
 			selected_ = leader;
 		}
@@ -212,6 +213,11 @@ void NtpSources::receive(Source &s)
 		}
 		apply(discipline_.update(*decision.estimate, loop_.now()));
 		const Source &lead = *sources_[*leader];
+		if (auto synced = clock_.set_sync_status(true, std::abs(decision.estimate->offset_s),
+							 decision.root_distance_s);
+		    !synced) {
+			log_.debug("Could not set the kernel's sync status: {}", synced.error().message());
+		}
 		reference_.set_synchronized({.leap = decision.reference.leap,
 					     .stratum = decision.reference.stratum,
 					     .ref_id = ref_id_of(lead.address),

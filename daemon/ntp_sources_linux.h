@@ -20,7 +20,7 @@
 #include "core/reference.h"
 #include "core/source_set.h"
 #include "daemon/poll_loop_linux.h"
-#include "daemon/unsteered_clock_linux.h"
+#include "daemon/local_clock.h"
 #include "ntp/client.h"
 #include "ntp/udp_linux.h"
 
@@ -37,7 +37,7 @@ public:
 
 	/// Opens a socket per usable source and starts polling.
 	static Result<std::unique_ptr<NtpSources>> start(const conf::Config &config, const Settings &settings,
-							 PollLoop &loop, Logger &log, UnsteeredClock &clock,
+							 PollLoop &loop, Logger &log, LocalClock &clock,
 							 ReferenceState &reference);
 	~NtpSources();
 	NtpSources(const NtpSources &) = delete;
@@ -50,7 +50,7 @@ public:
 private:
 	struct Source;
 	NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
-		   UnsteeredClock &clock, ReferenceState &reference);
+		   LocalClock &clock, ReferenceState &reference);
 	void poll(Source &source);
 	void receive(Source &source);
 	void apply(const DisciplineResult &result);
@@ -58,7 +58,7 @@ private:
 	Settings settings_;
 	PollLoop &loop_;
 	Logger &log_;
-	UnsteeredClock &clock_;
+	LocalClock &clock_;
 	ReferenceState &reference_;
 	Xoshiro256 rng_;
 	SourceSet set_;

@@ -6,11 +6,11 @@
 // steer the clock — while the machine's clock is never changed.
 #pragma once
 
-#include "core/clock.h"
+#include "daemon/local_clock.h"
 
 namespace strata::daemon {
 
-class UnsteeredClock final : public ClockControl<Realtime> {
+class UnsteeredClock final : public LocalClock {
 public:
 	UnsteeredClock();
 
@@ -19,6 +19,7 @@ public:
 	/// A raw CLOCK_REALTIME reading (e.g. a kernel receive timestamp) on the
 	/// corrected timescale.
 	RealTime correct(RealTime raw) const;
+	RealTime from_system(RealTime raw) const override { return correct(raw); }
 
 	Result<double> set_frequency_ppm(double ppm) override;
 	double frequency_ppm() const override { return freq_ppm_; }

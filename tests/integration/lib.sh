@@ -7,6 +7,17 @@ fail() {
 	exit 1
 }
 
+# require_private_netns: refuse to go on outside the namespace in_netns.sh
+# makes (where only `lo` exists and clock changes fail with EPERM). Tests
+# that start stratad without -x call it first.
+require_private_netns() {
+	[ "$(ip -o link show | wc -l)" = 1 ] || fail "not inside tests/integration/in_netns.sh: refusing to run"
+	# The initial user namespace maps every uid ("0 0 4294967295"); the one
+	# unshare -r makes maps a single uid.
+	[ "$(awk '{print $3}' /proc/self/uid_map)" != 4294967295 ] ||
+		fail "not in a user namespace: refusing to run a daemon that could steer the clock"
+}
+
 # Processes this test started, stopped by PID on exit.
 STARTED_PIDS=()
 cleanup_started() {

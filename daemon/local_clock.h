@@ -1,0 +1,41 @@
+// The clock the daemon's discipline steers, as the wiring sees it: a
+// ClockControl that can also put a raw CLOCK_REALTIME reading (a kernel
+// receive timestamp) on its own timescale. Two of them: the system clock
+// itself (SystemClock, through clock_adjtime) and UnsteeredClock (-x, or
+// when the kernel refuses: a corrected copy, the system clock untouched).
+#pragma once
+
+#include <utility>
+
+#include "core/clock.h"
+#include "phc/posix_clock_linux.h"
+
+namespace strata::daemon {
+
+class LocalClock : public ClockControl<Realtime> {
+public:
+	/// A CLOCK_REALTIME reading on this clock's timescale.
+	virtual RealTime from_system(RealTime raw) const = 0;
+};
+
+/// The system clock, steered for real.
+class SystemClock final : public LocalClock {
+public:
+	explicit SystemClock(phc::PosixClock clock) : clock_(std::move(clock)) {}
+	RealTime from_system(RealTime raw) const override { return raw; }
+	RealTime now() const override { return clock_.now(); }
+	Result<double> set_frequency_ppm(double ppm) override { return clock_.set_frequency_ppm(ppm); }
+	double frequency_ppm() const override { return clock_.frequency_ppm(); }
+	double max_frequency_ppm() const override { return clock_.max_frequency_ppm(); }
+	Result<> step(Duration offset) override { return clock_.step(offset); }
+	Result<> set_leap(Leap leap) override { return clock_.set_leap(leap); }
+	Result<> set_sync_status(bool synced, double est_error_s, double max_error_s) override
+	{
+		return clock_.set_sync_status(synced, est_error_s, max_error_s);
+	}
+
+private:
+	phc::PosixClock clock_;
+};
+
+} // namespace strata::daemon

@@ -1,0 +1,59 @@
+// ClockControl over clock_adjtime(2): the system clock (CLOCK_REALTIME)
+// today, a PHC (/dev/ptpN through FD_TO_CLOCKID) with the refclock issue.
+// The same call steers both, as linuxptp's clockadj does.
+//
+// - frequency: ADJ_FREQUENCY, timex.freq in ppm × 2^16 (positive = faster);
+// - step: ADJ_SETOFFSET | ADJ_NANO, with the nanoseconds normalised into
+//   [0, 1e9) as the kernel requires;
+// - leap: STA_INS / STA_DEL in timex.status (ADJ_STATUS), keeping STA_PLL
+//   off so the kernel's own PLL never fights the discipline;
+// - sync status: STA_UNSYNC cleared and ADJ_MAXERROR / ADJ_ESTERROR set when
+//   synchronised, so that timedatectl and the kernel's 11-minute RTC mode
+//   see a synchronised clock.
+//
+// The system call is reached through AdjtimeFn so that tests record the
+// struct timex without touching any clock.
+#pragma once
+
+#include <sys/timex.h>
+#include <time.h>
+
+#include <functional>
+
+#include "core/clock.h"
+
+namespace strata::phc {
+
+/// clock_adjtime(2)'s signature: returns the clock state or −1 with errno.
+using AdjtimeFn = std::function<int(clockid_t, struct timex *)>;
+
+class PosixClock final : public ClockControl<Realtime> {
+public:
+	/// The system clock. Reads its current frequency and status; errors are
+	/// those of clock_adjtime (EPERM without CAP_SYS_TIME in the initial user
+	/// namespace: the caller then leaves the clock alone).
+	static Result<PosixClock> system(AdjtimeFn adjtime = nullptr);
+
+	RealTime now() const override;
+	Result<double> set_frequency_ppm(double ppm) override;
+	double frequency_ppm() const override { return freq_ppm_; }
+	/// The kernel's limit: ±500 ppm of timex.freq (the tick is not used).
+	double max_frequency_ppm() const override { return 500.0; }
+	Result<> step(Duration offset) override;
+	Result<> set_leap(Leap leap) override;
+	Result<> set_sync_status(bool synchronized, double est_error_s, double max_error_s) override;
+
+private:
+	PosixClock(clockid_t id, AdjtimeFn adjtime, double freq_ppm, int status)
+		: id_(id), adjtime_(std::move(adjtime)), freq_ppm_(freq_ppm), status_(status)
+	{
+	}
+	Result<int> call(struct timex &tx, const char *what);
+
+	clockid_t id_;
+	AdjtimeFn adjtime_;
+	double freq_ppm_;
+	int status_;  ///< the STA_ bits strata manages, as last set
+};
+
+} // namespace strata::phc
