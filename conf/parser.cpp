@@ -1072,7 +1072,7 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(real({"clockprecision", kClock, S::Supported, "clockprecision PRECISION"}, &C::clockprecision_s, 1e-9, 1));
 	t.push_back(real({"corrtimeratio", kClock, S::Supported, "corrtimeratio RATIO"}, &C::corrtimeratio, 0, kHuge));
 	t.push_back(custom(
-		{"driftfile", kClock, S::NotYet, "driftfile FILE [interval INTERVAL]"},
+		{"driftfile", kClock, S::Supported, "driftfile FILE [interval INTERVAL]"},
 		[](Ctx &ctx) {
 			if (ctx.args.size() != 1 && ctx.args.size() != 3) {
 				ctx.expect_args(1, ctx.args.size() < 1 ? 1 : 3);

@@ -68,6 +68,7 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 		base_freq_ppm_ = std::clamp(base_freq_ppm_ + weight * (right - base_freq_ppm_), -config_.maxdrift_ppm,
 					    config_.maxdrift_ppm);
 		skew_ppm_ = e.skew_ppm;
+		frequency_updates_++;
 	} else {
 		skew_ppm_ = prior;
 	}

@@ -72,6 +72,9 @@ public:
 	double base_frequency_ppm() const { return base_freq_ppm_; }
 	double skew_ppm() const { return skew_ppm_; }
 	int updates() const { return updates_; }
+	/// Updates that changed the frequency (skew within maxupdateskew): until
+	/// there is one, the frequency is not known well enough to save.
+	int frequency_updates() const { return frequency_updates_; }
 
 private:
 	/// Sets the clock to base + slew; appends the change of rate.
@@ -84,6 +87,7 @@ private:
 	double skew_ppm_;
 	double applied_ppm_;  ///< what the clock was last set to
 	int updates_ = 0;
+	int frequency_updates_ = 0;
 	int ignored_ = 0;
 	std::optional<MonoTime> last_update_;
 	std::optional<MonoTime> slew_end_;

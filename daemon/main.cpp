@@ -20,6 +20,8 @@
 #include <fmt/format.h>
 
 #include "conf/parser.h"
+#include "core/drift_file.h"
+#include "daemon/atomic_file_linux.h"
 #include "core/reference.h"
 #include "daemon/logging_linux.h"
 #include "daemon/ntp_server_linux.h"
@@ -238,9 +240,27 @@ int run(const Options &options)
 		log->info("Not serving NTP: {}", config.port == 0 ? "port 0" : "no allow directive");
 	}
 
+	// The drift file: where the frequency starts (chronyd's format).
+	std::optional<DriftValues> drift;
+	if (config.driftfile && !options.print_offset) {
+		if (auto text = files.read(config.driftfile->path); text) {
+			if (auto values = parse_drift(*text); values) {
+				drift = *values;
+				log->info("Frequency {:.3f} +/- {:.3f} ppm read from {}", -values->correction_ppm,
+					  values->skew_ppm, config.driftfile->path);
+			} else {
+				log->warning("Could not read valid frequency and skew from driftfile {} ({}); it will be "
+					     "replaced once the frequency is measured",
+					     config.driftfile->path, values.error().context);
+			}
+		} else if (text.error().code != std::errc::no_such_file_or_directory) {
+			log->warning("Could not open driftfile {}: {}", config.driftfile->path, text.error().code.message());
+		}
+	}
+
 	auto sources = NtpSources::start(config,
 					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
-					  .print_once = options.print_offset},
+					  .print_once = options.print_offset, .drift = drift},
 					 loop, *log, *clock, reference_state);
 	if (!sources) {
 		return fatal(sources.error().message());
@@ -270,12 +290,32 @@ int run(const Options &options)
 		});
 	}
 
+	// Save the frequency at the drift file's interval, and on exit.
+	auto save_drift = [&] {
+		if (!config.driftfile) {
+			return;
+		}
+		if (auto values = (*sources)->drift()) {
+			if (auto w = write_file_atomically(config.driftfile->path, format_drift(*values)); !w) {
+				log->error("Could not write driftfile: {}", w.error().message());
+			}
+		}
+	};
+	std::function<void()> drift_timer = [&] {
+		save_drift();
+		loop.add_timer(loop.now() + std::chrono::seconds(std::max(1, config.driftfile->interval_s)), drift_timer);
+	};
+	if (config.driftfile && !options.print_offset) {
+		loop.add_timer(loop.now() + std::chrono::seconds(std::max(1, config.driftfile->interval_s)), drift_timer);
+	}
+
 	startup.report(true);
 	if (!options.foreground) {
 		detach_stdio();
 	}
 	auto ran = loop.run();
 	bool measured = !options.print_offset || (*sources)->printed_offset().has_value();
+	save_drift();
 	sources->reset();
 	server->reset();
 	log->info("stratad exiting");

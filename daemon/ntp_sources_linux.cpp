@@ -12,9 +12,13 @@ namespace strata::daemon {
 
 namespace {
 
-DisciplineConfig discipline_config(const conf::Config &c)
+DisciplineConfig discipline_config(const conf::Config &c, const std::optional<DriftValues> &drift)
 {
 	DisciplineConfig d;
+	if (drift) {
+		d.initial_frequency_ppm = drift->correction_ppm;
+		d.initial_skew_ppm = drift->skew_ppm;
+	}
 	if (c.makestep) {
 		d.makestep = DisciplineConfig::MakeStep{c.makestep->threshold_s, c.makestep->limit};
 	}
@@ -95,7 +99,7 @@ NtpSources::NtpSources(const conf::Config &config, const Settings &settings, Pol
 	  reference_(reference),
 	  rng_(static_cast<uint64_t>(clock.now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid())),
 	  set_(selection_config(config), stats_config(config)),
-	  discipline_(discipline_config(config), clock, log)
+	  discipline_(discipline_config(config, settings.drift), clock, log)
 {
 }
 
@@ -149,6 +153,14 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 		n->sources_.push_back(std::move(source));
 	}
 	return n;
+}
+
+std::optional<DriftValues> NtpSources::drift() const
+{
+	if (discipline_.frequency_updates() == 0 || settings_.print_once) {
+		return std::nullopt;
+	}
+	return DriftValues{.correction_ppm = discipline_.base_frequency_ppm(), .skew_ppm = discipline_.skew_ppm()};
 }
 
 void NtpSources::poll(Source &s)

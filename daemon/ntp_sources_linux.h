@@ -15,6 +15,7 @@
 
 #include "conf/config.h"
 #include "core/discipline.h"
+#include "core/drift_file.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "core/reference.h"
@@ -33,6 +34,8 @@ public:
 		bool ipv6 = true;
 		/// -Q: print the first estimate's offset and stop the loop.
 		bool print_once = false;
+		/// From the drift file: where the discipline starts.
+		std::optional<DriftValues> drift;
 	};
 
 	/// Opens a socket per usable source and starts polling.
@@ -46,6 +49,9 @@ public:
 	size_t size() const { return sources_.size(); }
 	/// The first -Q estimate, once printed.
 	std::optional<double> printed_offset() const { return printed_offset_; }
+	/// What the drift file should hold now: nullopt until the discipline has
+	/// updated the frequency from a source.
+	std::optional<DriftValues> drift() const;
 
 private:
 	struct Source;

@@ -91,6 +91,28 @@ grep -q "Not allowed to control the system clock (clock_adjtime ADJ_FREQUENCY: O
 grep -q "Selected source 127.0.0.1" "$work/nox.log" || fail "without -x: no source selected"
 echo "without -x: EPERM reported, measuring only"
 
+# The drift file: chronyd's format is read; a corrupt one is reported and
+# replaced only once the frequency is measured; the new one is valid.
+printf '           -3.827453             0.056102\n' >"$work/drift"
+printf 'server 127.0.0.1 port 11140 iburst\nport 0\ndriftfile %s/drift\npidfile %s/d.pid\n' "$work" "$work" \
+	>"$work/drift.conf"
+"$stratad" -x -d -f "$work/drift.conf" -t 1 >"$work/drift.log" 2>&1 || fail "stratad -t 1 exited $?"
+grep -q "Frequency -3.827 +/- 0.056 ppm read from $work/drift" "$work/drift.log" ||
+	fail "drift file not read: $(cat "$work/drift.log")"
+printf 'garbage\n' >"$work/drift"
+"$stratad" -x -d -f "$work/drift.conf" -t 0.2 >"$work/drift.log" 2>&1 || true
+grep -q "Could not read valid frequency and skew from driftfile $work/drift" "$work/drift.log" ||
+	fail "corrupt drift file not reported: $(cat "$work/drift.log")"
+[ "$(cat "$work/drift")" = garbage ] || fail "the corrupt drift file was overwritten before any measurement"
+"$stratad" -x -d -f "$work/drift.conf" -t 8 >"$work/drift.log" 2>&1 || fail "stratad -t 8 exited $?"
+python3 - "$work/drift" <<'PY' || fail "drift file after a measured run: $(cat "$work/drift")"
+import sys
+freq, skew = (float(x) for x in open(sys.argv[1]).read().split())
+assert abs(freq) < 500 and 0 <= skew < 1e6
+PY
+[ ! -e "$work/drift.tmp" ] || fail "temporary drift file left behind"
+echo "drift file: read, corrupt one kept until measured, then written: $(cat "$work/drift" | xargs)"
+
 stop_pid "$chronyd_pid" || true
 STARTED_PIDS=()
 rm -rf "$work"

@@ -91,9 +91,12 @@ TEST(Discipline, FrequencyIsWeighedBySkew)
 	Discipline d({.maxclockerror_ppm = 0, .initial_skew_ppm = 1.0}, clock, log);
 	d.update({.offset_s = 0, .frequency_ppm = 10, .skew_ppm = 1.0}, mono(0));
 	EXPECT_NEAR(d.base_frequency_ppm(), 5.0, 1e-9);
+	EXPECT_EQ(d.frequency_updates(), 1);
 	// Above maxupdateskew the frequency is left alone.
 	d.update({.offset_s = 0, .frequency_ppm = 50, .skew_ppm = 2000}, mono(10));
 	EXPECT_NEAR(d.base_frequency_ppm(), 5.0, 1e-9);
+	EXPECT_EQ(d.frequency_updates(), 1);
+	EXPECT_EQ(d.updates(), 2);
 }
 
 TEST(Discipline, MakestepStepsOnlyInTheFirstUpdatesAndAboveTheThreshold)

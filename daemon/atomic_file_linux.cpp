@@ -1,0 +1,45 @@
+#include "daemon/atomic_file_linux.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace strata::daemon {
+
+Result<> write_file_atomically(const std::string &path, std::string_view content)
+{
+	std::string tmp = path + ".tmp";
+	int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		return fail_errno("open " + tmp);
+	}
+	size_t done = 0;
+	while (done < content.size()) {
+		ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			::close(fd);
+			::unlink(tmp.c_str());
+			return fail_errno("write " + tmp, err);
+		}
+		done += static_cast<size_t>(n);
+	}
+	if (::fsync(fd) != 0 || ::close(fd) != 0) {
+		int err = errno;
+		::unlink(tmp.c_str());
+		return fail_errno("sync " + tmp, err);
+	}
+	if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+		int err = errno;
+		::unlink(tmp.c_str());
+		return fail_errno("rename " + tmp + " to " + path, err);
+	}
+	return {};
+}
+
+} // namespace strata::daemon
