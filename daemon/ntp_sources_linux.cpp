@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/poll_adapter.h"
+#include "daemon/resolver_linux.h"
 
 namespace strata::daemon {
 
@@ -84,6 +85,7 @@ struct NtpSources::Source {
 	ntp::UdpSocket socket;
 	ntp::ClientSource client;
 	PollAdapter adapter;
+	std::string label;  ///< "address" or "address (name)", for the log
 	size_t index = 0;
 	WatchId watch = 0;
 	TimerId timer = 0;
@@ -119,40 +121,65 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 						      ReferenceState &reference)
 {
 	std::unique_ptr<NtpSources> n(new NtpSources(config, settings, loop, log, clock, reference));
+	NtpSources *self = n.get();
 	for (const auto &c : config.sources) {
-		if (c.kind != conf::SourceKind::Server) {
-			log.warning("Source {}: {} is not supported by strata yet; ignored", c.host,
-				    c.kind == conf::SourceKind::Pool ? "pool" : "peer");
+		if (c.kind == conf::SourceKind::Peer) {
+			log.warning("Source {}: peer is not supported by strata yet; ignored", c.host);
 			continue;
 		}
-		auto address = IpAddress::parse(c.host);
-		if (!address) {
-			log.warning("Source {}: host names are not resolved by strata yet; give an address", c.host);
+		bool ipv4 = settings.ipv4 && !c.ipv6_only, ipv6 = settings.ipv6 && !c.ipv4_only;
+		if (auto address = IpAddress::parse(c.host); address && c.kind == conf::SourceKind::Server) {
+			if (address->is_v4() ? !ipv4 : !ipv6) {
+				log.info("Source {}: address family disabled; ignored", c.host);
+				continue;
+			}
+			if (auto added = n->add(c, *address, ""); !added) {
+				return tl::unexpected(added.error());
+			}
 			continue;
 		}
-		bool v4 = address->is_v4();
-		if ((v4 && (!settings.ipv4 || c.ipv6_only)) || (!v4 && (!settings.ipv6 || c.ipv4_only))) {
-			log.info("Source {}: address family disabled; ignored", c.host);
-			continue;
+		if (!n->resolver_) {
+			auto resolver = Resolver::create(loop);
+			if (!resolver) {
+				return tl::unexpected(resolver.error());
+			}
+			n->resolver_ = std::move(*resolver);
 		}
-		auto socket = ntp::UdpSocket::open({.family = address->family()});
-		if (!socket) {
-			return fail_errno(fmt::format("Could not open NTP client socket for {}", c.host),
-					  socket.error().code.value());
-		}
-		auto source = std::make_unique<Source>(c, *address, std::move(*socket), n->rng_);
-		source->index = n->set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
-						    .noselect = c.noselect});
-		Source *raw = source.get();
-		NtpSources *self = n.get();
-		source->watch = loop.watch_fd(raw->socket.fd(), POLLIN, [self, raw](short) { self->receive(*raw); });
-		// Spread the first requests a little, as chronyd does.
-		double start = 0.2 * static_cast<double>(n->sources_.size());
-		source->timer = loop.add_timer(loop.now() + from_seconds(start), [self, raw] { self->poll(*raw); });
-		log.info("Added source {}{}", c.host, c.iburst ? " (iburst)" : "");
-		n->sources_.push_back(std::move(source));
+		n->resolver_->resolve(c.host, ipv4, ipv6, [self, c](std::vector<IpAddress> addresses, std::string error) {
+			if (addresses.empty()) {
+				self->log_.warning("Could not resolve {}: {}", c.host, error);
+				return;
+			}
+			size_t wanted = c.kind == conf::SourceKind::Pool ? static_cast<size_t>(c.maxsources) : 1;
+			for (size_t k = 0; k < addresses.size() && k < wanted; k++) {
+				if (auto added = self->add(c, addresses[k], c.host); !added) {
+					self->log_.error("{}", added.error().message());
+				}
+			}
+		});
 	}
 	return n;
+}
+
+Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, const std::string &name)
+{
+	auto socket = ntp::UdpSocket::open({.family = address.family()});
+	if (!socket) {
+		return fail_errno(fmt::format("Could not open NTP client socket for {}", address.to_string()),
+				  socket.error().code.value());
+	}
+	auto source = std::make_unique<Source>(c, address, std::move(*socket), rng_);
+	source->label = name.empty() ? address.to_string() : fmt::format("{} ({})", address.to_string(), name);
+	source->index = set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
+					 .noselect = c.noselect});
+	Source *raw = source.get();
+	source->watch = loop_.watch_fd(raw->socket.fd(), POLLIN, [this, raw](short) { receive(*raw); });
+	// Spread the first requests a little, as chronyd does.
+	double start = 0.2 * static_cast<double>(sources_.size());
+	source->timer = loop_.add_timer(loop_.now() + from_seconds(start), [this, raw] { poll(*raw); });
+	log_.info("Added source {}{}", source->label, c.iburst ? " (iburst)" : "");
+	sources_.push_back(std::move(source));
+	return {};
 }
 
 std::optional<DriftValues> NtpSources::drift() const
@@ -168,7 +195,7 @@ void NtpSources::poll(Source &s)
 	RealTime t1 = clock_.now();
 	auto request = s.client.make_request(t1);
 	if (auto sent = s.socket.send_to(request, {s.address, static_cast<uint16_t>(s.config.port)}); !sent) {
-		log_.debug("Could not send to {}: {}", s.config.host, sent.error().message());
+		log_.debug("Could not send to {}: {}", s.label, sent.error().message());
 	}
 	s.timer = loop_.add_timer(loop_.now() + from_seconds(s.client.next_interval_s()), [this, &s] { poll(s); });
 }
@@ -177,7 +204,7 @@ void NtpSources::receive(Source &s)
 {
 	auto received = s.socket.receive(s.batch.slots());
 	if (!received) {
-		log_.debug("Could not receive from {}: {}", s.config.host, received.error().message());
+		log_.debug("Could not receive from {}: {}", s.label, received.error().message());
 		return;
 	}
 	for (const auto &d : s.batch.first(*received)) {
@@ -187,7 +214,7 @@ void NtpSources::receive(Source &s)
 		ntp::Reject why{};
 		auto sample = s.client.on_response(d.payload(), clock_.from_system(d.rx_time), why);
 		if (!sample) {
-			log_.debug("Response from {} not used (reason {})", s.config.host, static_cast<int>(why));
+			log_.debug("Response from {} not used (reason {})", s.label, static_cast<int>(why));
 			continue;
 		}
 		SourceInfo info = sample->info;
@@ -206,7 +233,7 @@ void NtpSources::receive(Source &s)
 		std::optional<size_t> leader = decision.selection.selected;
 		if (leader != selected_) {
 			if (leader) {
-				log_.info("Selected source {}", sources_[*leader]->config.host);
+				log_.info("Selected source {}", sources_[*leader]->label);
 			} else {
 				log_.info("Can't synchronise: no selectable sources");
 				reference_.set_unsynchronized(loop_.now());
@@ -240,7 +267,7 @@ void NtpSources::receive(Source &s)
 		size_t combined = static_cast<size_t>(std::count(decision.selection.states.begin(),
 								 decision.selection.states.end(), CandidateState::Combined));
 		log_.debug("Clock update from {} (+{} combined): offset {:+.9f} s, frequency {:+.3f} ppm",
-			   lead.config.host, combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
+			   lead.label, combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
 	}
 }
 

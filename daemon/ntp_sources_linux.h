@@ -3,8 +3,9 @@
 // the combined estimate into the Discipline, and the result into the
 // ReferenceState the server hands out. All on the loop's thread.
 //
-// Today: servers given by numeric address (host names and `pool` need the
-// resolver, `peer` the symmetric mode: both logged as not supported yet).
+// Servers by address or name and pools (up to `maxsources` of the addresses
+// the name resolves to) are supported; names are resolved off the loop
+// (Resolver). `peer` (symmetric mode) is logged as not supported yet.
 #pragma once
 
 #include <functional>
@@ -57,6 +58,9 @@ private:
 	struct Source;
 	NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
 		   LocalClock &clock, ReferenceState &reference);
+	/// Adds a source for `address`; `name` is the configured name when it
+	/// had to be resolved (for the log).
+	Result<> add(const conf::SourceConfig &config, const IpAddress &address, const std::string &name);
 	void poll(Source &source);
 	void receive(Source &source);
 	void apply(const DisciplineResult &result);
@@ -73,6 +77,7 @@ private:
 	std::optional<size_t> selected_;
 	std::optional<TimerId> discipline_timer_;
 	std::optional<double> printed_offset_;
+	std::unique_ptr<class Resolver> resolver_;
 };
 
 } // namespace strata::daemon

@@ -91,6 +91,15 @@ grep -q "Not allowed to control the system clock (clock_adjtime ADJ_FREQUENCY: O
 grep -q "Selected source 127.0.0.1" "$work/nox.log" || fail "without -x: no source selected"
 echo "without -x: EPERM reported, measuring only"
 
+# Names: `pool localhost` and `server localhost` resolve (from /etc/hosts);
+# a name that does not resolve is logged and skipped.
+printf 'pool localhost port 11140 iburst\nserver nonexistent.invalid iburst\nport 0\npidfile %s/n.pid\n' "$work" \
+	>"$work/names.conf"
+"$stratad" -x -d -f "$work/names.conf" -t 3 >"$work/names.log" 2>&1 || fail "stratad (names) exited $?"
+grep -q "Selected source 127.0.0.1 (localhost)" "$work/names.log" || fail "pool localhost: $(cat "$work/names.log")"
+grep -q "Could not resolve nonexistent.invalid" "$work/names.log" || fail "no resolver error logged"
+echo "names: pool localhost selected, an unresolvable name logged"
+
 # The drift file: chronyd's format is read; a corrupt one is reported and
 # replaced only once the frequency is measured; the new one is valid.
 printf '           -3.827453             0.056102\n' >"$work/drift"

@@ -1,0 +1,98 @@
+#include "daemon/resolver_linux.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace strata::daemon {
+
+Result<std::unique_ptr<Resolver>> Resolver::create(PollLoop &loop)
+{
+	int fds[2];
+	if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+		return fail_errno("pipe2");
+	}
+	return std::unique_ptr<Resolver>(new Resolver(loop, fds[0], fds[1]));
+}
+
+Resolver::Resolver(PollLoop &loop, int read_fd, int write_fd) : loop_(loop), read_fd_(read_fd), write_fd_(write_fd)
+{
+	watch_ = loop_.watch_fd(read_fd_, POLLIN, [this](short) { deliver(); });
+}
+
+Resolver::~Resolver()
+{
+	// getaddrinfo cannot be cancelled: wait for the lookups still running
+	// (bounded by the resolver's own timeouts).
+	for (auto &t : threads_) {
+		t.join();
+	}
+	loop_.unwatch(watch_);
+	::close(read_fd_);
+	::close(write_fd_);
+}
+
+void Resolver::resolve(const std::string &name, bool ipv4, bool ipv6, Done done)
+{
+	threads_.emplace_back([this, name, ipv4, ipv6, done = std::move(done)]() mutable {
+		addrinfo hints{};
+		hints.ai_family = ipv4 && !ipv6 ? AF_INET : (ipv6 && !ipv4 ? AF_INET6 : AF_UNSPEC);
+		hints.ai_socktype = SOCK_DGRAM;
+		addrinfo *result = nullptr;
+		Answer answer{std::move(done), {}, {}};
+		int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &result);
+		if (rc != 0) {
+			answer.error = ::gai_strerror(rc);
+		} else {
+			for (addrinfo *ai = result; ai != nullptr; ai = ai->ai_next) {
+				std::optional<IpAddress> a;
+				if (ai->ai_family == AF_INET) {
+					sockaddr_in sin{};
+					std::memcpy(&sin, ai->ai_addr, sizeof(sin));
+					a = IpAddress::v4(ntohl(sin.sin_addr.s_addr));
+				} else if (ai->ai_family == AF_INET6) {
+					sockaddr_in6 sin6{};
+					std::memcpy(&sin6, ai->ai_addr, sizeof(sin6));
+					std::array<uint8_t, 16> bytes{};
+					std::memcpy(bytes.data(), &sin6.sin6_addr, 16);
+					a = IpAddress::v6(bytes);
+				}
+				if (a && std::find(answer.addresses.begin(), answer.addresses.end(), *a) ==
+						 answer.addresses.end()) {
+					answer.addresses.push_back(*a);
+				}
+			}
+			::freeaddrinfo(result);
+		}
+		{
+			std::lock_guard lock(mutex_);
+			answers_.push_back(std::move(answer));
+		}
+		char byte = 0;
+		ssize_t ignored = ::write(write_fd_, &byte, 1);
+		(void)ignored;
+	});
+}
+
+void Resolver::deliver()
+{
+	char buffer[64];
+	while (::read(read_fd_, buffer, sizeof(buffer)) > 0) {
+	}
+	std::vector<Answer> ready;
+	{
+		std::lock_guard lock(mutex_);
+		ready.swap(answers_);
+	}
+	for (auto &a : ready) {
+		a.done(std::move(a.addresses), std::move(a.error));
+	}
+}
+
+} // namespace strata::daemon
