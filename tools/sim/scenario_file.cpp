@@ -1,0 +1,242 @@
+#include "tools/sim/scenario_file.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace strata::sim {
+
+namespace {
+
+std::string_view trim(std::string_view s)
+{
+	while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+		s.remove_prefix(1);
+	}
+	while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+		s.remove_suffix(1);
+	}
+	return s;
+}
+
+std::optional<double> number(std::string_view s)
+{
+	double v = 0;
+	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+	if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) {
+		return std::nullopt;
+	}
+	return v;
+}
+
+std::optional<bool> yes_no(std::string_view s)
+{
+	if (s == "yes" || s == "true") {
+		return true;
+	}
+	if (s == "no" || s == "false") {
+		return false;
+	}
+	return std::nullopt;
+}
+
+std::vector<std::string_view> words(std::string_view s)
+{
+	std::vector<std::string_view> out;
+	while (!(s = trim(s)).empty()) {
+		size_t end = s.find_first_of(" \t");
+		out.push_back(s.substr(0, end));
+		s = end == std::string_view::npos ? std::string_view() : s.substr(end);
+	}
+	return out;
+}
+
+Result<ServerParams> parse_server(std::string_view value)
+{
+	ServerParams p;
+	for (auto w : words(value)) {
+		if (w == "prefer") {
+			p.prefer = true;
+			continue;
+		}
+		if (w == "noselect") {
+			p.noselect = true;
+			continue;
+		}
+		auto eq = w.find('=');
+		if (eq == std::string_view::npos) {
+			return fail(Errc::Malformed, fmt::format("server option '{}' needs a value", w));
+		}
+		std::string_view key = w.substr(0, eq), v = w.substr(eq + 1);
+		if (key == "jitter" && v.starts_with("exponential:")) {
+			p.jitter = Jitter::Exponential;
+			v.remove_prefix(12);
+		} else if (key == "jitter" && v.starts_with("normal:")) {
+			v.remove_prefix(7);
+		}
+		auto n = number(v);
+		if (!n) {
+			return fail(Errc::Malformed, fmt::format("server option '{}': '{}' is not a number", key, v));
+		}
+		if (key == "offset") {
+			p.offset_s = *n;
+		} else if (key == "delay") {
+			p.base_delay_s = *n;
+		} else if (key == "jitter") {
+			p.jitter_s = *n;
+		} else if (key == "asymmetry") {
+			p.asymmetry = *n;
+		} else if (key == "out") {
+			p.jitter_out = *n;
+		} else if (key == "back") {
+			p.jitter_back = *n;
+		} else if (key == "loss") {
+			p.loss = *n;
+		} else if (key == "stratum") {
+			p.stratum = static_cast<int>(*n);
+		} else if (key == "step_at") {
+			p.step_at_s = *n;
+		} else if (key == "step") {
+			p.step_s = *n;
+		} else {
+			return fail(Errc::Malformed, fmt::format("unknown server option '{}'", key));
+		}
+	}
+	return p;
+}
+
+} // namespace
+
+Result<ScenarioFile> parse_scenario(std::string_view text)
+{
+	ScenarioFile f;
+	f.scenario.servers.clear();
+	int line_no = 0;
+	while (!text.empty()) {
+		size_t nl = text.find('\n');
+		std::string_view line = text.substr(0, nl);
+		text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+		line_no++;
+		if (auto hash = line.find('#'); hash != std::string_view::npos) {
+			line = line.substr(0, hash);
+		}
+		line = trim(line);
+		if (line.empty()) {
+			continue;
+		}
+		auto eq = line.find('=');
+		if (eq == std::string_view::npos) {
+			return fail(Errc::Malformed, fmt::format("line {}: expected KEY = VALUE", line_no));
+		}
+		std::string_view key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+		auto bad = [&](std::string_view what) {
+			return fail(Errc::Malformed, fmt::format("line {}: {}: {}", line_no, key, what));
+		};
+		auto n = number(value);
+		Scenario &s = f.scenario;
+		Limits &l = f.limits;
+		if (key == "name") {
+			s.name = std::string(value);
+		} else if (key == "server") {
+			auto p = parse_server(value);
+			if (!p) {
+				return bad(p.error().context);
+			}
+			s.servers.push_back(*p);
+		} else if (key == "iburst" || key == "limit no_falseticker") {
+			auto b = yes_no(value);
+			if (!b) {
+				return bad("expected yes or no");
+			}
+			(key == "iburst" ? s.iburst : l.no_falseticker) = *b;
+		} else if (key == "makestep") {
+			auto w = words(value);
+			auto threshold = w.size() == 2 ? number(w[0]) : std::nullopt;
+			auto limit = w.size() == 2 ? number(w[1]) : std::nullopt;
+			if (!threshold || !limit) {
+				return bad("expected THRESHOLD LIMIT");
+			}
+			s.discipline.makestep = DisciplineConfig::MakeStep{*threshold, static_cast<int>(*limit)};
+		} else if (!n) {
+			return bad(fmt::format("'{}' is not a number (or the key is unknown)", value));
+		} else if (key == "seed") {
+			s.seed = static_cast<uint64_t>(*n);
+		} else if (key == "duration") {
+			s.duration_s = *n;
+		} else if (key == "offset") {
+			s.initial_offset_s = *n;
+		} else if (key == "freq") {
+			s.initial_freq_error_ppm = *n;
+		} else if (key == "wander") {
+			s.wander_ppm_per_s = *n;
+		} else if (key == "minpoll") {
+			s.minpoll = static_cast<int>(*n);
+		} else if (key == "maxpoll") {
+			s.maxpoll = static_cast<int>(*n);
+		} else if (key == "limit max_error") {
+			l.max_error_s = *n;
+		} else if (key == "limit rms_error") {
+			l.rms_error_s = *n;
+		} else if (key == "limit steady_rms") {
+			l.steady_rms_s = *n;
+		} else if (key == "limit max_freq") {
+			l.max_freq_ppm = *n;
+		} else if (key == "limit first_update") {
+			l.first_update_s = *n;
+		} else if (key == "limit settled_1ms") {
+			l.settled_1ms_s = *n;
+		} else {
+			return bad("unknown key");
+		}
+	}
+	if (f.scenario.servers.empty()) {
+		f.scenario.servers.push_back(ServerParams{});
+	}
+	return f;
+}
+
+std::vector<std::string> check_limits(const Limits &l, const Outcome &o)
+{
+	std::vector<std::string> broken;
+	auto above = [&](const char *what, double value, const std::optional<double> &limit) {
+		if (limit && !(value < *limit)) {
+			broken.push_back(fmt::format("{} {} >= {}", what, value, *limit));
+		}
+	};
+	bool settled = o.time_to_1ms_s >= 0;
+	if ((l.max_error_s || l.rms_error_s || l.settled_1ms_s) && !settled) {
+		broken.push_back("never settled below 1 ms");
+	}
+	if (settled) {
+		above("max_error", o.max_error_s, l.max_error_s);
+		above("rms_error", o.rms_error_s, l.rms_error_s);
+		above("settled_1ms", o.time_to_1ms_s, l.settled_1ms_s);
+	}
+	above("steady_rms", o.steady_rms_error_s, l.steady_rms_s);
+	above("max_freq", o.max_freq_error_ppm, l.max_freq_ppm);
+	if (l.first_update_s && (o.time_to_first_update_s < 0 || !(o.time_to_first_update_s < *l.first_update_s))) {
+		broken.push_back(fmt::format("first_update {} >= {}", o.time_to_first_update_s, *l.first_update_s));
+	}
+	if (l.no_falseticker && o.selected_falseticker) {
+		broken.push_back("a falseticker was selected");
+	}
+	return broken;
+}
+
+std::string table_header()
+{
+	return "| scenario | first update (s) | settled < 1 ms (s) | settled < 100 µs (s) | RMS (µs) | max (µs) | "
+	       "steady RMS (µs) | RMS freq (ppm) | max freq (ppm) | packets | steps |\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|\n";
+}
+
+std::string table_row(const Scenario &s, const Outcome &r)
+{
+	return fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.1f} | {:.1f} | {:.1f} | {:.3f} | {:.1f} | {} | {} |\n",
+			   s.name, r.time_to_first_update_s, r.time_to_1ms_s, r.time_to_100us_s, r.rms_error_s * 1e6,
+			   r.max_error_s * 1e6, r.steady_rms_error_s * 1e6, r.rms_freq_error_ppm, r.max_freq_error_ppm,
+			   r.packets, r.steps);
+}
+
+} // namespace strata::sim

@@ -1,0 +1,61 @@
+// Simulator scenarios as files: one `key = value` per line, `#` comments.
+//
+//   name = 3 servers, 1 falseticker
+//   duration = 10000          # simulated seconds
+//   seed = 1
+//   offset = 0.1              # initial local − true time, s
+//   freq = 100                # initial frequency error, ppm
+//   wander = 1e-3             # frequency random walk, ppm/√s
+//   minpoll = 6
+//   maxpoll = 10
+//   iburst = yes
+//   makestep = 1.0 3          # threshold limit
+//   server = delay=100e-6 jitter=100e-6          # one line per server
+//   server = offset=1.0 jitter=exponential:1e-3 asymmetry=0.2 out=10 back=1
+//            loss=0.2 stratum=2 step_at=5000 step=1 prefer noselect
+//   limit max_error = 1e-3    # pass limits checked by the tests
+//   limit rms_error = 300e-6
+//   limit steady_rms = 300e-6
+//   limit max_freq = 500
+//   limit first_update = 10   # s
+//   limit settled_1ms = 600   # s
+//   limit no_falseticker = yes
+//
+// Unknown keys and malformed values are errors with the line number.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "tools/sim/sim.h"
+
+namespace strata::sim {
+
+struct Limits {
+	std::optional<double> max_error_s;
+	std::optional<double> rms_error_s;
+	std::optional<double> steady_rms_s;
+	std::optional<double> max_freq_ppm;
+	std::optional<double> first_update_s;
+	std::optional<double> settled_1ms_s;
+	bool no_falseticker = false;
+};
+
+struct ScenarioFile {
+	Scenario scenario;
+	Limits limits;
+};
+
+Result<ScenarioFile> parse_scenario(std::string_view text);
+
+/// The limits the outcome breaks, as "max_error 1.2e-3 > 1e-3"; empty = pass.
+std::vector<std::string> check_limits(const Limits &limits, const Outcome &outcome);
+
+/// One Markdown table row (docs/benchmarks.md's columns) and its header.
+std::string table_header();
+std::string table_row(const Scenario &scenario, const Outcome &outcome);
+
+} // namespace strata::sim
