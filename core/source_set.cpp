@@ -61,7 +61,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	// Frequency and skew: the combined sources' estimates, weighted as their
 	// offsets were (1/distance).
 	double weights = 0, frequency = 0, skew = 0;
-	size_t leader_pos = 0;
+	size_t leader_pos = 0, voters = 0, inserts = 0, deletes = 0;
 	for (size_t k = 0; k < candidates.size(); k++) {
 		auto state = d.selection.states[k];
 		if (state == CandidateState::Selected) {
@@ -74,6 +74,10 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		weights += w;
 		frequency += w * estimates[k].frequency_ppm;
 		skew += w * estimates[k].skew_ppm;
+		Leap leap = sources_[index_of[k]].info.leap;
+		voters++;
+		inserts += leap == Leap::Insert ? 1 : 0;
+		deletes += leap == Leap::Delete ? 1 : 0;
 	}
 	Source &leader_source = sources_[index_of[leader_pos]];
 	if (!leader_source.fresh) {
@@ -86,6 +90,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	const Source &leader = leader_source;
 	d.reference = leader.info;
 	d.reference.stratum = leader.info.stratum + 1;
+	d.reference.leap = inserts * 2 > voters ? Leap::Insert : deletes * 2 > voters ? Leap::Delete : Leap::None;
 	d.reference.root_delay_s = leader.info.root_delay_s + estimates[leader_pos].min_delay_s;
 	d.reference.root_dispersion_s =
 		leader.info.root_dispersion_s + estimates[leader_pos].stddev_s + estimates[leader_pos].offset_error_s;

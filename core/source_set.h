@@ -33,7 +33,9 @@ struct SourceSetDecision {
 	SelectionResult selection;
 	std::optional<ClockEstimate> estimate;  ///< set when a source is selected
 	/// What to serve: the leader's stratum + 1, its ref id, and root figures
-	/// including our own distance to it.
+	/// including our own distance to it; the leap warning is the majority's
+	/// of the selected and combined sources (one source cannot announce a
+	/// leap second alone when others are combined with it).
 	SourceInfo reference;
 	double root_distance_s = 0;
 };

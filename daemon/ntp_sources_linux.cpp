@@ -252,6 +252,15 @@ void NtpSources::receive(Source &s)
 		}
 		apply(discipline_.update(*decision.estimate, loop_.now()));
 		const Source &lead = *sources_[*leader];
+		if (decision.reference.leap != leap_) {
+			if (auto set = clock_.set_leap(decision.reference.leap); !set) {
+				log_.warning("Could not set the leap second status: {}", set.error().message());
+			} else if (decision.reference.leap != Leap::None) {
+				log_.info("Leap second announced: {} at the end of the UTC day",
+					  decision.reference.leap == Leap::Insert ? "insertion" : "deletion");
+			}
+			leap_ = decision.reference.leap;
+		}
 		if (auto synced = clock_.set_sync_status(true, std::abs(decision.estimate->offset_s),
 							 decision.root_distance_s);
 		    !synced) {

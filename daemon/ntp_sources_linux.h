@@ -77,6 +77,7 @@ private:
 	std::optional<size_t> selected_;
 	std::optional<TimerId> discipline_timer_;
 	std::optional<double> printed_offset_;
+	Leap leap_ = Leap::None;  ///< as last given to the clock
 	std::unique_ptr<class Resolver> resolver_;
 };
 

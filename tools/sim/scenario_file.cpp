@@ -174,6 +174,8 @@ Result<ScenarioFile> parse_scenario(std::string_view text)
 			s.minpoll = static_cast<int>(*n);
 		} else if (key == "maxpoll") {
 			s.maxpoll = static_cast<int>(*n);
+		} else if (key == "leap_insert_at") {
+			s.leap_insert_at_s = *n;
 		} else if (key == "limit max_error") {
 			l.max_error_s = *n;
 		} else if (key == "limit rms_error") {

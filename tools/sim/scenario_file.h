@@ -10,6 +10,7 @@
 //   maxpoll = 10
 //   iburst = yes
 //   makestep = 1.0 3          # threshold limit
+//   leap_insert_at = 5000     # a leap second inserted at this true time
 //   server = delay=100e-6 jitter=100e-6          # one line per server
 //   server = offset=1.0 jitter=exponential:1e-3 asymmetry=0.2 out=10 back=1
 //            loss=0.2 stratum=2 step_at=5000 step=1 prefer noselect

@@ -32,8 +32,14 @@ public:
 	/// Moves true time forward to `t`.
 	void advance(Duration t)
 	{
+		RealTime before = now();
 		phase_s_ += to_seconds(t - true_) * rate_ppm() * 1e-6;
 		true_ = t;
+		if (leap_ == Leap::Insert && leap_instant_ && before < *leap_instant_ && now() >= *leap_instant_) {
+			phase_s_ -= 1.0;
+			leap_ = Leap::None;
+			leaps_++;
+		}
 	}
 	void add_wander(double dppm) { freq_error_ppm_ += dppm; }
 	double error_s() const { return phase_s_; }  ///< local − true
@@ -54,7 +60,15 @@ public:
 		steps_++;
 		return {};
 	}
-	Result<> set_leap(Leap) override { return {}; }
+	/// The kernel's leap handling: with an insertion pending, the clock
+	/// repeats a second when its own time reaches the leap instant.
+	Result<> set_leap(Leap leap) override
+	{
+		leap_ = leap;
+		return {};
+	}
+	void set_leap_instant(RealTime at) { leap_instant_ = at; }
+	int leaps() const { return leaps_; }
 	Result<> set_sync_status(bool, double, double) override { return {}; }
 
 private:
@@ -63,6 +77,9 @@ private:
 	double freq_error_ppm_;
 	double setting_ppm_ = 0;
 	int steps_ = 0;
+	Leap leap_ = Leap::None;
+	std::optional<RealTime> leap_instant_;
+	int leaps_ = 0;
 };
 
 struct Event {
@@ -81,6 +98,9 @@ public:
 		  sources_(s.selection, SourceStatsConfig{}),
 		  discipline_(s.discipline, clock_, log_)
 	{
+		if (s.leap_insert_at_s) {
+			clock_.set_leap_instant(kEpoch + from_seconds(*s.leap_insert_at_s));
+		}
 		for (const auto &server : s.servers) {
 			sources_.add_source({.stratum = server.stratum, .prefer = server.prefer, .noselect = server.noselect});
 			poll_.push_back(s.minpoll);
@@ -94,7 +114,9 @@ public:
 		for (size_t i = 0; i < s_.servers.size(); i++) {
 			at(from_seconds(0.1 * static_cast<double>(i)), [this, i] { send(i); });
 		}
-		at(Duration::zero(), [this] { tick(); });
+		// Error samples at half seconds: clear of events on whole seconds
+		// (a leap second, steps), whose exact instant 1 s sampling would hit.
+		at(std::chrono::milliseconds(500), [this] { tick(); });
 		Duration end = from_seconds(s_.duration_s);
 		while (!events_.empty() && events_.top().at <= end) {
 			Event e = events_.top();
@@ -114,7 +136,9 @@ private:
 	void tick()
 	{
 		clock_.add_wander(s_.wander_ppm_per_s * gaussian(rng_));
-		errors_.push_back(clock_.error_s());
+		// The error against UTC, which repeats a second at an inserted leap.
+		bool after_leap = s_.leap_insert_at_s && to_seconds(now_) >= *s_.leap_insert_at_s;
+		errors_.push_back(clock_.error_s() + (after_leap ? 1.0 : 0.0));
 		rates_.push_back(clock_.rate_ppm());
 		at(now_ + std::chrono::seconds(1), [this] { tick(); });
 	}
@@ -133,6 +157,9 @@ private:
 	double server_offset(const ServerParams &p, double true_s) const
 	{
 		double off = p.offset_s;
+		if (s_.leap_insert_at_s && true_s >= *s_.leap_insert_at_s) {
+			off -= 1.0;  // UTC repeated a second
+		}
 		if (p.step_at_s && true_s >= *p.step_at_s) {
 			off += p.step_s;
 		}
@@ -163,6 +190,13 @@ private:
 		double offset = (to_seconds(t2 - t1) + to_seconds(t3 - t4)) / 2;
 		double delay = to_seconds(t4 - t1) - to_seconds(t3 - t2);
 		RealTime mid = t1 + (t4 - t1) / 2;
+		if (s_.leap_insert_at_s) {
+			SourceInfo info{.stratum = s_.servers[i].stratum,
+					.leap = to_seconds(now_) < *s_.leap_insert_at_s ? Leap::Insert : Leap::None,
+					.prefer = s_.servers[i].prefer,
+					.noselect = s_.servers[i].noselect};
+			sources_.set_info(i, info);
+		}
 		sources_.add_sample(i, {mid, offset, delay, 1e-8});
 		adapt_poll(i);
 		auto d = sources_.decide(t4);
@@ -170,6 +204,7 @@ private:
 			result_.selected_falseticker = true;
 		}
 		if (d.estimate) {
+			clock_.set_leap(d.reference.leap);
 			if (result_.time_to_first_update_s < 0) {
 				result_.time_to_first_update_s = to_seconds(now_);
 			}
@@ -242,6 +277,7 @@ private:
 			result_.steady_rms_error_s = std::sqrt(sum2 / static_cast<double>(errors_.size() - errors_.size() / 2));
 		}
 		result_.steps = clock_.steps();
+		result_.leaps = clock_.leaps();
 	}
 
 	const Scenario &s_;

@@ -39,7 +39,6 @@ struct ServerParams {
 	bool noselect = false;
 	std::optional<double> step_at_s;  ///< the server's time jumps at this true time…
 	double step_s = 0;                ///< …by this much
-	std::optional<double> leap_insert_at_s;  ///< announce a leap insertion before this true time
 };
 
 struct Scenario {
@@ -51,6 +50,10 @@ struct Scenario {
 	double wander_ppm_per_s = 1e-3;     ///< random walk of the frequency error, per √s (1e-9 s/s/√s = 1e-3 ppm)
 	int minpoll = 6;
 	int maxpoll = 10;
+	/// A leap second inserted at this true time: the servers announce it
+	/// from the start and repeat a second there; the error is measured
+	/// against UTC.
+	std::optional<double> leap_insert_at_s;
 	bool iburst = false;
 	DisciplineConfig discipline;
 	SelectionConfig selection;
@@ -69,6 +72,7 @@ struct Outcome {
 	uint64_t packets = 0;
 	bool selected_falseticker = false;  ///< any server with |offset_s| ≥ 0.1 was ever selected
 	int steps = 0;
+	int leaps = 0;  ///< leap seconds the clock inserted
 };
 
 Outcome run(const Scenario &scenario);
