@@ -13,9 +13,13 @@ namespace strata::daemon {
 
 namespace {
 
-DisciplineConfig discipline_config(const conf::Config &c, const std::optional<DriftValues> &drift)
+/// Without a drift file the discipline starts from the frequency the clock
+/// already has (set by a previous run, or by another daemon), as chronyd does.
+DisciplineConfig discipline_config(const conf::Config &c, const std::optional<DriftValues> &drift,
+				   double current_ppm)
 {
 	DisciplineConfig d;
+	d.initial_frequency_ppm = current_ppm;
 	if (drift) {
 		d.initial_frequency_ppm = drift->correction_ppm;
 		d.initial_skew_ppm = drift->skew_ppm;
@@ -101,7 +105,7 @@ NtpSources::NtpSources(const conf::Config &config, const Settings &settings, Pol
 	  reference_(reference),
 	  rng_(static_cast<uint64_t>(clock.now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid())),
 	  set_(selection_config(config), stats_config(config)),
-	  discipline_(discipline_config(config, settings.drift), clock, log)
+	  discipline_(discipline_config(config, settings.drift, clock.frequency_ppm()), clock, log)
 {
 }
 
