@@ -1,8 +1,9 @@
 #include "daemon/ntp_server_linux.h"
 
+#include "daemon/clock_read_linux.h"
+
 #include <fcntl.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,20 +16,6 @@
 namespace strata::daemon {
 
 namespace {
-
-RealTime realtime_now()
-{
-	timespec ts{};
-	::clock_gettime(CLOCK_REALTIME, &ts);
-	return RealTime::from_parts(ts.tv_sec, ts.tv_nsec);
-}
-
-MonoTime monotonic_now()
-{
-	timespec ts{};
-	::clock_gettime(CLOCK_MONOTONIC, &ts);
-	return MonoTime::from_parts(ts.tv_sec, ts.tv_nsec);
-}
 
 /// Batches read per wakeup before the loop gets to run other work.
 constexpr int kBatchesPerWakeup = 8;

@@ -1,8 +1,9 @@
 #include "daemon/poll_loop_linux.h"
 
+#include "daemon/clock_read_linux.h"
+
 #include <fcntl.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,14 +28,6 @@ extern "C" void on_signal_handler(int signo)
 		(void)ignored;
 	}
 	errno = saved;
-}
-
-template <class Domain>
-Instant<Domain> read_clock(clockid_t id)
-{
-	timespec ts{};
-	::clock_gettime(id, &ts);
-	return Instant<Domain>::from_parts(ts.tv_sec, ts.tv_nsec);
 }
 
 } // namespace

@@ -1,20 +1,9 @@
 #include "daemon/unsteered_clock_linux.h"
 
-#include <time.h>
+#include "daemon/clock_read_linux.h"
+
 
 namespace strata::daemon {
-
-namespace {
-
-template <class Domain>
-Instant<Domain> read_clock(clockid_t id)
-{
-	timespec ts{};
-	::clock_gettime(id, &ts);
-	return Instant<Domain>::from_parts(ts.tv_sec, ts.tv_nsec);
-}
-
-} // namespace
 
 UnsteeredClock::UnsteeredClock() : since_(read_clock<Monotonic>(CLOCK_MONOTONIC)) {}
 
