@@ -50,6 +50,17 @@ FileLogger::~FileLogger()
 	std::fclose(file_);
 }
 
+Result<> FileLogger::reopen()
+{
+	std::FILE *f = std::fopen(path_.c_str(), "ae");
+	if (f == nullptr) {
+		return fail_errno("open log file " + path_);
+	}
+	std::fclose(file_);
+	file_ = f;
+	return {};
+}
+
 void FileLogger::write(LogLevel level, std::string_view message)
 {
 	std::string text = line(level, message);

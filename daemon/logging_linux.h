@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "core/log.h"
@@ -31,6 +32,9 @@ class FileLogger final : public Logger {
 public:
 	static Result<std::unique_ptr<FileLogger>> open(const std::string &path);
 	~FileLogger() override;
+	/// Opens the path again (after logrotate moved the file away). On failure
+	/// the logger keeps writing to the file it had.
+	Result<> reopen();
 	FileLogger(const FileLogger &) = delete;
 	FileLogger &operator=(const FileLogger &) = delete;
 

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <memory>
@@ -13,6 +14,9 @@
 namespace strata::daemon {
 
 namespace {
+
+/// The longest single poll(); run() simply polls again.
+constexpr Duration kMaxPollWait = std::chrono::seconds(1000);
 
 /// The write end of the self-pipe, for the async-signal-safe handler. One
 /// PollLoop per process owns it.
@@ -49,10 +53,12 @@ PollLoop::PollLoop(int read_fd, int write_fd) : signal_read_fd_(read_fd), signal
 
 PollLoop::~PollLoop()
 {
-	for (const auto &[signo, fn] : signal_handlers_) {
-		::signal(signo, SIG_DFL);
+	for (const auto &[signo, previous] : previous_actions_) {
+		::sigaction(signo, &previous, nullptr);
 	}
-	g_signal_pipe.store(-1);
+	// Another loop may have taken the pipe over since; leave it to that one.
+	int ours = signal_write_fd_;
+	g_signal_pipe.compare_exchange_strong(ours, -1);
 	::close(signal_read_fd_);
 	::close(signal_write_fd_);
 }
@@ -110,16 +116,23 @@ Result<> PollLoop::on_signal(int signo, std::function<void()> fn)
 	sa.sa_handler = on_signal_handler;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	if (::sigaction(signo, &sa, nullptr) != 0) {
+	struct sigaction previous {};
+	if (::sigaction(signo, &sa, &previous) != 0) {
 		return fail_errno("sigaction");
 	}
+	// Keep the disposition from before the first on_signal(), for the destructor.
+	previous_actions_.emplace(signo, previous);
 	signal_handlers_[signo] = std::move(fn);
 	return {};
 }
 
 void PollLoop::run_due_timers()
 {
-	while (!heap_.empty() && heap_.top().at <= now_ && !stopped_) {
+	// Timers added by these callbacks wait for the next wakeup (an immediate
+	// one if they are due), so that a timer re-armed at now() cannot keep the
+	// loop from polling its descriptors.
+	TimerId first_new = next_timer_id_;
+	while (!heap_.empty() && heap_.top().at <= now_ && heap_.top().id < first_new && !stopped_) {
 		Timer t = heap_.top();
 		heap_.pop();
 		auto it = timers_.find(t.id);
@@ -162,12 +175,10 @@ Result<> PollLoop::run_once(Duration max_wait)
 	if (!heap_.empty()) {
 		wait = std::min(wait, heap_.top().at - now_);
 	}
-	if (wait < Duration::zero()) {
-		wait = Duration::zero();
-	}
-	// Round up so that a timer never wakes the loop before its time.
-	int64_t wait_ms = (wait.count() + 999'999) / 1'000'000;
-	int timeout = static_cast<int>(std::min<int64_t>(wait_ms, 1'000'000));
+	// Clamp before rounding (Duration::max() must not overflow), and round up
+	// so that a timer never wakes the loop before its time.
+	wait = std::clamp(wait, Duration::zero(), kMaxPollWait);
+	int timeout = static_cast<int>((wait.count() + 999'999) / 1'000'000);
 
 	if (pollfds_dirty_) {
 		pollfds_.clear();

@@ -45,7 +45,8 @@ public:
 	/// Stops watching; safe from callbacks, including the watched fd's own.
 	void unwatch(WatchId id);
 
-	/// Runs `fn` on the loop when `signo` arrives (installs a handler).
+	/// Runs `fn` on the loop when `signo` arrives (installs a handler; the
+	/// destructor puts the previous disposition back).
 	Result<> on_signal(int signo, std::function<void()> fn);
 
 	/// Runs until stop(). Returns an error if poll() fails for a reason other than EINTR.
@@ -89,6 +90,7 @@ private:
 	std::vector<WatchId> pollfd_ids_;
 	bool pollfds_dirty_ = true;
 	std::map<int, std::function<void()>> signal_handlers_;
+	std::map<int, struct sigaction> previous_actions_;  ///< restored by the destructor
 };
 
 } // namespace strata::daemon

@@ -82,6 +82,92 @@ TEST(PollLoop, TimersAddedFromCallbacksRun)
 	EXPECT_EQ(count, 3);
 }
 
+TEST(PollLoop, TimerReArmedAtNowDoesNotStarveDescriptors)
+{
+	auto loop = make_loop();
+	int fds[2];
+	ASSERT_EQ(::pipe(fds), 0);
+	int ticks = 0;
+	std::function<void()> tick = [&] {
+		if (ticks++ == 0) {
+			ASSERT_EQ(::write(fds[1], "x", 1), 1);
+		}
+		loop->add_timer(loop->now(), tick);  // due at once, every time
+	};
+	loop->add_timer(loop->now(), tick);
+	bool readable = false;
+	loop->watch_fd(fds[0], POLLIN, [&](short) {
+		readable = true;
+		loop->stop();
+	});
+	ASSERT_TRUE(loop->run().has_value());
+	EXPECT_TRUE(readable);
+	EXPECT_GE(ticks, 1);
+	::close(fds[0]);
+	::close(fds[1]);
+}
+
+TEST(PollLoop, HugeWaitDoesNotOverflow)
+{
+	auto loop = make_loop();
+	bool ran = false;
+	MonoTime due = loop->now() + 2ms;
+	loop->add_timer(due, [&] { ran = true; });
+	while (!ran) {
+		ASSERT_TRUE(loop->run_once(Duration::max()).has_value());
+	}
+	EXPECT_GE(loop->now(), due);
+}
+
+TEST(PollLoop, UnwatchingAnotherReadyFdSkipsItsCallback)
+{
+	auto loop = make_loop();
+	int a[2];
+	int b[2];
+	ASSERT_EQ(::pipe(a), 0);
+	ASSERT_EQ(::pipe(b), 0);
+	int calls = 0;
+	WatchId wa = 0;
+	WatchId wb = 0;
+	// Whichever runs first removes both watches: the other must not run.
+	wa = loop->watch_fd(a[0], POLLIN, [&](short) {
+		calls++;
+		loop->unwatch(wa);
+		loop->unwatch(wb);
+	});
+	wb = loop->watch_fd(b[0], POLLIN, [&](short) {
+		calls++;
+		loop->unwatch(wa);
+		loop->unwatch(wb);
+	});
+	ASSERT_EQ(::write(a[1], "x", 1), 1);
+	ASSERT_EQ(::write(b[1], "x", 1), 1);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_TRUE(loop->run_once(2ms).has_value());
+	}
+	EXPECT_EQ(calls, 1);
+	for (int fd : {a[0], a[1], b[0], b[1]}) {
+		::close(fd);
+	}
+}
+
+TEST(PollLoop, DestructorRestoresThePreviousSignalDisposition)
+{
+	struct sigaction ignore {};
+	ignore.sa_handler = SIG_IGN;
+	sigemptyset(&ignore.sa_mask);
+	struct sigaction saved {};
+	ASSERT_EQ(::sigaction(SIGUSR2, &ignore, &saved), 0);
+	{
+		auto loop = make_loop();
+		ASSERT_TRUE(loop->on_signal(SIGUSR2, [] {}).has_value());
+	}
+	struct sigaction now {};
+	ASSERT_EQ(::sigaction(SIGUSR2, nullptr, &now), 0);
+	EXPECT_EQ(now.sa_handler, SIG_IGN);
+	::sigaction(SIGUSR2, &saved, nullptr);
+}
+
 TEST(PollLoop, ReadableFdCallsBackAndCanUnwatchItself)
 {
 	auto loop = make_loop();
@@ -207,6 +293,28 @@ TEST(Loggers, StreamAndFileLinesAreStampedAndFiltered)
 	ASSERT_NE(std::fgets(buffer, sizeof(buffer), mem), nullptr);
 	EXPECT_EQ(std::string(buffer).substr(20), " hello world\n");
 	std::fclose(mem);
+}
+
+TEST(Loggers, FileLoggerReopensAfterRotation)
+{
+	auto dir = temp_dir();
+	auto path = (dir / "rotated.log").string();
+	std::filesystem::remove(path);
+	auto file = FileLogger::open(path);
+	ASSERT_TRUE(file.has_value());
+	(*file)->info("before");
+	std::filesystem::rename(path, path + ".1");
+	ASSERT_TRUE((*file)->reopen().has_value());
+	(*file)->info("after");
+	std::ifstream old_in(path + ".1");
+	std::ifstream new_in(path);
+	std::string old_line;
+	std::string new_line;
+	std::getline(old_in, old_line);
+	std::getline(new_in, new_line);
+	EXPECT_NE(old_line.find(" before"), std::string::npos);
+	EXPECT_NE(new_line.find(" after"), std::string::npos);
+	std::filesystem::remove(path + ".1");
 }
 
 TEST(Loggers, FileLoggerOpenErrorIsClear)
