@@ -150,7 +150,9 @@ int run(const Options &options)
 	// -Q measures and exits: no pid file, no server.
 	auto pidfile = PidFile::acquire(options.print_offset ? std::string() : config.pidfile);
 	if (!pidfile) {
-		return fatal(pidfile.error().message());
+		// "Another stratad is already running (pid N, pidfile F)" says it all.
+		const Error &e = pidfile.error();
+		return fatal(e.code == make_error_code(Errc::Busy) ? e.context : e.message());
 	}
 
 	log->info("stratad version {} starting", STRATA_VERSION);

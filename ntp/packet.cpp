@@ -12,13 +12,15 @@ constexpr int64_t kNsPerSecond = 1'000'000'000;
 
 uint32_t get32(std::span<const std::byte> d, size_t at)
 {
-	return (std::to_integer<uint32_t>(d[at]) << 24) | (std::to_integer<uint32_t>(d[at + 1]) << 16) |
+	return (std::to_integer<uint32_t>(d[at]) << 24) |
+	       (std::to_integer<uint32_t>(d[at + 1]) << 16) |
 	       (std::to_integer<uint32_t>(d[at + 2]) << 8) | std::to_integer<uint32_t>(d[at + 3]);
 }
 
 uint16_t get16(std::span<const std::byte> d, size_t at)
 {
-	return static_cast<uint16_t>((std::to_integer<uint32_t>(d[at]) << 8) | std::to_integer<uint32_t>(d[at + 1]));
+	return static_cast<uint16_t>((std::to_integer<uint32_t>(d[at]) << 8) |
+				     std::to_integer<uint32_t>(d[at + 1]));
 }
 
 void put32(std::span<std::byte> d, size_t at, uint32_t v)
@@ -40,11 +42,11 @@ void put_ts(std::span<std::byte> d, size_t at, NtpTimestamp ts)
 	put32(d, at + 4, ts.fraction);
 }
 
-/// A MAC trailer: key id + MD5 (16) or SHA1/AES-CMAC (20) digest, or a
-/// crypto-NAK (key id only).
-bool is_mac_length(size_t n)
+/// A MAC trailer: key id + MD5 (16) or SHA1/AES-CMAC (20) digest; in NTPv4
+/// also the crypto-NAK (key id only), which earlier versions don't have.
+bool is_mac_length(size_t n, uint8_t version)
 {
-	return n == 4 || n == 20 || n == 24;
+	return n == 20 || n == 24 || (n == 4 && version == 4);
 }
 
 } // namespace
@@ -55,7 +57,8 @@ NtpTimestamp to_ntp(RealTime t)
 	auto ns = static_cast<uint64_t>(t.subsec_ns());
 	// At most 0.999999999 * 2^32 + 0.5 < 2^32: never rounds into the next second.
 	uint64_t fraction = (ns * kFractionScale + kNsPerSecond / 2) / kNsPerSecond;
-	return {static_cast<uint32_t>(static_cast<uint64_t>(sec + kNtpUnixOffset)), static_cast<uint32_t>(fraction)};
+	return {static_cast<uint32_t>(static_cast<uint64_t>(sec + kNtpUnixOffset)),
+		static_cast<uint32_t>(fraction)};
 }
 
 RealTime from_ntp(NtpTimestamp ts, RealTime pivot)
@@ -65,7 +68,8 @@ RealTime from_ntp(NtpTimestamp ts, RealTime pivot)
 	// The signed difference modulo 2^32 picks the era nearest to the pivot.
 	auto delta = static_cast<int32_t>(ts.seconds - pivot_ntp);
 	int64_t sec = pivot_sec + delta;
-	auto ns = static_cast<int64_t>((uint64_t{ts.fraction} * kNsPerSecond + kFractionScale / 2) >> 32);
+	auto ns = static_cast<int64_t>(
+		(uint64_t{ts.fraction} * kNsPerSecond + kFractionScale / 2) >> 32);
 	return RealTime::from_parts(sec, ns);
 }
 
@@ -89,7 +93,8 @@ double from_short(uint32_t value)
 Result<Packet> parse(std::span<const std::byte> data)
 {
 	if (data.size() < kHeaderSize) {
-		return fail(Errc::Malformed, "NTP packet shorter than 48 bytes (" + std::to_string(data.size()) + ")");
+		return fail(Errc::Malformed, "NTP packet shorter than 48 bytes (" +
+						     std::to_string(data.size()) + ")");
 	}
 	Packet p;
 	Header &h = p.header;
@@ -119,7 +124,8 @@ Result<Packet> parse(std::span<const std::byte> data)
 		while (left > 24) {
 			uint16_t length = get16(data, at + 2);
 			if (length < 16 || length % 4 != 0 || length > left) {
-				return fail(Errc::Malformed, "bad extension field length " + std::to_string(length));
+				return fail(Errc::Malformed,
+					    "bad extension field length " + std::to_string(length));
 			}
 			p.extension_fields++;
 			at += length;
@@ -129,8 +135,10 @@ Result<Packet> parse(std::span<const std::byte> data)
 	if (left == 0) {
 		return p;
 	}
-	if (!is_mac_length(left)) {
-		return fail(Errc::Malformed, "trailer of " + std::to_string(left) + " bytes is neither an extension field nor a MAC");
+	if (!is_mac_length(left, h.version)) {
+		return fail(Errc::Malformed,
+			    "trailer of " + std::to_string(left) +
+				    " bytes is neither an extension field nor a MAC");
 	}
 	p.key_id = get32(data, at);
 	if (left == 4) {
@@ -146,7 +154,8 @@ Result<Packet> parse(std::span<const std::byte> data)
 
 void serialize(const Header &h, std::span<std::byte, kHeaderSize> out)
 {
-	out[0] = static_cast<std::byte>((static_cast<unsigned>(h.leap) << 6) | ((h.version & 7u) << 3) |
+	out[0] = static_cast<std::byte>((static_cast<unsigned>(h.leap) << 6) |
+					((h.version & 7u) << 3) |
 					(static_cast<unsigned>(h.mode) & 7u));
 	out[1] = static_cast<std::byte>(h.stratum);
 	out[2] = static_cast<std::byte>(h.poll);

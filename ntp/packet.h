@@ -20,6 +20,8 @@ namespace strata::ntp {
 
 /// Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01).
 inline constexpr int64_t kNtpUnixOffset = 2'208'988'800;
+/// The fixed header (RFC 5905 §7.3): every packet has it, and a reply is
+/// nothing more.
 inline constexpr size_t kHeaderSize = 48;
 
 /// The 64-bit NTP timestamp format: seconds and 2^-32 s fractions.
@@ -40,8 +42,10 @@ RealTime from_ntp(NtpTimestamp ts, RealTime pivot);
 /// The 32-bit short format (16.16 seconds) used for root delay and dispersion;
 /// saturates at 0xffff.ffff and maps negative values to 0.
 uint32_t to_short(double seconds);
+/// Seconds in a short-format value.
 double from_short(uint32_t value);
 
+/// The association mode (RFC 5905 §7.3; 0 is NTPv1's "unspecified").
 enum class Mode : uint8_t {
 	Reserved = 0,
 	SymmetricActive = 1,
@@ -53,6 +57,8 @@ enum class Mode : uint8_t {
 	Private = 7,
 };
 
+/// The 48-byte header, field by field. Leap, version and mode share the first
+/// byte; values not representable there are truncated by serialize().
 struct Header {
 	Leap leap = Leap::None;
 	uint8_t version = 4;
@@ -80,9 +86,14 @@ struct Packet {
 	uint32_t key_id = 0;
 };
 
-/// Parses a packet of any NTP version 1–4 (version 0 and 5–7 are errors, as
-/// is anything that does not end in a well-formed extension-field chain and
-/// an optional MAC). Errc::Malformed with a context that names the fault.
+/// Parses a packet of any NTP version 1–4 and any mode: which of those get a
+/// reply is the responder's policy. Version 0 and 5–7 are errors here, because
+/// their layout is unknown. After the header, NTPv4 may carry RFC 7822
+/// extension fields (each at least 16 bytes, a multiple of 4, inside the
+/// packet), walked while more than 24 bytes remain; then, in any version,
+/// nothing or a MAC (key id + 16 or 20 bytes), or in NTPv4 a crypto-NAK (key
+/// id 0 alone). Anything else returns Errc::Malformed with a context that
+/// names the fault; the caller drops the datagram.
 Result<Packet> parse(std::span<const std::byte> data);
 
 /// Writes the 48-byte header.

@@ -81,7 +81,8 @@ size_t build_reply(const Request &request, RealTime receive, const Reference &re
 		h.ref_id = kKissRate;
 	} else {
 		h.leap = reference.leap;
-		h.stratum = static_cast<uint8_t>(reference.stratum >= 16 || reference.stratum < 0 ? 0 : reference.stratum);
+		h.stratum = static_cast<uint8_t>(
+			reference.stratum >= 16 || reference.stratum < 0 ? 0 : reference.stratum);
 		h.ref_id = reference.ref_id;
 		h.root_delay = to_short(reference.root_delay_s);
 		h.root_dispersion = to_short(reference.root_dispersion_s);
@@ -93,7 +94,8 @@ size_t build_reply(const Request &request, RealTime receive, const Reference &re
 	return kHeaderSize;
 }
 
-void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2, Rng &rng)
+void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2,
+		    Rng &rng)
 {
 	NtpTimestamp ts = fuzz(to_ntp(transmit), precision_log2, rng);
 	for (size_t i = 0; i < 4; i++) {

@@ -65,7 +65,8 @@ size_t build_reply(const Request &request, RealTime receive, const Reference &re
 /// once per batch, after building every reply and just before the send
 /// system call, and stamps them all: no reply's transmit time is read earlier
 /// than it would be one by one, and the clock is read once, not per reply.
-void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2, Rng &rng);
+void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2,
+		    Rng &rng);
 
 /// "RATE" as a reference id.
 inline constexpr uint32_t kKissRate = 0x52415445;

@@ -30,8 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strata::Xoshiro256 rng(1);
 		strata::Reference reference{.leap = strata::Leap::None, .stratum = 2, .ref_id = 1};
 		std::array<std::byte, strata::ntp::kHeaderSize> out{};
-		size_t n = strata::ntp::build_reply(*request, strata::RealTime{}, reference, from_123, {}, rng, out);
-		strata::ntp::stamp_transmit(out, strata::RealTime::from_parts(2'085'978'496, 1), -20, rng);
+		size_t n = strata::ntp::build_reply(*request, strata::RealTime{}, reference,
+						    from_123, {}, rng, out);
+		strata::ntp::stamp_transmit(out, strata::RealTime::from_parts(2'085'978'496, 1),
+					    -20, rng);
 		if (n > size) {
 			std::abort();
 		}

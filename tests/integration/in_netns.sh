@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs a command inside a new user + network namespace with the loopback up.
-# In there, every clock adjustment fails with EPERM and the only reachable
-# network is the private loopback, so a daemon under test can never change
-# this machine's clock or reach any other host.
+# Runs a command inside a new user + network + PID namespace with the
+# loopback up. In there, every clock adjustment fails with EPERM and the only
+# reachable network is the private loopback, so a daemon under test can never
+# change this machine's clock or reach any other host; and when the command
+# ends, the kernel ends every process still left in the PID namespace, so a
+# test that forgets a daemon cannot leave it running.
 #
 #   tests/integration/in_netns.sh COMMAND [ARG...]
 #
@@ -13,7 +15,7 @@ if [ $# -eq 0 ]; then
 	echo "usage: $0 COMMAND [ARG...]" >&2
 	exit 2
 fi
-flags=(-U -r -n)
+flags=(-U -r -n --pid --fork --mount-proc)
 if [ "${STRATA_NETNS_IPC:-0}" = 1 ]; then
 	flags+=(-i)
 fi

@@ -75,7 +75,7 @@ wait_udp_port 11131 "$first"
 status=0
 "$stratad" -x -d -f "$work/a.conf" >"$work/second.log" 2>&1 || status=$?
 [ "$status" = 1 ] || fail "second stratad exited $status"
-grep -q "Another stratad is already running (pid $first, pidfile $work/a.pid)" "$work/second.log" ||
+grep -qE "Another stratad is already running \(pid $first, pidfile $work/a.pid\)$" "$work/second.log" ||
 	fail "second stratad said: $(cat "$work/second.log")"
 [ "$(cat "$work/a.pid")" = "$first" ] || fail "the second instance touched the pid file"
 stop_pid "$first"
@@ -117,6 +117,8 @@ status=0
 "$stratad" -x -f "$work/d.conf" -l "$work/d2.log" || status=$?
 [ "$status" = 1 ] || fail "a daemon that cannot bind its port exited $status"
 grep -q "Could not open NTP socket on 0.0.0.0 port 11131" "$work/d2.log" || fail "no bind error: $(cat "$work/d2.log")"
+stop_pid "$STRATAD_PID" || fail "stratad (port holder) did not exit cleanly"
+STARTED_PIDS=()
 
 # -4 / -6 and bindaddress / binddevice choose the sockets.
 cat >"$work/b.conf" <<CONF

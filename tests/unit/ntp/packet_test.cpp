@@ -133,6 +133,35 @@ TEST(NtpPacket, AServerReplyRoundTrips)
 	EXPECT_EQ(back->header, h);
 }
 
+// A server reply with every field non-zero, encoded by hand from the RFC 5905
+// §7.3 layout: LI 0, VN 4, mode 4 (0x24); stratum 1; poll 10; precision -23
+// (0xe9); root delay 0x0001.0010 (short format); root dispersion 0x0000.0020;
+// refid "GPS\0"; reference 0xe8f4a5b0.0, origin 0xe8f4a5b6.12345678, receive
+// 0xe8f4a5b6.80000000, transmit 0xe8f4a5b6.80010000.
+const std::vector<std::byte> kServerReply = bytes({
+	0x24, 0x01, 0x0a, 0xe9, 0x00, 0x01, 0x00, 0x10, 0x00, 0x00, 0x00, 0x20, 0x47, 0x50, 0x53, 0x00,
+	0xe8, 0xf4, 0xa5, 0xb0, 0x00, 0x00, 0x00, 0x00, 0xe8, 0xf4, 0xa5, 0xb6, 0x12, 0x34, 0x56, 0x78,
+	0xe8, 0xf4, 0xa5, 0xb6, 0x80, 0x00, 0x00, 0x00, 0xe8, 0xf4, 0xa5, 0xb6, 0x80, 0x01, 0x00, 0x00,
+});
+
+TEST(NtpPacket, GoldenServerReplyParsesAndSerializesByteForByte)
+{
+	const Header expected{.leap = Leap::None, .version = 4, .mode = Mode::Server, .stratum = 1,
+			      .poll = 10, .precision = -23, .root_delay = 0x00010010,
+			      .root_dispersion = 0x00000020, .ref_id = 0x47505300,
+			      .reference = {0xe8f4a5b0, 0}, .origin = {0xe8f4a5b6, 0x12345678},
+			      .receive = {0xe8f4a5b6, 0x80000000}, .transmit = {0xe8f4a5b6, 0x80010000}};
+	auto p = parse(kServerReply);
+	ASSERT_TRUE(p.has_value()) << p.error().message();
+	EXPECT_EQ(p->header, expected);
+	EXPECT_DOUBLE_EQ(from_short(p->header.root_delay), 1.0 + 16.0 / 65536.0);
+	// 0xe8f4a5b6 = 3908347318 NTP seconds = 1699358518 Unix seconds (2023-11-07).
+	EXPECT_EQ(from_ntp(p->header.receive, utc(1'699'358'518)), utc(1'699'358'518, 500'000'000));
+	std::array<std::byte, kHeaderSize> out{};
+	serialize(expected, out);
+	EXPECT_TRUE(std::equal(out.begin(), out.end(), kServerReply.begin()));
+}
+
 std::vector<std::byte> with_trailer(std::vector<std::byte> packet, std::vector<std::byte> trailer)
 {
 	packet.insert(packet.end(), trailer.begin(), trailer.end());
@@ -191,6 +220,8 @@ TEST(NtpPacket, MalformedPacketsAreRejected)
 	auto v3 = kClientRequest;
 	v3[0] = std::byte{0x1b};
 	EXPECT_FALSE(parse(with_trailer(v3, extension(1, 28))).has_value());                  // no fields before v4
+	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(4))).has_value());  // no crypto-NAK
+	EXPECT_TRUE(parse(with_trailer(v3, std::vector<std::byte>(20))).has_value());   // but a MAC
 }
 
 } // namespace
