@@ -77,8 +77,10 @@ TEST(NtpTimestamp, EraIsTheOneNearestThePivot)
 {
 	// 68 years either side of the pivot map back; a 1970 pivot reads a 2036+
 	// timestamp as 2036+, not as 1900.
-	EXPECT_EQ(from_ntp(to_ntp(utc(kEra1Start + 5)), utc(0 + 68L * 365 * 86400)), utc(kEra1Start + 5));
-	EXPECT_EQ(from_ntp(to_ntp(utc(1'000'000'000)), utc(kEra1Start + 86400)), utc(1'000'000'000));
+	EXPECT_EQ(from_ntp(to_ntp(utc(kEra1Start + 5)), utc(68L * 365 * 86400)),
+		  utc(kEra1Start + 5));
+	EXPECT_EQ(from_ntp(to_ntp(utc(1'000'000'000)), utc(kEra1Start + 86400)),
+		  utc(1'000'000'000));
 }
 
 TEST(NtpShortFormat, ConvertsAndSaturates)
@@ -122,7 +124,8 @@ TEST(NtpPacket, SerializeWritesTheSameBytes)
 
 TEST(NtpPacket, AServerReplyRoundTrips)
 {
-	Header h{.leap = Leap::Insert, .version = 3, .mode = Mode::Server, .stratum = 2, .poll = -3, .precision = -24,
+	Header h{.leap = Leap::Insert, .version = 3, .mode = Mode::Server, .stratum = 2, .poll = -3,
+		 .precision = -24,
 		 .root_delay = 0x00012345, .root_dispersion = 0x0000abcd, .ref_id = 0xc0000201,
 		 .reference = {1, 2}, .origin = {3, 4}, .receive = {5, 6}, .transmit = {7, 8}};
 	std::array<std::byte, kHeaderSize> out{};
@@ -139,9 +142,12 @@ TEST(NtpPacket, AServerReplyRoundTrips)
 // refid "GPS\0"; reference 0xe8f4a5b0.0, origin 0xe8f4a5b6.12345678, receive
 // 0xe8f4a5b6.80000000, transmit 0xe8f4a5b6.80010000.
 const std::vector<std::byte> kServerReply = bytes({
-	0x24, 0x01, 0x0a, 0xe9, 0x00, 0x01, 0x00, 0x10, 0x00, 0x00, 0x00, 0x20, 0x47, 0x50, 0x53, 0x00,
-	0xe8, 0xf4, 0xa5, 0xb0, 0x00, 0x00, 0x00, 0x00, 0xe8, 0xf4, 0xa5, 0xb6, 0x12, 0x34, 0x56, 0x78,
-	0xe8, 0xf4, 0xa5, 0xb6, 0x80, 0x00, 0x00, 0x00, 0xe8, 0xf4, 0xa5, 0xb6, 0x80, 0x01, 0x00, 0x00,
+	0x24, 0x01, 0x0a, 0xe9, 0x00, 0x01, 0x00, 0x10,  // LI VN mode, stratum, poll, prec., delay
+	0x00, 0x00, 0x00, 0x20, 0x47, 0x50, 0x53, 0x00,  // root dispersion, reference id
+	0xe8, 0xf4, 0xa5, 0xb0, 0x00, 0x00, 0x00, 0x00,  // reference timestamp
+	0xe8, 0xf4, 0xa5, 0xb6, 0x12, 0x34, 0x56, 0x78,  // origin timestamp
+	0xe8, 0xf4, 0xa5, 0xb6, 0x80, 0x00, 0x00, 0x00,  // receive timestamp
+	0xe8, 0xf4, 0xa5, 0xb6, 0x80, 0x01, 0x00, 0x00,  // transmit timestamp
 });
 
 TEST(NtpPacket, GoldenServerReplyParsesAndSerializesByteForByte)
@@ -150,7 +156,8 @@ TEST(NtpPacket, GoldenServerReplyParsesAndSerializesByteForByte)
 			      .poll = 10, .precision = -23, .root_delay = 0x00010010,
 			      .root_dispersion = 0x00000020, .ref_id = 0x47505300,
 			      .reference = {0xe8f4a5b0, 0}, .origin = {0xe8f4a5b6, 0x12345678},
-			      .receive = {0xe8f4a5b6, 0x80000000}, .transmit = {0xe8f4a5b6, 0x80010000}};
+			      .receive = {0xe8f4a5b6, 0x80000000},
+			      .transmit = {0xe8f4a5b6, 0x80010000}};
 	auto p = parse(kServerReply);
 	ASSERT_TRUE(p.has_value()) << p.error().message();
 	EXPECT_EQ(p->header, expected);
@@ -182,7 +189,9 @@ TEST(NtpPacket, ExtensionFieldsThenAMacAreWalked)
 {
 	auto mac = std::vector<std::byte>(24);
 	mac[3] = std::byte{7};  // key id 7, 20-byte digest
-	auto p = parse(with_trailer(with_trailer(with_trailer(kClientRequest, extension(0x0104, 16)), extension(0x0204, 28)), mac));
+	auto fields = with_trailer(with_trailer(kClientRequest, extension(0x0104, 16)),
+				   extension(0x0204, 28));
+	auto p = parse(with_trailer(fields, mac));
 	ASSERT_TRUE(p.has_value()) << p.error().message();
 	EXPECT_EQ(p->extension_fields, 2u);
 	EXPECT_TRUE(p->has_mac);
@@ -209,19 +218,21 @@ TEST(NtpPacket, MalformedPacketsAreRejected)
 	v5[0] = std::byte{0x2b};  // version 5
 	EXPECT_FALSE(parse(v5).has_value());
 	EXPECT_FALSE(parse(with_trailer(kClientRequest, std::vector<std::byte>(7))).has_value());
-	EXPECT_FALSE(parse(with_trailer(kClientRequest, extension(1, 18))).has_value());       // not a multiple of 4
-	EXPECT_FALSE(parse(with_trailer(kClientRequest, extension(1, 12))).has_value());       // too short
+	// Extension field length not a multiple of 4, then below the 16-byte minimum.
+	EXPECT_FALSE(parse(with_trailer(kClientRequest, extension(1, 18))).has_value());
+	EXPECT_FALSE(parse(with_trailer(kClientRequest, extension(1, 12))).has_value());
 	auto overflowing = extension(1, 64);
 	overflowing.resize(32);
-	EXPECT_FALSE(parse(with_trailer(kClientRequest, overflowing)).has_value());           // longer than the packet
+	EXPECT_FALSE(parse(with_trailer(kClientRequest, overflowing)).has_value());  // past end
 	auto nak = std::vector<std::byte>(4);
 	nak[3] = std::byte{1};
-	EXPECT_FALSE(parse(with_trailer(kClientRequest, nak)).has_value());                   // 4 bytes, key id not 0
+	EXPECT_FALSE(parse(with_trailer(kClientRequest, nak)).has_value());  // NAK, key id not 0
 	auto v3 = kClientRequest;
 	v3[0] = std::byte{0x1b};
-	EXPECT_FALSE(parse(with_trailer(v3, extension(1, 28))).has_value());                  // no fields before v4
-	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(4))).has_value());  // no crypto-NAK
-	EXPECT_TRUE(parse(with_trailer(v3, std::vector<std::byte>(20))).has_value());   // but a MAC
+	// Before NTPv4 there are no extension fields and no crypto-NAK, only a MAC.
+	EXPECT_FALSE(parse(with_trailer(v3, extension(1, 28))).has_value());
+	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(4))).has_value());
+	EXPECT_TRUE(parse(with_trailer(v3, std::vector<std::byte>(20))).has_value());
 }
 
 } // namespace

@@ -16,14 +16,16 @@ public:
 
 std::vector<std::byte> request(int version, Mode mode, int8_t poll = 6)
 {
-	Header h{.leap = Leap::None, .version = static_cast<uint8_t>(version), .mode = mode, .poll = poll,
+	Header h{.leap = Leap::None, .version = static_cast<uint8_t>(version), .mode = mode,
+		 .poll = poll,
 		 .transmit = {0xdeadbeef, 0x01020304}};
 	std::vector<std::byte> out(kHeaderSize);
 	serialize(h, std::span<std::byte, kHeaderSize>(out.data(), kHeaderSize));
 	return out;
 }
 
-const Reference kLocal{.synchronized = false, .leap = Leap::None, .stratum = 3, .ref_id = kLocalRefId,
+const Reference kLocal{.synchronized = false, .leap = Leap::None, .stratum = 3,
+		       .ref_id = kLocalRefId,
 		       .ref_time = RealTime::from_parts(1'799'999'999, 0), .root_delay_s = 0.001,
 		       .root_dispersion_s = 0.5};
 const RealTime kReceive = RealTime::from_parts(1'800'000'000, 0);
@@ -60,7 +62,8 @@ TEST(Responder, ClientRequestGetsAServerReply)
 	EXPECT_EQ(from_ntp(h.receive, kReceive), kReceive);
 	// Transmit = what stamp_transmit got (1 µs later), bits below 2^-20 s zeroed by ZeroRng.
 	EXPECT_EQ(h.transmit.seconds, to_ntp(kReceive).seconds);
-	EXPECT_EQ(h.transmit.fraction, to_ntp(kReceive + std::chrono::microseconds(1)).fraction & ~0xfffu);
+	EXPECT_EQ(h.transmit.fraction,
+		  to_ntp(kReceive + std::chrono::microseconds(1)).fraction & ~0xfffu);
 }
 
 TEST(Responder, TransmitIsZeroUntilStamped)
@@ -115,7 +118,8 @@ TEST(Responder, Version1ModeZeroIsAClientUnlessFromPort123)
 
 TEST(Responder, OtherModesAreNeverAnswered)
 {
-	for (Mode m : {Mode::SymmetricPassive, Mode::Server, Mode::Broadcast, Mode::Control, Mode::Private}) {
+	for (Mode m : {Mode::SymmetricPassive, Mode::Server, Mode::Broadcast, Mode::Control,
+		       Mode::Private}) {
 		Drop why{};
 		EXPECT_FALSE(classify(request(4, m), false, why).has_value());
 		EXPECT_EQ(why, Drop::NotARequest);
@@ -159,8 +163,9 @@ TEST(Responder, UnsynchronisedAndStratum16)
 
 TEST(Responder, PollIsAtLeastTheRatelimitInterval)
 {
-	EXPECT_EQ(reply_to(request(4, Mode::Client, 2), kLocal, false, {.ratelimit_interval_log2 = 4}).poll, 4);
-	EXPECT_EQ(reply_to(request(4, Mode::Client, 8), kLocal, false, {.ratelimit_interval_log2 = 4}).poll, 8);
+	const ServerParams ratelimit{.ratelimit_interval_log2 = 4};
+	EXPECT_EQ(reply_to(request(4, Mode::Client, 2), kLocal, false, ratelimit).poll, 4);
+	EXPECT_EQ(reply_to(request(4, Mode::Client, 8), kLocal, false, ratelimit).poll, 8);
 	EXPECT_EQ(reply_to(request(4, Mode::Client, 2)).poll, 2);
 }
 
