@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/address.h"
+#include "core/discipline.h"
 #include "core/reference.h"
 
 namespace strata::conf {
@@ -121,16 +122,10 @@ struct RateLimit {
 /// `local`.
 using LocalConfig = LocalReferenceConfig;
 
-struct MakeStep {
-	double threshold_s = 0;
-	int limit = 0;  ///< negative: any update may step
-};
-
-struct MaxChange {
-	double offset_s = 0;
-	int start = 0;
-	int ignore = 0;
-};
+/// `makestep THRESHOLD LIMIT` and `maxchange OFFSET START IGNORE`: the
+/// discipline's own settings, parsed straight into its types.
+using MakeStep = DisciplineConfig::MakeStep;
+using MaxChange = DisciplineConfig::MaxChange;
 
 struct DriftFile {
 	std::string path;

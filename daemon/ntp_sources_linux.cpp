@@ -24,12 +24,8 @@ DisciplineConfig discipline_config(const conf::Config &c, const std::optional<Dr
 		d.initial_frequency_ppm = drift->correction_ppm;
 		d.initial_skew_ppm = drift->skew_ppm;
 	}
-	if (c.makestep) {
-		d.makestep = DisciplineConfig::MakeStep{c.makestep->threshold_s, c.makestep->limit};
-	}
-	if (c.maxchange) {
-		d.maxchange = DisciplineConfig::MaxChange{c.maxchange->offset_s, c.maxchange->start, c.maxchange->ignore};
-	}
+	d.makestep = c.makestep;
+	d.maxchange = c.maxchange;
 	d.maxslewrate_ppm = c.maxslewrate_ppm;
 	d.corrtimeratio = c.corrtimeratio;
 	d.maxdrift_ppm = c.maxdrift_ppm;
