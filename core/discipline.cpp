@@ -7,8 +7,9 @@ namespace strata {
 
 namespace {
 
-/// The shortest slew: an offset is never corrected faster than over this.
+/// The shortest and longest slews.
 constexpr double kMinSlewDuration_s = 1.0;
+constexpr double kMaxSlewDuration_s = 1e4;
 
 } // namespace
 
@@ -89,7 +90,12 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 		}
 		log_.error("Could not step the clock: {}", stepped.error().message());
 	}
-	double duration = config_.corrtimeratio * std::max(elapsed, kMinSlewDuration_s);
+	// The correction "rate" (offset × duration, constant): an offset of one
+	// standard deviation is slewed over corrtimeratio × half the interval.
+	double rate = config_.corrtimeratio * 0.5 * e.offset_sd_s * elapsed;
+	double duration = std::abs(e.offset_s) > 0
+				  ? std::clamp(rate / std::abs(e.offset_s), kMinSlewDuration_s, kMaxSlewDuration_s)
+				  : kMinSlewDuration_s;
 	double slew_ppm = std::clamp(e.offset_s / duration * 1e6, -config_.maxslewrate_ppm, config_.maxslewrate_ppm);
 	if (slew_ppm != 0) {
 		duration = e.offset_s / slew_ppm * 1e6;

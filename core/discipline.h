@@ -6,9 +6,13 @@
 //   against the base frequency's own uncertainty, which grows with time as
 //   the oscillator wanders); estimates with a skew above `maxupdateskew` do
 //   not change it.
-// - Offset: slewed out over `corrtimeratio` × the interval between updates,
-//   as a temporary frequency offset of at most `maxslewrate`, ended by a
-//   timer; or stepped when `makestep` allows it.
+// - Offset: slewed out as a temporary frequency offset of at most
+//   `maxslewrate`, ended by a timer; or stepped when `makestep` allows it.
+//   The slew's duration is inversely proportional to the offset, as
+//   chronyd's: an offset the size of the estimate's standard deviation takes
+//   `corrtimeratio` × half the interval between updates, a larger one (which
+//   is clearly real, not noise) proportionally less, at least a second. So an
+//   initial error is gone in seconds while the noise barely moves the rate.
 // - `maxchange`: offsets above the limit are ignored after `start` updates,
 //   and the discipline gives up (the daemon exits) after `ignore` of them.
 //
@@ -50,6 +54,7 @@ struct ClockEstimate {
 	double offset_s = 0;       ///< reference − local
 	double frequency_ppm = 0;  ///< the local clock runs this slow against the reference
 	double skew_ppm = 0;       ///< uncertainty of frequency_ppm
+	double offset_sd_s = 0;    ///< standard error of offset_s
 };
 
 struct DisciplineResult {

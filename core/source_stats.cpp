@@ -27,9 +27,13 @@ void SourceStats::add(const SourceSample &sample)
 
 void SourceStats::on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm)
 {
+	// A sample `since` local seconds before the change lies (since / (1 + r0))
+	// true seconds before it; had the clock run at r1 over that time, it
+	// would read (r1 − r0) × that much more. Samples already moved by earlier
+	// changes lie on the r0 time line, so the changes compose exactly.
 	double r1 = freq_after_ppm * 1e-6;
 	double r0 = r1 - dfreq_ppm * 1e-6;
-	double slope_change = (r1 - r0) / ((1 + r0) * (1 + r1));
+	double slope_change = (r1 - r0) / (1 + r0);
 	for (auto &s : samples_) {
 		double since = to_seconds(s.local - at);
 		double shift = step_s + slope_change * since;
@@ -62,13 +66,32 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	}
 
 	// x: seconds relative to the newest sample (small numbers, exact enough).
+	// A sample's weight falls with its delay above the window's shortest, in
+	// units of the samples' noise σ: 1 / (1 + extra / σ)², as chronyd weighs
+	// them. σ comes from the fit itself: first unweighted, then once more
+	// with the weights that σ gives (the delay spikes inflate the first).
 	std::array<RegressionPoint, kMaxWindow> points{};
 	size_t n = samples_.size();
 	for (size_t i = 0; i < n; i++) {
 		const auto &s = samples_[i];
-		double extra = s.delay_s - min_delay;
-		double sigma2 = config_.precision_s * config_.precision_s + s.dispersion_s * s.dispersion_s + extra * extra;
-		points[i] = {to_seconds(s.local - newest.local), s.offset_s, 1.0 / sigma2};
+		points[i] = {to_seconds(s.local - newest.local), s.offset_s, 1.0};
+	}
+	auto weigh = [&](double sigma) {
+		sigma = std::max(sigma, config_.precision_s);
+		for (size_t i = 0; i < n; i++) {
+			const auto &s = samples_[i];
+			double excess = (s.delay_s - min_delay) + s.dispersion_s;
+			double ratio = 1.0 + excess / sigma;
+			points[i].weight = 1.0 / (ratio * ratio);
+		}
+	};
+	std::span<const RegressionPoint> all(points.data(), n);
+	for (int pass = 0; pass < 2; pass++) {
+		auto rough = fit_line(all);
+		if (!rough) {
+			break;
+		}
+		weigh(std::sqrt(rough->variance));
 	}
 	size_t min_points = std::min(n, std::max<size_t>(config_.min_samples, 3));
 	auto window = runs_test_window(std::span<const RegressionPoint>(points.data(), n), min_points);

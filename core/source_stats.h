@@ -55,9 +55,10 @@ public:
 
 	/// The local clock was stepped by `step_s` (forward when positive) and its
 	/// frequency raised by `dfreq_ppm` (faster when positive) at `at`, to
-	/// `freq_after_ppm`. Offsets are against local time, so a rate change of
-	/// d changes their slope by d/((1 + r0)(1 + r1)): that matters for the
-	/// large rates of a slew (83333 ppm at most).
+	/// `freq_after_ppm`. Each sample is moved to where it would lie had the
+	/// clock always run at the new rate: a sample `since` local seconds before
+	/// the change by (r1 − r0) × since / (1 + r0). The (1 + r0) matters for
+	/// the large rates of a fast slew (83333 ppm at most).
 	void on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm = 0);
 
 	/// The fit, extrapolated to `now`. With fewer than 3 samples, the newest

@@ -49,27 +49,39 @@ TEST(Discipline, StartsAtTheDriftFileFrequency)
 	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), -12.5);
 }
 
-TEST(Discipline, SlewsOverCorrtimeratioTimesTheInterval)
+TEST(Discipline, SlewDurationFallsAsTheOffsetGrows)
 {
 	RecordingClock clock;
 	NullLogger log;
 	Discipline d({}, clock, log);
 	d.update({.offset_s = 0, .frequency_ppm = 0, .skew_ppm = 5000}, mono(0));
-	// 64 s later: 1 ms behind → +1e-3 / (3 × 64 s) = +5.2083 ppm for 192 s.
-	auto r = d.update({.offset_s = 1e-3, .frequency_ppm = 0, .skew_ppm = 5000}, mono(64));
-	EXPECT_NEAR(clock.freq_, 1e-3 / 192 * 1e6, 1e-9);
+	// 64 s later, 1 ms behind with a standard error of 1 ms: the correction
+	// "rate" is 3 × ½ × 1e-3 s × 64 s = 0.096 s², so 1 ms takes 96 s…
+	auto r = d.update({.offset_s = 1e-3, .frequency_ppm = 0, .skew_ppm = 5000, .offset_sd_s = 1e-3}, mono(64));
+	EXPECT_NEAR(clock.freq_, 1e-3 / 96 * 1e6, 1e-9);
 	ASSERT_EQ(r.changes.size(), 1u);
-	EXPECT_NEAR(r.changes[0].dfreq_ppm, 1e-3 / 192 * 1e6, 1e-9);
+	EXPECT_NEAR(r.changes[0].dfreq_ppm, 1e-3 / 96 * 1e6, 1e-9);
 	EXPECT_NEAR(r.changes[0].freq_ppm, clock.freq_, 1e-12);
 	ASSERT_TRUE(d.next_wakeup().has_value());
-	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 64 + 192, 1e-6);
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 64 + 96, 1e-6);
 	// Not before its time…
-	EXPECT_TRUE(d.on_timer(mono(64 + 191)).changes.empty());
+	EXPECT_TRUE(d.on_timer(mono(64 + 95)).changes.empty());
 	// …then the slew ends and the rate returns to the base frequency.
-	auto end = d.on_timer(mono(64 + 192));
+	auto end = d.on_timer(mono(64 + 96));
 	ASSERT_EQ(end.changes.size(), 1u);
 	EXPECT_NEAR(clock.freq_, 0.0, 1e-12);
 	EXPECT_FALSE(d.next_wakeup().has_value());
+	// 128 s later, 4 ms with a standard error of 0.5 ms: clearly no noise,
+	// corrected four times as fast (the rate is again 0.096 s²), in 24 s.
+	d.update({.offset_s = 4e-3, .frequency_ppm = 0, .skew_ppm = 5000, .offset_sd_s = 0.5e-3}, mono(64 + 128));
+	EXPECT_NEAR(clock.freq_, 4e-3 / 24 * 1e6, 1e-9);
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 64 + 128 + 24, 1e-6);
+	// A first update (no interval yet) corrects in the shortest slew, 1 s.
+	RecordingClock fresh;
+	Discipline first({}, fresh, log);
+	first.update({.offset_s = 2e-4, .skew_ppm = 5000, .offset_sd_s = 1e-3}, mono(0));
+	EXPECT_NEAR(fresh.freq_, 200.0, 1e-9);
+	EXPECT_NEAR(to_seconds(first.next_wakeup()->since_epoch), 1.0, 1e-9);
 }
 
 TEST(Discipline, SlewRateIsCapped)

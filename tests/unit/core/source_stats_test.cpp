@@ -79,6 +79,47 @@ TEST(SourceStats, ClockChangeMovesTheSamples)
 	EXPECT_NEAR(after->frequency_ppm, 0.0, 5e-3);
 }
 
+TEST(SourceStats, FastSlewsKeepTheSamplesOnALine)
+{
+	// A clock 100 ppm fast is read against a perfect reference every 64 s,
+	// then slewed at 83333 ppm for 1.2 s, then set 100 ppm slower: after
+	// each change the moved samples must still lie on one line whose slope
+	// is the clock's rate error now. (Dividing the change by (1 + r0)(1 + r1)
+	// instead of (1 + r0) left 0.18 s of residuals here.)
+	const double e = 100e-6;
+	double true_s = 0, local_s = 0.1, rate = 0;
+	SourceStats s({.min_samples = 3, .max_samples = 64});
+	auto local_at = [&](double s_) { return kStart + from_seconds(s_); };
+	auto run_to = [&](double t) {
+		local_s += (t - true_s) * (1 + e + rate);
+		true_s = t;
+	};
+	auto sample = [&] { s.add({local_at(local_s), true_s - local_s, 0, 0}); };
+	auto change = [&](double new_rate) {
+		double dfreq_ppm = (new_rate - rate) * 1e6;
+		rate = new_rate;
+		s.on_clock_change(local_at(local_s), 0, dfreq_ppm, rate * 1e6);
+	};
+	for (int i = 0; i < 6; i++) {
+		run_to(64.0 * i);
+		sample();
+	}
+	change(0.083333);
+	run_to(true_s + 1.2);
+	change(0.0);
+	run_to(true_s + 10);
+	change(-100e-6);
+	for (int i = 0; i < 3; i++) {
+		run_to(true_s + 64);
+		sample();
+	}
+	auto est = s.estimate(local_at(local_s));
+	ASSERT_TRUE(est.has_value());
+	EXPECT_NEAR(est->offset_s, true_s - local_s, 10e-6);
+	EXPECT_NEAR(est->frequency_ppm, 0.0, 0.1);  // 100 ppm fast, 100 ppm slower: right
+	EXPECT_LT(est->stddev_s, 10e-6);
+}
+
 TEST(SourceStats, FewSamplesGiveTheNewestWithLargeSkew)
 {
 	SourceStats s;
