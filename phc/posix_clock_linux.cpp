@@ -5,6 +5,9 @@
 #include <cmath>
 #include <string>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 namespace strata::phc {
 
 namespace {
@@ -18,17 +21,26 @@ int system_adjtime(clockid_t id, struct timex *tx)
 
 } // namespace
 
-Result<PosixClock> PosixClock::system(AdjtimeFn adjtime)
+Result<PosixClock> PosixClock::system(AdjtimeFn adjtime, long user_hz)
 {
 	if (!adjtime) {
 		adjtime = system_adjtime;
+	}
+	if (user_hz <= 0) {
+		user_hz = ::sysconf(_SC_CLK_TCK);
+	}
+	if (user_hz <= 0 || user_hz > 1'000'000) {
+		return fail(Errc::Unsupported, fmt::format("USER_HZ of {} is not usable", user_hz));
 	}
 	struct timex tx {};
 	tx.modes = 0;  // read only
 	if (adjtime(CLOCK_REALTIME, &tx) < 0) {
 		return fail_errno("clock_adjtime(CLOCK_REALTIME)");
 	}
-	return PosixClock(CLOCK_REALTIME, std::move(adjtime), static_cast<double>(tx.freq) / kPpmScale, tx.status);
+	long nominal = 1'000'000 / user_hz;
+	double freq = static_cast<double>(tx.tick - nominal) * 1e6 / static_cast<double>(nominal) +
+		      static_cast<double>(tx.freq) / kPpmScale;
+	return PosixClock(CLOCK_REALTIME, std::move(adjtime), nominal, freq, tx.status);
 }
 
 RealTime PosixClock::now() const
@@ -52,11 +64,20 @@ Result<double> PosixClock::set_frequency_ppm(double ppm)
 	double applied = std::clamp(ppm, -max_frequency_ppm(), max_frequency_ppm());
 	struct timex tx {};
 	tx.modes = ADJ_FREQUENCY;
-	tx.freq = static_cast<long>(std::lround(applied * kPpmScale));
+	double tick_ppm = 0;
+	if (nominal_tick_us_ > 0) {
+		// Whole tick steps, the remainder (at most half a step) in freq.
+		double step_ppm = 1e6 / static_cast<double>(nominal_tick_us_);
+		long dtick = std::lround(applied / step_ppm);
+		tx.modes |= ADJ_TICK;
+		tx.tick = nominal_tick_us_ + dtick;
+		tick_ppm = static_cast<double>(dtick) * step_ppm;
+	}
+	tx.freq = static_cast<long>(std::lround((applied - tick_ppm) * kPpmScale));
 	if (auto r = call(tx, "ADJ_FREQUENCY"); !r) {
 		return tl::unexpected(r.error());
 	}
-	freq_ppm_ = static_cast<double>(tx.freq) / kPpmScale;
+	freq_ppm_ = tick_ppm + static_cast<double>(tx.freq) / kPpmScale;
 	return freq_ppm_;
 }
 

@@ -2,7 +2,11 @@
 // today, a PHC (/dev/ptpN through FD_TO_CLOCKID) with the refclock issue.
 // The same call steers both, as linuxptp's clockadj does.
 //
-// - frequency: ADJ_FREQUENCY, timex.freq in ppm × 2^16 (positive = faster);
+// - frequency: ADJ_FREQUENCY, timex.freq in ppm × 2^16 (positive = faster),
+//   which the kernel limits to ±500 ppm; the system clock's tick (ADJ_TICK,
+//   microseconds per 1/USER_HZ s, ±10 %) takes the whole multiples of its
+//   step (100 ppm at USER_HZ 100), as chronyd does, so that a fast slew can
+//   run at up to 100000 ppm;
 // - step: ADJ_SETOFFSET | ADJ_NANO, with the nanoseconds normalised into
 //   [0, 1e9) as the kernel requires;
 // - leap: STA_INS / STA_DEL in timex.status (ADJ_STATUS), keeping STA_PLL
@@ -32,26 +36,29 @@ public:
 	/// The system clock. Reads its current frequency and status; errors are
 	/// those of clock_adjtime (EPERM without CAP_SYS_TIME in the initial user
 	/// namespace: the caller then leaves the clock alone).
-	static Result<PosixClock> system(AdjtimeFn adjtime = nullptr);
+	/// `user_hz` is the kernel's USER_HZ (sysconf(_SC_CLK_TCK) when 0).
+	static Result<PosixClock> system(AdjtimeFn adjtime = nullptr, long user_hz = 0);
 
 	RealTime now() const override;
 	Result<double> set_frequency_ppm(double ppm) override;
 	double frequency_ppm() const override { return freq_ppm_; }
-	/// The kernel's limit: ±500 ppm of timex.freq (the tick is not used).
-	double max_frequency_ppm() const override { return 500.0; }
+	/// ±10 % of the tick, ±500 ppm of timex.freq without it.
+	double max_frequency_ppm() const override { return nominal_tick_us_ > 0 ? 100000.0 : 500.0; }
 	Result<> step(Duration offset) override;
 	Result<> set_leap(Leap leap) override;
 	Result<> set_sync_status(bool synchronized, double est_error_s, double max_error_s) override;
 
 private:
-	PosixClock(clockid_t id, AdjtimeFn adjtime, double freq_ppm, int status)
-		: id_(id), adjtime_(std::move(adjtime)), freq_ppm_(freq_ppm), status_(status)
+	PosixClock(clockid_t id, AdjtimeFn adjtime, long nominal_tick_us, double freq_ppm, int status)
+		: id_(id), adjtime_(std::move(adjtime)), nominal_tick_us_(nominal_tick_us), freq_ppm_(freq_ppm),
+		  status_(status)
 	{
 	}
 	Result<int> call(struct timex &tx, const char *what);
 
 	clockid_t id_;
 	AdjtimeFn adjtime_;
+	long nominal_tick_us_;  ///< 1e6 / USER_HZ for the system clock; 0: no tick
 	double freq_ppm_;
 	int status_;  ///< the STA_ bits strata manages, as last set
 };

@@ -15,6 +15,7 @@ using namespace std::chrono_literals;
 struct Recorder {
 	std::vector<struct timex> calls;
 	long initial_freq = 0;
+	long initial_tick = 10000;
 	int initial_status = STA_UNSYNC;
 	int fail_with = 0;
 
@@ -24,6 +25,7 @@ struct Recorder {
 			EXPECT_EQ(id, CLOCK_REALTIME);
 			if (tx->modes == 0) {
 				tx->freq = initial_freq;
+				tx->tick = initial_tick;
 				tx->status = initial_status;
 				return TIME_OK;
 			}
@@ -37,27 +39,50 @@ struct Recorder {
 	}
 };
 
-TEST(PosixClock, ReadsTheCurrentFrequency)
+TEST(PosixClock, ReadsTheCurrentFrequencyFromTickAndFreq)
 {
 	Recorder r;
 	r.initial_freq = -12 * 65536;
-	auto clock = PosixClock::system(r.fn());
+	auto clock = PosixClock::system(r.fn(), 100);
 	ASSERT_TRUE(clock.has_value());
 	EXPECT_DOUBLE_EQ(clock->frequency_ppm(), -12.0);
 	EXPECT_TRUE(r.calls.empty());
+	// A tick left 3 µs long by another program: +300 ppm.
+	r.initial_tick = 10003;
+	clock = PosixClock::system(r.fn(), 100);
+	ASSERT_TRUE(clock.has_value());
+	EXPECT_DOUBLE_EQ(clock->frequency_ppm(), 288.0);
 }
 
-TEST(PosixClock, FrequencyIsPpmTimes65536AndClamped)
+TEST(PosixClock, FrequencyIsTickStepsPlusFreqInPpmTimes65536)
 {
 	Recorder r;
-	auto clock = PosixClock::system(r.fn());
+	auto clock = PosixClock::system(r.fn(), 100);  // tick 10000 µs, a µs = 100 ppm
 	ASSERT_TRUE(clock.has_value());
 	EXPECT_DOUBLE_EQ(*clock->set_frequency_ppm(12.5), 12.5);
 	ASSERT_EQ(r.calls.size(), 1u);
-	EXPECT_EQ(r.calls[0].modes, static_cast<unsigned>(ADJ_FREQUENCY));
+	EXPECT_EQ(r.calls[0].modes, static_cast<unsigned>(ADJ_FREQUENCY | ADJ_TICK));
+	EXPECT_EQ(r.calls[0].tick, 10000);
 	EXPECT_EQ(r.calls[0].freq, 12.5 * 65536);
-	EXPECT_DOUBLE_EQ(*clock->set_frequency_ppm(-900), -500.0);
-	EXPECT_EQ(r.calls[1].freq, -500 * 65536);
+	// A fast slew: the kernel's freq alone stops at ±500 ppm.
+	EXPECT_DOUBLE_EQ(*clock->set_frequency_ppm(-83333), -83333.0);
+	EXPECT_EQ(r.calls[1].tick, 10000 - 833);
+	EXPECT_EQ(r.calls[1].freq, -33 * 65536);
+	EXPECT_DOUBLE_EQ(*clock->set_frequency_ppm(170), 170.0);
+	EXPECT_EQ(r.calls[2].tick, 10002);
+	EXPECT_EQ(r.calls[2].freq, -30 * 65536);
+	// Clamped at ±10 % of the tick.
+	EXPECT_DOUBLE_EQ(*clock->set_frequency_ppm(250000), 100000.0);
+	EXPECT_EQ(r.calls[3].tick, 11000);
+	EXPECT_EQ(r.calls[3].freq, 0);
+	// Another USER_HZ: 1000 µs ticks, a µs = 1000 ppm.
+	Recorder r2;
+	r2.initial_tick = 1000;
+	auto fast = PosixClock::system(r2.fn(), 1000);
+	ASSERT_TRUE(fast.has_value());
+	EXPECT_DOUBLE_EQ(*fast->set_frequency_ppm(2400), 2400.0);
+	EXPECT_EQ(r2.calls[0].tick, 1002);
+	EXPECT_EQ(r2.calls[0].freq, 400 * 65536);
 }
 
 TEST(PosixClock, StepIsSetoffsetInNanosecondsNormalised)
