@@ -105,9 +105,17 @@ WatchId PollLoop::watch_fd(int fd, short events, std::function<void(short)> fn)
 
 void PollLoop::unwatch(WatchId id)
 {
-	if (watches_.erase(id) != 0) {
-		pollfds_dirty_ = true;
+	auto it = watches_.find(id);
+	if (it == watches_.end() || it->second.removed) {
+		return;
 	}
+	pollfds_dirty_ = true;
+	if (dispatching_) {
+		it->second.removed = true;
+		removed_.push_back(id);
+		return;
+	}
+	watches_.erase(it);
 }
 
 Result<> PollLoop::on_signal(int signo, std::function<void()> fn)
@@ -145,14 +153,16 @@ void PollLoop::run_due_timers()
 	}
 }
 
-void PollLoop::drain_signals()
+bool PollLoop::drain_signals()
 {
 	unsigned char buffer[64];
+	bool any = false;
 	for (;;) {
 		ssize_t n = ::read(signal_read_fd_, buffer, sizeof(buffer));
 		if (n <= 0) {
-			return;
+			return any;
 		}
+		any = true;
 		for (ssize_t i = 0; i < n; i++) {
 			auto it = signal_handlers_.find(buffer[i]);
 			if (it != signal_handlers_.end()) {
@@ -182,12 +192,12 @@ Result<> PollLoop::run_once(Duration max_wait)
 
 	if (pollfds_dirty_) {
 		pollfds_.clear();
-		pollfd_ids_.clear();
-		pollfds_.push_back({signal_read_fd_, POLLIN, 0});
-		pollfd_ids_.push_back(0);
-		for (const auto &[id, w] : watches_) {
+		pollfd_watches_.clear();
+		pollfds_.push_back({poll_self_pipe_ ? signal_read_fd_ : -1, POLLIN, 0});
+		pollfd_watches_.push_back(nullptr);
+		for (auto &[id, w] : watches_) {
 			pollfds_.push_back({w.fd, w.events, 0});
-			pollfd_ids_.push_back(id);
+			pollfd_watches_.push_back(&w);
 		}
 		pollfds_dirty_ = false;
 	}
@@ -199,21 +209,27 @@ Result<> PollLoop::run_once(Duration max_wait)
 		return fail_errno("poll");
 	}
 	read_clocks();
+	if (!poll_self_pipe_) {
+		drain_signals();
+	}
 	if (n > 0) {
-		if (fds[0].revents != 0) {
-			drain_signals();
+		if (fds[0].revents != 0 && !drain_signals()) {
+			poll_self_pipe_ = false;
+			pollfds_dirty_ = true;
 		}
+		dispatching_ = true;
 		for (size_t i = 1; i < fds.size() && !stopped_; i++) {
-			if (fds[i].revents == 0) {
-				continue;
+			Watch *w = pollfd_watches_[i];
+			if (fds[i].revents == 0 || w->removed) {
+				continue;  // idle, or unwatched by an earlier callback of this wakeup
 			}
-			auto it = watches_.find(pollfd_ids_[i]);
-			if (it == watches_.end()) {
-				continue;  // unwatched by an earlier callback of this wakeup
-			}
-			auto fn = it->second.fn;  // the callback may unwatch itself
-			fn(fds[i].revents);
+			w->fn(fds[i].revents);
 		}
+		dispatching_ = false;
+		for (WatchId id : removed_) {
+			watches_.erase(id);
+		}
+		removed_.clear();
 	}
 	run_due_timers();
 	return {};

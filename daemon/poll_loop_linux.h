@@ -61,7 +61,8 @@ private:
 	PollLoop(int read_fd, int write_fd);
 	void read_clocks();
 	void run_due_timers();
-	void drain_signals();
+	/// Reads the self-pipe and runs the handlers; false if it was empty.
+	bool drain_signals();
 
 	struct Timer {
 		MonoTime at;
@@ -72,6 +73,7 @@ private:
 		int fd;
 		short events;
 		std::function<void(short)> fn;
+		bool removed = false;  ///< unwatched while callbacks run; erased after them
 	};
 
 	int signal_read_fd_;
@@ -87,8 +89,18 @@ private:
 	/// poll()'s array (self-pipe first) and the watch of each entry, rebuilt
 	/// only when watches change, so that a wakeup allocates nothing.
 	std::vector<struct pollfd> pollfds_;
-	std::vector<WatchId> pollfd_ids_;
+	std::vector<Watch *> pollfd_watches_;
 	bool pollfds_dirty_ = true;
+	/// Whether poll() watches the self-pipe. Under an LD_PRELOAD clock and
+	/// network simulator (clknetsim) poll() reports descriptors it does not
+	/// simulate as always ready: an empty self-pipe reported readable is that
+	/// simulator's mark (the kernel never does it), and from then on the pipe
+	/// is only read after each poll(), which a signal interrupts (EINTR).
+	bool poll_self_pipe_ = true;
+	/// While fd callbacks run, unwatch() only marks the watch removed (the
+	/// running callback, and the pointers above, must stay valid).
+	bool dispatching_ = false;
+	std::vector<WatchId> removed_;
 	std::map<int, std::function<void()>> signal_handlers_;
 	std::map<int, struct sigaction> previous_actions_;  ///< restored by the destructor
 };

@@ -1,6 +1,7 @@
 #include "ntp/udp_linux.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <net/if.h>
@@ -87,7 +88,8 @@ UdpSocket::UdpSocket(int fd, IpAddress::Family family)
 
 UdpSocket::UdpSocket(UdpSocket &&other) noexcept
 	: fd_(std::exchange(other.fd_, -1)), family_(other.family_),
-	  kernel_stamps_(other.kernel_stamps_), scratch_(std::move(other.scratch_))
+	  kernel_stamps_(other.kernel_stamps_), bound_to_address_(other.bound_to_address_),
+	  scratch_(std::move(other.scratch_))
 {
 }
 
@@ -100,6 +102,7 @@ UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept
 		fd_ = std::exchange(other.fd_, -1);
 		family_ = other.family_;
 		kernel_stamps_ = other.kernel_stamps_;
+		bound_to_address_ = other.bound_to_address_;
 		scratch_ = std::move(other.scratch_);
 	}
 	return *this;
@@ -115,11 +118,16 @@ UdpSocket::~UdpSocket()
 Result<UdpSocket> UdpSocket::open(const UdpOptions &o)
 {
 	bool v4 = o.family == IpAddress::Family::V4;
-	int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	// Flags set with fcntl() rather than in socket()'s type, as LD_PRELOAD
+	// clock-and-network simulators (clknetsim) expect.
+	int fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
 	if (fd < 0) {
 		return fail_errno(v4 ? "socket(AF_INET)" : "socket(AF_INET6)");
 	}
 	UdpSocket sock(fd, o.family);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+		return fail_errno("fcntl");
+	}
 
 	// IPv4 and IPv6 get separate sockets on the same port.
 	if (!v4 && set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) != 0) {
@@ -164,6 +172,7 @@ Result<UdpSocket> UdpSocket::open(const UdpOptions &o)
 					  ? fmt::format("bind {}:{}", local.ip.to_string(), local.port)
 					  : fmt::format("bind [{}]:{}", local.ip.to_string(), local.port));
 	}
+	sock.bound_to_address_ = local.ip != (v4 ? IpAddress::v4(0) : IpAddress::v6({}));
 	return sock;
 }
 
@@ -279,7 +288,7 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 		h.msg_namelen = to_sockaddr(d.peer, s.tx.addrs[i]);
 		h.msg_iov = &s.tx.iov[i];
 		h.msg_iovlen = 1;
-		if (d.local && d.local->family() == family_) {
+		if (!bound_to_address_ && d.local && d.local->family() == family_) {
 			h.msg_control = s.tx.control[i].data();
 			h.msg_controllen = kControlLen;
 			cmsghdr *c = CMSG_FIRSTHDR(&h);

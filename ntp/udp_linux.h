@@ -134,6 +134,8 @@ private:
 	int fd_ = -1;
 	IpAddress::Family family_ = IpAddress::Family::V4;
 	bool kernel_stamps_ = false;
+	/// Bound to one address: replies leave from it without IP_PKTINFO.
+	bool bound_to_address_ = false;
 	std::unique_ptr<Scratch> scratch_;
 };
 
