@@ -9,9 +9,9 @@ SourceSet::SourceSet(const SelectionConfig &selection, const SourceStatsConfig &
 {
 }
 
-size_t SourceSet::add_source(const SourceInfo &info)
+size_t SourceSet::add_source(const SourceInfo &info, std::optional<SourceStatsConfig> stats)
 {
-	sources_.push_back({info, SourceStats(stats_config_), false});
+	sources_.push_back({info, SourceStats(stats.value_or(stats_config_)), false});
 	return sources_.size() - 1;
 }
 

@@ -44,8 +44,11 @@ class SourceSet {
 public:
 	SourceSet(const SelectionConfig &selection, const SourceStatsConfig &stats);
 
-	/// Returns the new source's index.
-	size_t add_source(const SourceInfo &info);
+	/// Returns the new source's index. `stats`: the source's own statistics
+	/// settings (its minsamples, maxsamples, mindelay, asymmetry), else the
+	/// set's.
+	size_t add_source(const SourceInfo &info, std::optional<SourceStatsConfig> stats = std::nullopt);
+	const SourceStatsConfig &stats_config() const { return stats_config_; }
 	size_t size() const { return sources_.size(); }
 	void set_info(size_t index, const SourceInfo &info) { sources_[index].info = info; }
 	void add_sample(size_t index, const SourceSample &sample)

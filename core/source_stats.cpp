@@ -16,13 +16,43 @@ constexpr size_t kMaxWindow = 256;
 
 } // namespace
 
+double SourceStats::corrected(const SourceSample &s, double min_delay) const
+{
+	return s.offset_s + config_.asymmetry * (s.delay_s - min_delay);
+}
+
+double SourceStats::effective_delay(double delay_s) const
+{
+	double fixed = config_.fixed_min_delay_s;
+	return fixed > 0 && delay_s < fixed ? 2 * fixed - delay_s : delay_s;
+}
+
 void SourceStats::add(const SourceSample &sample)
 {
 	size_t limit = std::clamp<size_t>(config_.max_samples, 1, kMaxWindow);
 	while (samples_.size() >= limit) {
 		samples_.pop_front();
 	}
-	samples_.push_back(sample);
+	SourceSample s = sample;
+	s.delay_s = effective_delay(s.delay_s);
+	samples_.push_back(s);
+}
+
+std::optional<DelayTestData> SourceStats::delay_test_data(RealTime at) const
+{
+	if (samples_.size() < 6) {
+		return std::nullopt;
+	}
+	auto e = estimate(samples_.back().local);
+	if (!e) {
+		return std::nullopt;
+	}
+	double since = to_seconds(at - samples_.back().local);
+	return DelayTestData{.since_last_s = since,
+			     .predicted_offset_s = e->offset_s + since * e->frequency_ppm * 1e-6,
+			     .min_delay_s = e->min_delay_s,
+			     .skew_ppm = e->skew_ppm,
+			     .stddev_s = e->stddev_s};
 }
 
 void SourceStats::on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm)
@@ -51,13 +81,16 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	for (const auto &s : samples_) {
 		min_delay = std::min(min_delay, s.delay_s);
 	}
+	if (config_.fixed_min_delay_s > 0) {
+		min_delay = config_.fixed_min_delay_s;
+	}
 	SourceEstimate e;
 	e.at = now;
 	e.min_delay_s = min_delay;
 
 	const SourceSample &newest = samples_.back();
 	if (samples_.size() < 3) {
-		e.offset_s = newest.offset_s;
+		e.offset_s = corrected(newest, min_delay);
 		e.offset_error_s = std::max(config_.precision_s, newest.dispersion_s + newest.delay_s / 2);
 		e.skew_ppm = kUnknownSkewPpm;
 		e.stddev_s = e.offset_error_s;
@@ -74,7 +107,7 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	size_t n = samples_.size();
 	for (size_t i = 0; i < n; i++) {
 		const auto &s = samples_[i];
-		points[i] = {to_seconds(s.local - newest.local), s.offset_s, 1.0};
+		points[i] = {to_seconds(s.local - newest.local), corrected(s, min_delay), 1.0};
 	}
 	auto weigh = [&](double sigma) {
 		sigma = std::max(sigma, config_.precision_s);
@@ -96,7 +129,7 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	size_t min_points = std::min(n, std::max<size_t>(config_.min_samples, 3));
 	auto window = runs_test_window(std::span<const RegressionPoint>(points.data(), n), min_points);
 	if (!window) {
-		e.offset_s = newest.offset_s;
+		e.offset_s = corrected(newest, min_delay);
 		e.offset_error_s = std::max(config_.precision_s, newest.dispersion_s + newest.delay_s / 2);
 		e.skew_ppm = kUnknownSkewPpm;
 		e.stddev_s = e.offset_error_s;

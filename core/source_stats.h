@@ -29,6 +29,24 @@ struct SourceStatsConfig {
 	size_t min_samples = 6;   ///< chrony.conf minsamples
 	size_t max_samples = 64;  ///< chrony.conf maxsamples
 	double precision_s = 1e-8;
+	/// `mindelay`: the shortest round trip possible on the path. Delays are
+	/// measured from it instead of from the window's shortest, and a delay
+	/// below it is mirrored above it (chronyd's rule). 0: off.
+	double fixed_min_delay_s = 0;
+	/// `asymmetry` as chrony.conf has it (−0.5…0.5): negative when requests
+	/// to the source are delayed more variably than the responses. A request
+	/// held up by e makes reference − local read e/2 high, so offsets are
+	/// corrected by +asymmetry × (delay − minimum delay).
+	double asymmetry = 0;
+};
+
+/// What chronyd's maxdelayratio and maxdelaydevratio tests need.
+struct DelayTestData {
+	double since_last_s = 0;     ///< from the newest sample to the new one
+	double predicted_offset_s = 0;
+	double min_delay_s = 0;
+	double skew_ppm = 0;
+	double stddev_s = 0;
 };
 
 struct SourceEstimate {
@@ -65,7 +83,16 @@ public:
 	/// sample alone (frequency unknown, skew large). nullopt without samples.
 	std::optional<SourceEstimate> estimate(RealTime now) const;
 
+	/// The figures a new sample taken at `at` is tested against; nullopt
+	/// with fewer than 6 samples (too few to judge, as chronyd).
+	std::optional<DelayTestData> delay_test_data(RealTime at) const;
+
+	/// The delay a sample counts with (mindelay's mirroring applied).
+	double effective_delay(double delay_s) const;
+
 private:
+	double corrected(const SourceSample &s, double min_delay) const;
+
 	SourceStatsConfig config_;
 	std::deque<SourceSample> samples_;
 };

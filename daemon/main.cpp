@@ -262,7 +262,8 @@ int run(const Options &options)
 
 	auto sources = NtpSources::start(config,
 					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
-					  .print_once = options.print_offset, .drift = drift},
+					  .print_once = options.print_offset, .drift = drift,
+					  .max_clock_error_ppm = config.maxclockerror_ppm},
 					 loop, *log, *clock, reference_state);
 	if (!sources) {
 		return fatal(sources.error().message());

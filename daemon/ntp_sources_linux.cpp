@@ -70,11 +70,14 @@ struct NtpSources::Source {
 		  client({.minpoll = c.minpoll_log2,
 			  .maxpoll = c.maxpoll_log2,
 			  .iburst = c.iburst,
+			  .burst = c.burst,
+			  .presend_log2 = c.presend_log2,
 			  .version = c.version,
 			  .maxdelay_s = c.maxdelay_s,
 			  .offset_s = c.offset_s},
 			 rng),
-		  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget))
+		  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget)),
+		  online(!c.offline)
 	{
 	}
 
@@ -88,6 +91,9 @@ struct NtpSources::Source {
 	WatchId watch = 0;
 	TimerId timer = 0;
 	ntp::DatagramBatch<8, 1024> batch;
+	bool online = true;
+	RealTime last_request;
+	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
 };
 
 NtpSources::NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
@@ -124,6 +130,23 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 		if (c.kind == conf::SourceKind::Peer) {
 			log.warning("Source {}: peer is not supported by strata yet; ignored", c.host);
 			continue;
+		}
+		// Options parsed but not acted on yet: said once, not silently dropped.
+		const conf::SourceConfig defaults;
+		std::pair<bool, const char *> unsupported[] = {
+			{c.key.has_value(), "key"},
+			{c.nts, "nts"},
+			{c.xleave, "xleave"},
+			{c.copy, "copy"},
+			{!c.extfields.empty(), "extfield"},
+			{c.maxdelayquant != defaults.maxdelayquant, "maxdelayquant"},
+			{c.certset != defaults.certset, "certset"},
+			{c.maxunreach != defaults.maxunreach, "maxunreach"},
+		};
+		for (const auto &[set, name] : unsupported) {
+			if (set) {
+				log.warning("Source {}: option {} is not supported by strata yet; ignored", c.host, name);
+			}
 		}
 		bool ipv4 = settings.ipv4 && !c.ipv6_only, ipv6 = settings.ipv6 && !c.ipv4_only;
 		if (auto address = IpAddress::parse(c.host); address && c.kind == conf::SourceKind::Server) {
@@ -168,14 +191,26 @@ Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, 
 	}
 	auto source = std::make_unique<Source>(c, address, std::move(*socket), rng_);
 	source->label = name.empty() ? address.to_string() : fmt::format("{} ({})", address.to_string(), name);
+	SourceStatsConfig stats = set_.stats_config();
+	if (c.minsamples) {
+		stats.min_samples = static_cast<size_t>(std::max(*c.minsamples, 3));
+	}
+	if (c.maxsamples && *c.maxsamples > 0) {
+		stats.max_samples = static_cast<size_t>(*c.maxsamples);
+	}
+	stats.fixed_min_delay_s = c.mindelay_s;
+	stats.asymmetry = c.asymmetry.value_or(0.0);
 	source->index = set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
-					 .noselect = c.noselect});
+					 .noselect = c.noselect},
+					stats);
 	Source *raw = source.get();
 	source->watch = loop_.watch_fd(raw->socket.fd(), POLLIN, [this, raw](short) { receive(*raw); });
 	// Spread the first requests a little, as chronyd does.
 	double start = 0.2 * static_cast<double>(sources_.size());
-	source->timer = loop_.add_timer(loop_.now() + from_seconds(start), [this, raw] { poll(*raw); });
-	log_.info("Added source {}{}", source->label, c.iburst ? " (iburst)" : "");
+	if (source->online) {
+		source->timer = loop_.add_timer(loop_.now() + from_seconds(start), [this, raw] { poll(*raw); });
+	}
+	log_.info("Added source {}{}{}", source->label, c.iburst ? " (iburst)" : "", c.offline ? " (offline)" : "");
 	sources_.push_back(std::move(source));
 	return {};
 }
@@ -190,12 +225,46 @@ std::optional<DriftValues> NtpSources::drift() const
 
 void NtpSources::poll(Source &s)
 {
+	s.timer = 0;
 	RealTime t1 = clock_.now();
 	auto request = s.client.make_request(t1);
+	s.last_request = t1;
 	if (auto sent = s.socket.send_to(request, {s.address, static_cast<uint16_t>(s.config.port)}); !sent) {
 		log_.debug("Could not send to {}: {}", s.label, sent.error().message());
+		if (s.config.auto_offline) {
+			log_.info("Source {} offline (auto_offline: {})", s.label, sent.error().message());
+			set_online(s, false);
+			return;
+		}
 	}
 	s.timer = loop_.add_timer(loop_.now() + from_seconds(s.client.next_interval_s()), [this, &s] { poll(s); });
+}
+
+void NtpSources::set_online(Source &s, bool online)
+{
+	if (s.online == online) {
+		return;
+	}
+	s.online = online;
+	if (s.timer != 0) {
+		loop_.cancel(s.timer);
+		s.timer = 0;
+	}
+	if (online) {
+		s.timer = loop_.add_timer(loop_.now(), [this, &s] { poll(s); });
+	}
+}
+
+size_t NtpSources::set_online(const std::optional<IpAddress> &address, bool online)
+{
+	size_t n = 0;
+	for (auto &s : sources_) {
+		if (!address || s->address == *address) {
+			set_online(*s, online);
+			n++;
+		}
+	}
+	return n;
 }
 
 void NtpSources::receive(Source &s)
@@ -215,7 +284,32 @@ void NtpSources::receive(Source &s)
 			log_.debug("Response from {} not used (reason {})", s.label, static_cast<int>(why));
 			continue;
 		}
+		if (s.client.take_burst_ended() && s.timer != 0) {
+			// The burst is over early: the next request at the poll interval.
+			loop_.cancel(s.timer);
+			double wait = std::ldexp(1.0, s.client.poll()) - to_seconds(clock_.now() - s.last_request);
+			s.timer = loop_.add_timer(loop_.now() + from_seconds(std::max(wait, 0.0)), [this, &s] { poll(s); });
+		}
+		auto delay_data = set_.stats(s.index).delay_test_data(sample->sample.local);
+		double delay = set_.stats(s.index).effective_delay(sample->sample.delay_s);
+		if (!ntp::delay_acceptable({.maxdelayratio = s.config.maxdelayratio,
+					    .maxdelaydevratio = s.config.maxdelaydevratio,
+					    .max_clock_error_ppm = settings_.max_clock_error_ppm},
+					   delay_data, sample->sample.offset_s, delay)) {
+			log_.debug("Response from {} not used: delay {:.6f} s too far above the minimum", s.label,
+				   sample->sample.delay_s);
+			continue;
+		}
+		if (s.config.filter > 1) {
+			s.filtered.push_back(sample->sample);
+			if (s.filtered.size() < static_cast<size_t>(s.config.filter)) {
+				continue;
+			}
+			sample->sample = ntp::combine_filtered(s.filtered);
+			s.filtered.clear();
+		}
 		SourceInfo info = sample->info;
+		info.stratum = std::max(info.stratum, s.config.minstratum);
 		info.prefer = s.config.prefer;
 		info.trust = s.config.trust;
 		info.require = s.config.require;

@@ -37,6 +37,7 @@ public:
 		bool print_once = false;
 		/// From the drift file: where the discipline starts.
 		std::optional<DriftValues> drift;
+		double max_clock_error_ppm = 1.0;  ///< maxclockerror
 	};
 
 	/// Opens a socket per usable source and starts polling.
@@ -53,6 +54,9 @@ public:
 	/// What the drift file should hold now: nullopt until the discipline has
 	/// updated the frequency from a source.
 	std::optional<DriftValues> drift() const;
+	/// The `online` / `offline` commands: for the source at `address`, or
+	/// for all when nullopt. Returns how many sources it applied to.
+	size_t set_online(const std::optional<IpAddress> &address, bool online);
 
 private:
 	struct Source;
@@ -62,6 +66,7 @@ private:
 	/// had to be resolved (for the log).
 	Result<> add(const conf::SourceConfig &config, const IpAddress &address, const std::string &name);
 	void poll(Source &source);
+	void set_online(Source &source, bool online);
 	void receive(Source &source);
 	void apply(const DisciplineResult &result);
 

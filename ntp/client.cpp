@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace strata::ntp {
 
@@ -12,12 +13,45 @@ constexpr double kMaxRootDistance_s = 16.0;
 
 } // namespace
 
+/// iburst: until 4 good responses, at most 8 requests (chronyd's counts).
+constexpr int kIburstGood = 4;
+constexpr int kIburstTotal = 8;
+constexpr int kBurstTotalMax = 4;
+constexpr double kBurstInterval_s = 2.0;
+constexpr double kPresendLead_s = 2.0;
+
 ClientSource::ClientSource(const ClientConfig &config, Rng &rng)
-	: config_(config),
-	  rng_(rng),
-	  poll_(std::clamp(config.minpoll, -7, 24)),
-	  burst_left_(config.iburst ? 4 : 0)
+	: config_(config), rng_(rng), poll_(std::clamp(config.minpoll, -7, 24))
 {
+	if (config.iburst) {
+		burst_good_ = kIburstGood;
+		burst_total_ = kIburstTotal;
+	}
+}
+
+bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestData> &data, double offset_s,
+		      double delay_s)
+{
+	if (!data) {
+		return true;
+	}
+	// What the oscillator and the frequency estimate may have drifted since
+	// the newest sample widens both limits.
+	double drift = data->since_last_s * (data->skew_ppm + limits.max_clock_error_ppm) * 1e-6;
+	if (limits.maxdelayratio >= 1.0 && delay_s > data->min_delay_s * limits.maxdelayratio + drift) {
+		return false;
+	}
+	// The rise of the delay above the minimum, half of it on each way, may
+	// be at most maxdelaydevratio standard deviations; unless the offset
+	// moved even further from the prediction than the delay rose, which is
+	// the clock (or the source) changing, not a delayed packet.
+	double rise = (delay_s - data->min_delay_s) / 2;
+	double allowed = data->stddev_s * limits.maxdelaydevratio + drift;
+	if (rise <= allowed) {
+		return true;
+	}
+	double error = offset_s - data->predicted_offset_s;
+	return std::abs(error) - rise > allowed;
 }
 
 void ClientSource::set_poll(int poll)
@@ -25,18 +59,66 @@ void ClientSource::set_poll(int poll)
 	poll_ = std::clamp(poll, config_.minpoll, std::max(config_.minpoll, config_.maxpoll));
 }
 
+SourceSample combine_filtered(std::span<const SourceSample> samples)
+{
+	std::vector<SourceSample> sorted(samples.begin(), samples.end());
+	std::sort(sorted.begin(), sorted.end(),
+		  [](const SourceSample &a, const SourceSample &b) { return a.offset_s < b.offset_s; });
+	size_t drop = sorted.size() >= 5 ? sorted.size() / 5 : 0;
+	std::span<const SourceSample> kept(sorted.data() + drop, sorted.size() - 2 * drop);
+	const RealTime origin = kept.front().local;
+	double since = 0, offset = 0, delay = 0, dispersion = 0;
+	for (const auto &s : kept) {
+		since += to_seconds(s.local - origin);
+		offset += s.offset_s;
+		delay += s.delay_s;
+		dispersion = std::max(dispersion, s.dispersion_s);
+	}
+	auto n = static_cast<double>(kept.size());
+	offset /= n;
+	double var = 0;
+	for (const auto &s : kept) {
+		var += (s.offset_s - offset) * (s.offset_s - offset);
+	}
+	double sd = kept.size() > 1 ? std::sqrt(var / (n - 1)) : 0.0;
+	return {.local = origin + from_seconds(since / n),
+		.offset_s = offset,
+		.delay_s = delay / n,
+		.dispersion_s = std::max(dispersion, sd)};
+}
+
 double ClientSource::next_interval_s()
 {
-	if (burst_left_ > 0) {
-		burst_left_--;
-		return 2.0;
+	double interval = std::ldexp(1.0, poll_);
+	if (last_was_presend_) {
+		return kPresendLead_s;
 	}
-	return std::ldexp(1.0, poll_);
+	if (burst_total_ > 0) {
+		return std::min(kBurstInterval_s, interval / 4);
+	}
+	return interval;
 }
 
 std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now)
 {
 	reach_ = static_cast<uint8_t>(reach_ << 1);
+	bool bursting = burst_total_ > 0;
+	if (bursting) {
+		burst_total_--;
+	}
+	// A regular poll: first the presend (if due), then the measured request,
+	// which may open a burst that ends at its first good response.
+	last_was_presend_ = false;
+	if (!bursting && config_.presend_log2 > 0 && poll_ >= config_.presend_log2 && !presend_done_) {
+		last_was_presend_ = true;
+		presend_done_ = true;
+	} else if (!bursting) {
+		presend_done_ = false;
+		if (config_.burst && poll_ > config_.minpoll) {
+			burst_good_ = 1;
+			burst_total_ = std::min(1 << std::min(poll_ - config_.minpoll, 2), kBurstTotalMax);
+		}
+	}
 	uint64_t random = rng_.next();
 	NtpTimestamp cookie{static_cast<uint32_t>(random >> 32), static_cast<uint32_t>(random)};
 	if (cookie.is_zero()) {
@@ -72,6 +154,11 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 		return std::nullopt;
 	}
 	cookie_.reset();  // one response per request
+	if (last_was_presend_) {
+		reach_ |= 1;
+		why = Reject::Presend;
+		return std::nullopt;
+	}
 	// Stratum 0 with a kiss code (four ASCII capitals, RFC 5905 §7.4) is a
 	// kiss-o'-death; stratum 0 without one is a server with no time yet.
 	char code[5] = {static_cast<char>(h.ref_id >> 24), static_cast<char>(h.ref_id >> 16),
@@ -108,6 +195,10 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 		return std::nullopt;
 	}
 	why = Reject::None;
+	if (burst_good_ > 0 && --burst_good_ == 0 && burst_total_ > 0) {
+		burst_total_ = 0;
+		burst_ended_ = true;
+	}
 	ClientSample s;
 	s.sample = {.local = t1_ + (rx_local - t1_) / 2,
 		    .offset_s = offset,

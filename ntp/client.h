@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "core/random.h"
 #include "core/source_set.h"
@@ -28,10 +29,29 @@ struct ClientConfig {
 	int minpoll = 6;
 	int maxpoll = 10;
 	bool iburst = false;
+	/// `burst`: after a regular request, up to min(2^(poll − minpoll), 4)
+	/// more 2 s apart until one good response comes (chronyd's rule).
+	bool burst = false;
+	/// `presend`: at polls of 2^presend s or longer, one extra request 2 s
+	/// before the measured one, to warm up ARP caches on the path (0: off).
+	int presend_log2 = 0;
 	int version = 4;
 	double maxdelay_s = 3.0;
 	double offset_s = 0;  ///< the `offset` option: added to every sample's offset
 };
+
+/// chronyd's `maxdelayratio` and `maxdelaydevratio` tests of a new sample
+/// against the source's statistics. `max_clock_error_ppm` is the local
+/// oscillator's assumed stability (`maxclockerror`).
+struct DelayLimits {
+	double maxdelayratio = 0;      ///< 0 (or < 1): off
+	double maxdelaydevratio = 10;
+	double max_clock_error_ppm = 1;
+};
+/// Whether a sample of `delay_s` (and `offset_s`, reference − local) passes
+/// both tests; true while the statistics are too short to judge.
+bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestData> &data, double offset_s,
+		      double delay_s);
 
 /// Why a response was not used (for the log and the ntpdata report).
 enum class Reject : uint8_t {
@@ -43,12 +63,21 @@ enum class Reject : uint8_t {
 	Unsynchronized, ///< leap 3 or stratum ≥ 16 from the server
 	BadTimestamps,  ///< zero receive or transmit time, or a negative delay
 	TooFar,         ///< root distance or delay above the limits
+	Presend,        ///< the answer to a presend request: not a measurement
+	DelayRatio,     ///< the delay is too far above the minimum (maxdelayratio)
+	DelayDeviation, ///< the delay rose more than the jitter explains (maxdelaydevratio)
 };
 
 struct ClientSample {
 	SourceSample sample;
 	SourceInfo info;  ///< stratum, ref id, root delay and dispersion, leap from the packet
 };
+
+/// The `filter N` option: N samples of consecutive polls become one. Sorted
+/// by offset, the outer fifth on each side dropped (with 5 or more), the rest
+/// averaged (time, offset, delay); the dispersion is the largest of the kept
+/// samples' own and their standard deviation. `samples` must not be empty.
+SourceSample combine_filtered(std::span<const SourceSample> samples);
 
 class ClientSource {
 public:
@@ -63,9 +92,13 @@ public:
 	/// from the kernel when it stamped it). A sample, or why there is none.
 	std::optional<ClientSample> on_response(std::span<const std::byte> datagram, RealTime rx_local, Reject &why);
 
-	/// Seconds until the next request: 2 s for the iburst requests, else the
-	/// poll interval (2^poll).
+	/// Seconds from the request just made to the next: 2 s within a burst
+	/// (iburst, burst) and after a presend request, else the poll interval.
 	double next_interval_s();
+	/// True once after a burst ended early on its good responses: the
+	/// caller moves its pending 2 s timer out to the poll interval.
+	bool take_burst_ended() { return std::exchange(burst_ended_, false); }
+	bool in_burst() const { return burst_total_ > 0; }
 	int poll() const { return poll_; }
 	/// Sets the poll interval, clamped to [minpoll, maxpoll].
 	void set_poll(int poll);
@@ -78,7 +111,11 @@ private:
 	ClientConfig config_;
 	Rng &rng_;
 	int poll_;
-	int burst_left_;
+	int burst_good_ = 0;   ///< good responses that end the burst
+	int burst_total_ = 0;  ///< requests the burst may still send
+	bool burst_ended_ = false;
+	bool last_was_presend_ = false;  ///< the outstanding request is a presend
+	bool presend_done_ = false;      ///< this poll's presend has gone
 	uint8_t reach_ = 0;
 	std::optional<NtpTimestamp> cookie_;
 	RealTime t1_;

@@ -1,6 +1,7 @@
 #include "ntp/client.h"
 
 #include <array>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -121,18 +122,126 @@ TEST(ClientSource, MaxdelayAndOffsetOptions)
 	EXPECT_NEAR(s->sample.offset_s, 0.503, 1e-9);
 }
 
-TEST(ClientSource, IburstThenPollInterval)
+/// One exchange with the test server; the sample or nullopt.
+std::optional<ClientSample> exchange(ClientSource &c, Reject &why)
+{
+	auto request = c.make_request(kT1);
+	return c.on_response(serve(request), kT1 + 2100us, why);
+}
+
+TEST(ClientSource, IburstEndsAfterFourGoodResponses)
 {
 	Xoshiro256 rng(7);
 	ClientSource c({.minpoll = 6, .iburst = true}, rng);
-	for (int i = 0; i < 4; i++) {
+	Reject why{};
+	for (int i = 0; i < 3; i++) {
+		auto request = c.make_request(kT1);
 		EXPECT_EQ(c.next_interval_s(), 2.0);
+		ASSERT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
+		EXPECT_FALSE(c.take_burst_ended());
 	}
+	auto request = c.make_request(kT1);
+	EXPECT_EQ(c.next_interval_s(), 2.0);  // the timer is set before the answer comes
+	ASSERT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
+	EXPECT_TRUE(c.take_burst_ended());
+	EXPECT_FALSE(c.take_burst_ended());  // once
 	EXPECT_EQ(c.next_interval_s(), 64.0);
 	c.set_poll(12);
 	EXPECT_EQ(c.poll(), 10);
 	c.set_poll(2);
 	EXPECT_EQ(c.poll(), 6);
+}
+
+TEST(ClientSource, IburstGivesUpAfterEightRequests)
+{
+	Xoshiro256 rng(7);
+	ClientSource c({.minpoll = 6, .iburst = true}, rng);
+	for (int i = 0; i < 7; i++) {
+		c.make_request(kT1);  // no answers
+		EXPECT_EQ(c.next_interval_s(), 2.0) << i;
+	}
+	c.make_request(kT1);
+	EXPECT_EQ(c.next_interval_s(), 64.0);
+	EXPECT_FALSE(c.take_burst_ended());
+}
+
+TEST(ClientSource, BurstAddsRequestsOnlyUntilAGoodResponse)
+{
+	Xoshiro256 rng(7);
+	ClientSource c({.minpoll = 4, .burst = true}, rng);
+	c.set_poll(6);
+	Reject why{};
+	// A good answer to the regular request: no extra request.
+	ASSERT_TRUE(exchange(c, why).has_value());
+	EXPECT_TRUE(c.take_burst_ended());
+	EXPECT_EQ(c.next_interval_s(), 64.0);
+	// No answers: min(2^(6−4), 4) = 4 more requests 2 s apart, then the poll.
+	c.make_request(kT1);
+	for (int i = 0; i < 4; i++) {
+		EXPECT_EQ(c.next_interval_s(), 2.0) << i;
+		c.make_request(kT1);
+	}
+	EXPECT_EQ(c.next_interval_s(), 64.0);
+	// At minpoll there is no burst: it would poll faster than minpoll.
+	c.set_poll(4);
+	c.make_request(kT1);
+	EXPECT_EQ(c.next_interval_s(), 16.0);
+}
+
+TEST(ClientSource, PresendWarmsUpTwoSecondsBeforeTheMeasurement)
+{
+	Xoshiro256 rng(7);
+	ClientSource c({.minpoll = 6, .presend_log2 = 6}, rng);
+	Reject why{};
+	EXPECT_FALSE(exchange(c, why).has_value());
+	EXPECT_EQ(why, Reject::Presend);
+	EXPECT_EQ(c.next_interval_s(), 2.0);
+	EXPECT_TRUE(exchange(c, why).has_value());
+	EXPECT_EQ(c.next_interval_s(), 64.0);
+	EXPECT_EQ(c.reach(), 3);  // both answered
+	// Below the presend poll, none.
+	ClientSource d({.minpoll = 4, .presend_log2 = 6}, rng);
+	EXPECT_TRUE(exchange(d, why).has_value());
+	EXPECT_EQ(d.next_interval_s(), 16.0);
+}
+
+TEST(SampleFilter, DropsTheOuterFifthAndAverages)
+{
+	std::vector<SourceSample> s;
+	for (int i = 0; i < 10; i++) {
+		double offset = i == 3 ? 0.5 : i == 7 ? -0.5 : 1e-3 * i;  // two wild ones
+		s.push_back({kT1 + std::chrono::seconds(16 * i), offset, 0.01 + 0.001 * i, 1e-6});
+	}
+	auto f = combine_filtered(s);
+	// 10 samples: 2 dropped each side (−0.5, 0.0 and 0.009, 0.5); kept:
+	// 0.001 0.002 0.004 0.005 0.006 0.008 of samples 1 2 4 5 6 8.
+	EXPECT_NEAR(f.offset_s, (0.001 + 0.002 + 0.004 + 0.005 + 0.006 + 0.008) / 6, 1e-12);
+	EXPECT_NEAR(f.delay_s, 0.01 + 0.001 * (1 + 2 + 4 + 5 + 6 + 8) / 6.0, 1e-12);
+	EXPECT_NEAR(to_seconds(f.local - kT1), 16.0 * (1 + 2 + 4 + 5 + 6 + 8) / 6.0, 1e-6);
+	EXPECT_GT(f.dispersion_s, 2e-3);  // their spread, above the 1 µs of each
+	// Fewer than 5: all averaged.
+	auto g = combine_filtered(std::span(s).first(2));
+	EXPECT_NEAR(g.offset_s, 0.0005, 1e-12);
+}
+
+TEST(DelayTests, RatioAndDeviationAsChronyd)
+{
+	DelayTestData data{.since_last_s = 0, .predicted_offset_s = 0, .min_delay_s = 1e-3, .skew_ppm = 0,
+			   .stddev_s = 10e-6};
+	// Off while the statistics are short.
+	EXPECT_TRUE(delay_acceptable({.maxdelayratio = 2}, std::nullopt, 0, 1.0));
+	// maxdelayratio 2: up to twice the minimum delay.
+	EXPECT_TRUE(delay_acceptable({.maxdelayratio = 2, .maxdelaydevratio = 1e9}, data, 0, 2e-3));
+	EXPECT_FALSE(delay_acceptable({.maxdelayratio = 2, .maxdelaydevratio = 1e9}, data, 0, 2.1e-3));
+	// maxdelaydevratio 10: half the rise at most 10 σ = 100 µs, so 1.2 ms passes, 1.3 ms not…
+	EXPECT_TRUE(delay_acceptable({}, data, 0, 1.2e-3));
+	EXPECT_FALSE(delay_acceptable({}, data, 0, 1.3e-3));
+	// …unless the offset moved from the prediction by more than that rise.
+	EXPECT_TRUE(delay_acceptable({}, data, 400e-6, 1.3e-3));
+	// Time since the newest sample widens the limits by (skew + maxclockerror).
+	data.since_last_s = 1000;
+	data.skew_ppm = 0.1;
+	EXPECT_TRUE(delay_acceptable({}, data, 0, 1.3e-3));  // + 1000 s × 1.1 ppm = 1.1 ms
 }
 
 TEST(ClientSource, ReachabilityRegisterShifts)
