@@ -281,7 +281,7 @@ void NtpSources::receive(Source &s)
 		ntp::Reject why{};
 		auto sample = s.client.on_response(d.payload(), clock_.from_system(d.rx_time), why);
 		if (!sample) {
-			log_.debug("Response from {} not used (reason {})", s.label, static_cast<int>(why));
+			log_.debug("Response from {} not used: {}", s.label, ntp::to_string(why));
 			continue;
 		}
 		if (s.client.take_burst_ended() && s.timer != 0) {

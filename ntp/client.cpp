@@ -59,6 +59,35 @@ void ClientSource::set_poll(int poll)
 	poll_ = std::clamp(poll, config_.minpoll, std::max(config_.minpoll, config_.maxpoll));
 }
 
+const char *to_string(Reject why)
+{
+	switch (why) {
+	case Reject::None:
+		return "none";
+	case Reject::Malformed:
+		return "malformed";
+	case Reject::NotAResponse:
+		return "not a server response";
+	case Reject::NoRequest:
+		return "no matching request";
+	case Reject::KissOfDeath:
+		return "kiss-o'-death";
+	case Reject::Unsynchronized:
+		return "server unsynchronised";
+	case Reject::BadTimestamps:
+		return "bad timestamps";
+	case Reject::TooFar:
+		return "delay or root distance too large";
+	case Reject::Presend:
+		return "presend";
+	case Reject::DelayRatio:
+		return "maxdelayratio";
+	case Reject::DelayDeviation:
+		return "maxdelaydevratio";
+	}
+	return "?";
+}
+
 SourceSample combine_filtered(std::span<const SourceSample> samples)
 {
 	std::vector<SourceSample> sorted(samples.begin(), samples.end());
@@ -183,12 +212,14 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 	}
 	RealTime t2 = from_ntp(h.receive, t1_);
 	RealTime t3 = from_ntp(h.transmit, t1_);
-	double delay = to_seconds(rx_local - t1_) - to_seconds(t3 - t2);
+	// As chronyd: the delay's magnitude, at least the two clocks' precision.
+	// A server that fuzzes its timestamps below its precision (as chronyd and
+	// strata do) can answer with t3 a little before t2, which makes the
+	// difference of a short exchange slightly negative; that is noise, not a
+	// bad packet.
+	double precision = config_.precision_s + std::ldexp(1.0, h.precision);
+	double delay = std::max(std::abs(to_seconds(rx_local - t1_) - to_seconds(t3 - t2)), precision);
 	double offset = (to_seconds(t2 - t1_) + to_seconds(t3 - rx_local)) / 2 + config_.offset_s;
-	if (delay < 0 || to_seconds(t3 - t2) < 0) {
-		why = Reject::BadTimestamps;
-		return std::nullopt;
-	}
 	double root_delay = from_short(h.root_delay), root_dispersion = from_short(h.root_dispersion);
 	if (delay > config_.maxdelay_s || root_delay / 2 + root_dispersion > kMaxRootDistance_s) {
 		why = Reject::TooFar;

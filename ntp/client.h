@@ -38,6 +38,7 @@ struct ClientConfig {
 	int version = 4;
 	double maxdelay_s = 3.0;
 	double offset_s = 0;  ///< the `offset` option: added to every sample's offset
+	double precision_s = 1e-8;  ///< the local clock's reading precision
 };
 
 /// chronyd's `maxdelayratio` and `maxdelaydevratio` tests of a new sample
@@ -61,12 +62,15 @@ enum class Reject : uint8_t {
 	NoRequest,      ///< origin matches no outstanding request (late, duplicate, spoofed)
 	KissOfDeath,    ///< stratum 0: RATE, DENY, RSTR…
 	Unsynchronized, ///< leap 3 or stratum ≥ 16 from the server
-	BadTimestamps,  ///< zero receive or transmit time, or a negative delay
+	BadTimestamps,  ///< zero receive or transmit time
 	TooFar,         ///< root distance or delay above the limits
 	Presend,        ///< the answer to a presend request: not a measurement
 	DelayRatio,     ///< the delay is too far above the minimum (maxdelayratio)
 	DelayDeviation, ///< the delay rose more than the jitter explains (maxdelaydevratio)
 };
+
+/// A few words for the log: "bad timestamps", "kiss-o'-death"…
+const char *to_string(Reject why);
 
 struct ClientSample {
 	SourceSample sample;
