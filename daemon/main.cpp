@@ -147,8 +147,8 @@ int run(const Options &options)
 		return 1;
 	};
 
-	// -Q measures and exits: no pid file, no server.
-	auto pidfile = PidFile::acquire(options.print_offset ? std::string() : config.pidfile);
+	// -q and -Q measure once and exit: no pid file, no server.
+	auto pidfile = PidFile::acquire(options.once() ? std::string() : config.pidfile);
 	if (!pidfile) {
 		// "Another stratad is already running (pid N, pidfile F)" says it all.
 		const Error &e = pidfile.error();
@@ -160,17 +160,24 @@ int run(const Options &options)
 	// -Q say not to, or the kernel refuses (no CAP_SYS_TIME): then a
 	// corrected copy of it, and the system clock is never touched.
 	std::unique_ptr<LocalClock> clock;
+	std::string refused;  // why the system clock cannot be steered
 	if (options.no_clock_control || options.print_offset) {
 		log->info("Disabled control of system clock");
 	} else if (auto system = phc::PosixClock::system(); !system) {
-		log->warning("Could not read the system clock's state ({}); not controlling it", system.error().message());
+		refused = system.error().message();
+		log->warning("Could not read the system clock's state ({}); not controlling it", refused);
 	} else if (auto probe = system->set_frequency_ppm(system->frequency_ppm()); !probe) {
 		// Writing back the frequency it has is a change of nothing that
 		// tells whether changes are allowed.
+		refused = probe.error().message();
 		log->warning("Not allowed to control the system clock ({}); measuring and serving only, as with -x",
-			     probe.error().message());
+			     refused);
 	} else {
 		clock = std::make_unique<SystemClock>(std::move(*system));
+	}
+	if (!clock && options.set_once && !options.no_clock_control) {
+		// -q is there to set the clock: measuring alone would be a silent -Q.
+		return fatal(fmt::format("Could not step the system clock: {}", refused));
 	}
 	if (!clock) {
 		clock = std::make_unique<UnsteeredClock>();
@@ -200,7 +207,7 @@ int run(const Options &options)
 	ReferenceState reference_state(local, loop.now());
 
 	NtpServerSettings server_settings;
-	server_settings.port = options.print_offset ? 0 : static_cast<uint16_t>(config.port);
+	server_settings.port = options.once() ? 0 : static_cast<uint16_t>(config.port);
 	server_settings.ipv4 = options.family != 6;
 	server_settings.ipv6 = options.family != 4;
 	server_settings.bind_v4 = config.bindaddress_v4;
@@ -238,7 +245,7 @@ int run(const Options &options)
 	for (const auto &where : (*server)->listening()) {
 		log->info("Serving NTP on {}", where);
 	}
-	if (!(*server)->serving() && !options.print_offset) {
+	if (!(*server)->serving() && !options.once()) {
 		log->info("Not serving NTP: {}", config.port == 0 ? "port 0" : "no allow directive");
 	}
 
@@ -262,13 +269,13 @@ int run(const Options &options)
 
 	auto sources = NtpSources::start(config,
 					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
-					  .print_once = options.print_offset, .drift = drift,
+					  .print_once = options.print_offset, .set_once = options.set_once, .drift = drift,
 					  .max_clock_error_ppm = config.maxclockerror_ppm},
 					 loop, *log, *clock, reference_state);
 	if (!sources) {
 		return fatal(sources.error().message());
 	}
-	if (options.print_offset && (*sources)->size() == 0) {
+	if (options.once() && (*sources)->size() == 0) {
 		return fatal("No usable NTP source to measure the offset against");
 	}
 
@@ -308,7 +315,7 @@ int run(const Options &options)
 		save_drift();
 		loop.add_timer(loop.now() + std::chrono::seconds(std::max(1, config.driftfile->interval_s)), drift_timer);
 	};
-	if (config.driftfile && !options.print_offset) {
+	if (config.driftfile && !options.once()) {
 		loop.add_timer(loop.now() + std::chrono::seconds(std::max(1, config.driftfile->interval_s)), drift_timer);
 	}
 
@@ -317,8 +324,10 @@ int run(const Options &options)
 		detach_stdio();
 	}
 	auto ran = loop.run();
-	bool measured = !options.print_offset || (*sources)->printed_offset().has_value();
-	save_drift();
+	bool measured = !options.once() || (*sources)->printed_offset().has_value();
+	if (!options.once()) {
+		save_drift();
+	}
 	sources->reset();
 	server->reset();
 	log->info("stratad exiting");

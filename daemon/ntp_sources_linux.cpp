@@ -217,7 +217,7 @@ Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, 
 
 std::optional<DriftValues> NtpSources::drift() const
 {
-	if (discipline_.frequency_updates() == 0 || settings_.print_once) {
+	if (discipline_.frequency_updates() == 0 || settings_.print_once || settings_.set_once) {
 		return std::nullopt;
 	}
 	return DriftValues{.correction_ppm = discipline_.base_frequency_ppm(), .skew_ppm = discipline_.skew_ppm()};
@@ -336,9 +336,18 @@ void NtpSources::receive(Source &s)
 		if (!decision.estimate) {
 			continue;
 		}
-		if (settings_.print_once) {
-			printed_offset_ = decision.estimate->offset_s;
-			log_.info("System clock wrong by {:.6f} seconds (ignored)", decision.estimate->offset_s);
+		if (settings_.print_once || settings_.set_once) {
+			double offset = decision.estimate->offset_s;
+			if (settings_.print_once) {
+				log_.info("System clock wrong by {:.6f} seconds (ignored)", offset);
+				printed_offset_ = offset;
+			} else if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
+				log_.error("Could not step the system clock by {:.6f} seconds: {}", offset,
+					   stepped.error().message());
+			} else {
+				log_.info("System clock wrong by {:.6f} seconds (step)", offset);
+				printed_offset_ = offset;
+			}
 			loop_.stop();
 			return;
 		}

@@ -34,7 +34,8 @@ public:
 		bool ipv4 = true;
 		bool ipv6 = true;
 		/// -Q: print the first estimate's offset and stop the loop.
-		bool print_once = false;
+		bool print_once = false;  ///< -Q
+		bool set_once = false;    ///< -q
 		/// From the drift file: where the discipline starts.
 		std::optional<DriftValues> drift;
 		double max_clock_error_ppm = 1.0;  ///< maxclockerror

@@ -15,7 +15,7 @@ namespace {
 constexpr std::string_view kWithValue = "fFlLPtu";
 constexpr std::string_view kFlags = "46dhmnpqQrRsUvx";
 /// Recognised, refused until implemented.
-constexpr std::string_view kNotYet = "qrRsuF";
+constexpr std::string_view kNotYet = "rRsuF";
 
 tl::unexpected<Error> usage_error(std::string message)
 {
@@ -116,6 +116,11 @@ Result<Options> parse_command_line(const std::vector<std::string> &args)
 				o.foreground = true;
 				o.debug = std::max(o.debug, 1);
 				break;
+			case 'q':
+				o.set_once = true;
+				o.foreground = true;
+				o.debug = std::max(o.debug, 1);
+				break;
 			case 'P': {
 				auto prio = to_int(value);
 				if (!prio || *prio < 0 || *prio > 99) {
@@ -170,6 +175,7 @@ std::string usage()
 	       "  -l FILE\tLog to file\n"
 	       "  -L LEVEL\tSpecify minimum log level (-1 debug, 0 info, 1 warning, 2 error, 3 fatal)\n"
 	       "  -p\t\tPrint configuration and exit\n"
+	       "  -q\t\tSet the clock once (step it by the measured offset) and exit\n"
 	       "  -Q\t\tPrint the offset of the clock once and exit (the clock is not touched)\n"
 	       "  -P PRIORITY\tSet process priority (SCHED_FIFO)\n"
 	       "  -m\t\tLock memory\n"
@@ -179,7 +185,7 @@ std::string usage()
 	       "  -v, --version\tPrint version and exit\n"
 	       "  -h, --help\tPrint usage and exit\n"
 	       "\n"
-	       "Not supported by strata yet: -q -r -R -s -u USER -F LEVEL.\n"
+	       "Not supported by strata yet: -r -R -s -u USER -F LEVEL.\n"
 	       "Directives given after the options replace the configuration file.\n";
 }
 

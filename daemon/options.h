@@ -21,6 +21,9 @@ struct Options {
 	LogLevel min_level = LogLevel::Info;  ///< -L
 	bool print_config = false;        ///< -p
 	bool print_offset = false;        ///< -Q: measure once, print the offset, exit (never steers)
+	bool set_once = false;            ///< -q: measure once, step the clock by the offset, exit
+	/// -q or -Q: one measurement, no server, no pid file, no drift file written.
+	bool once() const { return print_offset || set_once; }
 	bool no_clock_control = false;    ///< -x
 	bool allow_non_root = false;      ///< -U
 	int family = 0;                   ///< 4 (-4), 6 (-6) or 0 for both

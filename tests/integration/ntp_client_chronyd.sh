@@ -28,6 +28,18 @@ wait_udp_port 11140 "$chronyd_pid"
 out=$(timeout 20 "$stratad" -Q -t 15 'server 127.0.0.1 port 11140 iburst' 2>&1) || fail "stratad -Q exited $?: $out"
 echo "$out" | grep -E "System clock wrong by -?[0-9]+\.[0-9]{6} seconds \(ignored\)" || fail "stratad -Q printed: $out"
 
+# stratad -q: chronyd -q's line. With -x it steps its corrected copy of the
+# clock; without, this namespace refuses the step (EPERM): said, exit 1.
+out=$(timeout 20 "$stratad" -q -x -t 15 'server 127.0.0.1 port 11140 iburst' 2>&1) || fail "stratad -q -x exited $?: $out"
+echo "$out" | grep -E "System clock wrong by -?[0-9]+\.[0-9]{6} seconds \(step\)" || fail "stratad -q printed: $out"
+require_private_netns
+if out=$(timeout 20 "$stratad" -q -t 15 'server 127.0.0.1 port 11140 iburst' 2>&1); then
+	fail "stratad -q stepped the clock in a user namespace? $out"
+fi
+echo "$out" | grep -q "Could not step the system clock: clock_adjtime ADJ_FREQUENCY: Operation not permitted" ||
+	fail "stratad -q without -x printed: $out"
+echo "stratad -q without -x: the refused step is reported, exit 1"
+
 cat >"$work/stratad.conf" <<CONF
 server 127.0.0.1 port 11140 iburst
 allow 127.0.0.0/8

@@ -35,7 +35,7 @@ expect_exit() {
 	grep -q -- "$pattern" "$work/out" || fail "stratad $* printed '$(cat "$work/out")', expected /$pattern/"
 }
 expect_exit 1 "unknown option -z" -z
-for f in -q -r -R -s "-u nobody" "-F 1"; do
+for f in -r -R -s "-u nobody" "-F 1"; do
 	# shellcheck disable=SC2086
 	expect_exit 1 "option ${f:0:2} is not supported by strata yet" $f
 done

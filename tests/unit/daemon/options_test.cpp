@@ -79,7 +79,7 @@ TEST(Options, Errors)
 
 TEST(Options, NotYetImplementedFlagsSaySo)
 {
-	for (std::string f : {"-q", "-r", "-R", "-s"}) {
+	for (std::string f : {"-r", "-R", "-s"}) {
 		EXPECT_EQ(error({f}), "option " + f + " is not supported by strata yet");
 	}
 	EXPECT_EQ(error({"-u", "chrony"}), "option -u is not supported by strata yet");
@@ -93,6 +93,19 @@ TEST(Options, PrintOffsetRunsInTheForegroundWithStderrLogging)
 	EXPECT_TRUE(o.foreground);
 	EXPECT_EQ(o.debug, 1);
 	EXPECT_EQ(o.directives, (std::vector<std::string>{"server 127.0.0.1 iburst"}));
+	EXPECT_TRUE(o.once());
+	EXPECT_FALSE(o.set_once);
+}
+
+TEST(Options, SetOnceRunsInTheForegroundWithStderrLogging)
+{
+	Options o = ok({"-q", "pool localhost iburst"});
+	EXPECT_TRUE(o.set_once);
+	EXPECT_FALSE(o.print_offset);
+	EXPECT_TRUE(o.once());
+	EXPECT_TRUE(o.foreground);
+	EXPECT_EQ(o.debug, 1);
+	EXPECT_FALSE(ok({"-d"}).once());
 }
 
 TEST(Options, HelpAndVersion)
