@@ -14,11 +14,18 @@ namespace {
 constexpr double kUnknownSkewPpm = 2000.0;
 constexpr size_t kMaxWindow = 256;
 
+/// chronyd's constants for the asymmetry estimate: a slope at least this
+/// large, this many times running with one sign; at most ±0.5.
+constexpr double kMinAsymmetry = 0.45;
+constexpr int kMinAsymmetryRun = 10;
+constexpr int kMaxAsymmetryRun = 1000;
+constexpr double kMaxAsymmetry = 0.5;
+
 } // namespace
 
 double SourceStats::corrected(const SourceSample &s, double min_delay) const
 {
-	return s.offset_s + config_.asymmetry * (s.delay_s - min_delay);
+	return s.offset_s + asymmetry() * (s.delay_s - min_delay);
 }
 
 double SourceStats::effective_delay(double delay_s) const
@@ -36,6 +43,63 @@ void SourceStats::add(const SourceSample &sample)
 	SourceSample s = sample;
 	s.delay_s = effective_delay(s.delay_s);
 	samples_.push_back(s);
+	if (!config_.asymmetry) {
+		estimate_asymmetry();
+	}
+}
+
+void SourceStats::estimate_asymmetry()
+{
+	// offset = a + b·time + c·(delay − min): least squares over the window,
+	// on centred sums. In chrony.conf's sign the asymmetry is −c.
+	size_t n = samples_.size();
+	if (n < 4) {
+		return;
+	}
+	double min_delay = samples_.front().delay_s;
+	for (const auto &s : samples_) {
+		min_delay = std::min(min_delay, s.delay_s);
+	}
+	const RealTime origin = samples_.back().local;
+	double mx = 0, md = 0, my = 0;
+	for (const auto &s : samples_) {
+		mx += to_seconds(s.local - origin);
+		md += s.delay_s - min_delay;
+		my += s.offset_s;
+	}
+	auto count = static_cast<double>(n);
+	mx /= count;
+	md /= count;
+	my /= count;
+	double sxx = 0, sxd = 0, sdd = 0, sxy = 0, sdy = 0;
+	for (const auto &s : samples_) {
+		double x = to_seconds(s.local - origin) - mx, d = s.delay_s - min_delay - md, y = s.offset_s - my;
+		sxx += x * x;
+		sxd += x * d;
+		sdd += d * d;
+		sxy += x * y;
+		sdy += d * y;
+	}
+	double det = sxx * sdd - sxd * sxd;
+	if (!(det > 1e-12 * sxx * sdd) || !(sdd > 0)) {
+		asymmetry_run_ = 0;
+		estimated_asymmetry_ = 0;
+		return;
+	}
+	double a = -(sxx * sdy - sxd * sxy) / det;
+	if (a * asymmetry_run_ < 0) {  // the sign changed: start again
+		asymmetry_run_ = 0;
+		estimated_asymmetry_ = 0;
+		return;
+	}
+	if (a <= -kMinAsymmetry && asymmetry_run_ > -kMaxAsymmetryRun) {
+		asymmetry_run_--;
+	} else if (a >= kMinAsymmetry && asymmetry_run_ < kMaxAsymmetryRun) {
+		asymmetry_run_++;
+	}
+	if (std::abs(asymmetry_run_) >= kMinAsymmetryRun) {
+		estimated_asymmetry_ = std::clamp(a, -kMaxAsymmetry, kMaxAsymmetry);
+	}
 }
 
 std::optional<DelayTestData> SourceStats::delay_test_data(RealTime at) const

@@ -36,8 +36,9 @@ struct SourceStatsConfig {
 	/// `asymmetry` as chrony.conf has it (−0.5…0.5): negative when requests
 	/// to the source are delayed more variably than the responses. A request
 	/// held up by e makes reference − local read e/2 high, so offsets are
-	/// corrected by +asymmetry × (delay − minimum delay).
-	double asymmetry = 0;
+	/// corrected by +asymmetry × (delay − minimum delay). nullopt: estimated
+	/// from the samples, as chronyd does when the option is absent.
+	std::optional<double> asymmetry;
 };
 
 /// What chronyd's maxdelayratio and maxdelaydevratio tests need.
@@ -69,7 +70,12 @@ public:
 	size_t size() const { return samples_.size(); }
 	const std::deque<SourceSample> &samples() const { return samples_; }
 	/// Drops everything (the source was replaced, or reset by the user).
-	void clear() { samples_.clear(); }
+	void clear()
+	{
+		samples_.clear();
+		asymmetry_run_ = 0;
+		estimated_asymmetry_ = 0;
+	}
 
 	/// The local clock was stepped by `step_s` (forward when positive) and its
 	/// frequency raised by `dfreq_ppm` (faster when positive) at `at`, to
@@ -90,11 +96,21 @@ public:
 	/// The delay a sample counts with (mindelay's mirroring applied).
 	double effective_delay(double delay_s) const;
 
+	/// The asymmetry the offsets are corrected with: the configured one, or
+	/// the estimate (0 until it is significant).
+	double asymmetry() const { return config_.asymmetry.value_or(estimated_asymmetry_); }
+
 private:
 	double corrected(const SourceSample &s, double min_delay) const;
+	void estimate_asymmetry();
 
 	SourceStatsConfig config_;
 	std::deque<SourceSample> samples_;
+	/// chronyd's rule: the slope of offset against delay (time held apart by
+	/// a multiple regression) counts only when it is near ±0.5 for 10
+	/// estimates in a row with one sign.
+	int asymmetry_run_ = 0;
+	double estimated_asymmetry_ = 0;
 };
 
 } // namespace strata

@@ -199,7 +199,7 @@ Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, 
 		stats.max_samples = static_cast<size_t>(*c.maxsamples);
 	}
 	stats.fixed_min_delay_s = c.mindelay_s;
-	stats.asymmetry = c.asymmetry.value_or(0.0);
+	stats.asymmetry = c.asymmetry;
 	source->index = set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
 					 .noselect = c.noselect},
 					stats);

@@ -120,6 +120,31 @@ TEST(SourceStats, FastSlewsKeepTheSamplesOnALine)
 	EXPECT_LT(est->stddev_s, 10e-6);
 }
 
+TEST(SourceStats, EstimatesTheAsymmetryOfTheJitter)
+{
+	// The responses wait up to several ms more on the way back (exponential,
+	// 1 ms mean), the requests never: reference − local reads −e/2 low with
+	// the delay e high. After 10 estimates the slope, near +0.5 (chrony.conf's
+	// sign: responses the more variable), corrects the offsets to those of
+	// the shortest exchange.
+	Xoshiro256 rng(11);
+	SourceStats s({.min_samples = 6, .max_samples = 64});
+	SourceStats fixed({.min_samples = 6, .max_samples = 64, .asymmetry = 0.0});
+	for (int i = 0; i < 40; i++) {
+		double e = -1e-3 * std::log(1.0 - rng.uniform());
+		SourceSample sample{kStart + i * 16s, -e / 2, 200e-6 + e, 0};
+		s.add(sample);
+		fixed.add(sample);
+	}
+	EXPECT_NEAR(s.asymmetry(), 0.5, 0.05);
+	EXPECT_EQ(fixed.asymmetry(), 0.0);
+	auto e = s.estimate(kStart + 39 * 16s);
+	auto f = fixed.estimate(kStart + 39 * 16s);
+	ASSERT_TRUE(e && f);
+	EXPECT_LT(std::abs(e->offset_s), 30e-6);
+	EXPECT_GT(std::abs(f->offset_s), 3 * std::abs(e->offset_s));  // the uncorrected fit is biased
+}
+
 TEST(SourceStats, FewSamplesGiveTheNewestWithLargeSkew)
 {
 	SourceStats s;
