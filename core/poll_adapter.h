@@ -1,11 +1,19 @@
 // The poll interval of a source, adapted to what its statistics need
-// (chrony.conf `polltarget`): longer while the regression window holds
-// `polltarget` samples or more, shorter when the runs test has cut it below
-// that (the frequency wanders faster than the samples average out). One step
-// up per `polltarget` samples at an interval, so each interval is tried on
-// a full window before the next. Pure.
+// (chrony.conf `polltarget`), by chronyd's rule:
+//
+// - A sample that lands farther from the prediction than its own distance
+//   (dispersion + half the delay) says the source is not being tracked: the
+//   interval shortens at once, by log2(error / distance) steps.
+// - Otherwise the interval drifts toward the length at which the regression
+//   window holds `polltarget` samples: a score moves by
+//   (window / polltarget − 1) / polltarget per sample (twice that when
+//   shortening) and the interval changes a step each time the score crosses
+//   a whole number. A wandering oscillator, whose runs test keeps short
+//   windows, gets short intervals; a quiet one long ones. Pure.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 
 namespace strata {
@@ -20,17 +28,31 @@ public:
 
 	int poll() const { return poll_; }
 
-	/// After a sample: `window` samples are in the regression window, out of
-	/// `stored`. Returns the new poll interval (log2 s).
-	int on_sample(size_t window, size_t stored)
+	/// After a sample: `window` samples are in the regression window; the
+	/// sample was `error_s` from the offset predicted for it (0 when there
+	/// was no prediction) and its distance is `distance_s`. Returns the new
+	/// poll interval (log2 s).
+	int on_sample(size_t window, double error_s = 0, double distance_s = 0)
 	{
-		since_change_++;
-		if (window >= target_ && since_change_ >= target_ && poll_ < maxpoll_) {
-			poll_++;
-			since_change_ = 0;
-		} else if (window < target_ && window < stored && poll_ > minpoll_) {
-			poll_--;
-			since_change_ = 0;
+		double adjust;
+		if (distance_s > 0 && std::abs(error_s) > distance_s) {
+			adjust = -std::log2(std::abs(error_s) / distance_s);
+		} else {
+			double target = static_cast<double>(target_);
+			adjust = (static_cast<double>(window) / target - 1.0) / target;
+			if (window < target_) {
+				adjust *= 2;
+			}
+		}
+		score_ += adjust;
+		if (score_ >= 1.0 || score_ < 0.0) {
+			double steps = std::floor(score_);
+			poll_ += static_cast<int>(steps);
+			score_ -= steps;
+		}
+		if (poll_ >= maxpoll_ || poll_ <= minpoll_) {
+			poll_ = std::clamp(poll_, minpoll_, maxpoll_);
+			score_ = poll_ == maxpoll_ ? std::min(score_, 0.5) : std::max(score_, 0.5);
 		}
 		return poll_;
 	}
@@ -40,7 +62,7 @@ private:
 	int maxpoll_;
 	size_t target_;
 	int poll_;
-	size_t since_change_ = 0;
+	double score_ = 0.5;  ///< fraction of a step; a step up at 1, down below 0
 };
 
 } // namespace strata

@@ -315,10 +315,17 @@ void NtpSources::receive(Source &s)
 		info.require = s.config.require;
 		info.noselect = s.config.noselect;
 		set_.set_info(s.index, info);
+		// How far the sample lands from where the statistics expected it,
+		// against its own distance: the poll adapter's measure of tracking.
+		double error = 0;
+		if (auto predicted = set_.stats(s.index).estimate(sample->sample.local)) {
+			error = sample->sample.offset_s - predicted->offset_s;
+		}
+		double distance = sample->sample.dispersion_s + sample->sample.delay_s / 2;
 		set_.add_sample(s.index, sample->sample);
 		RealTime now = clock_.now();
 		if (auto e = set_.stats(s.index).estimate(now)) {
-			s.client.set_poll(s.adapter.on_sample(e->samples, set_.stats(s.index).size()));
+			s.client.set_poll(s.adapter.on_sample(e->samples, error, distance));
 		}
 
 		auto decision = set_.decide(now);

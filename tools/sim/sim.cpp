@@ -197,8 +197,15 @@ private:
 					.noselect = s_.servers[i].noselect};
 			sources_.set_info(i, info);
 		}
-		sources_.add_sample(i, {mid, offset, delay, 1e-8});
-		adapt_poll(i);
+		SourceSample sample{mid, offset, delay, 1e-8};
+		// As the daemon: the sample's distance from the prediction tells the
+		// poll adapter how well the source is tracked.
+		double error = 0;
+		if (auto predicted = sources_.stats(i).estimate(mid)) {
+			error = offset - predicted->offset_s;
+		}
+		sources_.add_sample(i, sample);
+		adapt_poll(i, error, sample.dispersion_s + delay / 2);
 		auto d = sources_.decide(t4);
 		if (d.selection.selected && std::abs(s_.servers[*d.selection.selected].offset_s) >= 0.1) {
 			result_.selected_falseticker = true;
@@ -223,11 +230,11 @@ private:
 		}
 	}
 
-	void adapt_poll(size_t i)
+	void adapt_poll(size_t i, double error, double distance)
 	{
 		auto e = sources_.stats(i).estimate(clock_.now());
 		if (e) {
-			poll_[i] = adapters_[i].on_sample(e->samples, sources_.stats(i).size());
+			poll_[i] = adapters_[i].on_sample(e->samples, error, distance);
 		}
 	}
 

@@ -1,0 +1,61 @@
+#include "core/poll_adapter.h"
+
+#include <gtest/gtest.h>
+
+namespace strata {
+namespace {
+
+TEST(PollAdapter, FullWindowsLengthenTheIntervalOneStepAtATime)
+{
+	PollAdapter a(6, 10, 8);
+	EXPECT_EQ(a.poll(), 6);
+	// A window of 16 with polltarget 8: (16/8 − 1)/8 = 1/8 of a step per
+	// sample; from half a step, the fourth sample crosses 1.
+	EXPECT_EQ(a.on_sample(16), 6);
+	EXPECT_EQ(a.on_sample(16), 6);
+	EXPECT_EQ(a.on_sample(16), 6);
+	EXPECT_EQ(a.on_sample(16), 7);
+	for (int i = 0; i < 100; i++) {
+		a.on_sample(16);
+	}
+	EXPECT_EQ(a.poll(), 10);  // never beyond maxpoll
+}
+
+TEST(PollAdapter, ShortWindowsShortenItTwiceAsFast)
+{
+	PollAdapter a(4, 10, 8);
+	for (int i = 0; i < 200; i++) {
+		a.on_sample(64);
+	}
+	ASSERT_EQ(a.poll(), 10);
+	// A window of 4: 2 × (4/8 − 1)/8 = −1/8 a sample.
+	int samples = 0;
+	while (a.poll() == 10 && samples < 100) {
+		a.on_sample(4);
+		samples++;
+	}
+	EXPECT_EQ(a.poll(), 9);
+	EXPECT_LE(samples, 5);
+	// At the target the interval stays.
+	for (int i = 0; i < 50; i++) {
+		EXPECT_EQ(a.on_sample(8), 9);
+	}
+}
+
+TEST(PollAdapter, ASampleFarOffThePredictionShortensAtOnce)
+{
+	PollAdapter a(4, 10, 8);
+	for (int i = 0; i < 200; i++) {
+		a.on_sample(64);
+	}
+	ASSERT_EQ(a.poll(), 10);
+	// 8 times its own distance off: log2(8) = 3 steps down.
+	EXPECT_EQ(a.on_sample(64, 8e-3, 1e-3), 7);
+	// Within its distance: the window rule again.
+	EXPECT_EQ(a.on_sample(8, 0.5e-3, 1e-3), 7);
+	// Never below minpoll.
+	EXPECT_EQ(a.on_sample(64, 1.0, 1e-6), 4);
+}
+
+} // namespace
+} // namespace strata
