@@ -7,9 +7,10 @@ Run it inside a private network namespace (it refuses otherwise), e.g.
 For each responder it starts the server on loopback, measures its idle RSS,
 then drives it with tools/ntpload at each offered rate and closed-loop
 (saturation), and prints a Markdown table: responses/s, loss, response-time
-percentiles, server CPU time per response and its ratio to the echo's at the
-same rate, and RSS under load. Servers run with clock control off (-x) and
-are stopped by PID. With --repeat N every repetition runs every responder at
+percentiles, server CPU time per response and its ratio to the echo's (and to
+the echo with NTP metadata, `echo-ntp`) at the same rate, as the median of
+the ratios within each repetition, and RSS under load. Servers run with clock
+control off (-x) and are stopped by PID. With --repeat N every repetition runs every responder at
 every rate, interleaved, and the table shows the medians.
 """
 import argparse
@@ -61,6 +62,7 @@ def responders(build, workdir, threads):
         f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/stratad.pid\n")
     out = {
         "echo": [os.path.join(build, "tools/udp_echo"), "--port", str(PORT)],
+        "echo-ntp": [os.path.join(build, "tools/udp_echo"), "--port", str(PORT), "--ntp-metadata"],
         "chronyd": ["chronyd", "-x", "-d", "-u", "root", "-f", chrony_conf],
         "stratad": [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", strata_conf],
     }
@@ -145,19 +147,29 @@ def main():
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
 
-    echo = {r["offered_rate"]: r for r in results.get("echo", {}).get("runs", [])}
-    print("| responder | offered/s | responses/s | loss % | p50 µs | p99 µs | CPU µs/response | × echo | RSS KiB (idle → load) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    def ratio(res, base_name, i):
+        # Median over repetitions of the ratio within each repetition: both
+        # responders ran minutes apart at most, under the same machine load.
+        base = results.get(base_name)
+        if not base:
+            return "–"
+        pairs = zip(res["runs"][i]["all"], base["runs"][i]["all"])
+        ratios = [a["server_cpu_us_per_response"] / b["server_cpu_us_per_response"]
+                  for a, b in pairs if b["server_cpu_us_per_response"] > 0]
+        return f"{statistics.median(ratios):.2f}" if ratios else "–"
+
+    bases = [b for b in ("echo", "echo-ntp") if b in results]
+    print("| responder | offered/s | responses/s | loss % | p50 µs | p99 µs | CPU µs/response | "
+          + " | ".join(f"× {b}" for b in bases) + " | RSS KiB (idle → load) |")
+    print("|---|---|---|---|---|---|---|" + "---|" * len(bases) + "---|")
     for name, res in results.items():
-        for r in res["runs"]:
-            base = echo.get(r["offered_rate"])
-            ratio = (f"{r['server_cpu_us_per_response'] / base['server_cpu_us_per_response']:.2f}"
-                     if base and base["server_cpu_us_per_response"] > 0 else "–")
+        for i, r in enumerate(res["runs"]):
             offered = f"{r['offered_rate']:.0f}" if r["offered_rate"] else "max"
+            ratios = " | ".join(ratio(res, b, i) for b in bases)
             print(f"| {name} | {offered} | {r['responses_per_s']:.0f} | {r['loss_percent']:.3f} | "
                   f"{r['latency_us']['p50']:.0f} | {r['latency_us']['p99']:.0f} | "
-                  f"{r['server_cpu_us_per_response']:.3f} | {ratio} | {res['idle_rss_kib']:.0f} → {r['server_rss_kib']:.0f} |")
-
+                  f"{r['server_cpu_us_per_response']:.3f} | {ratios} | "
+                  f"{res['idle_rss_kib']:.0f} → {r['server_rss_kib']:.0f} |")
 
 if __name__ == "__main__":
     main()
