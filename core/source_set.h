@@ -57,6 +57,15 @@ public:
 		sources_[index].fresh = true;
 	}
 	const SourceStats &stats(size_t index) const { return sources_[index].stats; }
+	/// The source at `index` is now another server: its samples are dropped.
+	void reset_source(size_t index)
+	{
+		sources_[index].stats.clear();
+		sources_[index].fresh = false;
+		if (leader_ == index) {
+			leader_.reset();
+		}
+	}
 
 	void on_clock_change(const ClockChange &change);
 

@@ -13,6 +13,10 @@ namespace strata::daemon {
 
 namespace {
 
+/// A pool member is replaced after this many requests in a row without an
+/// answer (a full reachability register).
+constexpr int kReplaceAfterUnanswered = 8;
+
 /// Without a drift file the discipline starts from the frequency the clock
 /// already has (set by a previous run, or by another daemon), as chronyd does.
 DisciplineConfig discipline_config(const conf::Config &c, const std::optional<DriftValues> &drift,
@@ -92,6 +96,8 @@ struct NtpSources::Source {
 	TimerId timer = 0;
 	ntp::DatagramBatch<8, 1024> batch;
 	bool online = true;
+	bool replacing = false;
+	std::string pool_name;  ///< the pool's name for a pool member: it may be replaced
 	RealTime last_request;
 	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
 };
@@ -191,6 +197,9 @@ Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, 
 	}
 	auto source = std::make_unique<Source>(c, address, std::move(*socket), rng_);
 	source->label = name.empty() ? address.to_string() : fmt::format("{} ({})", address.to_string(), name);
+	if (c.kind == conf::SourceKind::Pool) {
+		source->pool_name = c.host;
+	}
 	SourceStatsConfig stats = set_.stats_config();
 	if (c.minsamples) {
 		stats.min_samples = static_cast<size_t>(std::max(*c.minsamples, 3));
@@ -226,6 +235,9 @@ std::optional<DriftValues> NtpSources::drift() const
 void NtpSources::poll(Source &s)
 {
 	s.timer = 0;
+	if (!s.pool_name.empty() && !s.replacing && s.client.unanswered() >= kReplaceAfterUnanswered) {
+		replace(s);
+	}
 	RealTime t1 = clock_.now();
 	auto request = s.client.make_request(t1);
 	s.last_request = t1;
@@ -253,6 +265,49 @@ void NtpSources::set_online(Source &s, bool online)
 	if (online) {
 		s.timer = loop_.add_timer(loop_.now(), [this, &s] { poll(s); });
 	}
+}
+
+void NtpSources::replace(Source &s)
+{
+	if (!resolver_) {
+		return;
+	}
+	s.replacing = true;
+	bool ipv4 = settings_.ipv4 && !s.config.ipv6_only, ipv6 = settings_.ipv6 && !s.config.ipv4_only;
+	resolver_->resolve(s.pool_name, ipv4, ipv6, [this, &s](std::vector<IpAddress> addresses, std::string error) {
+		s.replacing = false;
+		auto in_use = [this](const IpAddress &a) {
+			return std::any_of(sources_.begin(), sources_.end(), [&](const auto &o) { return o->address == a; });
+		};
+		auto fresh = std::find_if(addresses.begin(), addresses.end(), [&](const IpAddress &a) { return !in_use(a); });
+		if (fresh == addresses.end()) {
+			log_.debug("Could not replace unreachable source {}: {}", s.label,
+				   addresses.empty() ? error : std::string("no other address in the pool"));
+			return;
+		}
+		std::string old = s.address.to_string();
+		s.address = *fresh;
+		s.label = fmt::format("{} ({})", s.address.to_string(), s.pool_name);
+		open_socket_for(s);
+		s.client.reset();
+		s.filtered.clear();
+		set_.reset_source(s.index);
+		log_.info("Source {} replaced with {} ({})", old, s.address.to_string(), s.pool_name);
+	});
+}
+
+void NtpSources::open_socket_for(Source &s)
+{
+	auto socket = ntp::UdpSocket::open({.family = s.address.family()});
+	if (!socket) {
+		log_.error("Could not open NTP client socket for {}: {}", s.address.to_string(),
+			   socket.error().message());
+		return;
+	}
+	loop_.unwatch(s.watch);
+	s.socket = std::move(*socket);
+	Source *raw = &s;
+	s.watch = loop_.watch_fd(s.socket.fd(), POLLIN, [this, raw](short) { receive(*raw); });
 }
 
 size_t NtpSources::set_online(const std::optional<IpAddress> &address, bool online)

@@ -70,6 +70,10 @@ private:
 	void set_online(Source &source, bool online);
 	void receive(Source &source);
 	void apply(const DisciplineResult &result);
+	/// A pool member that stopped answering: another address of the pool
+	/// takes its place (chronyd replaces unreachable pool sources).
+	void replace(Source &source);
+	void open_socket_for(Source &source);
 
 	Settings settings_;
 	PollLoop &loop_;

@@ -54,6 +54,20 @@ bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestDa
 	return std::abs(error) - rise > allowed;
 }
 
+void ClientSource::reset()
+{
+	poll_ = std::clamp(config_.minpoll, -7, 24);
+	reach_ = 0;
+	unanswered_ = 0;
+	cookie_.reset();
+	kiss_.clear();
+	burst_good_ = config_.iburst ? kIburstGood : 0;
+	burst_total_ = config_.iburst ? kIburstTotal : 0;
+	burst_ended_ = false;
+	last_was_presend_ = false;
+	presend_done_ = false;
+}
+
 void ClientSource::set_poll(int poll)
 {
 	poll_ = std::clamp(poll, config_.minpoll, std::max(config_.minpoll, config_.maxpoll));
@@ -131,6 +145,7 @@ double ClientSource::next_interval_s()
 std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now)
 {
 	reach_ = static_cast<uint8_t>(reach_ << 1);
+	unanswered_++;
 	bool bursting = burst_total_ > 0;
 	if (bursting) {
 		burst_total_--;
@@ -183,6 +198,7 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 		return std::nullopt;
 	}
 	cookie_.reset();  // one response per request
+	unanswered_ = 0;
 	if (last_was_presend_) {
 		reach_ |= 1;
 		why = Reject::Presend;

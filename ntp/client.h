@@ -106,6 +106,11 @@ public:
 	int poll() const { return poll_; }
 	/// Sets the poll interval, clamped to [minpoll, maxpoll].
 	void set_poll(int poll);
+	/// Back to the state of a new source (a pool member was replaced by
+	/// another address): no reach, minpoll, the iburst again if configured.
+	void reset();
+	/// Requests sent since the last response of any kind from the server.
+	int unanswered() const { return unanswered_; }
 	/// The reachability register: bit 0 is the last poll, 1 = answered.
 	uint8_t reach() const { return reach_; }
 	/// The last kiss-o'-death code received (e.g. "RATE"), empty if none.
@@ -121,6 +126,7 @@ private:
 	bool last_was_presend_ = false;  ///< the outstanding request is a presend
 	bool presend_done_ = false;      ///< this poll's presend has gone
 	uint8_t reach_ = 0;
+	int unanswered_ = 0;
 	std::optional<NtpTimestamp> cookie_;
 	RealTime t1_;
 	std::string kiss_;

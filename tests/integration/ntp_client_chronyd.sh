@@ -171,6 +171,34 @@ PY
 stop_pid "$opts_pid" || fail "stratad (options) did not exit cleanly"
 STARTED_PIDS=("$chronyd_pid")
 
+# Pool replacement: `testpool` (in this mount namespace's /etc/hosts) has two
+# addresses; only the one getaddrinfo gives second has a server. With
+# maxsources 1 the pool starts with the silent one and replaces it after 8
+# unanswered requests (minpoll 0: 1 s apart).
+require_private_netns
+printf '127.0.0.5 testpool\n127.0.0.6 testpool\n' >"$work/hosts"
+mount --bind "$work/hosts" /etc/hosts || fail "cannot bind-mount /etc/hosts in the test's mount namespace"
+read -r silent answering < <(python3 -c '
+import socket
+a = [x[4][0] for x in socket.getaddrinfo("testpool", 123, socket.AF_INET, socket.SOCK_DGRAM)]
+print(*dict.fromkeys(a))')
+[ -n "$answering" ] || fail "testpool did not resolve to two addresses"
+printf 'local stratum 1\nallow 127.0.0.0/8\nbindaddress %s\nport 11144\ncmdport 0\npidfile %s/c2.pid\n' \
+	"$answering" "$work" >"$work/c2.conf"
+chronyd -x -d -u root -f "$work/c2.conf" >"$work/c2.log" 2>&1 &
+c2_pid=$!
+STARTED_PIDS+=("$c2_pid")
+wait_udp_port 11144 "$c2_pid"
+printf 'pool testpool port 11144 maxsources 1 minpoll 0 maxpoll 0\nport 0\npidfile %s/p.pid\n' "$work" >"$work/pool.conf"
+"$stratad" -x -d -f "$work/pool.conf" -t 20 >"$work/pool.log" 2>&1 || fail "stratad (pool) exited $?"
+grep -q "Added source $silent (testpool)" "$work/pool.log" || fail "pool did not start with $silent: $(cat "$work/pool.log")"
+grep -q "Source $silent replaced with $answering (testpool)" "$work/pool.log" ||
+	fail "the silent pool member was not replaced: $(cat "$work/pool.log")"
+grep -q "Selected source $answering (testpool)" "$work/pool.log" || fail "replacement not selected: $(cat "$work/pool.log")"
+stop_pid "$c2_pid" || true
+STARTED_PIDS=("$chronyd_pid")
+echo "pool: $silent (silent) replaced with $answering, which was selected"
+
 stop_pid "$chronyd_pid" || true
 STARTED_PIDS=()
 rm -rf "$work"
