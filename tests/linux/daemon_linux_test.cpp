@@ -7,6 +7,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/leap_table.h"
 #include "daemon/logging_linux.h"
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
@@ -322,6 +325,44 @@ TEST(Loggers, FileLoggerOpenErrorIsClear)
 	auto file = FileLogger::open("/nonexistent-dir/log");
 	ASSERT_FALSE(file.has_value());
 	EXPECT_EQ(file.error().message(), "open log file /nonexistent-dir/log: No such file or directory");
+}
+
+} // namespace
+} // namespace strata::daemon
+
+namespace strata::daemon {
+namespace {
+
+std::vector<std::byte> read_bytes(const std::string &path)
+{
+	std::ifstream in(path, std::ios::binary);
+	std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	std::vector<std::byte> out(chars.size());
+	std::memcpy(out.data(), chars.data(), chars.size());
+	return out;
+}
+
+TEST(LeapTable, TzdataListAndRightZoneAgree)
+{
+	// The system's two sources of leap seconds (Debian's tzdata ships both)
+	// must give the same table: this checks the TZif reading on real data.
+	const std::string list = "/usr/share/zoneinfo/leap-seconds.list", zone = "/usr/share/zoneinfo/right/UTC";
+	if (!std::filesystem::exists(list) || !std::filesystem::exists(zone)) {
+		GTEST_SKIP() << "tzdata's leap-seconds.list or right/UTC is not installed";
+	}
+	auto bytes = read_bytes(list);
+	auto from_list = LeapTable::parse_list(std::string_view(reinterpret_cast<const char *>(bytes.data()), bytes.size()));
+	ASSERT_TRUE(from_list.has_value()) << from_list.error().message();
+	auto from_zone = LeapTable::parse_tzif(read_bytes(zone));
+	ASSERT_TRUE(from_zone.has_value()) << from_zone.error().message();
+	// The list starts with TAI − UTC = 10 s on 1972-01-01; the zone with the
+	// first leap second.
+	ASSERT_EQ(from_list->changes().size(), from_zone->changes().size() + 1);
+	for (size_t i = 0; i < from_zone->changes().size(); i++) {
+		EXPECT_EQ(from_list->changes()[i + 1].at_s, from_zone->changes()[i].at_s) << i;
+		EXPECT_EQ(from_list->changes()[i + 1].tai_offset, from_zone->changes()[i].tai_offset) << i;
+	}
+	EXPECT_EQ(from_zone->tai_offset(RealTime::from_parts(1'800'000'000, 0)), 37);
 }
 
 } // namespace
