@@ -1122,10 +1122,10 @@ std::vector<DirectiveDef> build_table()
 				out.push_back(fmt::format("fallbackdrift {} {}", c.fallbackdrift->min_log2, c.fallbackdrift->max_log2));
 			}
 		}));
-	t.push_back(choice({"leapsecmode", kClock, S::NotYet, "leapsecmode system|slew|step|ignore"}, &C::leapsecmode,
+	t.push_back(choice({"leapsecmode", kClock, S::Supported, "leapsecmode system|slew|step|ignore"}, &C::leapsecmode,
 			   {"system", "slew", "step", "ignore"}));
-	t.push_back(text({"leapsectz", kClock, S::NotYet, "leapsectz TIMEZONE"}, &C::leapsectz));
-	t.push_back(text({"leapseclist", kClock, S::NotYet, "leapseclist FILE"}, &C::leapseclist));
+	t.push_back(text({"leapsectz", kClock, S::Supported, "leapsectz TIMEZONE"}, &C::leapsectz));
+	t.push_back(text({"leapseclist", kClock, S::Supported, "leapseclist FILE"}, &C::leapseclist));
 	t.push_back(custom(
 		{"makestep", kClock, S::Supported, "makestep THRESHOLD LIMIT"},
 		[](Ctx &ctx) {

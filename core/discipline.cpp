@@ -110,6 +110,18 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	return r;
 }
 
+DisciplineResult Discipline::slew_offset(double offset_s, MonoTime mono)
+{
+	DisciplineResult r;
+	double slew_ppm = offset_s >= 0 ? config_.maxslewrate_ppm : -config_.maxslewrate_ppm;
+	if (offset_s == 0 || slew_ppm == 0) {
+		return r;
+	}
+	slew_end_ = mono + from_seconds(offset_s / slew_ppm * 1e6);
+	apply_frequency(slew_ppm, r);
+	return r;
+}
+
 DisciplineResult Discipline::on_timer(MonoTime mono)
 {
 	DisciplineResult r;

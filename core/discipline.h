@@ -72,6 +72,10 @@ public:
 	DisciplineResult update(const ClockEstimate &estimate, MonoTime mono);
 	/// Ends a slew when its time has come; call at next_wakeup().
 	DisciplineResult on_timer(MonoTime mono);
+	/// Slews `offset_s` (positive: the clock forward) out at `maxslewrate`,
+	/// replacing any slew under way: `leapsecmode slew` at a leap second
+	/// (−1 s after an insertion takes 12 s at 83333 ppm).
+	DisciplineResult slew_offset(double offset_s, MonoTime mono);
 	std::optional<MonoTime> next_wakeup() const { return slew_end_; }
 
 	double base_frequency_ppm() const { return base_freq_ppm_; }

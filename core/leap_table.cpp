@@ -52,6 +52,23 @@ int64_t be(std::span<const std::byte> b, size_t at, size_t width)
 
 } // namespace
 
+std::optional<LeapMode> parse_leap_mode(std::string_view text)
+{
+	if (text == "system") {
+		return LeapMode::System;
+	}
+	if (text == "slew") {
+		return LeapMode::Slew;
+	}
+	if (text == "step") {
+		return LeapMode::Step;
+	}
+	if (text == "ignore") {
+		return LeapMode::Ignore;
+	}
+	return std::nullopt;
+}
+
 Result<LeapTable> LeapTable::parse_list(std::string_view text)
 {
 	LeapTable t;

@@ -26,6 +26,11 @@
 
 namespace strata {
 
+/// chrony.conf `leapsecmode`: how the clock gets through a leap second.
+enum class LeapMode { System, Slew, Step, Ignore };
+/// "system", "slew", "step", "ignore"; nullopt for anything else.
+std::optional<LeapMode> parse_leap_mode(std::string_view text);
+
 class LeapTable {
 public:
 	struct Change {

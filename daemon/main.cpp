@@ -14,6 +14,7 @@
 #include <cstring>
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 
 #include "conf/parser.h"
 #include "core/drift_file.h"
+#include "core/leap_table.h"
 #include "daemon/atomic_file_linux.h"
 #include "core/reference.h"
 #include "daemon/logging_linux.h"
@@ -267,10 +269,36 @@ int run(const Options &options)
 		}
 	}
 
+	// Leap seconds from a file, when configured: it announces them instead of
+	// the sources' leap bits.
+	std::shared_ptr<const LeapTable> leap_table;
+	if (!config.leapseclist.empty() || !config.leapsectz.empty()) {
+		bool list = !config.leapseclist.empty();
+		std::string path = list ? config.leapseclist : "/usr/share/zoneinfo/" + config.leapsectz;
+		auto text = files.read(path);
+		Result<LeapTable> table = text ? (list ? LeapTable::parse_list(*text)
+						       : LeapTable::parse_tzif(std::as_bytes(std::span(*text))))
+					       : Result<LeapTable>(tl::unexpected(text.error()));
+		if (!table) {
+			const Error &e = table.error();
+			log->warning("Could not read leap seconds from {}: {}; the sources' leap bits are used", path,
+				     e.code == make_error_code(Errc::Malformed) ? e.context : e.message());
+		} else {
+			log->info("Loaded {} leap second entries from {} (TAI-UTC now {} s)", table->changes().size(), path,
+				  table->tai_offset(clock->now()));
+			if (table->expires_s() && *table->expires_s() < clock->now().seconds()) {
+				log->warning("Leap second list {} has expired", path);
+			}
+			leap_table = std::make_shared<const LeapTable>(std::move(*table));
+		}
+	}
+
 	auto sources = NtpSources::start(config,
 					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
 					  .print_once = options.print_offset, .set_once = options.set_once, .drift = drift,
-					  .max_clock_error_ppm = config.maxclockerror_ppm},
+					  .max_clock_error_ppm = config.maxclockerror_ppm,
+					  .leap_table = leap_table,
+					  .leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System)},
 					 loop, *log, *clock, reference_state);
 	if (!sources) {
 		return fatal(sources.error().message());

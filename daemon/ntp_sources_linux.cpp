@@ -124,6 +124,9 @@ NtpSources::~NtpSources()
 	if (discipline_timer_) {
 		loop_.cancel(*discipline_timer_);
 	}
+	if (leap_timer_) {
+		loop_.cancel(*leap_timer_);
+	}
 }
 
 Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config, const Settings &settings,
@@ -296,6 +299,38 @@ void NtpSources::replace(Source &s)
 	});
 }
 
+void NtpSources::schedule_leap_correction(Leap leap)
+{
+	if (leap_timer_) {
+		loop_.cancel(*leap_timer_);
+		leap_timer_.reset();
+	}
+	if (leap != Leap::Insert && leap != Leap::Delete) {
+		return;
+	}
+	// After an inserted second the clock is a second ahead of UTC; after a
+	// deleted one, a second behind.
+	double correction = leap == Leap::Insert ? -1.0 : 1.0;
+	RealTime now = clock_.now();
+	int64_t midnight = (now.seconds() / 86400 + 1) * 86400;
+	double wait = to_seconds(RealTime::from_parts(midnight, 0) - now);
+	leap_timer_ = loop_.add_timer(loop_.now() + from_seconds(wait), [this, correction] {
+		leap_timer_.reset();
+		if (settings_.leap_mode == LeapMode::Step) {
+			RealTime at = clock_.now();
+			if (auto stepped = clock_.step(from_seconds(correction)); !stepped) {
+				log_.error("Could not step the clock for the leap second: {}", stepped.error().message());
+				return;
+			}
+			log_.info("System clock stepped by {:+.0f} second for the leap second", correction);
+			set_.on_clock_change({at, correction, 0.0, clock_.frequency_ppm()});
+		} else {
+			log_.info("Slewing the system clock by {:+.0f} second for the leap second", correction);
+			apply(discipline_.slew_offset(correction, loop_.now()));
+		}
+	});
+}
+
 void NtpSources::open_socket_for(Source &s)
 {
 	auto socket = ntp::UdpSocket::open({.family = s.address.family()});
@@ -415,14 +450,23 @@ void NtpSources::receive(Source &s)
 		}
 		apply(discipline_.update(*decision.estimate, loop_.now()));
 		const Source &lead = *sources_[*leader];
+		if (settings_.leap_table) {
+			decision.reference.leap = settings_.leap_table->leap_at_end_of_day(clock_.now());
+		}
 		if (decision.reference.leap != leap_) {
-			if (auto set = clock_.set_leap(decision.reference.leap); !set) {
-				log_.warning("Could not set the leap second status: {}", set.error().message());
-			} else if (decision.reference.leap != Leap::None) {
-				log_.info("Leap second announced: {} at the end of the UTC day",
-					  decision.reference.leap == Leap::Insert ? "insertion" : "deletion");
+			Leap leap = decision.reference.leap;
+			if (settings_.leap_mode == LeapMode::System) {
+				if (auto set = clock_.set_leap(leap); !set) {
+					log_.warning("Could not set the leap second status: {}", set.error().message());
+				}
+			} else if (settings_.leap_mode != LeapMode::Ignore) {
+				schedule_leap_correction(leap);
 			}
-			leap_ = decision.reference.leap;
+			if (leap != Leap::None) {
+				log_.info("Leap second announced: {} at the end of the UTC day",
+					  leap == Leap::Insert ? "insertion" : "deletion");
+			}
+			leap_ = leap;
 		}
 		if (auto synced = clock_.set_sync_status(true, std::abs(decision.estimate->offset_s),
 							 decision.root_distance_s);

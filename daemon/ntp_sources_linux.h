@@ -17,6 +17,7 @@
 #include "conf/config.h"
 #include "core/discipline.h"
 #include "core/drift_file.h"
+#include "core/leap_table.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "core/reference.h"
@@ -39,6 +40,10 @@ public:
 		/// From the drift file: where the discipline starts.
 		std::optional<DriftValues> drift;
 		double max_clock_error_ppm = 1.0;  ///< maxclockerror
+		/// leapseclist / leapsectz: when set, it announces leap seconds
+		/// instead of the sources.
+		std::shared_ptr<const LeapTable> leap_table;
+		LeapMode leap_mode = LeapMode::System;
 	};
 
 	/// Opens a socket per usable source and starts polling.
@@ -73,6 +78,8 @@ private:
 	/// A pool member that stopped answering: another address of the pool
 	/// takes its place (chronyd replaces unreachable pool sources).
 	void replace(Source &source);
+	/// leapsecmode step or slew: the correction at the coming midnight.
+	void schedule_leap_correction(Leap leap);
 	void open_socket_for(Source &source);
 
 	Settings settings_;
@@ -87,7 +94,8 @@ private:
 	std::optional<size_t> selected_;
 	std::optional<TimerId> discipline_timer_;
 	std::optional<double> printed_offset_;
-	Leap leap_ = Leap::None;  ///< as last given to the clock
+	Leap leap_ = Leap::None;  ///< as last announced
+	std::optional<TimerId> leap_timer_;
 	std::unique_ptr<class Resolver> resolver_;
 };
 

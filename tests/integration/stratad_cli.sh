@@ -149,6 +149,21 @@ python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["sent"] > 0 and
 stop_pid "$STRATAD_PID"
 STARTED_PIDS=()
 
+# Leap seconds from tzdata's list and from its right/UTC zone: read and
+# reported at start; a broken list is reported and the sources decide.
+for leap in "leapseclist /usr/share/zoneinfo/leap-seconds.list" "leapsectz right/UTC"; do
+	printf '%s\nleapsecmode slew\nport 0\npidfile %s/l.pid\n' "$leap" "$work" >"$work/l.conf"
+	"$stratad" -x -d -t 0.3 -f "$work/l.conf" >"$work/l.log" 2>&1 || fail "$leap: exit $?: $(cat "$work/l.log")"
+	grep -qE "Loaded [0-9]+ leap second entries from .* \(TAI-UTC now 37 s\)" "$work/l.log" ||
+		fail "$leap: $(cat "$work/l.log")"
+done
+printf '3550089600 35\nbroken line\n' >"$work/leaps.list"
+printf 'leapseclist %s/leaps.list\nport 0\npidfile %s/l.pid\n' "$work" "$work" >"$work/l.conf"
+"$stratad" -x -d -t 0.3 -f "$work/l.conf" >"$work/l.log" 2>&1 || fail "broken leap list: exit $?"
+grep -q "Could not read leap seconds from $work/leaps.list: .*line 2: expected NTP-SECONDS TAI-OFFSET; the sources' leap bits are used" \
+	"$work/l.log" || fail "broken leap list: $(cat "$work/l.log")"
+echo "leap seconds: tzdata's list and right/UTC read, a broken list reported"
+
 # Without -U, a user other than root is refused: a nested user namespace
 # without a root mapping makes us "nobody".
 status=0

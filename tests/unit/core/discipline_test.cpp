@@ -84,6 +84,23 @@ TEST(Discipline, SlewDurationFallsAsTheOffsetGrows)
 	EXPECT_NEAR(to_seconds(first.next_wakeup()->since_epoch), 1.0, 1e-9);
 }
 
+TEST(Discipline, SlewOffsetRunsAtTheMaximumRate)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxslewrate_ppm = 400}, clock, log);
+	// A leap second inserted: the clock is a second ahead; slewed back at
+	// −400 ppm (this clock's limit is 500) for 2500 s.
+	auto r = d.slew_offset(-1.0, mono(100));
+	EXPECT_DOUBLE_EQ(clock.freq_, -400);
+	ASSERT_EQ(r.changes.size(), 1u);
+	EXPECT_DOUBLE_EQ(r.changes[0].dfreq_ppm, -400);
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 100 + 2500, 1e-6);
+	d.on_timer(mono(100 + 2500));
+	EXPECT_DOUBLE_EQ(clock.freq_, 0);
+	EXPECT_TRUE(d.slew_offset(0, mono(3000)).changes.empty());
+}
+
 TEST(Discipline, SlewRateIsCapped)
 {
 	RecordingClock clock;
