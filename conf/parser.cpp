@@ -948,7 +948,7 @@ std::vector<DirectiveDef> build_table()
 				   [k](const C &c, Lines &out) { dump_sources(c, out, k); }));
 	}
 	t.push_back(custom(
-		{"initstepslew", kSources, S::NotYet, "initstepslew THRESHOLD HOST..."},
+		{"initstepslew", kSources, S::Supported, "initstepslew THRESHOLD HOST..."},
 		[](Ctx &ctx) {
 			if (!ctx.expect_args(2, 1000)) {
 				return;

@@ -135,7 +135,24 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 {
 	std::unique_ptr<NtpSources> n(new NtpSources(config, settings, loop, log, clock, reference));
 	NtpSources *self = n.get();
-	for (const auto &c : config.sources) {
+	// initstepslew's hosts are iburst servers like any other (chronyd adds
+	// them so), unless the configuration already has them.
+	std::vector<conf::SourceConfig> all = config.sources;
+	if (config.initstepslew) {
+		for (const auto &host : config.initstepslew->hosts) {
+			bool configured = std::any_of(all.begin(), all.end(), [&](const conf::SourceConfig &c) {
+				return c.host == host && c.kind == conf::SourceKind::Server;
+			});
+			if (!configured) {
+				conf::SourceConfig c;
+				c.host = host;
+				c.iburst = true;
+				all.push_back(c);
+			}
+		}
+		n->init_step_threshold_ = config.initstepslew->threshold_s;
+	}
+	for (const auto &c : all) {
 		if (c.kind == conf::SourceKind::Peer) {
 			log.warning("Source {}: peer is not supported by strata yet; ignored", c.host);
 			continue;
@@ -447,6 +464,23 @@ void NtpSources::receive(Source &s)
 			}
 			loop_.stop();
 			return;
+		}
+		if (init_step_threshold_) {
+			// initstepslew: the first update steps or slews the whole offset.
+			double offset = decision.estimate->offset_s;
+			bool step = std::abs(offset) >= *init_step_threshold_;
+			init_step_threshold_.reset();
+			log_.info("System's initial offset : {:.6f} seconds {} of true ({})", std::abs(offset),
+				  offset <= 0 ? "fast" : "slow", step ? "step" : "slew");
+			RealTime at = clock_.now();
+			if (step) {
+				if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
+					log_.error("Could not step the clock: {}", stepped.error().message());
+				} else {
+					set_.on_clock_change({at, offset, 0.0, clock_.frequency_ppm()});
+					decision.estimate->offset_s = 0;
+				}
+			}
 		}
 		apply(discipline_.update(*decision.estimate, loop_.now()));
 		const Source &lead = *sources_[*leader];

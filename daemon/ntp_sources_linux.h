@@ -96,6 +96,7 @@ private:
 	std::optional<double> printed_offset_;
 	Leap leap_ = Leap::None;  ///< as last announced
 	std::optional<TimerId> leap_timer_;
+	std::optional<double> init_step_threshold_;  ///< initstepslew, until the first update
 	std::unique_ptr<class Resolver> resolver_;
 };
 

@@ -55,6 +55,34 @@ std::optional<RtcModel> RtcTracker::model() const
 			.samples = samples_.size()};
 }
 
+void RtcTracker::on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm)
+{
+	double r1 = freq_after_ppm * 1e-6;
+	double r0 = r1 - dfreq_ppm * 1e-6;
+	double slope_change = (r1 - r0) / (1 + r0);
+	for (auto &m : samples_) {
+		double shift = step_s + slope_change * to_seconds(m.sys - at);
+		m.fast_s -= shift;
+		m.sys += from_seconds(shift);
+	}
+}
+
+std::optional<RtcModel> RtcTracker::model_with_drift(double drift_ppm) const
+{
+	if (samples_.empty()) {
+		return std::nullopt;
+	}
+	RealTime ref = samples_.back().sys;
+	double sum = 0;
+	for (const auto &m : samples_) {
+		sum += m.fast_s + drift_ppm * 1e-6 * to_seconds(ref - m.sys);
+	}
+	return RtcModel{.ref = ref,
+			.offset_s = sum / static_cast<double>(samples_.size()),
+			.drift_ppm = drift_ppm,
+			.samples = samples_.size()};
+}
+
 std::string save(const RtcModel &model)
 {
 	return fmt::format("strata-rtc 1 {} {:.9f} {:.6f}\n", model.ref.since_epoch.count(), model.offset_s,

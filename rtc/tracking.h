@@ -45,10 +45,24 @@ public:
 	/// Forgets the measurements (after the RTC was set or trimmed).
 	void reset() { samples_.clear(); }
 	size_t size() const { return samples_.size(); }
+	/// Time from the oldest measurement to the newest (zero with fewer than 2).
+	Duration span() const { return samples_.size() < 2 ? Duration::zero() : samples_.back().sys - samples_.front().sys; }
+
+	/// The system clock was stepped by `step_s` and its frequency raised by
+	/// `dfreq_ppm` to `freq_after_ppm` at `at` (core::ClockChange). Each
+	/// measurement is moved to where it would lie had the clock always run at
+	/// the new rate, as SourceStats::on_clock_change moves NTP samples: the
+	/// RTC's readings did not change, the system clock's did.
+	void on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm);
 
 	/// The fitted line, referred to the newest measurement; nullopt with fewer
 	/// than 2 measurements or all at the same instant.
 	std::optional<RtcModel> model() const;
+	/// The offset alone, for a drift known from elsewhere (an rtcfile, or the
+	/// fit before a trim): the mean of the measurements carried to the newest
+	/// one along `drift_ppm`. Needs one measurement only, which is what makes
+	/// a trimmed RTC usable again at once. nullopt without measurements.
+	std::optional<RtcModel> model_with_drift(double drift_ppm) const;
 
 private:
 	struct Measurement {

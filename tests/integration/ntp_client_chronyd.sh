@@ -134,6 +134,16 @@ PY
 [ ! -e "$work/drift.tmp" ] || fail "temporary drift file left behind"
 echo "drift file: read, corrupt one kept until measured, then written: $(cat "$work/drift" | xargs)"
 
+# initstepslew: its host is an iburst server (here also configured, for
+# the test port); the first update slews (an offset far below 10 s) and
+# says so as chronyd does.
+printf 'initstepslew 10 127.0.0.1\nserver 127.0.0.1 port 11140 iburst\nport 0\npidfile %s/i.pid\n' "$work" \
+	>"$work/init.conf"
+"$stratad" -x -d -f "$work/init.conf" -t 8 >"$work/init.log" 2>&1 || fail "stratad (initstepslew) exited $?"
+grep -qE "System's initial offset : [0-9]+\.[0-9]{6} seconds (fast|slow) of true \(slew\)" "$work/init.log" ||
+	fail "initstepslew: $(cat "$work/init.log")"
+echo "initstepslew: $(grep "initial offset" "$work/init.log" | cut -d' ' -f2-)"
+
 # Source options: minstratum raises the stratum stratad serves (4 + 1);
 # filter, burst, presend, maxdelayratio, mindelay and asymmetry leave it
 # synchronised; an option strata does not act on yet is named in the log.
