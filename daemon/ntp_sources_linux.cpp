@@ -97,6 +97,7 @@ struct NtpSources::Source {
 	ntp::DatagramBatch<8, 1024> batch;
 	bool online = true;
 	bool replacing = false;
+	uint32_t sends = 0;  ///< on this socket: the kernel numbers transmit timestamps so
 	std::string pool_name;  ///< the pool's name for a pool member: it may be replaced
 	RealTime last_request;
 	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
@@ -210,7 +211,7 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 
 Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, const std::string &name)
 {
-	auto socket = ntp::UdpSocket::open({.family = address.family()});
+	auto socket = ntp::UdpSocket::open({.family = address.family(), .tx_timestamps = true});
 	if (!socket) {
 		return fail_errno(fmt::format("Could not open NTP client socket for {}", address.to_string()),
 				  socket.error().code.value());
@@ -233,7 +234,7 @@ Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, 
 					 .noselect = c.noselect},
 					stats);
 	Source *raw = source.get();
-	source->watch = loop_.watch_fd(raw->socket.fd(), POLLIN, [this, raw](short) { receive(*raw); });
+	source->watch = loop_.watch_fd(raw->socket.fd(), POLLIN, [this, raw](short revents) { on_socket(*raw, revents); });
 	// Spread the first requests a little, as chronyd does.
 	double start = 0.2 * static_cast<double>(sources_.size());
 	if (source->online) {
@@ -261,7 +262,11 @@ void NtpSources::poll(Source &s)
 	RealTime t1 = clock_.now();
 	auto request = s.client.make_request(t1);
 	s.last_request = t1;
-	if (auto sent = s.socket.send_to(request, {s.address, static_cast<uint16_t>(s.config.port)}); !sent) {
+	auto sent = s.socket.send_to(request, {s.address, static_cast<uint16_t>(s.config.port)});
+	if (sent) {
+		s.sends++;
+	}
+	if (!sent) {
 		log_.debug("Could not send to {}: {}", s.label, sent.error().message());
 		if (s.config.auto_offline) {
 			log_.info("Source {} offline (auto_offline: {})", s.label, sent.error().message());
@@ -350,7 +355,7 @@ void NtpSources::schedule_leap_correction(Leap leap)
 
 void NtpSources::open_socket_for(Source &s)
 {
-	auto socket = ntp::UdpSocket::open({.family = s.address.family()});
+	auto socket = ntp::UdpSocket::open({.family = s.address.family(), .tx_timestamps = true});
 	if (!socket) {
 		log_.error("Could not open NTP client socket for {}: {}", s.address.to_string(),
 			   socket.error().message());
@@ -359,7 +364,8 @@ void NtpSources::open_socket_for(Source &s)
 	loop_.unwatch(s.watch);
 	s.socket = std::move(*socket);
 	Source *raw = &s;
-	s.watch = loop_.watch_fd(s.socket.fd(), POLLIN, [this, raw](short) { receive(*raw); });
+	s.sends = 0;
+	s.watch = loop_.watch_fd(s.socket.fd(), POLLIN, [this, raw](short revents) { on_socket(*raw, revents); });
 }
 
 size_t NtpSources::set_online(const std::optional<IpAddress> &address, bool online)
@@ -372,6 +378,31 @@ size_t NtpSources::set_online(const std::optional<IpAddress> &address, bool onli
 		}
 	}
 	return n;
+}
+
+void NtpSources::on_socket(Source &s, short revents)
+{
+	if ((revents & POLLERR) != 0) {
+		// Transmit timestamps (several, if polls were quick): the newest
+		// request's replaces the time read before its send.
+		for (;;) {
+			auto stamp = s.socket.read_tx_timestamp();
+			if (!stamp) {
+				log_.debug("Could not read the transmit timestamp for {}: {}", s.label,
+					   stamp.error().message());
+				break;
+			}
+			if (!*stamp) {
+				break;
+			}
+			if ((*stamp)->id + 1 == s.sends) {
+				s.client.set_transmit_time(clock_.from_system((*stamp)->at));
+			}
+		}
+	}
+	if ((revents & POLLIN) != 0) {
+		receive(s);
+	}
 }
 
 void NtpSources::receive(Source &s)

@@ -73,6 +73,7 @@ private:
 	Result<> add(const conf::SourceConfig &config, const IpAddress &address, const std::string &name);
 	void poll(Source &source);
 	void set_online(Source &source, bool online);
+	void on_socket(Source &source, short revents);
 	void receive(Source &source);
 	void apply(const DisciplineResult &result);
 	/// A pool member that stopped answering: another address of the pool

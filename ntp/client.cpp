@@ -180,6 +180,13 @@ std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now
 	return out;
 }
 
+void ClientSource::set_transmit_time(RealTime kernel_t1)
+{
+	if (cookie_ && std::abs(to_seconds(kernel_t1 - t1_)) < 1.0) {
+		t1_ = kernel_t1;
+	}
+}
+
 std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte> datagram, RealTime rx_local,
 						      Reject &why)
 {

@@ -92,6 +92,11 @@ public:
 	/// the reachability register.
 	std::array<std::byte, kHeaderSize> make_request(RealTime local_now);
 
+	/// The kernel's transmit timestamp of the outstanding request: it
+	/// replaces the time read before the send as t1 (ignored when no request
+	/// is outstanding or it is more than a second from that time).
+	void set_transmit_time(RealTime kernel_t1);
+
 	/// A datagram from the server, received at local time `rx_local` (t4,
 	/// from the kernel when it stamped it). A sample, or why there is none.
 	std::optional<ClientSample> on_response(std::span<const std::byte> datagram, RealTime rx_local, Reject &why);

@@ -87,10 +87,8 @@ UdpSocket::UdpSocket(int fd, IpAddress::Family family)
 }
 
 UdpSocket::UdpSocket(UdpSocket &&other) noexcept
-	: fd_(std::exchange(other.fd_, -1)), family_(other.family_),
-	  kernel_stamps_(other.kernel_stamps_), bound_to_address_(other.bound_to_address_),
-	  scratch_(std::move(other.scratch_))
 {
+	*this = std::move(other);  // one place that knows every member
 }
 
 UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept
@@ -102,6 +100,7 @@ UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept
 		fd_ = std::exchange(other.fd_, -1);
 		family_ = other.family_;
 		kernel_stamps_ = other.kernel_stamps_;
+		tx_stamps_ = other.tx_stamps_;
 		bound_to_address_ = other.bound_to_address_;
 		scratch_ = std::move(other.scratch_);
 	}
@@ -151,10 +150,16 @@ Result<UdpSocket> UdpSocket::open(const UdpOptions &o)
 	if (set_int(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_PKTINFO : IPV6_RECVPKTINFO, 1) != 0) {
 		return fail_errno("setsockopt(PKTINFO)");
 	}
-	// Kernel receive timestamps: SO_TIMESTAMPING, else SO_TIMESTAMPNS.
+	// Kernel receive timestamps: SO_TIMESTAMPING, else SO_TIMESTAMPNS. With
+	// transmit stamps too: only the stamp comes back (OPT_TSONLY), numbered
+	// by send (OPT_ID).
 	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-	if (set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, flags) == 0 ||
-	    set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0) {
+	int tx_flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+	if (o.tx_timestamps && set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, flags | tx_flags) == 0) {
+		sock.kernel_stamps_ = true;
+		sock.tx_stamps_ = true;
+	} else if (set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, flags) == 0 ||
+		   set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0) {
 		sock.kernel_stamps_ = true;
 	}
 
@@ -329,6 +334,46 @@ Result<> UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress
 		return fail_errno(fmt::format("sendto {}", to.ip.to_string()));
 	}
 	return {};
+}
+
+Result<std::optional<TxTimestamp>> UdpSocket::read_tx_timestamp()
+{
+	alignas(cmsghdr) unsigned char control[256];
+	unsigned char data[64];
+	iovec iov{data, sizeof(data)};
+	msghdr h{};
+	h.msg_iov = &iov;
+	h.msg_iovlen = 1;
+	h.msg_control = control;
+	h.msg_controllen = sizeof(control);
+	if (recvmsg(fd_, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			return std::optional<TxTimestamp>{};
+		}
+		return fail_errno("recvmsg(MSG_ERRQUEUE)");
+	}
+	std::optional<RealTime> at;
+	std::optional<uint32_t> id;
+	for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+			scm_timestamping ts{};
+			std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			if (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0) {
+				at = from_timespec(ts.ts[0]);
+			}
+		} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+			sock_extended_err err{};
+			std::memcpy(&err, CMSG_DATA(c), sizeof(err));
+			if (err.ee_errno == ENOMSG && err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+				id = err.ee_data;
+			}
+		}
+	}
+	if (!at || !id) {
+		return std::optional<TxTimestamp>{};  // another error report: nothing for us
+	}
+	return std::optional<TxTimestamp>{TxTimestamp{*id, *at}};
 }
 
 } // namespace strata::ntp

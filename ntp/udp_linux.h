@@ -45,6 +45,15 @@ struct UdpOptions {
 	std::string bind_device;      ///< SO_BINDTODEVICE; empty = none
 	bool reuse_port = false;      ///< SO_REUSEPORT, for several workers on one port
 	int receive_buffer = 0;       ///< SO_RCVBUF bytes; 0 = kernel default
+	/// Software transmit timestamps on the error queue (a client's requests).
+	bool tx_timestamps = false;
+};
+
+/// A transmit timestamp read from the error queue: when the kernel handed
+/// the datagram numbered `id` (0 for the socket's first send) to the device.
+struct TxTimestamp {
+	uint32_t id = 0;
+	RealTime at;
 };
 
 /// One datagram and its metadata. `buffer` is storage owned elsewhere (a
@@ -127,6 +136,12 @@ public:
 	/// Sends one datagram to `to`.
 	Result<> send_to(std::span<const std::byte> data, const SocketAddress &to);
 
+	/// Whether the kernel agreed to stamp sent datagrams (UdpOptions::tx_timestamps).
+	bool kernel_tx_timestamps() const { return tx_stamps_; }
+	/// The next transmit timestamp waiting on the error queue (poll() reports
+	/// it as POLLERR), or nullopt when there is none; never blocks.
+	Result<std::optional<TxTimestamp>> read_tx_timestamp();
+
 private:
 	struct Scratch;  // mmsghdr, iovec, address and control buffers for one batch
 	UdpSocket(int fd, IpAddress::Family family);
@@ -134,6 +149,7 @@ private:
 	int fd_ = -1;
 	IpAddress::Family family_ = IpAddress::Family::V4;
 	bool kernel_stamps_ = false;
+	bool tx_stamps_ = false;
 	/// Bound to one address: replies leave from it without IP_PKTINFO.
 	bool bound_to_address_ = false;
 	std::unique_ptr<Scratch> scratch_;

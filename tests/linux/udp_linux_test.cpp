@@ -1,6 +1,7 @@
 // Real-kernel tests of ntp/udp_linux on the loopback interface.
 #include "ntp/udp_linux.h"
 
+#include <poll.h>
 #include <time.h>
 
 #include <cstring>
@@ -105,6 +106,44 @@ TEST(UdpSocket, ReceivesWithKernelTimestampsAndDestinationAddress)
 	auto none = server.receive(batch.slots());
 	ASSERT_TRUE(none);
 	EXPECT_EQ(*none, 0u);
+}
+
+TEST(UdpSocket, TransmitTimestampsComeBackNumberedOnTheErrorQueue)
+{
+	auto server = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000002), .tx_timestamps = true});
+	ASSERT_TRUE(client.kernel_tx_timestamps());
+	auto to = server.local_address();
+	ASSERT_TRUE(to);
+	std::vector<RealTime> sent;
+	for (int i = 0; i < 3; i++) {
+		auto payload = bytes("request");
+		sent.push_back(real_now());
+		ASSERT_TRUE(client.send_to(payload, *to));
+	}
+	RealTime after = real_now();
+	std::vector<TxTimestamp> stamps;
+	for (int tries = 0; stamps.size() < 3 && tries < 2000; tries++) {
+		pollfd p{client.fd(), 0, 0};  // POLLERR is always reported
+		::poll(&p, 1, 1);
+		auto s = client.read_tx_timestamp();
+		ASSERT_TRUE(s) << s.error().message();
+		if (*s) {
+			stamps.push_back(**s);
+		}
+	}
+	ASSERT_EQ(stamps.size(), 3u);
+	for (uint32_t i = 0; i < 3; i++) {
+		EXPECT_EQ(stamps[i].id, i);
+		EXPECT_GE(stamps[i].at, sent[i]);
+		EXPECT_LE(stamps[i].at, after);
+	}
+	auto none = client.read_tx_timestamp();
+	ASSERT_TRUE(none);
+	EXPECT_FALSE(*none);
+	// A socket that did not ask has none.
+	auto plain = open_or_die({.bind_address = IpAddress::v4(0x7f000002)});
+	EXPECT_FALSE(plain.kernel_tx_timestamps());
 }
 
 TEST(UdpSocket, RepliesLeaveFromTheRequestsDestinationAddress)
