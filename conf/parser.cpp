@@ -1106,7 +1106,7 @@ std::vector<DirectiveDef> build_table()
 			}
 		}));
 	t.push_back(custom(
-		{"fallbackdrift", kClock, S::NotYet, "fallbackdrift MIN-INTERVAL MAX-INTERVAL"},
+		{"fallbackdrift", kClock, S::Supported, "fallbackdrift MIN-INTERVAL MAX-INTERVAL"},
 		[](Ctx &ctx) {
 			if (!ctx.expect_args(2, 2)) {
 				return;

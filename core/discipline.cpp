@@ -122,6 +122,15 @@ DisciplineResult Discipline::slew_offset(double offset_s, MonoTime mono)
 	return r;
 }
 
+DisciplineResult Discipline::set_base_frequency(double ppm)
+{
+	DisciplineResult r;
+	double slew = applied_ppm_ - base_freq_ppm_;
+	base_freq_ppm_ = std::clamp(ppm, -config_.maxdrift_ppm, config_.maxdrift_ppm);
+	apply_frequency(slew_end_ ? slew : 0.0, r);
+	return r;
+}
+
 DisciplineResult Discipline::on_timer(MonoTime mono)
 {
 	DisciplineResult r;

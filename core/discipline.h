@@ -76,6 +76,9 @@ public:
 	/// replacing any slew under way: `leapsecmode slew` at a leap second
 	/// (−1 s after an insertion takes 12 s at 83333 ppm).
 	DisciplineResult slew_offset(double offset_s, MonoTime mono);
+	/// Sets the base frequency (fallbackdrift with the sources silent); a
+	/// slew under way goes on on top of it.
+	DisciplineResult set_base_frequency(double ppm);
 	std::optional<MonoTime> next_wakeup() const { return slew_end_; }
 
 	double base_frequency_ppm() const { return base_freq_ppm_; }

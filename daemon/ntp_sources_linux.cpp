@@ -128,6 +128,9 @@ NtpSources::~NtpSources()
 	if (leap_timer_) {
 		loop_.cancel(*leap_timer_);
 	}
+	if (fallback_timer_) {
+		loop_.cancel(*fallback_timer_);
+	}
 }
 
 Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config, const Settings &settings,
@@ -152,6 +155,9 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 			}
 		}
 		n->init_step_threshold_ = config.initstepslew->threshold_s;
+	}
+	if (config.fallbackdrift) {
+		n->fallback_ = std::make_unique<FallbackDrift>(config.fallbackdrift->min_log2, config.fallbackdrift->max_log2);
 	}
 	for (const auto &c : all) {
 		if (c.kind == conf::SourceKind::Peer) {
@@ -318,6 +324,27 @@ void NtpSources::replace(Source &s)
 		s.filtered.clear();
 		set_.reset_source(s.index);
 		log_.info("Source {} replaced with {} ({})", old, s.address.to_string(), s.pool_name);
+	});
+}
+
+void NtpSources::schedule_fallback()
+{
+	if (fallback_timer_) {
+		loop_.cancel(*fallback_timer_);
+		fallback_timer_.reset();
+	}
+	double silent = to_seconds(loop_.now() - *last_update_);
+	auto next = fallback_->next_due_s(silent);
+	if (!next) {
+		return;
+	}
+	fallback_timer_ = loop_.add_timer(*last_update_ + from_seconds(*next), [this] {
+		fallback_timer_.reset();
+		if (auto step = fallback_->due(to_seconds(loop_.now() - *last_update_))) {
+			log_.info("Fallback drift {} active: {:.3f} ppm", step->level, -step->freq_ppm);
+			apply(discipline_.set_base_frequency(step->freq_ppm));
+		}
+		schedule_fallback();
 	});
 }
 
@@ -514,6 +541,12 @@ void NtpSources::receive(Source &s)
 			}
 		}
 		apply(discipline_.update(*decision.estimate, loop_.now()));
+		if (fallback_) {
+			double interval = last_update_ ? to_seconds(loop_.now() - *last_update_) : 0.0;
+			fallback_->on_update(discipline_.base_frequency_ppm(), interval);
+			last_update_ = loop_.now();
+			schedule_fallback();
+		}
 		const Source &lead = *sources_[*leader];
 		if (settings_.leap_table) {
 			decision.reference.leap = settings_.leap_table->leap_at_end_of_day(clock_.now());

@@ -17,6 +17,7 @@
 #include "conf/config.h"
 #include "core/discipline.h"
 #include "core/drift_file.h"
+#include "core/fallback_drift.h"
 #include "core/leap_table.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -97,7 +98,11 @@ private:
 	std::optional<double> printed_offset_;
 	Leap leap_ = Leap::None;  ///< as last announced
 	std::optional<TimerId> leap_timer_;
-	std::optional<double> init_step_threshold_;  ///< initstepslew, until the first update
+	std::optional<double> init_step_threshold_;
+	std::unique_ptr<FallbackDrift> fallback_;  ///< fallbackdrift
+	std::optional<MonoTime> last_update_;
+	std::optional<TimerId> fallback_timer_;
+	void schedule_fallback();  ///< initstepslew, until the first update
 	std::unique_ptr<class Resolver> resolver_;
 };
 

@@ -144,6 +144,33 @@ grep -qE "System's initial offset : [0-9]+\.[0-9]{6} seconds (fast|slow) of true
 	fail "initstepslew: $(cat "$work/init.log")"
 echo "initstepslew: $(grep "initial offset" "$work/init.log" | cut -d' ' -f2-)"
 
+# fallbackdrift: updates every second fill the 2 s and 4 s levels; when the
+# server goes away, the 2 s level takes over after 2 s of silence.
+printf 'local stratum 1\nallow 127.0.0.0/8\nport 11145\ncmdport 0\npidfile %s/c3.pid\n' "$work" >"$work/c3.conf"
+chronyd -x -d -u root -f "$work/c3.conf" >"$work/c3.log" 2>&1 &
+c3_pid=$!
+STARTED_PIDS+=("$c3_pid")
+wait_udp_port 11145 "$c3_pid"
+printf 'server 127.0.0.1 port 11145 minpoll 0 maxpoll 0\nfallbackdrift 1 2\nport 0\npidfile %s/f.pid\n' "$work" \
+	>"$work/fb.conf"
+"$stratad" -x -d -L -1 -f "$work/fb.conf" >"$work/fb.log" 2>&1 &
+fb_pid=$!
+STARTED_PIDS+=("$fb_pid")
+for _ in $(seq 300); do
+	[ "$(grep -c "Clock update from" "$work/fb.log")" -ge 10 ] && break
+	sleep 0.05
+done
+[ "$(grep -c "Clock update from" "$work/fb.log")" -ge 10 ] || fail "fallbackdrift: too few updates: $(cat "$work/fb.log")"
+stop_pid "$c3_pid" || true
+for _ in $(seq 100); do
+	grep -q "Fallback drift 1 active" "$work/fb.log" && break
+	sleep 0.05
+done
+grep -q "Fallback drift 1 active" "$work/fb.log" || fail "fallbackdrift: no fallback after the server stopped: $(tail -5 "$work/fb.log")"
+stop_pid "$fb_pid" || fail "stratad (fallbackdrift) did not exit cleanly"
+STARTED_PIDS=("$chronyd_pid")
+echo "fallbackdrift: $(grep -o "Fallback drift 1 active.*" "$work/fb.log")"
+
 # Source options: minstratum raises the stratum stratad serves (4 + 1);
 # filter, burst, presend, maxdelayratio, mindelay and asymmetry leave it
 # synchronised; an option strata does not act on yet is named in the log.

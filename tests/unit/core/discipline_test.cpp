@@ -101,6 +101,21 @@ TEST(Discipline, SlewOffsetRunsAtTheMaximumRate)
 	EXPECT_TRUE(d.slew_offset(0, mono(3000)).changes.empty());
 }
 
+TEST(Discipline, SetBaseFrequencyKeepsASlewOnTop)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxslewrate_ppm = 100}, clock, log);
+	d.slew_offset(0.01, mono(0));  // +100 ppm for 100 s
+	auto r = d.set_base_frequency(-5.0);
+	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), -5.0);
+	EXPECT_DOUBLE_EQ(clock.freq_, 95.0);
+	ASSERT_EQ(r.changes.size(), 1u);
+	EXPECT_DOUBLE_EQ(r.changes[0].dfreq_ppm, -5.0);
+	d.on_timer(mono(100));
+	EXPECT_DOUBLE_EQ(clock.freq_, -5.0);
+}
+
 TEST(Discipline, SlewRateIsCapped)
 {
 	RecordingClock clock;
