@@ -1,0 +1,48 @@
+// A Logger that keeps every line, for tests that check what was logged and
+// how often.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/log.h"
+
+namespace strata::refclock {
+
+class RecordingLogger final : public Logger {
+public:
+	struct Line {
+		LogLevel level;
+		std::string text;
+	};
+
+	RecordingLogger() { set_min_level(LogLevel::Debug); }
+
+	std::vector<Line> lines;
+
+	size_t count(LogLevel level) const
+	{
+		auto at_level = [&](const Line &l) { return l.level == level; };
+		return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), at_level));
+	}
+	/// The text of the last line at `level`, or "" when there is none.
+	std::string last(LogLevel level) const
+	{
+		for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+			if (it->level == level) {
+				return it->text;
+			}
+		}
+		return "";
+	}
+
+protected:
+	void write(LogLevel level, std::string_view message) override
+	{
+		lines.push_back({level, std::string(message)});
+	}
+};
+
+} // namespace strata::refclock
