@@ -6,7 +6,7 @@ set -u
 root=${1:-.}
 status=0
 pattern='^[[:space:]]*#[[:space:]]*include[[:space:]]*<(sys/|linux/|netlink/|gpiod\.h|gpiod\.hpp|asm/|net/|netinet/|arpa/|unistd\.h|fcntl\.h|poll\.h|syslog\.h|signal\.h|glob\.h|dirent\.h|pwd\.h|grp\.h)'
-for dir in core conf ntp refclock phc rtc; do
+for dir in core conf ntp control refclock phc rtc; do
 	[ -d "$root/$dir" ] || continue
 	while IFS= read -r -d '' f; do
 		case "$(basename "$f")" in
