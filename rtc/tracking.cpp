@@ -55,7 +55,8 @@ std::optional<RtcModel> RtcTracker::model() const
 			.samples = samples_.size()};
 }
 
-void RtcTracker::on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm)
+void RtcTracker::on_clock_change(RealTime at, double step_s, double dfreq_ppm,
+				 double freq_after_ppm)
 {
 	double r1 = freq_after_ppm * 1e-6;
 	double r0 = r1 - dfreq_ppm * 1e-6;

@@ -46,7 +46,13 @@ public:
 	void reset() { samples_.clear(); }
 	size_t size() const { return samples_.size(); }
 	/// Time from the oldest measurement to the newest (zero with fewer than 2).
-	Duration span() const { return samples_.size() < 2 ? Duration::zero() : samples_.back().sys - samples_.front().sys; }
+	Duration span() const
+	{
+		if (samples_.size() < 2) {
+			return Duration::zero();
+		}
+		return samples_.back().sys - samples_.front().sys;
+	}
 
 	/// The system clock was stepped by `step_s` and its frequency raised by
 	/// `dfreq_ppm` to `freq_after_ppm` at `at` (core::ClockChange). Each

@@ -14,12 +14,8 @@ using testing::Bytes;
 using testing::concat;
 using testing::hex;
 using testing::octets;
+using testing::ip;
 using testing::zeros;
-
-IpAddress ip(const char *text)
-{
-	return *IpAddress::parse(text);
-}
 
 Bytes header(uint16_t command, uint16_t type, uint16_t status, uint32_t sequence)
 {

@@ -17,12 +17,8 @@ using testing::Bytes;
 using testing::concat;
 using testing::hex;
 using testing::octets;
+using testing::ip;
 using testing::zeros;
-
-IpAddress ip(const char *text)
-{
-	return *IpAddress::parse(text);
-}
 
 /// Lengths chronyc 4.3 sends, worked out from its layouts: the 20-byte
 /// header, the arguments, then padding up to the expected reply's length.

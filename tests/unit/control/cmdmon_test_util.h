@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "core/address.h"
+
 namespace strata::control::testing {
 
 using Bytes = std::vector<std::byte>;
@@ -50,6 +52,12 @@ inline std::string hex(std::span<const std::byte> data)
 				   std::to_integer<unsigned>(data[i]));
 	}
 	return out;
+}
+
+/// A numeric address the test spells out (it must parse).
+inline IpAddress ip(const char *text)
+{
+	return *IpAddress::parse(text);
 }
 
 } // namespace strata::control::testing

@@ -44,6 +44,58 @@ TEST(RtcTracker, NeedsTwoDistinctInstants)
 	EXPECT_EQ(t.size(), 0u);
 }
 
+TEST(RtcTracker, ClockChangesMoveTheMeasurements)
+{
+	// An RTC gaining 20 ppm on true time, measured against a system clock
+	// running 10 ppm fast: it seems to gain 10 ppm. When the clock is slowed
+	// by 10 ppm (to 0), the measurements are moved as if it had always run
+	// at the new rate, and the RTC's true drift appears.
+	RtcTracker t;
+	RealTime sys;
+	for (int i = 0; i <= 10; i++) {
+		double true_s = i * 600.0;
+		sys = kStart + from_seconds(true_s * (1 + 10e-6));
+		double rtc_s = 3.0 + true_s * (1 + 20e-6);
+		t.add(sys, rtc_s - to_seconds(sys - kStart));
+	}
+	EXPECT_NEAR(t.model()->drift_ppm, 10.0 / (1 + 10e-6), 1e-6);
+	t.on_clock_change(sys, 0.0, -10.0, 0.0);
+	auto m = t.model();
+	ASSERT_TRUE(m.has_value());
+	EXPECT_NEAR(m->drift_ppm, 20.0, 1e-6);
+	EXPECT_EQ(m->ref, sys);  // the change was at the newest measurement
+	EXPECT_NEAR(m->offset_s, 3.0 + 6000 * 10e-6, 1e-9);
+
+	// A step forward by 0.5 s: the same line, 0.5 s later and 0.5 s less fast.
+	t.on_clock_change(sys, 0.5, 0.0, 0.0);
+	auto stepped = t.model();
+	ASSERT_TRUE(stepped.has_value());
+	EXPECT_EQ(stepped->ref, sys + 500ms);
+	EXPECT_NEAR(stepped->offset_s, m->offset_s - 0.5, 1e-9);
+	EXPECT_NEAR(stepped->drift_ppm, 20.0, 1e-6);
+}
+
+TEST(RtcTracker, OffsetWithAKnownDrift)
+{
+	RtcTracker t;
+	EXPECT_FALSE(t.model_with_drift(20).has_value());
+	// One measurement is enough when the drift is known.
+	t.add(kStart, 1.5);
+	auto m = t.model_with_drift(20);
+	ASSERT_TRUE(m.has_value());
+	EXPECT_EQ(m->ref, kStart);
+	EXPECT_DOUBLE_EQ(m->offset_s, 1.5);
+	EXPECT_DOUBLE_EQ(m->drift_ppm, 20);
+	// Noisy measurements along the line average to it at the newest.
+	t.add(kStart + 1000s, 1.5 + 0.02 + 1e-4);
+	t.add(kStart + 2000s, 1.5 + 0.04 - 1e-4);
+	m = t.model_with_drift(20);
+	EXPECT_EQ(m->ref, kStart + 2000s);
+	EXPECT_NEAR(m->offset_s, 1.54, 1e-9);
+	EXPECT_EQ(m->samples, 3u);
+	EXPECT_EQ(t.span(), 2000s);
+}
+
 TEST(RtcModel, SystemTimeFromTheRtcAfterADayOff)
 {
 	// The model says: 3 s fast at kStart, gaining 20 ppm. The machine is off
