@@ -2,8 +2,10 @@
 # Runs every test of strata, as CI does: installs the dependencies, builds
 # the optimised release (what the README's first command runs; g++ -O3 warns
 # differently), then builds and tests (1) the default g++ build, (2) the AddressSanitizer +
-# UndefinedBehaviorSanitizer build, (3) a clang build with the libFuzzer
-# targets, each fuzz target also run for STRATA_FUZZ_SECONDS (default 10).
+# UndefinedBehaviorSanitizer build, (3) a clang build of only the libFuzzer
+# targets (the fuzz preset builds the strata_fuzzers target and runs the
+# tests labelled fuzz), each fuzz target also run for STRATA_FUZZ_SECONDS
+# (default 10).
 # Integration tests run their daemons inside `unshare -Urn` with clock
 # control off; nothing here can change this machine's clock.
 set -euo pipefail
