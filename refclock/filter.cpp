@@ -14,6 +14,18 @@ void MedianFilter::add(const RefSample &sample)
 	samples_.push_back(sample);
 }
 
+void MedianFilter::on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm)
+{
+	double r1 = freq_after_ppm * 1e-6;
+	double r0 = r1 - dfreq_ppm * 1e-6;
+	double slope_change = (r1 - r0) / (1 + r0);
+	for (auto &s : samples_) {
+		double shift = step_s + slope_change * to_seconds(s.local - at);
+		s.offset_s -= shift;
+		s.local += from_seconds(shift);
+	}
+}
+
 std::optional<RefSample> MedianFilter::take(double precision_s)
 {
 	if (samples_.empty()) {

@@ -29,6 +29,10 @@ public:
 	explicit MedianFilter(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
 	void add(const RefSample &sample);
+	/// The clock was stepped by `step_s` at `at` and its frequency changed by
+	/// `dfreq_ppm` to `freq_after_ppm`: the samples move as SourceStats'
+	/// samples do, so that samples from before and after combine.
+	void on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm);
 	size_t size() const { return samples_.size(); }
 
 	/// Combines the samples collected since the last call and clears them:
