@@ -32,7 +32,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	for (size_t i = 0; i < sources_.size(); i++) {
 		const auto &s = sources_[i];
 		auto e = s.stats.estimate(now);
-		if (!e || s.info.leap == Leap::Unsynchronized) {
+		if (!e || s.info.leap == Leap::Unsynchronized || !s.info.reachable) {
 			absent_require |= s.info.require;
 			continue;
 		}

@@ -27,6 +27,9 @@ struct SourceInfo {
 	bool trust = false;
 	bool require = false;
 	bool noselect = false;
+	/// false while the reachability register is empty: an unreachable
+	/// source is not a candidate, whatever its old samples say.
+	bool reachable = true;
 };
 
 struct SourceSetDecision {
@@ -51,6 +54,8 @@ public:
 	const SourceStatsConfig &stats_config() const { return stats_config_; }
 	size_t size() const { return sources_.size(); }
 	void set_info(size_t index, const SourceInfo &info) { sources_[index].info = info; }
+	const SourceInfo &info(size_t index) const { return sources_[index].info; }
+	void set_reachable(size_t index, bool reachable) { sources_[index].info.reachable = reachable; }
 	void add_sample(size_t index, const SourceSample &sample)
 	{
 		sources_[index].stats.add(sample);

@@ -52,5 +52,22 @@ TEST(SourceSet, EstimateOnlyForTheLeadersNewSamples)
 	EXPECT_TRUE(set.decide(kStart + 80s).estimate.has_value());
 }
 
+TEST(SourceSet, UnreachableSourcesAreNotCandidates)
+{
+	// A refclock whose writer stopped keeps its old samples; while its
+	// reachability register is empty it must not be selected.
+	SourceSet set({}, {});
+	size_t k = set.add_source({.stratum = 0});
+	for (int n = 0; n < 4; n++) {
+		set.add_sample(k, {kStart + n * 16s, 0.0, 1e-3, 1e-7});
+	}
+	set.set_reachable(k, false);
+	auto d = set.decide(kStart + 64s);
+	EXPECT_FALSE(d.selection.selected.has_value());
+	EXPECT_FALSE(d.estimate.has_value());
+	set.set_reachable(k, true);
+	EXPECT_TRUE(set.decide(kStart + 64s).selection.selected.has_value());
+}
+
 } // namespace
 } // namespace strata
