@@ -972,7 +972,7 @@ std::vector<DirectiveDef> build_table()
 				out.push_back(line);
 			}
 		}));
-	t.push_back(custom({"refclock", kSources, S::NotYet, "refclock DRIVER PARAMETER[:OPTION]... [OPTION]..."},
+	t.push_back(custom({"refclock", kSources, S::Supported, "refclock DRIVER PARAMETER[:OPTION]... [OPTION]..."},
 			   parse_refclock, [](const C &c, Lines &out) {
 				   for (const auto &r : c.refclocks) {
 					   out.push_back(fmt::format("refclock {} {}{}", r.driver, r.parameter,

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/poll_adapter.h"
+#include "daemon/refclock_drivers_linux.h"
 #include "daemon/resolver_linux.h"
 
 namespace strata::daemon {
@@ -58,7 +59,7 @@ SourceStatsConfig stats_config(const conf::Config &c)
 /// The reference id of an NTP source: its IPv4 address; for IPv6 the first
 /// four bytes of the address (RFC 5905 asks for a hash; chronyd uses MD5's
 /// first four bytes — to do when IPv6 servers are compared with chronyd).
-uint32_t ref_id_of(const IpAddress &a)
+uint32_t address_ref_id(const IpAddress &a)
 {
 	const auto &b = a.bytes();
 	return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
@@ -103,6 +104,28 @@ struct NtpSources::Source {
 	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
 };
 
+struct NtpSources::RefSource {
+	RefSource(const conf::RefclockConfig &c, refclock::RefclockSettings settings, std::unique_ptr<RefclockDriver> d)
+		: config(c), clock(std::move(settings)), driver(std::move(d))
+	{
+	}
+
+	conf::RefclockConfig config;
+	refclock::Refclock clock;
+	std::unique_ptr<RefclockDriver> driver;
+	std::string label;             ///< "GPS (SHM 0)", for the log
+	size_t index = 0;              ///< in the SourceSet
+	std::optional<size_t> lock;    ///< position in refclocks_ of the `lock` refclock
+	TimerId timer = 0;
+	WatchId watch = 0;
+	int watched_fd = -1;
+	int driver_polls = 0;          ///< since the last poll's end
+	uint8_t reach = 0;
+	uint64_t missed_logged = 0;    ///< missed pulses already reported
+	refclock::BadSampleLog bad_log;
+	std::vector<refclock::RawSample> batch;
+};
+
 NtpSources::NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
 		       LocalClock &clock, ReferenceState &reference)
 	: settings_(settings),
@@ -121,6 +144,12 @@ NtpSources::~NtpSources()
 	for (auto &s : sources_) {
 		loop_.unwatch(s->watch);
 		loop_.cancel(s->timer);
+	}
+	for (auto &r : refclocks_) {
+		if (r->watch != 0) {
+			loop_.unwatch(r->watch);
+		}
+		loop_.cancel(r->timer);
 	}
 	if (discipline_timer_) {
 		loop_.cancel(*discipline_timer_);
@@ -159,6 +188,7 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 	if (config.fallbackdrift) {
 		n->fallback_ = std::make_unique<FallbackDrift>(config.fallbackdrift->min_log2, config.fallbackdrift->max_log2);
 	}
+	n->start_refclocks(config);
 	for (const auto &c : all) {
 		if (c.kind == conf::SourceKind::Peer) {
 			log.warning("Source {}: peer is not supported by strata yet; ignored", c.host);
@@ -239,6 +269,7 @@ Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, 
 	source->index = set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
 					 .noselect = c.noselect},
 					stats);
+	entries_.push_back({.refclock = false, .position = sources_.size()});
 	Source *raw = source.get();
 	source->watch = loop_.watch_fd(raw->socket.fd(), POLLIN, [this, raw](short revents) { on_socket(*raw, revents); });
 	// Spread the first requests a little, as chronyd does.
@@ -264,6 +295,10 @@ void NtpSources::poll(Source &s)
 	s.timer = 0;
 	if (!s.pool_name.empty() && !s.replacing && s.client.unanswered() >= kReplaceAfterUnanswered) {
 		replace(s);
+	}
+	if (s.client.reach() == 0 && set_.info(s.index).reachable && s.client.unanswered() >= 8) {
+		set_.set_reachable(s.index, false);
+		log_.info("Source {} is unreachable", s.label);
 	}
 	RealTime t1 = clock_.now();
 	auto request = s.client.make_request(t1);
@@ -372,7 +407,7 @@ void NtpSources::schedule_leap_correction(Leap leap)
 				return;
 			}
 			log_.info("System clock stepped by {:+.0f} second for the leap second", correction);
-			set_.on_clock_change({at, correction, 0.0, clock_.frequency_ppm()});
+			clock_changed({at, correction, 0.0, clock_.frequency_ppm()});
 		} else {
 			log_.info("Slewing the system clock by {:+.0f} second for the leap second", correction);
 			apply(discipline_.slew_offset(correction, loop_.now()));
@@ -493,102 +528,115 @@ void NtpSources::receive(Source &s)
 			s.client.set_poll(s.adapter.on_sample(e->samples, error, distance));
 		}
 
-		auto decision = set_.decide(now);
-		std::optional<size_t> leader = decision.selection.selected;
-		if (leader != selected_) {
-			if (leader) {
-				log_.info("Selected source {}", sources_[*leader]->label);
-			} else {
-				log_.info("Can't synchronise: no selectable sources");
-				reference_.set_unsynchronized(loop_.now());
-				(void)clock_.set_sync_status(false, 0, 16);
-			}
-			selected_ = leader;
-		}
-		if (!decision.estimate) {
-			continue;
-		}
-		if (settings_.print_once || settings_.set_once) {
-			double offset = decision.estimate->offset_s;
-			if (settings_.print_once) {
-				log_.info("System clock wrong by {:.6f} seconds (ignored)", offset);
-				printed_offset_ = offset;
-			} else if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
-				log_.error("Could not step the system clock by {:.6f} seconds: {}", offset,
-					   stepped.error().message());
-			} else {
-				log_.info("System clock wrong by {:.6f} seconds (step)", offset);
-				printed_offset_ = offset;
-			}
-			loop_.stop();
+		update(now);
+		if (once_done_) {
 			return;
 		}
-		if (init_step_threshold_) {
-			// initstepslew: the first update steps or slews the whole offset.
-			double offset = decision.estimate->offset_s;
-			bool step = std::abs(offset) >= *init_step_threshold_;
-			init_step_threshold_.reset();
-			log_.info("System's initial offset : {:.6f} seconds {} of true ({})", std::abs(offset),
-				  offset <= 0 ? "fast" : "slow", step ? "step" : "slew");
-			RealTime at = clock_.now();
-			if (step) {
-				if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
-					log_.error("Could not step the clock: {}", stepped.error().message());
-				} else {
-					set_.on_clock_change({at, offset, 0.0, clock_.frequency_ppm()});
-					decision.estimate->offset_s = 0;
-				}
-			}
-		}
-		apply(discipline_.update(*decision.estimate, loop_.now()));
-		if (fallback_) {
-			double interval = last_update_ ? to_seconds(loop_.now() - *last_update_) : 0.0;
-			fallback_->on_update(discipline_.base_frequency_ppm(), interval);
-			last_update_ = loop_.now();
-			schedule_fallback();
-		}
-		const Source &lead = *sources_[*leader];
-		if (settings_.leap_table) {
-			decision.reference.leap = settings_.leap_table->leap_at_end_of_day(clock_.now());
-		}
-		if (decision.reference.leap != leap_) {
-			Leap leap = decision.reference.leap;
-			if (settings_.leap_mode == LeapMode::System) {
-				if (auto set = clock_.set_leap(leap); !set) {
-					log_.warning("Could not set the leap second status: {}", set.error().message());
-				}
-			} else if (settings_.leap_mode != LeapMode::Ignore) {
-				schedule_leap_correction(leap);
-			}
-			if (leap != Leap::None) {
-				log_.info("Leap second announced: {} at the end of the UTC day",
-					  leap == Leap::Insert ? "insertion" : "deletion");
-			}
-			leap_ = leap;
-		}
-		if (auto synced = clock_.set_sync_status(true, std::abs(decision.estimate->offset_s),
-							 decision.root_distance_s);
-		    !synced) {
-			log_.debug("Could not set the kernel's sync status: {}", synced.error().message());
-		}
-		reference_.set_synchronized({.leap = decision.reference.leap,
-					     .stratum = decision.reference.stratum,
-					     .ref_id = ref_id_of(lead.address),
-					     .ref_time = clock_.now(),
-					     .root_delay_s = decision.reference.root_delay_s,
-					     .root_dispersion_s = decision.reference.root_dispersion_s,
-					     .dispersion_rate = (decision.estimate->skew_ppm + 1.0) * 1e-6});
-		size_t combined = static_cast<size_t>(std::count(decision.selection.states.begin(),
-								 decision.selection.states.end(), CandidateState::Combined));
-		log_.debug("Clock update from {} (+{} combined): offset {:+.9f} s, frequency {:+.3f} ppm",
-			   lead.label, combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
 	}
+}
+
+void NtpSources::update(RealTime now)
+{
+	if (once_done_) {
+		return;
+	}
+	auto decision = set_.decide(now);
+	std::optional<size_t> leader = decision.selection.selected;
+	if (leader != selected_) {
+		if (leader) {
+			log_.info("Selected source {}", label_of(*leader));
+		} else {
+			log_.info("Can't synchronise: no selectable sources");
+			reference_.set_unsynchronized(loop_.now());
+			synced_distance_s_.reset();
+			(void)clock_.set_sync_status(false, 0, 16);
+		}
+		selected_ = leader;
+	}
+	if (!decision.estimate) {
+		return;
+	}
+	if (settings_.print_once || settings_.set_once) {
+		double offset = decision.estimate->offset_s;
+		if (settings_.print_once) {
+			log_.info("System clock wrong by {:.6f} seconds (ignored)", offset);
+			printed_offset_ = offset;
+		} else if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
+			log_.error("Could not step the system clock by {:.6f} seconds: {}", offset,
+				   stepped.error().message());
+		} else {
+			log_.info("System clock wrong by {:.6f} seconds (step)", offset);
+			printed_offset_ = offset;
+		}
+		once_done_ = true;
+		loop_.stop();
+		return;
+	}
+	if (init_step_threshold_) {
+		// initstepslew: the first update steps or slews the whole offset.
+		double offset = decision.estimate->offset_s;
+		bool step = std::abs(offset) >= *init_step_threshold_;
+		init_step_threshold_.reset();
+		log_.info("System's initial offset : {:.6f} seconds {} of true ({})", std::abs(offset),
+			  offset <= 0 ? "fast" : "slow", step ? "step" : "slew");
+		RealTime at = clock_.now();
+		if (step) {
+			if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
+				log_.error("Could not step the clock: {}", stepped.error().message());
+			} else {
+				clock_changed({at, offset, 0.0, clock_.frequency_ppm()});
+				decision.estimate->offset_s = 0;
+			}
+		}
+	}
+	apply(discipline_.update(*decision.estimate, loop_.now()));
+	if (fallback_) {
+		double interval = last_update_ ? to_seconds(loop_.now() - *last_update_) : 0.0;
+		fallback_->on_update(discipline_.base_frequency_ppm(), interval);
+		last_update_ = loop_.now();
+		schedule_fallback();
+	}
+	if (settings_.leap_table) {
+		decision.reference.leap = settings_.leap_table->leap_at_end_of_day(clock_.now());
+	}
+	if (decision.reference.leap != leap_) {
+		Leap leap = decision.reference.leap;
+		if (settings_.leap_mode == LeapMode::System) {
+			if (auto set = clock_.set_leap(leap); !set) {
+				log_.warning("Could not set the leap second status: {}", set.error().message());
+			}
+		} else if (settings_.leap_mode != LeapMode::Ignore) {
+			schedule_leap_correction(leap);
+		}
+		if (leap != Leap::None) {
+			log_.info("Leap second announced: {} at the end of the UTC day",
+				  leap == Leap::Insert ? "insertion" : "deletion");
+		}
+		leap_ = leap;
+	}
+	if (auto synced = clock_.set_sync_status(true, std::abs(decision.estimate->offset_s),
+						 decision.root_distance_s);
+	    !synced) {
+		log_.debug("Could not set the kernel's sync status: {}", synced.error().message());
+	}
+	reference_.set_synchronized({.leap = decision.reference.leap,
+				     .stratum = decision.reference.stratum,
+				     .ref_id = ref_id_of(*leader),
+				     .ref_time = clock_.now(),
+				     .root_delay_s = decision.reference.root_delay_s,
+				     .root_dispersion_s = decision.reference.root_dispersion_s,
+				     .dispersion_rate = (decision.estimate->skew_ppm + 1.0) * 1e-6});
+	size_t combined = static_cast<size_t>(std::count(decision.selection.states.begin(),
+							 decision.selection.states.end(), CandidateState::Combined));
+	synced_distance_s_ = decision.root_distance_s;
+	log_.debug("Clock update from {} (+{} combined): offset {:+.9f} s, frequency {:+.3f} ppm",
+		   label_of(*leader), combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
 }
 
 void NtpSources::apply(const DisciplineResult &result)
 {
 	for (const auto &change : result.changes) {
-		set_.on_clock_change(change);
+		clock_changed(change);
 	}
 	if (result.gave_up) {
 		log_.fatal("Too many large offsets (maxchange): exiting");
@@ -604,6 +652,215 @@ void NtpSources::apply(const DisciplineResult &result)
 			apply(discipline_.on_timer(loop_.now()));
 		});
 	}
+}
+
+} // namespace strata::daemon
+
+namespace strata::daemon {
+
+void NtpSources::clock_changed(const ClockChange &change)
+{
+	set_.on_clock_change(change);
+	for (auto &r : refclocks_) {
+		r->clock.on_clock_change(change);
+	}
+}
+
+std::string NtpSources::label_of(size_t index) const
+{
+	const Entry &e = entries_[index];
+	return e.refclock ? refclocks_[e.position]->label : sources_[e.position]->label;
+}
+
+uint32_t NtpSources::ref_id_of(size_t index) const
+{
+	const Entry &e = entries_[index];
+	return e.refclock ? refclocks_[e.position]->clock.settings().ref_id
+			  : address_ref_id(sources_[e.position]->address);
+}
+
+void NtpSources::start_refclocks(const conf::Config &config)
+{
+	for (size_t i = 0; i < config.refclocks.size(); i++) {
+		const conf::RefclockConfig &c = config.refclocks[i];
+		std::string where = fmt::format("{}:{}", c.origin.file, c.origin.line);
+		if (c.local) {
+			log_.warning("refclock {} {} ({}): option local is not supported by strata yet; ignored", c.driver,
+				     c.parameter, where);
+		}
+		auto driver = make_refclock_driver(c, log_);
+		if (!driver) {
+			log_.error("refclock {} {} ({}): {}; not used", c.driver, c.parameter, where,
+				   driver.error().message());
+			continue;
+		}
+		int poll = c.poll_log2;
+		int dpoll = std::min(c.dpoll_log2, poll);
+		refclock::RefclockSettings rs{
+			.name = fmt::format("{} {}", c.driver, c.parameter),
+			.ref_id = c.refid.empty() ? refclock::default_ref_id(c.driver, i) : refclock::ref_id_from_text(c.refid),
+			.poll_log2 = poll,
+			.dpoll_log2 = dpoll,
+			.pps = c.pps || (*driver)->pulses(),
+			.rate = c.rate,
+			.width_s = c.width_s,
+			.maxlockage = c.maxlockage,
+			.offset_s = c.offset_s,
+			.delay_s = c.delay_s,
+			.precision_s = c.precision_s.value_or((*driver)->default_precision_s()),
+			.maxdispersion_s = c.maxdispersion_s,
+			.filter_length = static_cast<size_t>(std::max(c.filter.value_or(64), 1)),
+			.tai = c.tai,
+			.stratum = c.stratum};
+		auto r = std::make_unique<RefSource>(c, rs, std::move(*driver));
+		r->label = fmt::format("{} ({} {})", refclock::ref_id_text(rs.ref_id), c.driver, c.parameter);
+		SourceStatsConfig stats = set_.stats_config();
+		if (c.minsamples) {
+			stats.min_samples = static_cast<size_t>(std::max(*c.minsamples, 3));
+		}
+		if (c.maxsamples && *c.maxsamples > 0) {
+			stats.max_samples = static_cast<size_t>(*c.maxsamples);
+		}
+		r->index = set_.add_source({.stratum = c.stratum, .ref_id = rs.ref_id, .prefer = c.prefer, .trust = c.trust,
+					    .require = c.require, .noselect = c.noselect, .reachable = false},
+					   stats);
+		entries_.push_back({.refclock = true, .position = refclocks_.size()});
+		log_.info("Added refclock {}{}", r->label, rs.pps ? " (pulses)" : "");
+		refclocks_.push_back(std::move(r));
+	}
+	// `lock REFID`: the refclock whose samples give a pulse its seconds.
+	for (auto &r : refclocks_) {
+		if (r->config.lock.empty()) {
+			continue;
+		}
+		uint32_t wanted = refclock::ref_id_from_text(r->config.lock);
+		for (size_t k = 0; k < refclocks_.size(); k++) {
+			if (refclocks_[k]->clock.settings().ref_id == wanted && refclocks_[k].get() != r.get()) {
+				r->lock = k;
+			}
+		}
+		if (!r->lock) {
+			log_.warning("refclock {}: invalid lock refid {}; its pulses need a synchronised clock", r->label,
+				     r->config.lock);
+		}
+	}
+	for (auto &r : refclocks_) {
+		RefSource *raw = r.get();
+		watch_refclock(*raw);
+		raw->timer = loop_.add_timer(loop_.now(), [this, raw] { refclock_tick(*raw); });
+	}
+}
+
+void NtpSources::watch_refclock(RefSource &r)
+{
+	int fd = r.driver->fd();
+	if (fd == r.watched_fd) {
+		return;
+	}
+	if (r.watch != 0) {
+		loop_.unwatch(r.watch);
+		r.watch = 0;
+	}
+	r.watched_fd = fd;
+	if (fd >= 0) {
+		RefSource *raw = &r;
+		r.watch = loop_.watch_fd(fd, POLLIN, [this, raw](short) {
+			raw->batch.clear();
+			raw->driver->receive(loop_.now(), raw->batch);
+			refclock_samples(*raw, raw->batch);
+		});
+	}
+}
+
+void NtpSources::refclock_tick(RefSource &r)
+{
+	r.timer = 0;
+	const auto &settings = r.clock.settings();
+	int interval_log2 = settings.poll_log2;
+	if (r.driver->polled()) {
+		interval_log2 = settings.dpoll_log2;
+		r.batch.clear();
+		r.driver->poll(loop_.now(), r.batch);
+		refclock_samples(r, r.batch);
+		watch_refclock(r);
+		if (++r.driver_polls >= (1 << (settings.poll_log2 - settings.dpoll_log2))) {
+			r.driver_polls = 0;
+			refclock_end_poll(r);
+		}
+	} else {
+		// The first tick starts the first poll interval; later ones end one.
+		if (r.driver_polls++ > 0) {
+			refclock_end_poll(r);
+		}
+		watch_refclock(r);
+	}
+	RefSource *raw = &r;
+	r.timer = loop_.add_timer(loop_.now() + from_seconds(std::ldexp(1.0, interval_log2)),
+				  [this, raw] { refclock_tick(*raw); });
+}
+
+void NtpSources::refclock_samples(RefSource &r, std::vector<refclock::RawSample> &samples)
+{
+	if (samples.empty()) {
+		return;
+	}
+	RealTime now = clock_.now();
+	refclock::SampleContext context{.now = now,
+					.locked = r.lock.has_value(),
+					.clock_synchronized = synced_distance_s_.has_value(),
+					.clock_distance_s = synced_distance_s_.value_or(0.0)};
+	if (settings_.leap_table) {
+		context.tai_offset = settings_.leap_table->tai_offset(now);
+	}
+	if (r.lock) {
+		context.lock_sample = refclocks_[*r.lock]->clock.last_sample();
+	}
+	for (const auto &raw : samples) {
+		auto verdict = r.clock.add(raw, clock_.from_system(raw.local), context);
+		switch (verdict) {
+		case refclock::Verdict::Accepted:
+			break;
+		case refclock::Verdict::OutOfPhase:
+		case refclock::Verdict::BadEdge:
+		case refclock::Verdict::NoTaiOffset:
+			r.bad_log.report(log_, loop_.now(), r.label, refclock::to_string(verdict));
+			break;
+		default:
+			log_.debug("refclock {}: sample not used: {}", r.label, refclock::to_string(verdict));
+			break;
+		}
+	}
+	uint64_t missed = r.clock.stats().missed_pulses;
+	if (missed != r.missed_logged) {
+		r.bad_log.report(log_, loop_.now(), r.label,
+				 fmt::format("{} pulses missing ({} in all)", missed - r.missed_logged, missed));
+		r.missed_logged = missed;
+	}
+}
+
+void NtpSources::refclock_end_poll(RefSource &r)
+{
+	auto outcome = r.clock.poll();
+	bool was_reachable = r.reach != 0;
+	r.reach = static_cast<uint8_t>((r.reach << 1) | (outcome.reached ? 1 : 0));
+	if (was_reachable && r.reach == 0) {
+		log_.info("refclock {} is unreachable", r.label);
+	}
+	set_.set_reachable(r.index, r.reach != 0);
+	if (!outcome.sample) {
+		return;
+	}
+	const auto &settings = r.clock.settings();
+	set_.set_info(r.index, {.stratum = settings.stratum,
+				.ref_id = settings.ref_id,
+				.leap = outcome.leap,
+				.prefer = r.config.prefer,
+				.trust = r.config.trust,
+				.require = r.config.require,
+				.noselect = r.config.noselect,
+				.reachable = true});
+	set_.add_sample(r.index, *outcome.sample);
+	update(clock_.now());
 }
 
 } // namespace strata::daemon

@@ -1,11 +1,13 @@
-// Wiring of the NTP time sources: one UDP socket and ClientSource per
-// `server`, their polls on the PollLoop, their samples into the SourceSet,
-// the combined estimate into the Discipline, and the result into the
-// ReferenceState the server hands out. All on the loop's thread.
+// Wiring of the time sources: one UDP socket and ClientSource per `server`,
+// and one driver and Refclock per `refclock`, their polls on the PollLoop,
+// their samples into the SourceSet, the combined estimate into the
+// Discipline, and the result into the ReferenceState the server hands out.
+// All on the loop's thread.
 //
 // Servers by address or name and pools (up to `maxsources` of the addresses
 // the name resolves to) are supported; names are resolved off the loop
 // (Resolver). `peer` (symmetric mode) is logged as not supported yet.
+// Refclocks: the drivers daemon/refclock_drivers_linux.h builds.
 #pragma once
 
 #include <functional>
@@ -27,6 +29,8 @@
 #include "daemon/local_clock.h"
 #include "ntp/client.h"
 #include "ntp/udp_linux.h"
+#include "refclock/bad_sample_log.h"
+#include "refclock/refclock.h"
 
 namespace strata::daemon {
 
@@ -55,7 +59,8 @@ public:
 	NtpSources(const NtpSources &) = delete;
 	NtpSources &operator=(const NtpSources &) = delete;
 
-	size_t size() const { return sources_.size(); }
+	/// NTP sources and refclocks.
+	size_t size() const { return sources_.size() + refclocks_.size(); }
 	/// The first -Q estimate, once printed.
 	std::optional<double> printed_offset() const { return printed_offset_; }
 	/// What the drift file should hold now: nullopt until the discipline has
@@ -67,6 +72,12 @@ public:
 
 private:
 	struct Source;
+	struct RefSource;
+	/// What a SourceSet index is: an NTP source or a refclock, and which.
+	struct Entry {
+		bool refclock = false;
+		size_t position = 0;
+	};
 	NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
 		   LocalClock &clock, ReferenceState &reference);
 	/// Adds a source for `address`; `name` is the configured name when it
@@ -83,6 +94,18 @@ private:
 	/// leapsecmode step or slew: the correction at the coming midnight.
 	void schedule_leap_correction(Leap leap);
 	void open_socket_for(Source &source);
+	/// Every `refclock` line: its driver, its Refclock, its timer.
+	void start_refclocks(const conf::Config &config);
+	void refclock_tick(RefSource &r);
+	void refclock_samples(RefSource &r, std::vector<refclock::RawSample> &samples);
+	void refclock_end_poll(RefSource &r);
+	void watch_refclock(RefSource &r);
+	/// Selection and, when the leader has news, a clock update.
+	void update(RealTime now);
+	/// The clock was stepped or its frequency changed: every sample moves.
+	void clock_changed(const ClockChange &change);
+	std::string label_of(size_t index) const;
+	uint32_t ref_id_of(size_t index) const;
 
 	Settings settings_;
 	PollLoop &loop_;
@@ -93,6 +116,12 @@ private:
 	SourceSet set_;
 	Discipline discipline_;
 	std::vector<std::unique_ptr<Source>> sources_;
+	std::vector<std::unique_ptr<RefSource>> refclocks_;
+	std::vector<Entry> entries_;  ///< by SourceSet index
+	/// While synchronised: the root distance of the last update (pulses
+	/// with no lock need it).
+	std::optional<double> synced_distance_s_;
+	bool once_done_ = false;  ///< -q/-Q: the offset was printed or set
 	std::optional<size_t> selected_;
 	std::optional<TimerId> discipline_timer_;
 	std::optional<double> printed_offset_;

@@ -12,7 +12,7 @@ packages=(
 	# tests and benchmarks
 	libgtest-dev libgmock-dev libbenchmark-dev
 	# integration tests: namespaces and real peers
-	util-linux iproute2 python3 chrony ntpsec-ntpdig sntp ntpsec-ntpdate tshark
+	util-linux iproute2 python3 chrony ntpsec-ntpdig sntp ntpsec-ntpdate tshark gpsd
 )
 
 missing=()
