@@ -92,6 +92,33 @@ TEST(ScenarioFile, ErrorsNameTheLine)
 	EXPECT_EQ(parse_scenario("just words\n").error().context, "line 1: expected KEY = VALUE");
 }
 
+TEST(ScenarioFile, RefclockLines)
+{
+	auto f = parse_scenario("refclock = nmea jitter=0.1 latency=0.15 offset=0.15 precision=0.1 delay=0.2 poll=4 noselect\n"
+				"refclock = pps jitter=1e-6 lock=0 prefer\n"
+				"refclock = phc read=30e-6 readings=25 spike_probability=0.05 spike=5e-4 latch_spread=1 dpoll=-2\n");
+	ASSERT_TRUE(f.has_value()) << f.error().context;
+	const Scenario &s = f->scenario;
+	EXPECT_TRUE(s.servers.empty());  // the refclocks are the sources
+	ASSERT_EQ(s.refclocks.size(), 3u);
+	EXPECT_EQ(s.refclocks[0].kind, RefclockKind::Nmea);
+	EXPECT_DOUBLE_EQ(s.refclocks[0].latency_s, 0.15);
+	EXPECT_TRUE(s.refclocks[0].noselect);
+	EXPECT_EQ(s.refclocks[1].kind, RefclockKind::Pps);
+	EXPECT_EQ(s.refclocks[1].lock, 0u);
+	EXPECT_TRUE(s.refclocks[1].prefer);
+	EXPECT_EQ(s.refclocks[2].readings, 25);
+	EXPECT_EQ(s.refclocks[2].dpoll, -2);
+	EXPECT_DOUBLE_EQ(s.refclocks[2].latch_spread, 1.0);
+
+	EXPECT_EQ(parse_scenario("refclock = gps\n").error().context,
+		  "line 1: refclock: unknown refclock kind 'gps' (nmea, pps, phc)");
+	EXPECT_EQ(parse_scenario("refclock = pps lock=0\n").error().context,
+		  "line 1: refclock: lock must name an earlier refclock (0 is the first)");
+	EXPECT_EQ(parse_scenario("refclock = phc colour=3\n").error().context,
+		  "line 1: refclock: unknown or invalid refclock option 'colour=3'");
+}
+
 TEST(ScenarioFile, LimitsAreChecked)
 {
 	Outcome o;

@@ -106,6 +106,70 @@ Result<ServerParams> parse_server(std::string_view value)
 	return p;
 }
 
+Result<RefclockParams> parse_refclock(std::string_view value)
+{
+	RefclockParams p;
+	auto w = words(value);
+	if (w.empty()) {
+		return fail(Errc::Malformed, "expected nmea, pps or phc");
+	}
+	if (w[0] == "nmea") {
+		p.kind = RefclockKind::Nmea;
+	} else if (w[0] == "pps") {
+		p.kind = RefclockKind::Pps;
+	} else if (w[0] == "phc") {
+		p.kind = RefclockKind::Phc;
+	} else {
+		return fail(Errc::Malformed, fmt::format("unknown refclock kind '{}' (nmea, pps, phc)", w[0]));
+	}
+	for (size_t k = 1; k < w.size(); k++) {
+		if (w[k] == "prefer") {
+			p.prefer = true;
+			continue;
+		}
+		if (w[k] == "noselect") {
+			p.noselect = true;
+			continue;
+		}
+		auto eq = w[k].find('=');
+		std::string_view key = w[k].substr(0, eq);
+		auto n = eq == std::string_view::npos ? std::nullopt : number(w[k].substr(eq + 1));
+		if (!n) {
+			return fail(Errc::Malformed, fmt::format("refclock option '{}' needs a number", w[k]));
+		}
+		if (key == "jitter") {
+			p.jitter_s = *n;
+		} else if (key == "latency") {
+			p.latency_s = *n;
+		} else if (key == "offset") {
+			p.offset_s = *n;
+		} else if (key == "delay") {
+			p.delay_s = *n;
+		} else if (key == "precision") {
+			p.precision_s = *n;
+		} else if (key == "poll") {
+			p.poll = static_cast<int>(*n);
+		} else if (key == "dpoll") {
+			p.dpoll = static_cast<int>(*n);
+		} else if (key == "lock" && *n >= 0) {
+			p.lock = static_cast<size_t>(*n);
+		} else if (key == "read") {
+			p.read_s = *n;
+		} else if (key == "readings" && *n >= 1) {
+			p.readings = static_cast<int>(*n);
+		} else if (key == "spike_probability") {
+			p.spike_probability = *n;
+		} else if (key == "spike") {
+			p.spike_s = *n;
+		} else if (key == "latch_spread" && *n >= 0 && *n <= 1) {
+			p.latch_spread = *n;
+		} else {
+			return fail(Errc::Malformed, fmt::format("unknown or invalid refclock option '{}'", w[k]));
+		}
+	}
+	return p;
+}
+
 } // namespace
 
 Result<ScenarioFile> parse_scenario(std::string_view text)
@@ -144,6 +208,15 @@ Result<ScenarioFile> parse_scenario(std::string_view text)
 				return bad(p.error().context);
 			}
 			s.servers.push_back(*p);
+		} else if (key == "refclock") {
+			auto p = parse_refclock(value);
+			if (!p) {
+				return bad(p.error().context);
+			}
+			if (p->lock && *p->lock >= s.refclocks.size()) {
+				return bad("lock must name an earlier refclock (0 is the first)");
+			}
+			s.refclocks.push_back(*p);
 		} else if (key == "iburst" || key == "limit no_falseticker") {
 			auto b = yes_no(value);
 			if (!b) {
@@ -192,7 +265,8 @@ Result<ScenarioFile> parse_scenario(std::string_view text)
 			return bad("unknown key");
 		}
 	}
-	if (f.scenario.servers.empty()) {
+	// No server line: one default server, unless refclocks are the sources.
+	if (f.scenario.servers.empty() && f.scenario.refclocks.empty()) {
 		f.scenario.servers.push_back(ServerParams{});
 	}
 	return f;
@@ -235,7 +309,7 @@ std::string table_header()
 
 std::string table_row(const Scenario &s, const Outcome &r)
 {
-	return fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.1f} | {:.1f} | {:.1f} | {:.3f} | {:.1f} | {} | {} |\n",
+	return fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.4g} | {:.4g} | {:.4g} | {:.3f} | {:.1f} | {} | {} |\n",
 			   s.name, r.time_to_first_update_s, r.time_to_1ms_s, r.time_to_100us_s, r.rms_error_s * 1e6,
 			   r.max_error_s * 1e6, r.steady_rms_error_s * 1e6, r.rms_freq_error_ppm, r.max_freq_error_ppm,
 			   r.packets, r.steps);

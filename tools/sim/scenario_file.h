@@ -14,6 +14,11 @@
 //   server = delay=100e-6 jitter=100e-6          # one line per server
 //   server = offset=1.0 jitter=exponential:1e-3 asymmetry=0.2 out=10 back=1
 //            loss=0.2 stratum=2 step_at=5000 step=1 prefer noselect
+//   refclock = nmea jitter=0.1 latency=0.15 offset=0.15 precision=0.1 poll=4
+//   refclock = pps jitter=1e-6 lock=0 precision=1e-7   # lock: an earlier refclock
+//   refclock = phc jitter=100e-9 read=30e-6 readings=10 spike_probability=0.05
+//            spike=500e-6 latch_spread=1 dpoll=0 poll=2 delay=1e-9 prefer noselect
+//   (with refclock lines and no server line, the refclocks are the only sources)
 //   limit max_error = 1e-3    # pass limits checked by the tests
 //   limit rms_error = 300e-6
 //   limit steady_rms = 300e-6

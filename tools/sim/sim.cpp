@@ -5,9 +5,13 @@
 #include <functional>
 #include <queue>
 
+#include <fmt/format.h>
+
 #include "core/log.h"
 #include "core/poll_adapter.h"
 #include "core/source_set.h"
+#include "phc/readings.h"
+#include "refclock/refclock.h"
 
 namespace strata::sim {
 
@@ -107,12 +111,30 @@ public:
 			burst_left_.push_back(s.iburst ? 4 : 0);
 			adapters_.emplace_back(s.minpoll, s.maxpoll);
 		}
+		for (size_t j = 0; j < s.refclocks.size(); j++) {
+			const RefclockParams &p = s.refclocks[j];
+			refclock::RefclockSettings settings{.name = fmt::format("refclock {}", j),
+							    .ref_id = refclock::default_ref_id("SIM", j),
+							    .poll_log2 = p.poll,
+							    .dpoll_log2 = std::min(p.dpoll, p.poll),
+							    .pps = p.kind == RefclockKind::Pps,
+							    .offset_s = p.offset_s,
+							    .delay_s = p.delay_s,
+							    .precision_s = p.precision_s};
+			refclocks_.emplace_back(settings);
+			ref_index_.push_back(sources_.add_source({.stratum = 0, .prefer = p.prefer, .noselect = p.noselect,
+								  .reachable = false}));
+		}
 	}
 
 	Outcome run()
 	{
 		for (size_t i = 0; i < s_.servers.size(); i++) {
 			at(from_seconds(0.1 * static_cast<double>(i)), [this, i] { send(i); });
+		}
+		for (size_t j = 0; j < s_.refclocks.size(); j++) {
+			schedule_refclock_sample(j, 0);
+			at(from_seconds(std::ldexp(1.0, s_.refclocks[j].poll)), [this, j] { refclock_poll(j); });
 		}
 		// Error samples at half seconds: clear of events on whole seconds
 		// (a leap second, steps), whose exact instant 1 s sampling would hit.
@@ -206,9 +228,20 @@ private:
 		}
 		sources_.add_sample(i, sample);
 		adapt_poll(i, error, sample.dispersion_s + delay / 2);
-		auto d = sources_.decide(t4);
-		if (d.selection.selected && std::abs(s_.servers[*d.selection.selected].offset_s) >= 0.1) {
+		update(t4);
+	}
+
+	/// Selection and, when the leader has news, a clock update.
+	void update(RealTime now)
+	{
+		auto d = sources_.decide(now);
+		size_t servers = s_.servers.size();
+		if (d.selection.selected && *d.selection.selected < servers &&
+		    std::abs(s_.servers[*d.selection.selected].offset_s) >= 0.1) {
 			result_.selected_falseticker = true;
+		}
+		if (!d.selection.selected) {
+			synced_distance_s_.reset();
 		}
 		if (d.estimate) {
 			clock_.set_leap(d.reference.leap);
@@ -216,13 +249,121 @@ private:
 				result_.time_to_first_update_s = to_seconds(now_);
 			}
 			apply(discipline_.update(*d.estimate, MonoTime{now_}));
+			synced_distance_s_ = d.root_distance_s;
 		}
+	}
+
+	/// The local clock's reading `x` true seconds from now (x ≤ 0: before).
+	RealTime local_in(double x) const { return clock_.now() + from_seconds(x * (1 + clock_.rate_ppm() * 1e-6)); }
+
+	/// The refclock's next sample: NMEA and PPS on true second k+1, a PHC
+	/// every dpoll.
+	void schedule_refclock_sample(size_t j, int64_t k)
+	{
+		const RefclockParams &p = s_.refclocks[j];
+		if (p.kind == RefclockKind::Phc) {
+			double interval = std::ldexp(1.0, std::min(p.dpoll, p.poll));
+			at(from_seconds(0.3 + interval * static_cast<double>(k)), [this, j, k] {
+				phc_sample(j);
+				schedule_refclock_sample(j, k + 1);
+			});
+			return;
+		}
+		double when = static_cast<double>(k + 1);
+		if (p.kind == RefclockKind::Nmea) {
+			when += std::max(p.latency_s + p.jitter_s * gaussian(rng_), 0.0);
+		}
+		at(from_seconds(when), [this, j, k] {
+			const RefclockParams &q = s_.refclocks[j];
+			RealTime second = kEpoch + std::chrono::seconds(k + 1);
+			refclock::RawSample raw;
+			if (q.kind == RefclockKind::Nmea) {
+				raw = {.reference = second, .local = clock_.now()};
+			} else {
+				// The edge is on the second; its time stamp has the jitter.
+				RealTime local = clock_.now() + from_seconds(q.jitter_s * gaussian(rng_));
+				raw = {.reference = RealTime::from_parts(local.seconds() + (local.subsec_ns() >= 500'000'000 ? 1 : 0), 0),
+				       .local = local,
+				       .pulse = true};
+			}
+			add_refclock_sample(j, raw);
+			schedule_refclock_sample(j, k + 1);
+		});
+	}
+
+	/// One PHC sample as the driver takes it: `readings` sandwiches, each a
+	/// system time, the PHC's (exact but for the reading noise) time at the
+	/// middle of the read, and a system time; a spike holds the read up
+	/// before or after the PHC is latched.
+	void phc_sample(size_t j)
+	{
+		const RefclockParams &p = s_.refclocks[j];
+		// Each reading's start, latch and end, in true seconds from the
+		// first start; the last reading ends now.
+		struct Read {
+			double start, latch, end;
+		};
+		std::vector<Read> reads;
+		double start = 0;
+		for (int r = 0; r < p.readings; r++) {
+			double before = 0, after = 0;
+			if (p.spike_probability > 0 && rng_.uniform() < p.spike_probability) {
+				(rng_.uniform() < 0.5 ? before : after) = p.spike_s;
+			}
+			double end = start + before + p.read_s + after;
+			// Where in its window the PHC latches: the middle, or anywhere in
+			// the middle `latch_spread` of it.
+			double where = 0.5 + p.latch_spread * (rng_.uniform() - 0.5);
+			reads.push_back({start, start + before + where * p.read_s, end});
+			start = end + 1e-6;
+		}
+		double total = reads.back().end;
+		std::vector<phc::Sandwich> readings;
+		for (const Read &r : reads) {
+			double noise = p.jitter_s * gaussian(rng_);
+			PhcInstant phc{(kEpoch + now_ + from_seconds(r.latch - total + noise)).since_epoch};
+			readings.push_back({.sys_before = local_in(r.start - total), .phc = phc, .sys_after = local_in(r.end - total)});
+		}
+		auto sample = phc::process_sandwiches(readings, p.precision_s);
+		if (!sample) {
+			return;
+		}
+		add_refclock_sample(j, {.reference = sample->sys + sample->offset, .local = sample->sys});
+	}
+
+	void add_refclock_sample(size_t j, const refclock::RawSample &raw)
+	{
+		refclock::SampleContext context{.now = clock_.now(),
+						.clock_synchronized = synced_distance_s_.has_value(),
+						.clock_distance_s = synced_distance_s_.value_or(0.0)};
+		if (auto lock = s_.refclocks[j].lock) {
+			context.locked = true;
+			context.lock_sample = refclocks_[*lock].last_sample();
+		}
+		(void)refclocks_[j].add(raw, raw.local, context);
+	}
+
+	void refclock_poll(size_t j)
+	{
+		auto outcome = refclocks_[j].poll();
+		size_t index = ref_index_[j];
+		sources_.set_reachable(index, outcome.reached);
+		if (outcome.sample) {
+			const RefclockParams &p = s_.refclocks[j];
+			sources_.set_info(index, {.stratum = 0, .leap = outcome.leap, .prefer = p.prefer, .noselect = p.noselect});
+			sources_.add_sample(index, *outcome.sample);
+			update(clock_.now());
+		}
+		at(now_ + from_seconds(std::ldexp(1.0, s_.refclocks[j].poll)), [this, j] { refclock_poll(j); });
 	}
 
 	void apply(const DisciplineResult &r)
 	{
 		for (const auto &change : r.changes) {
 			sources_.on_clock_change(change);
+			for (auto &rc : refclocks_) {
+				rc.on_clock_change(change);
+			}
 		}
 		if (auto wake = discipline_.next_wakeup()) {
 			Duration when = wake->since_epoch;
@@ -296,6 +437,9 @@ private:
 	std::vector<int> poll_;
 	std::vector<int> burst_left_;
 	std::vector<PollAdapter> adapters_;
+	std::vector<refclock::Refclock> refclocks_;
+	std::vector<size_t> ref_index_;  ///< each refclock's index in sources_
+	std::optional<double> synced_distance_s_;
 	std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
 	uint64_t seq_ = 0;
 	Duration now_{};

@@ -6,8 +6,10 @@
 // plus the frequency the discipline sets. Each NTP exchange draws its two
 // one-way delays (base + jitter from a normal or exponential distribution,
 // split by an asymmetry), may be lost, and may meet a server that is off
-// (a falseticker) or steps mid-run. The same SourceSet and Discipline the
-// daemon uses process the samples. Deterministic from the seed; runs
+// (a falseticker) or steps mid-run. Reference clocks (NMEA, PPS locked to
+// it or not, PHCs fast or slow) feed the same Refclock framework the daemon
+// uses. The same SourceSet and Discipline the daemon uses process the
+// samples. Deterministic from the seed; runs
 // thousands of times faster than real time.
 #pragma once
 
@@ -41,6 +43,36 @@ struct ServerParams {
 	double step_s = 0;                ///< …by this much
 };
 
+/// A simulated reference clock, driven through the daemon's refclock
+/// framework (refclock/refclock.h) and, for a PHC, the daemon's reading
+/// combiner (phc/readings.h).
+enum class RefclockKind {
+	Nmea,  ///< whole seconds, a sentence `latency` after each second, with `jitter`
+	Pps,   ///< a pulse on each second, time-stamped with `jitter`
+	Phc,   ///< an exact PHC read every dpoll: `readings` sandwiches of `read` seconds
+};
+
+struct RefclockParams {
+	RefclockKind kind = RefclockKind::Nmea;
+	double jitter_s = 0;       ///< NMEA, PPS: σ of a sample's time stamp; PHC: σ of a reading
+	double latency_s = 0;      ///< NMEA: the sentence arrives this long after its second
+	double offset_s = 0;       ///< the `offset` option
+	double delay_s = 1e-9;     ///< the `delay` option
+	double precision_s = 1e-6; ///< the `precision` option
+	int poll = 4;
+	int dpoll = 0;
+	std::optional<size_t> lock;  ///< PPS: position (among the refclocks) of its `lock`
+	double read_s = 1e-6;        ///< PHC: how long one reading takes
+	int readings = 10;           ///< PHC: readings per sample (PTP_SYS_OFFSET's n)
+	double spike_probability = 0;  ///< PHC: a reading delayed by `spike`
+	double spike_s = 0;
+	/// PHC: the latch lies uniformly in the middle `latch_spread` of a
+	/// reading's window (0: exactly in the middle; 1: anywhere).
+	double latch_spread = 0;
+	bool prefer = false;
+	bool noselect = false;
+};
+
 struct Scenario {
 	std::string name;
 	uint64_t seed = 1;
@@ -58,6 +90,7 @@ struct Scenario {
 	DisciplineConfig discipline;
 	SelectionConfig selection;
 	std::vector<ServerParams> servers = {ServerParams{}};
+	std::vector<RefclockParams> refclocks;
 };
 
 struct Outcome {
