@@ -1,0 +1,144 @@
+#include "control/dispatch.h"
+
+#include <algorithm>
+#include <variant>
+
+namespace strata::control {
+
+namespace {
+
+/// The most clients one CLIENT_ACCESSES_BY_INDEX reply carries.
+uint32_t page_size(uint32_t asked) { return std::min<uint32_t>(asked, kMaxClientsPerReply); }
+
+template <class T>
+const T *args(const Request &r)
+{
+	return std::get_if<T>(&r.args);
+}
+
+template <class Report>
+Reply report_or_missing(const Request &request, std::optional<Report> report)
+{
+	if (!report) {
+		return reply_to(request, NullReport{}, Status::NoSuchSource);
+	}
+	return reply_to(request, std::move(*report));
+}
+
+std::optional<IpAddress> ip_of(const Address &a)
+{
+	if (const auto *ip = std::get_if<IpAddress>(&a)) {
+		return *ip;
+	}
+	return std::nullopt;
+}
+
+} // namespace
+
+bool address_matches(const Address &mask, const Address &address, const IpAddress &candidate)
+{
+	auto want = ip_of(address);
+	if (!want) {
+		return true;
+	}
+	if (want->family() != candidate.family()) {
+		return false;
+	}
+	auto m = ip_of(mask);
+	if (!m || m->family() != want->family()) {
+		return *want == candidate;
+	}
+	const auto &a = want->bytes(), &b = candidate.bytes(), &k = m->bytes();
+	for (size_t i = 0; i < a.size(); i++) {
+		if ((a[i] & k[i]) != (b[i] & k[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
+{
+	if (!is_permitted(request.command, transport)) {
+		return reply_to(request, NullReport{}, Status::Unauth);
+	}
+	switch (request.command) {
+	case Command::Null:
+		return reply_to(request);
+	case Command::NSources:
+		return reply_to(request, NSourcesReport{h.n_sources()});
+	case Command::SourceData:
+		return report_or_missing(request, h.source_data(args<IndexArgs>(request)->index));
+	case Command::SourceStats:
+		return report_or_missing(request, h.source_stats(args<IndexArgs>(request)->index));
+	case Command::SelectData:
+		return report_or_missing(request, h.select_data(args<IndexArgs>(request)->index));
+	case Command::NtpData: {
+		auto ip = ip_of(args<AddressArgs>(request)->address);
+		return report_or_missing(request, ip ? h.ntp_data(*ip) : std::nullopt);
+	}
+	case Command::NtpSourceName: {
+		auto ip = ip_of(args<AddressArgs>(request)->address);
+		return report_or_missing(request, ip ? h.source_name(*ip) : std::nullopt);
+	}
+	case Command::Tracking:
+		return reply_to(request, h.tracking());
+	case Command::Activity:
+		return reply_to(request, h.activity());
+	case Command::ServerStats:
+		return reply_to(request, h.server_stats());
+	case Command::ClientAccessesByIndex3: {
+		const auto *a = args<ClientAccessesArgs>(request);
+		auto page = h.client_accesses(a->first_index, page_size(a->n_clients), a->reset);
+		if (!page) {
+			return reply_to(request, NullReport{}, Status::NotEnabled);
+		}
+		return reply_to(request, std::move(*page));
+	}
+	case Command::RtcReport: {
+		auto rtc = h.rtc();
+		if (!rtc) {
+			return reply_to(request, NullReport{}, Status::NoRtc);
+		}
+		return reply_to(request, *rtc);
+	}
+	case Command::Online:
+	case Command::Offline: {
+		const auto *a = args<MaskArgs>(request);
+		bool any = h.set_online(a->mask, a->address, request.command == Command::Online) > 0;
+		return reply_to(request, NullReport{}, any ? Status::Success : Status::NoSuchSource);
+	}
+	case Command::OnOffline:
+		h.on_offline();
+		return reply_to(request);
+	case Command::Burst: {
+		const auto *a = args<BurstArgs>(request);
+		if (a->n_good < 1 || a->n_total < a->n_good) {
+			return reply_to(request, NullReport{}, Status::Invalid);
+		}
+		bool any = h.burst(a->mask, a->address, a->n_good, a->n_total) > 0;
+		return reply_to(request, NullReport{}, any ? Status::Success : Status::NoSuchSource);
+	}
+	case Command::MakeStep:
+		return reply_to(request, NullReport{}, h.make_step() ? Status::Success : Status::Failed);
+	case Command::WriteRtc:
+		return reply_to(request, NullReport{}, h.write_rtc());
+	case Command::TrimRtc:
+		return reply_to(request, NullReport{}, h.trim_rtc());
+	case Command::CycleLogs:
+		return reply_to(request, NullReport{}, h.cycle_logs());
+	case Command::Refresh:
+		return reply_to(request, NullReport{}, h.refresh());
+	case Command::Dump:
+		return reply_to(request, NullReport{}, h.dump());
+	case Command::Shutdown:
+		h.shutdown();
+		return reply_to(request);
+	default:
+		// Everything else chronyd 4.3 knows: parsed, understood, not
+		// carried out by strata (yet).
+		return reply_to(request, NullReport{}, Status::NotEnabled);
+	}
+}
+
+} // namespace strata::control
