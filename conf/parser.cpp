@@ -1302,12 +1302,12 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(integer({"serverthreads", kServer, S::StrataOnly, "serverthreads THREADS"}, &C::serverthreads, 1, 64));
 
 	// Command and monitoring access
-	t.push_back(address_pair({"bindcmdaddress", kCmd, S::NotYet, "bindcmdaddress ADDRESS|PATH"}, &C::bindcmdaddress_v4,
+	t.push_back(address_pair({"bindcmdaddress", kCmd, S::Supported, "bindcmdaddress ADDRESS|PATH"}, &C::bindcmdaddress_v4,
 				 &C::bindcmdaddress_v6, &C::bindcmdpath));
 	t.push_back(text({"bindcmddevice", kCmd, S::NotYet, "bindcmddevice INTERFACE"}, &C::bindcmddevice));
-	t.push_back(access({"cmdallow", kCmd, S::NotYet, "cmdallow [all] [SUBNET]"}, true, &C::cmd_access, "cmddeny"));
-	t.push_back(access({"cmddeny", kCmd, S::NotYet, "cmddeny [all] [SUBNET]"}, false, &C::cmd_access));
-	t.push_back(integer({"cmdport", kCmd, S::NotYet, "cmdport PORT"}, &C::cmdport, 0, 65535));
+	t.push_back(access({"cmdallow", kCmd, S::Supported, "cmdallow [all] [SUBNET]"}, true, &C::cmd_access, "cmddeny"));
+	t.push_back(access({"cmddeny", kCmd, S::Supported, "cmddeny [all] [SUBNET]"}, false, &C::cmd_access));
+	t.push_back(integer({"cmdport", kCmd, S::Supported, "cmdport PORT"}, &C::cmdport, 0, 65535));
 	t.push_back(ratelimit({"cmdratelimit", kCmd, S::NotYet, "cmdratelimit [interval INTERVAL] [burst BURST] [leak LEAK]"},
 			      false, nullptr, &C::cmdratelimit));
 	t.push_back(words({"opencommands", kCmd, S::NotYet, "opencommands COMMAND..."}, &C::opencommands, 0));

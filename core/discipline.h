@@ -82,6 +82,15 @@ public:
 	std::optional<MonoTime> next_wakeup() const { return slew_end_; }
 
 	double base_frequency_ppm() const { return base_freq_ppm_; }
+	/// What the slew under way has still to correct at `mono` (positive:
+	/// the clock is still to move forward); 0 with no slew.
+	double remaining_correction_s(MonoTime mono) const
+	{
+		if (!slew_end_ || mono >= *slew_end_) {
+			return 0.0;
+		}
+		return (applied_ppm_ - base_freq_ppm_) * 1e-6 * to_seconds(*slew_end_ - mono);
+	}
 	double skew_ppm() const { return skew_ppm_; }
 	int updates() const { return updates_; }
 	/// Updates that changed the frequency (skew within maxupdateskew): until

@@ -53,6 +53,10 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		index_of.push_back(i);
 	}
 	d.selection = select_sources(candidates, selection_, leader_, absent_require);
+	d.source_states.assign(sources_.size(), std::nullopt);
+	for (size_t k = 0; k < index_of.size() && k < d.selection.states.size(); k++) {
+		d.source_states[index_of[k]] = d.selection.states[k];
+	}
 	leader_ = d.selection.selected;
 	if (!d.selection.selected) {
 		return d;

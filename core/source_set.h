@@ -41,6 +41,9 @@ struct SourceSetDecision {
 	/// leap second alone when others are combined with it).
 	SourceInfo reference;
 	double root_distance_s = 0;
+	/// Each source's state in this selection, by source index; nullopt for
+	/// a source that was no candidate (no samples, unreachable, leap 3).
+	std::vector<std::optional<CandidateState>> source_states;
 };
 
 class SourceSet {

@@ -24,6 +24,8 @@
 #include "core/drift_file.h"
 #include "core/leap_table.h"
 #include "daemon/atomic_file_linux.h"
+#include "daemon/control_server_linux.h"
+#include "daemon/daemon_control_linux.h"
 #include "core/reference.h"
 #include "daemon/logging_linux.h"
 #include "daemon/ntp_server_linux.h"
@@ -307,6 +309,43 @@ int run(const Options &options)
 		return fatal("No usable NTP source to measure the offset against");
 	}
 
+	// The command and monitoring server (chronyc, stratactl): the Unix
+	// socket and UDP on localhost, as chronyd.
+	std::unique_ptr<DaemonControl> control;
+	std::unique_ptr<ControlServer> control_server;
+	if (!options.once()) {
+		control = std::make_unique<DaemonControl>(**sources, **server, loop, *log);
+		ControlServer::Settings cs;
+		cs.unix_path = config.bindcmdpath == "/" ? "" : config.bindcmdpath;
+		cs.port = static_cast<uint16_t>(config.cmdport);
+		cs.bind_v4 = config.bindcmdaddress_v4;
+		cs.bind_v6 = config.bindcmdaddress_v6;
+		cs.ipv4 = options.family != 6;
+		cs.ipv6 = options.family != 4;
+		// Localhost always; cmdallow/cmddeny on top, in file order.
+		cs.access.allow(Subnet::of(IpAddress::v4(0x7f000001), 32));
+		std::array<uint8_t, 16> loopback6{};
+		loopback6[15] = 1;
+		cs.access.allow(Subnet::of(IpAddress::v6(loopback6), 128));
+		for (const auto &rule : config.cmd_access) {
+			if (rule.subnet) {
+				rule.allow ? cs.access.allow(*rule.subnet, rule.all) : cs.access.deny(*rule.subnet, rule.all);
+			} else {
+				rule.allow ? cs.access.allow_everything(rule.all) : cs.access.deny_everything(rule.all);
+			}
+		}
+		auto started = ControlServer::start(std::move(cs), loop, *log, *control);
+		if (!started) {
+			log->error("Could not open the command socket: {}", started.error().message());
+		} else {
+			control_server = std::move(*started);
+			control->set_control_server(control_server.get());
+			for (const auto &where : control_server->listening()) {
+				log->info("Serving commands on {}", where);
+			}
+		}
+	}
+
 	// The reference (synchronised, local or unsynchronised) is refreshed every
 	// second: root dispersion and the local reference time move with the clock.
 	std::function<void()> refresh = [&] {
@@ -356,6 +395,8 @@ int run(const Options &options)
 	if (!options.once()) {
 		save_drift();
 	}
+	control_server.reset();
+	control.reset();
 	sources->reset();
 	server->reset();
 	log->info("stratad exiting");

@@ -102,6 +102,14 @@ struct NtpSources::Source {
 	std::string pool_name;  ///< the pool's name for a pool member: it may be replaced
 	RealTime last_request;
 	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
+	// For the ntpdata and sources reports.
+	std::optional<ntp::Header> last_header;  ///< the last valid response
+	std::optional<IpAddress> last_local;     ///< where it arrived
+	double last_offset_s = 0;                ///< its offset as measured (before clock changes)
+	double last_delay_s = 0;
+	double last_dispersion_s = 0;
+	double last_response_time_s = 0;         ///< the server's t3 − t2
+	uint32_t total_tx = 0, total_rx = 0, total_valid = 0, total_good = 0;
 };
 
 struct NtpSources::RefSource {
@@ -306,6 +314,7 @@ void NtpSources::poll(Source &s)
 	auto sent = s.socket.send_to(request, {s.address, static_cast<uint16_t>(s.config.port)});
 	if (sent) {
 		s.sends++;
+		s.total_tx++;
 	}
 	if (!sent) {
 		log_.debug("Could not send to {}: {}", s.label, sent.error().message());
@@ -478,8 +487,20 @@ void NtpSources::receive(Source &s)
 		if (d.peer.ip != s.address || d.peer.port != s.config.port) {
 			continue;  // not from this source
 		}
+		s.total_rx++;
 		ntp::Reject why{};
 		auto sample = s.client.on_response(d.payload(), clock_.from_system(d.rx_time), why);
+		if (sample) {
+			s.total_valid++;
+		}
+		if (sample) {
+			if (auto packet = ntp::parse(d.payload())) {
+				s.last_header = packet->header;
+				s.last_local = d.local;
+				s.last_response_time_s = to_seconds(ntp::from_ntp(packet->header.transmit, d.rx_time) -
+								    ntp::from_ntp(packet->header.receive, d.rx_time));
+			}
+		}
 		if (!sample) {
 			log_.debug("Response from {} not used: {}", s.label, ntp::to_string(why));
 			continue;
@@ -508,6 +529,10 @@ void NtpSources::receive(Source &s)
 			sample->sample = ntp::combine_filtered(s.filtered);
 			s.filtered.clear();
 		}
+		s.total_good++;
+		s.last_offset_s = sample->sample.offset_s;
+		s.last_delay_s = sample->sample.delay_s;
+		s.last_dispersion_s = sample->sample.dispersion_s;
 		SourceInfo info = sample->info;
 		info.stratum = std::max(info.stratum, s.config.minstratum);
 		info.prefer = s.config.prefer;
@@ -541,6 +566,7 @@ void NtpSources::update(RealTime now)
 		return;
 	}
 	auto decision = set_.decide(now);
+	states_ = decision.source_states;
 	std::optional<size_t> leader = decision.selection.selected;
 	if (leader != selected_) {
 		if (leader) {
@@ -590,6 +616,15 @@ void NtpSources::update(RealTime now)
 		}
 	}
 	apply(discipline_.update(*decision.estimate, loop_.now()));
+	last_offset_s_ = decision.estimate->offset_s;
+	avg2_offset_ += 0.1 * (last_offset_s_ * last_offset_s_ - avg2_offset_);
+	if (last_clock_update_) {
+		last_update_interval_s_ = to_seconds(loop_.now() - *last_clock_update_);
+	}
+	last_clock_update_ = loop_.now();
+	if (auto e = set_.stats(*leader).estimate(now)) {
+		last_resid_freq_ppm_ = e->frequency_ppm;
+	}
 	if (fallback_) {
 		double interval = last_update_ ? to_seconds(loop_.now() - *last_update_) : 0.0;
 		fallback_->on_update(discipline_.base_frequency_ppm(), interval);
@@ -861,6 +896,325 @@ void NtpSources::refclock_end_poll(RefSource &r)
 				.reachable = true});
 	set_.add_sample(r.index, *outcome.sample);
 	update(clock_.now());
+}
+
+} // namespace strata::daemon
+
+namespace strata::daemon {
+
+namespace {
+
+control::SourceState report_state(const std::optional<CandidateState> &state)
+{
+	if (!state) {
+		return control::SourceState::NonSelectable;
+	}
+	switch (*state) {
+	case CandidateState::Selected:
+		return control::SourceState::Selected;
+	case CandidateState::Combined:
+		return control::SourceState::Unselected;
+	case CandidateState::Truechimer:
+	case CandidateState::NoSelect:
+		return control::SourceState::Selectable;
+	case CandidateState::Falseticker:
+		return control::SourceState::Falseticker;
+	case CandidateState::TooFar:
+	case CandidateState::TooJittery:
+		return control::SourceState::Jittery;
+	case CandidateState::NoMajority:
+		return control::SourceState::NonSelectable;
+	}
+	return control::SourceState::NonSelectable;
+}
+
+/// chronyd's selectdata letters for what strata's selection knows.
+char select_letter(const std::optional<CandidateState> &state, bool reachable, bool has_samples)
+{
+	if (!reachable) {
+		return 'N';
+	}
+	if (!has_samples) {
+		return 's';
+	}
+	if (!state) {
+		return 'N';
+	}
+	switch (*state) {
+	case CandidateState::Selected:
+		return '*';
+	case CandidateState::Combined:
+		return '+';
+	case CandidateState::Truechimer:
+		return 'S';
+	case CandidateState::NoSelect:
+		return 'N';
+	case CandidateState::Falseticker:
+		return 'x';
+	case CandidateState::TooFar:
+		return 'D';
+	case CandidateState::TooJittery:
+		return '~';
+	case CandidateState::NoMajority:
+		return 'M';
+	}
+	return 'N';
+}
+
+} // namespace
+
+std::optional<control::SourceDataReport> NtpSources::source_report(size_t index) const
+{
+	if (index >= entries_.size()) {
+		return std::nullopt;
+	}
+	const Entry &e = entries_[index];
+	const SourceStats &stats = set_.stats(index);
+	control::SourceDataReport r;
+	r.stratum = static_cast<uint16_t>(set_.info(index).stratum);
+	r.state = report_state(index < states_.size() ? states_[index] : std::nullopt);
+	if (e.refclock) {
+		const RefSource &rc = *refclocks_[e.position];
+		r.address = IpAddress::v4(rc.clock.settings().ref_id);
+		r.mode = control::SourceMode::RefClock;
+		r.poll = static_cast<int16_t>(rc.clock.settings().poll_log2);
+		r.reachability = rc.reach;
+	} else {
+		const Source &s = *sources_[e.position];
+		r.address = s.address;
+		r.mode = control::SourceMode::Client;
+		r.poll = static_cast<int16_t>(s.client.poll());
+		r.reachability = s.client.reach();
+	}
+	if (stats.size() > 0) {
+		const SourceSample &last = stats.samples().back();
+		double ago = to_seconds(clock_.now() - last.local);
+		r.since_sample_s = static_cast<uint32_t>(std::max(ago, 0.0));
+		// chronyd reports local − source: positive when the local clock is ahead.
+		r.latest_meas_s = -last.offset_s;
+		r.orig_latest_meas_s = e.refclock ? -last.offset_s : -sources_[e.position]->last_offset_s;
+		r.latest_meas_err_s = last.dispersion_s + last.delay_s / 2;
+	} else {
+		r.since_sample_s = UINT32_MAX;
+		r.stratum = 0;
+	}
+	return r;
+}
+
+std::optional<control::SourceStatsReport> NtpSources::stats_report(size_t index) const
+{
+	if (index >= entries_.size()) {
+		return std::nullopt;
+	}
+	const Entry &e = entries_[index];
+	control::SourceStatsReport r;
+	r.ref_id = ref_id_of(index);
+	if (!e.refclock) {
+		r.address = sources_[e.position]->address;
+	}
+	const SourceStats &stats = set_.stats(index);
+	r.n_samples = static_cast<uint32_t>(stats.size());
+	if (auto est = stats.estimate(clock_.now())) {
+		r.n_runs = static_cast<uint32_t>(est->runs);
+		r.span_s = stats.size() > 1 ? static_cast<uint32_t>(to_seconds(stats.samples().back().local -
+									      stats.samples().front().local))
+					    : 0;
+		r.sd_s = est->stddev_s;
+		r.resid_freq_ppm = -est->frequency_ppm;
+		r.skew_ppm = est->skew_ppm;
+		r.est_offset_s = -est->offset_s;
+		r.est_offset_err_s = est->offset_error_s;
+	}
+	return r;
+}
+
+std::optional<control::SelectDataReport> NtpSources::select_report(size_t index) const
+{
+	if (index >= entries_.size()) {
+		return std::nullopt;
+	}
+	const Entry &e = entries_[index];
+	const SourceInfo &info = set_.info(index);
+	control::SelectDataReport r;
+	r.ref_id = ref_id_of(index);
+	if (!e.refclock) {
+		r.address = sources_[e.position]->address;
+	}
+	r.state = select_letter(index < states_.size() ? states_[index] : std::nullopt, info.reachable,
+				set_.stats(index).size() > 0);
+	r.leap = info.leap;
+	uint16_t options = (info.noselect ? control::kSelectNoselect : 0) | (info.prefer ? control::kSelectPrefer : 0) |
+			   (info.trust ? control::kSelectTrust : 0) | (info.require ? control::kSelectRequire : 0);
+	if (e.refclock) {
+		const auto &c = refclocks_[e.position]->config;
+		options = static_cast<uint16_t>((c.noselect ? control::kSelectNoselect : 0) |
+						(c.prefer ? control::kSelectPrefer : 0) | (c.trust ? control::kSelectTrust : 0) |
+						(c.require ? control::kSelectRequire : 0));
+	}
+	r.configured_options = options;
+	r.effective_options = options;
+	const SourceStats &stats = set_.stats(index);
+	if (stats.size() > 0) {
+		r.last_sample_ago_s =
+			static_cast<uint32_t>(std::max(to_seconds(clock_.now() - stats.samples().back().local), 0.0));
+	}
+	if (auto est = stats.estimate(clock_.now())) {
+		double distance = (info.root_delay_s + est->min_delay_s) / 2 + info.root_dispersion_s + est->stddev_s +
+				  est->offset_error_s;
+		r.score = distance;
+		r.lo_limit_s = est->offset_s - distance;
+		r.hi_limit_s = est->offset_s + distance;
+	}
+	return r;
+}
+
+std::optional<control::NtpDataReport> NtpSources::ntp_data_report(const IpAddress &address) const
+{
+	for (size_t i = 0; i < entries_.size(); i++) {
+		const Entry &e = entries_[i];
+		if (e.refclock || sources_[e.position]->address != address) {
+			continue;
+		}
+		const Source &s = *sources_[e.position];
+		control::NtpDataReport r;
+		r.remote_address = s.address;
+		if (s.last_local) {
+			r.local_address = *s.last_local;
+		}
+		r.remote_port = static_cast<uint16_t>(s.config.port);
+		r.mode = 4;
+		if (s.last_header) {
+			const ntp::Header &h = *s.last_header;
+			r.leap = h.leap;
+			r.version = h.version;
+			r.mode = static_cast<uint8_t>(h.mode);
+			r.stratum = h.stratum;
+			r.poll = h.poll;
+			r.precision = h.precision;
+			r.root_delay_s = ntp::from_short(h.root_delay);
+			r.root_dispersion_s = ntp::from_short(h.root_dispersion);
+			r.ref_id = h.ref_id;
+			r.ref_time = ntp::from_ntp(h.reference, clock_.now());
+		}
+		r.offset_s = s.last_offset_s;
+		r.peer_delay_s = s.last_delay_s;
+		r.peer_dispersion_s = s.last_dispersion_s;
+		r.response_time_s = s.last_response_time_s;
+		r.tests = s.last_header ? 0x3ff : 0;
+		r.tx_timestamping = s.socket.kernel_tx_timestamps() ? 'K' : 'D';
+		r.rx_timestamping = s.socket.kernel_rx_timestamps() ? 'K' : 'D';
+		r.total_tx_count = s.total_tx;
+		r.total_rx_count = s.total_rx;
+		r.total_valid_count = s.total_valid;
+		r.total_good_count = s.total_good;
+		return r;
+	}
+	return std::nullopt;
+}
+
+std::optional<std::string> NtpSources::source_name(const IpAddress &address) const
+{
+	for (const auto &s : sources_) {
+		if (s->address == address) {
+			return s->pool_name.empty() ? s->config.host : s->pool_name;
+		}
+	}
+	return std::nullopt;
+}
+
+control::TrackingReport NtpSources::tracking_report() const
+{
+	Reference ref = reference_.current(clock_.now(), loop_.now());
+	control::TrackingReport r;
+	r.ref_id = ref.ref_id;
+	r.stratum = static_cast<uint16_t>(ref.stratum >= 16 && !ref.synchronized ? 0 : ref.stratum);
+	r.leap = ref.leap;
+	r.ref_time = ref.ref_time;
+	r.root_delay_s = ref.root_delay_s;
+	r.root_dispersion_s = ref.root_dispersion_s;
+	if (selected_ && ref.synchronized && !entries_[*selected_].refclock) {
+		r.address = sources_[entries_[*selected_].position]->address;
+	}
+	r.current_correction_s = discipline_.remaining_correction_s(loop_.now());
+	// chronyd's sign: positive when the clock was ahead of the sources.
+	r.last_offset_s = -last_offset_s_;
+	r.rms_offset_s = std::sqrt(avg2_offset_);
+	// chronyd's sign: the clock's own error, positive when it runs fast.
+	r.freq_ppm = -discipline_.base_frequency_ppm();
+	r.resid_freq_ppm = selected_ ? -last_resid_freq_ppm_ : 0.0;
+	r.skew_ppm = discipline_.skew_ppm();
+	r.last_update_interval_s = last_update_interval_s_;
+	return r;
+}
+
+control::ActivityReport NtpSources::activity_report() const
+{
+	control::ActivityReport r;
+	for (const auto &s : sources_) {
+		bool bursting = s->client.in_burst();
+		if (s->online) {
+			(bursting ? r.burst_online : r.online)++;
+		} else {
+			(bursting ? r.burst_offline : r.offline)++;
+		}
+	}
+	r.online += static_cast<int32_t>(refclocks_.size());
+	return r;
+}
+
+uint32_t NtpSources::set_online(const control::Address &mask, const control::Address &address, bool online)
+{
+	uint32_t n = 0;
+	for (auto &s : sources_) {
+		if (control::address_matches(mask, address, s->address)) {
+			set_online(*s, online);
+			n++;
+		}
+	}
+	if (n > 0) {
+		log_.info("{} source{} {}", n, n == 1 ? "" : "s", online ? "online" : "offline");
+	}
+	return n;
+}
+
+uint32_t NtpSources::burst(const control::Address &mask, const control::Address &address, int good, int total)
+{
+	uint32_t n = 0;
+	for (auto &s : sources_) {
+		if (!control::address_matches(mask, address, s->address) || !s->online) {
+			continue;
+		}
+		s->client.start_burst(good, total);
+		if (s->timer != 0) {
+			loop_.cancel(s->timer);
+		}
+		Source *raw = s.get();
+		s->timer = loop_.add_timer(loop_.now(), [this, raw] { poll(*raw); });
+		n++;
+	}
+	return n;
+}
+
+bool NtpSources::make_step()
+{
+	auto decision = set_.decide(clock_.now());
+	if (!decision.selection.selected) {
+		return false;
+	}
+	auto e = set_.stats(*decision.selection.selected).estimate(clock_.now());
+	if (!e) {
+		return false;
+	}
+	double offset = e->offset_s - discipline_.remaining_correction_s(loop_.now());
+	RealTime at = clock_.now();
+	if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
+		log_.error("Could not step the system clock: {}", stepped.error().message());
+		return false;
+	}
+	log_.info("System clock wrong by {:.6f} seconds (step, makestep command)", offset);
+	clock_changed({at, offset, 0.0, clock_.frequency_ppm()});
+	apply(discipline_.slew_offset(0.0, loop_.now()));
+	return true;
 }
 
 } // namespace strata::daemon

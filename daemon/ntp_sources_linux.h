@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "conf/config.h"
+#include "control/dispatch.h"
 #include "core/discipline.h"
 #include "core/drift_file.h"
 #include "core/fallback_drift.h"
@@ -70,6 +71,22 @@ public:
 	/// for all when nullopt. Returns how many sources it applied to.
 	size_t set_online(const std::optional<IpAddress> &address, bool online);
 
+	// For the control protocol (chronyc's reports and commands). Indices
+	// are the SourceSet's: refclocks first, then NTP sources as added.
+	uint32_t report_count() const { return static_cast<uint32_t>(entries_.size()); }
+	std::optional<control::SourceDataReport> source_report(size_t index) const;
+	std::optional<control::SourceStatsReport> stats_report(size_t index) const;
+	std::optional<control::SelectDataReport> select_report(size_t index) const;
+	std::optional<control::NtpDataReport> ntp_data_report(const IpAddress &address) const;
+	std::optional<std::string> source_name(const IpAddress &address) const;
+	control::TrackingReport tracking_report() const;
+	control::ActivityReport activity_report() const;
+	/// online/offline and burst for the sources control::address_matches() selects.
+	uint32_t set_online(const control::Address &mask, const control::Address &address, bool online);
+	uint32_t burst(const control::Address &mask, const control::Address &address, int good, int total);
+	/// makestep: the clock stepped by the whole of the current estimate.
+	bool make_step();
+
 private:
 	struct Source;
 	struct RefSource;
@@ -122,6 +139,13 @@ private:
 	/// with no lock need it).
 	std::optional<double> synced_distance_s_;
 	bool once_done_ = false;  ///< -q/-Q: the offset was printed or set
+	// What the tracking and sources reports show.
+	std::vector<std::optional<CandidateState>> states_;  ///< by SourceSet index
+	double last_offset_s_ = 0;
+	double avg2_offset_ = 0;
+	double last_update_interval_s_ = 0;
+	std::optional<MonoTime> last_clock_update_;
+	double last_resid_freq_ppm_ = 0;
 	std::optional<size_t> selected_;
 	std::optional<TimerId> discipline_timer_;
 	std::optional<double> printed_offset_;

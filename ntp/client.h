@@ -108,6 +108,13 @@ public:
 	/// caller moves its pending 2 s timer out to the poll interval.
 	bool take_burst_ended() { return std::exchange(burst_ended_, false); }
 	bool in_burst() const { return burst_total_ > 0; }
+	/// chronyc `burst GOOD/TOTAL`: the next requests at 2 s intervals until
+	/// `good` good responses or `total` requests.
+	void start_burst(int good, int total)
+	{
+		burst_good_ = good;
+		burst_total_ = total;
+	}
 	int poll() const { return poll_; }
 	/// Sets the poll interval, clamped to [minpoll, maxpoll].
 	void set_poll(int poll);

@@ -19,4 +19,6 @@ flags=(-U -r -n --pid --fork --mount-proc)
 if [ "${STRATA_NETNS_IPC:-0}" = 1 ]; then
 	flags+=(-i)
 fi
-exec unshare "${flags[@]}" -- bash -c 'ip link set lo up && exec "$@"' in_netns "$@"
+# /run is a private tmpfs: daemons' sockets (stratad's command socket,
+# chronyc's) never land in the machine's /run.
+exec unshare "${flags[@]}" -- bash -c 'ip link set lo up && mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"' in_netns "$@"

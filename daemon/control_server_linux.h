@@ -1,0 +1,88 @@
+// The command-and-monitoring server: chronyd's cmdmon protocol on a Unix
+// datagram socket (every command; who may connect is the socket's
+// directory's business, as with chronyd) and on UDP (`cmdport`, default 323,
+// bound to 127.0.0.1 and ::1 unless `bindcmdaddress` says otherwise;
+// `cmdallow`/`cmddeny` on top of localhost; the read-only reports only).
+// Requests are parsed and answered on the loop's thread; a reply is never
+// longer than its request, so the server amplifies nothing.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/dispatch.h"
+#include "core/address.h"
+#include "core/log.h"
+#include "core/result.h"
+#include "daemon/poll_loop_linux.h"
+#include "ntp/access.h"
+#include "ntp/udp_linux.h"
+
+namespace strata::daemon {
+
+class ControlServer {
+public:
+	struct Settings {
+		/// The Unix socket; empty = none. Its directory is created (mode
+		/// 0750) when missing; a socket file left by a killed daemon is
+		/// replaced, one another daemon still reads or any other file is
+		/// an error.
+		std::string unix_path;
+		uint16_t port = 323;  ///< 0 = no UDP
+		std::optional<IpAddress> bind_v4;  ///< default 127.0.0.1
+		std::optional<IpAddress> bind_v6;  ///< default ::1
+		bool ipv4 = true;
+		bool ipv6 = true;
+		/// Who may send over UDP: localhost, then the cmdallow/cmddeny rules.
+		ntp::AccessTable access;
+	};
+
+	struct Stats {
+		uint64_t hits = 0;     ///< requests answered (or refused with a status)
+		uint64_t drops = 0;    ///< requests dropped: not allowed, malformed beyond an answer
+	};
+
+	static Result<std::unique_ptr<ControlServer>> start(Settings settings, PollLoop &loop, Logger &log,
+							    control::ControlHandler &handler);
+	~ControlServer();
+	ControlServer(const ControlServer &) = delete;
+	ControlServer &operator=(const ControlServer &) = delete;
+
+	const Stats &stats() const { return stats_; }
+	/// "Unix socket /run/strata/stratad.sock", "UDP 127.0.0.1 port 323".
+	const std::vector<std::string> &listening() const { return listening_; }
+
+private:
+	ControlServer(Settings settings, PollLoop &loop, Logger &log, control::ControlHandler &handler)
+		: settings_(std::move(settings)), loop_(loop), log_(log), handler_(handler)
+	{
+	}
+	Result<> open_unix();
+	Result<> open_udp(IpAddress address);
+	void on_unix();
+	void on_udp(ntp::UdpSocket &socket);
+	/// The reply datagram for `request` (empty: none is sent).
+	std::vector<std::byte> answer(std::span<const std::byte> request, control::Transport transport,
+				      const std::string &peer);
+
+	Settings settings_;
+	PollLoop &loop_;
+	Logger &log_;
+	control::ControlHandler &handler_;
+	int unix_fd_ = -1;
+	dev_t unix_dev_ = 0;  ///< the socket file we bound, to remove only ours
+	ino_t unix_ino_ = 0;
+	WatchId unix_watch_ = 0;
+	std::vector<std::unique_ptr<ntp::UdpSocket>> udp_;
+	std::vector<WatchId> udp_watches_;
+	ntp::DatagramBatch<8, 1024> batch_;
+	Stats stats_;
+	std::vector<std::string> listening_;
+};
+
+} // namespace strata::daemon

@@ -1,0 +1,75 @@
+// stratad as the control protocol sees it: the reports and commands of
+// control/dispatch.h, answered from the time sources (NtpSources), the NTP
+// server's counters and the control server's own.
+#pragma once
+
+#include "control/dispatch.h"
+#include "core/log.h"
+#include "daemon/control_server_linux.h"
+#include "daemon/ntp_server_linux.h"
+#include "daemon/ntp_sources_linux.h"
+#include "daemon/poll_loop_linux.h"
+
+namespace strata::daemon {
+
+class DaemonControl final : public control::ControlHandler {
+public:
+	DaemonControl(NtpSources &sources, NtpServer &server, PollLoop &loop, Logger &log)
+		: sources_(sources), server_(server), loop_(loop), log_(log)
+	{
+	}
+	/// The control server, for its own counters in serverstats.
+	void set_control_server(const ControlServer *server) { control_ = server; }
+
+	uint32_t n_sources() override { return sources_.report_count(); }
+	std::optional<control::SourceDataReport> source_data(uint32_t index) override
+	{
+		return sources_.source_report(index);
+	}
+	std::optional<control::SourceStatsReport> source_stats(uint32_t index) override
+	{
+		return sources_.stats_report(index);
+	}
+	std::optional<control::SelectDataReport> select_data(uint32_t index) override
+	{
+		return sources_.select_report(index);
+	}
+	std::optional<control::NtpDataReport> ntp_data(const IpAddress &address) override
+	{
+		return sources_.ntp_data_report(address);
+	}
+	std::optional<control::SourceNameReport> source_name(const IpAddress &address) override;
+	control::TrackingReport tracking() override { return sources_.tracking_report(); }
+	control::ActivityReport activity() override { return sources_.activity_report(); }
+	control::ServerStatsReport server_stats() override;
+	std::optional<control::ClientAccessesReport> client_accesses(uint32_t, uint32_t, bool) override
+	{
+		return std::nullopt;  // the client log lives in the server's workers; not reported yet
+	}
+	std::optional<control::RtcReport> rtc() override { return std::nullopt; }
+	uint32_t set_online(const control::Address &mask, const control::Address &address, bool online) override
+	{
+		return sources_.set_online(mask, address, online);
+	}
+	uint32_t on_offline() override { return sources_.set_online(control::NoAddress{}, control::NoAddress{}, true); }
+	uint32_t burst(const control::Address &mask, const control::Address &address, int good, int total) override
+	{
+		return sources_.burst(mask, address, good, total);
+	}
+	bool make_step() override { return sources_.make_step(); }
+	control::Status write_rtc() override { return control::Status::NoRtc; }
+	control::Status trim_rtc() override { return control::Status::NoRtc; }
+	control::Status cycle_logs() override { return control::Status::NotEnabled; }
+	control::Status refresh() override { return control::Status::NotEnabled; }
+	control::Status dump() override { return control::Status::NotEnabled; }
+	void shutdown() override;
+
+private:
+	NtpSources &sources_;
+	NtpServer &server_;
+	PollLoop &loop_;
+	Logger &log_;
+	const ControlServer *control_ = nullptr;
+};
+
+} // namespace strata::daemon

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Debian's chronyc against stratad: chronyd -x (local stratum 1) serves
+# stratad -x and, side by side, a chronyd -x client; chronyc asks both the
+# same questions over the Unix socket and over UDP. stratad's answers must
+# be chronyc-readable and sane: the same source selected, the same stratum
+# and reference id as the chronyd client, offsets within 1 ms, counters that
+# count; modifying commands work over the socket and are refused over UDP
+# (501), unsupported ones get 505.
+#   control_chronyc.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
+set -euo pipefail
+build=$(realpath "${1:?build dir}")
+. "$(dirname "$0")/lib.sh"
+require_private_netns
+work=$(mktemp -d)
+mkdir -p /run/chrony  # chronyc binds its own socket there
+chmod 0700 /run/chrony
+
+cat >"$work/server.conf" <<CONF
+local stratum 1
+allow 127.0.0.0/8
+port 11150
+cmdport 0
+bindcmdaddress /
+pidfile $work/server.pid
+CONF
+chronyd -x -d -u root -f "$work/server.conf" >"$work/server.log" 2>&1 &
+STARTED_PIDS+=($!)
+wait_udp_port 11150 $!
+
+mkdir -m 0700 "$work/chronyd" "$work/strata"
+cat >"$work/client.conf" <<CONF
+server 127.0.0.1 port 11150 iburst minpoll 0 maxpoll 2
+port 0
+cmdport 11151
+bindcmdaddress $work/chronyd/chronyd.sock
+pidfile $work/client.pid
+CONF
+chronyd -x -d -u root -f "$work/client.conf" >"$work/client.log" 2>&1 &
+STARTED_PIDS+=($!)
+
+cat >"$work/stratad.conf" <<CONF
+server 127.0.0.1 port 11150 iburst minpoll 0 maxpoll 2
+port 0
+cmdport 11152
+bindcmdaddress $work/strata/stratad.sock
+pidfile $work/stratad.pid
+CONF
+start_stratad "$build" "$work/stratad.conf" "$work/stratad.log"
+sock=$work/strata/stratad.sock
+
+# Both synchronised: chronyc waitsync against each.
+chronyc -h "$work/chronyd/chronyd.sock" waitsync 30 0.001 >/dev/null || fail "chronyd client did not synchronise"
+chronyc -h "$sock" waitsync 30 0.001 || fail "stratad did not synchronise (waitsync): $(cat "$work/stratad.log")"
+
+field() { # field REPORT NAME: the value after "NAME :" in chronyc's output
+	echo "$1" | sed -n "s/^$2 *: //p"
+}
+for transport in unix udp; do
+	if [ $transport = unix ]; then target=(-h "$sock"); else target=(-h 127.0.0.1 -p 11152); fi
+	ours=$(chronyc -n "${target[@]}" tracking) || fail "chronyc tracking over $transport: $ours"
+	theirs=$(chronyc -n -h "$work/chronyd/chronyd.sock" tracking)
+	echo "--- stratad tracking over $transport"
+	echo "$ours"
+	for f in "Reference ID" "Stratum" "Leap status"; do
+		[ "$(field "$ours" "$f")" = "$(field "$theirs" "$f")" ] ||
+			fail "$f: stratad '$(field "$ours" "$f")', chronyd '$(field "$theirs" "$f")'"
+	done
+	python3 - "$ours" <<'PY' || fail "tracking figures out of range"
+import re, sys
+t = sys.argv[1]
+def seconds(name):
+    m = re.search(name + r"\s*: ([-+]?[0-9.]+) seconds", t)
+    return float(m.group(1))
+for name in ("System time", "Last offset", "RMS offset"):
+    assert abs(seconds(name)) < 1e-3, (name, seconds(name))
+assert 0 <= seconds("Root delay") < 1e-3 and 0 <= seconds("Root dispersion") < 1e-2
+assert re.search(r"Frequency\s*: [0-9.]+ ppm (fast|slow)", t)
+assert re.search(r"Update interval : [0-9.]+ seconds", t)
+PY
+	sources=$(chronyc -n "${target[@]}" sources -v)
+	echo "$sources" | grep -E '^\^\* 127\.0\.0\.1 +1 +[0-2] +[0-7]+ ' || fail "sources over $transport: $sources"
+	stats=$(chronyc -n "${target[@]}" sourcestats)
+	echo "$stats" | grep -E '^127\.0\.0\.1 +[0-9]+ +[0-9]+ ' || fail "sourcestats over $transport: $stats"
+	activity=$(chronyc -n "${target[@]}" activity)
+	echo "$activity" | grep -q "^1 sources online" || fail "activity over $transport: $activity"
+done
+
+# The offset stratad measures against chronyd's own client's.
+python3 - "$(chronyc -n -h "$sock" ntpdata 127.0.0.1)" "$(chronyc -n -h "$work/chronyd/chronyd.sock" ntpdata 127.0.0.1)" <<'PY' || fail "ntpdata"
+import re, sys
+ours, theirs = sys.argv[1], sys.argv[2]
+def v(t, name):
+    return re.search(name + r"\s*: (.*)", t).group(1).strip()
+print("stratad ntpdata offset", v(ours, "Offset"), "chronyd", v(theirs, "Offset"))
+off = lambda t: float(v(t, "Offset").split()[0])
+assert abs(off(ours) - off(theirs)) < 1e-3
+for name in ("Remote address", "Remote port", "Stratum", "Mode", "Version", "Reference ID", "Leap status"):
+    assert v(ours, name) == v(theirs, name), (name, v(ours, name), v(theirs, name))
+assert int(v(ours, "Total good RX")) >= 4
+PY
+# Unix-only reports; serverstats counts the commands.
+stats=$(chronyc -n -h "$sock" serverstats)
+echo "$stats" | grep -E "^Command packets received *: [1-9]" || fail "serverstats: $stats"
+out=$(chronyc -n -h 127.0.0.1 -p 11152 serverstats 2>&1 || true)
+echo "$out" | grep -q "501 Not authorised" || fail "serverstats over UDP: $out"
+
+# Commands: over the socket they run, over UDP they are refused.
+chronyc -h "$sock" offline | grep -q "200 OK" || fail "offline"
+chronyc -n -h "$sock" activity | grep -q "^1 sources offline" || fail "offline did not take"
+chronyc -h "$sock" online | grep -q "200 OK" || fail "online"
+chronyc -h "$sock" burst 2/4 | grep -q "200 OK" || fail "burst"
+chronyc -n -h "$sock" activity | grep -q "^1 sources doing burst (return to online)" || fail "burst did not take"
+chronyc -h "$sock" makestep | grep -q "200 OK" || fail "makestep"
+grep -q "makestep command" "$work/stratad.log" || fail "makestep did not reach the clock"
+out=$(chronyc -h 127.0.0.1 -p 11152 makestep 2>&1 || true)
+echo "$out" | grep -q "501 Not authorised" || fail "makestep over UDP: $out"
+out=$(chronyc -h "$sock" dump 2>&1 || true)
+echo "$out" | grep -q "505 Facility not enabled" || fail "dump: $out"
+
+chronyc -h "$sock" shutdown | grep -q "200 OK" || fail "shutdown"
+for _ in $(seq 100); do kill -0 "$STRATAD_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$STRATAD_PID" 2>/dev/null && fail "stratad still running after shutdown"
+[ ! -e "$sock" ] || fail "stratad left its command socket behind"
+echo PASS
