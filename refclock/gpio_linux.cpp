@@ -165,7 +165,7 @@ bool GpioRefclock::retry(MonoTime /*now*/)
 	if (!chip) {
 		stats_.errors++;
 		warn_once(fmt::format("Could not open {}: {}", options_.chip_path,
-				      std::error_code(chip.error().code).message()));
+				      chip.error().code.message()));
 		return false;
 	}
 	chip_ = std::move(*chip);
@@ -189,7 +189,7 @@ bool GpioRefclock::retry(MonoTime /*now*/)
 			}
 		} else {
 			message = fmt::format("Could not request {}: {}", line_text(options_),
-					      std::error_code(line.error().code).message());
+					      line.error().code.message());
 		}
 		warn_once(message);
 		close();
