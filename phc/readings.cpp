@@ -1,22 +1,32 @@
 #include "phc/readings.h"
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace strata::phc {
 
 std::optional<PhcSample> process_sandwiches(std::span<const Sandwich> readings, double precision_s)
 {
-	Duration shortest = Duration::max();
+	std::vector<Duration> windows;
+	windows.reserve(readings.size());
 	for (const auto &r : readings) {
 		Duration window = r.sys_after - r.sys_before;
 		if (window >= Duration::zero()) {
-			shortest = std::min(shortest, window);
+			windows.push_back(window);
 		}
 	}
-	if (shortest == Duration::max()) {
+	if (windows.empty()) {
 		return std::nullopt;
 	}
-	Duration margin = std::max(shortest, from_seconds(precision_s));
+	// The first quartile is an ordinary window as long as fewer than three
+	// in four are spikes (the median is not: five spikes in ten readings
+	// happen); should more be, the margin is still at most the shortest.
+	std::sort(windows.begin(), windows.end());
+	Duration shortest = windows.front();
+	Duration spread = windows[windows.size() / 4] - shortest;
+	Duration margin =
+		std::max(std::min(shortest, kSpreadFactor * spread), from_seconds(precision_s));
 	Duration limit = shortest + margin;
 
 	// Sums relative to the first used reading keep the arithmetic in range
@@ -54,6 +64,33 @@ PhcSample from_cross_timestamp(const CrossTimestamp &reading, double precision_s
 		.delay = Duration::zero(),
 		.dispersion_s = precision_s,
 		.used = 1};
+}
+
+RealTime phc_to_system(PhcInstant phc, const PhcSample &latest, const PhcSample *earlier)
+{
+	// PHC time elapsed since the latest sample, then system time for it.
+	Duration since = phc.since_epoch - (latest.sys.since_epoch + latest.offset);
+	double rate = 0.0;
+	if (earlier != nullptr) {
+		Duration apart = latest.sys - earlier->sys;
+		if (apart >= std::chrono::milliseconds(100)) {
+			rate = to_seconds(latest.offset - earlier->offset) / to_seconds(apart);
+			if (!(std::abs(rate) < 0.1)) {
+				rate = 0.0;
+			}
+		}
+	}
+	return latest.sys + from_seconds(to_seconds(since) / (1.0 + rate));
+}
+
+PhcInstant nearest_second(PhcInstant t)
+{
+	constexpr int64_t kSecond = 1'000'000'000;
+	int64_t whole = t.seconds();
+	if (t.subsec_ns() >= kSecond / 2) {
+		whole++;
+	}
+	return PhcInstant::from_parts(whole, 0);
 }
 
 } // namespace strata::phc
