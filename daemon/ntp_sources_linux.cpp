@@ -803,6 +803,7 @@ void NtpSources::watch_refclock(RefSource &r)
 			raw->batch.clear();
 			raw->driver->receive(loop_.now(), raw->batch);
 			refclock_samples(*raw, raw->batch);
+			watch_refclock(*raw);  // a device that failed is closed: its fd goes
 		});
 	}
 }

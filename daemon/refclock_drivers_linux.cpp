@@ -2,6 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "phc/phc_device_linux.h"
+#include "phc/phc_options.h"
+#include "refclock/gpio.h"
+#include "refclock/gpio_linux.h"
+#include "refclock/gpiod_linux.h"
+#include "refclock/pps.h"
+#include "refclock/pps_linux.h"
 #include "refclock/shm_linux.h"
 #include "refclock/sock_linux.h"
 
@@ -55,6 +62,74 @@ private:
 	Logger &log_;
 };
 
+/// The kernel's PPS device, read (PPS_FETCH, no wait) every dpoll.
+class PpsDriver final : public RefclockDriver {
+public:
+	explicit PpsDriver(refclock::PpsRefclock pps) : pps_(std::move(pps)) {}
+	bool polled() const override { return true; }
+	void poll(MonoTime now, std::vector<refclock::RawSample> &out) override
+	{
+		if (auto sample = pps_.poll(now)) {
+			out.push_back(*sample);
+		}
+	}
+	bool pulses() const override { return true; }
+	// The kernel stamps the edge in its interrupt handler.
+	double default_precision_s() const override { return 1e-7; }
+
+private:
+	refclock::PpsRefclock pps_;
+};
+
+/// A PPS on a GPIO line: edge events with the kernel's stamps. The line is
+/// (re)opened at dpoll while it is not; its events wake the loop.
+class GpioDriver final : public RefclockDriver {
+public:
+	explicit GpioDriver(refclock::GpioRefclock gpio) : gpio_(std::move(gpio)) {}
+	bool polled() const override { return true; }
+	void poll(MonoTime now, std::vector<refclock::RawSample> &) override { gpio_.retry(now); }
+	int fd() const override { return gpio_.fd(); }
+	void receive(MonoTime now, std::vector<refclock::RawSample> &out) override
+	{
+		auto samples = gpio_.receive(now);
+		out.insert(out.end(), samples.begin(), samples.end());
+	}
+	bool pulses() const override { return true; }
+	double default_precision_s() const override { return 1e-7; }
+
+private:
+	refclock::GpioRefclock gpio_;
+};
+
+/// A PTP hardware clock read every dpoll; with `:extpps`, the pulses it
+/// time-stamps on its pin arrive as events.
+class PhcDriver final : public RefclockDriver {
+public:
+	explicit PhcDriver(std::unique_ptr<phc::PhcRefclock> phc) : phc_(std::move(phc)) {}
+	bool polled() const override { return true; }
+	void poll(MonoTime now, std::vector<refclock::RawSample> &out) override
+	{
+		if (auto sample = phc_->poll(now)) {
+			out.push_back(*sample);
+		}
+	}
+	int fd() const override { return phc_->fd(); }
+	void receive(MonoTime now, std::vector<refclock::RawSample> &out) override
+	{
+		for (int i = 0; i < 8; i++) {
+			auto sample = phc_->receive(now);
+			if (!sample) {
+				return;
+			}
+			out.push_back(*sample);
+		}
+	}
+	double default_precision_s() const override { return 1e-8; }
+
+private:
+	std::unique_ptr<phc::PhcRefclock> phc_;
+};
+
 } // namespace
 
 Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::RefclockConfig &config, Logger &log)
@@ -72,6 +147,34 @@ Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::Refcloc
 			return tl::unexpected(sock.error());
 		}
 		return std::make_unique<SockDriver>(std::move(*sock), log);
+	}
+	if (config.driver == "PPS") {
+		auto options = refclock::parse_pps_parameter(config.parameter);
+		if (!options) {
+			return tl::unexpected(options.error());
+		}
+		auto pps = refclock::PpsRefclock::open(options->path, options->edge, log);
+		if (!pps) {
+			return tl::unexpected(pps.error());
+		}
+		return std::make_unique<PpsDriver>(std::move(*pps));
+	}
+	if (config.driver == "GPIO") {
+		auto options = refclock::parse_gpio_parameter(config.parameter);
+		if (!options) {
+			return tl::unexpected(options.error());
+		}
+		return std::make_unique<GpioDriver>(refclock::GpioRefclock(std::move(*options), log, refclock::make_libgpiod()));
+	}
+	if (config.driver == "PHC") {
+		auto options = phc::parse_phc_parameter(config.parameter);
+		if (!options) {
+			return tl::unexpected(options.error());
+		}
+		if (config.precision_s) {
+			options->precision_s = *config.precision_s;
+		}
+		return std::make_unique<PhcDriver>(std::make_unique<phc::PhcRefclock>(std::move(*options), log));
 	}
 	return fail(Errc::Unsupported, fmt::format("refclock {} is not supported by strata yet", config.driver));
 }
