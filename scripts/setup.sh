@@ -7,7 +7,7 @@ packages=(
 	# toolchain
 	build-essential g++ clang cmake ninja-build pkg-config
 	# libraries
-	libexpected-dev libfmt-dev
+	libexpected-dev libfmt-dev nlohmann-json3-dev
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libgpiod-dev
 	# tests and benchmarks
 	libgtest-dev libgmock-dev libbenchmark-dev
