@@ -5,7 +5,7 @@
 # be chronyc-readable and sane: the same source selected, the same stratum
 # and reference id as the chronyd client, offsets within 1 ms, counters that
 # count; modifying commands work over the socket and are refused over UDP
-# (501), unsupported ones get 505.
+# (501), unsupported ones get 505; stratactl prints what chronyc prints.
 #   control_chronyc.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
 set -euo pipefail
 build=$(realpath "${1:?build dir}")
@@ -116,6 +116,27 @@ out=$(chronyc -h 127.0.0.1 -p 11152 makestep 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "makestep over UDP: $out"
 out=$(chronyc -h "$sock" dump 2>&1 || true)
 echo "$out" | grep -q "505 Facility not enabled" || fail "dump: $out"
+
+# stratactl prints what chronyc prints for the same daemon: each report
+# compared with its digits masked (values move between the two calls; the
+# layout, labels, units and names must not), a few tries for a value that
+# changed its width in between.
+stratactl=$build/tools/stratactl
+for args in tracking "sources -v" sourcestats "selectdata -v" activity "ntpdata 127.0.0.1" serverstats; do
+	for transport in unix udp; do
+		if [ $transport = unix ]; then target=(-h "$sock"); else target=(-h 127.0.0.1 -p 11152); fi
+		same=no
+		for _ in 1 2 3 4 5; do
+			a=$(chronyc -n "${target[@]}" $args 2>&1 | tr '0-9' '#' || true)
+			b=$("$stratactl" -n "${target[@]}" $args 2>&1 | tr '0-9' '#' || true)
+			if [ "$a" = "$b" ]; then same=yes; break; fi
+		done
+		[ $same = yes ] || fail "stratactl $args over $transport differs from chronyc:
+$(diff <(echo "$a") <(echo "$b"))"
+	done
+done
+echo "stratactl prints chronyc's layouts for stratad"
+"$stratactl" -j -h "$sock" tracking | python3 -m json.tool >/dev/null || fail "stratactl -j tracking"
 
 chronyc -h "$sock" shutdown | grep -q "200 OK" || fail "shutdown"
 for _ in $(seq 100); do kill -0 "$STRATAD_PID" 2>/dev/null || break; sleep 0.05; done
