@@ -1141,7 +1141,7 @@ control::TrackingReport NtpSources::tracking_report() const
 	r.last_offset_s = -last_offset_s_;
 	r.rms_offset_s = std::sqrt(avg2_offset_);
 	// chronyd's sign: the clock's own error, positive when it runs fast.
-	r.freq_ppm = -discipline_.base_frequency_ppm();
+	r.freq_ppm = 0.0 - discipline_.base_frequency_ppm();  // never −0: "0.000 ppm fast" as chronyc prints it
 	r.resid_freq_ppm = selected_ ? -last_resid_freq_ppm_ : 0.0;
 	r.skew_ppm = discipline_.skew_ppm();
 	r.last_update_interval_s = last_update_interval_s_;
