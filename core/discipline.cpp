@@ -122,6 +122,16 @@ DisciplineResult Discipline::slew_offset(double offset_s, MonoTime mono)
 	return r;
 }
 
+DisciplineResult Discipline::stop_slew()
+{
+	DisciplineResult r;
+	if (slew_end_) {
+		slew_end_.reset();
+		apply_frequency(0.0, r);
+	}
+	return r;
+}
+
 DisciplineResult Discipline::set_base_frequency(double ppm)
 {
 	DisciplineResult r;

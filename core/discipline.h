@@ -76,6 +76,9 @@ public:
 	/// replacing any slew under way: `leapsecmode slew` at a leap second
 	/// (−1 s after an insertion takes 12 s at 83333 ppm).
 	DisciplineResult slew_offset(double offset_s, MonoTime mono);
+	/// Ends a slew under way where it is (the makestep command: the clock
+	/// was just stepped by the whole offset).
+	DisciplineResult stop_slew();
 	/// Sets the base frequency (fallbackdrift with the sources silent); a
 	/// slew under way goes on on top of it.
 	DisciplineResult set_base_frequency(double ppm);

@@ -1206,7 +1206,10 @@ bool NtpSources::make_step()
 	if (!e) {
 		return false;
 	}
-	double offset = e->offset_s - discipline_.remaining_correction_s(loop_.now());
+	// The whole offset now; the slew under way, which was to correct it
+	// gradually, ends.
+	double offset = e->offset_s;
+	apply(discipline_.stop_slew());
 	RealTime at = clock_.now();
 	if (auto stepped = clock_.step(from_seconds(offset)); !stepped) {
 		log_.error("Could not step the system clock: {}", stepped.error().message());
@@ -1214,7 +1217,6 @@ bool NtpSources::make_step()
 	}
 	log_.info("System clock wrong by {:.6f} seconds (step, makestep command)", offset);
 	clock_changed({at, offset, 0.0, clock_.frequency_ppm()});
-	apply(discipline_.slew_offset(0.0, loop_.now()));
 	return true;
 }
 

@@ -101,6 +101,22 @@ TEST(Discipline, SlewOffsetRunsAtTheMaximumRate)
 	EXPECT_TRUE(d.slew_offset(0, mono(3000)).changes.empty());
 }
 
+TEST(Discipline, StopSlewEndsItWhereItIsAndReportsWhatWasLeft)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxslewrate_ppm = 100}, clock, log);
+	d.slew_offset(0.01, mono(0));  // +100 ppm for 100 s
+	EXPECT_NEAR(d.remaining_correction_s(mono(40)), 0.006, 1e-12);
+	auto r = d.stop_slew();
+	EXPECT_DOUBLE_EQ(clock.freq_, 0);
+	ASSERT_EQ(r.changes.size(), 1u);
+	EXPECT_DOUBLE_EQ(r.changes[0].dfreq_ppm, -100);
+	EXPECT_FALSE(d.next_wakeup().has_value());
+	EXPECT_EQ(d.remaining_correction_s(mono(40)), 0.0);
+	EXPECT_TRUE(d.stop_slew().changes.empty());  // nothing under way
+}
+
 TEST(Discipline, SetBaseFrequencyKeepsASlewOnTop)
 {
 	RecordingClock clock;
