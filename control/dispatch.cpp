@@ -25,6 +25,10 @@ Reply report_or_missing(const Request &request, std::optional<Report> report)
 	return reply_to(request, std::move(*report));
 }
 
+/// Arguments of another command's kind: only a hand-built request has them
+/// (parse_request() gives each command its own).
+Reply invalid(const Request &request) { return reply_to(request, NullReport{}, Status::Invalid); }
+
 std::optional<IpAddress> ip_of(const Address &a)
 {
 	if (const auto *ip = std::get_if<IpAddress>(&a)) {
@@ -68,17 +72,30 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 	case Command::NSources:
 		return reply_to(request, NSourcesReport{h.n_sources()});
 	case Command::SourceData:
-		return report_or_missing(request, h.source_data(args<IndexArgs>(request)->index));
 	case Command::SourceStats:
-		return report_or_missing(request, h.source_stats(args<IndexArgs>(request)->index));
-	case Command::SelectData:
-		return report_or_missing(request, h.select_data(args<IndexArgs>(request)->index));
-	case Command::NtpData: {
-		auto ip = ip_of(args<AddressArgs>(request)->address);
-		return report_or_missing(request, ip ? h.ntp_data(*ip) : std::nullopt);
+	case Command::SelectData: {
+		const auto *a = args<IndexArgs>(request);
+		if (a == nullptr) {
+			return invalid(request);
+		}
+		if (request.command == Command::SourceData) {
+			return report_or_missing(request, h.source_data(a->index));
+		}
+		if (request.command == Command::SourceStats) {
+			return report_or_missing(request, h.source_stats(a->index));
+		}
+		return report_or_missing(request, h.select_data(a->index));
 	}
+	case Command::NtpData:
 	case Command::NtpSourceName: {
-		auto ip = ip_of(args<AddressArgs>(request)->address);
+		const auto *a = args<AddressArgs>(request);
+		if (a == nullptr) {
+			return invalid(request);
+		}
+		auto ip = ip_of(a->address);
+		if (request.command == Command::NtpData) {
+			return report_or_missing(request, ip ? h.ntp_data(*ip) : std::nullopt);
+		}
 		return report_or_missing(request, ip ? h.source_name(*ip) : std::nullopt);
 	}
 	case Command::Tracking:
@@ -89,6 +106,9 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 		return reply_to(request, h.server_stats());
 	case Command::ClientAccessesByIndex3: {
 		const auto *a = args<ClientAccessesArgs>(request);
+		if (a == nullptr) {
+			return invalid(request);
+		}
 		auto page = h.client_accesses(a->first_index, page_size(a->n_clients), a->reset);
 		if (!page) {
 			return reply_to(request, NullReport{}, Status::NotEnabled);
@@ -105,6 +125,9 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 	case Command::Online:
 	case Command::Offline: {
 		const auto *a = args<MaskArgs>(request);
+		if (a == nullptr) {
+			return invalid(request);
+		}
 		bool any = h.set_online(a->mask, a->address, request.command == Command::Online) > 0;
 		return reply_to(request, NullReport{}, any ? Status::Success : Status::NoSuchSource);
 	}
@@ -113,6 +136,9 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 		return reply_to(request);
 	case Command::Burst: {
 		const auto *a = args<BurstArgs>(request);
+		if (a == nullptr) {
+			return invalid(request);
+		}
 		if (a->n_good < 1 || a->n_total < a->n_good) {
 			return reply_to(request, NullReport{}, Status::Invalid);
 		}

@@ -317,6 +317,9 @@ private:
 			reads.push_back({start, start + before + where * p.read_s, end});
 			start = end + 1e-6;
 		}
+		if (reads.empty()) {
+			return;
+		}
 		double total = reads.back().end;
 		std::vector<phc::Sandwich> readings;
 		for (const Read &r : reads) {
