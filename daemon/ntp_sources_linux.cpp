@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/md5.h"
 #include "core/poll_adapter.h"
 #include "daemon/refclock_drivers_linux.h"
 #include "daemon/resolver_linux.h"
@@ -54,15 +55,6 @@ SourceStatsConfig stats_config(const conf::Config &c)
 	return {.min_samples = static_cast<size_t>(std::max(c.minsamples, 3)),
 		.max_samples = c.maxsamples > 0 ? static_cast<size_t>(c.maxsamples) : 64,
 		.precision_s = 1e-8};
-}
-
-/// The reference id of an NTP source: its IPv4 address; for IPv6 the first
-/// four bytes of the address (RFC 5905 asks for a hash; chronyd uses MD5's
-/// first four bytes — to do when IPv6 servers are compared with chronyd).
-uint32_t address_ref_id(const IpAddress &a)
-{
-	const auto &b = a.bytes();
-	return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
 }
 
 } // namespace
