@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Sends 10,000 random and mutated command requests to stratad's command
+port and Unix socket and checks that it survives, never answers with more
+bytes than it was sent, answers only with chrony reply packets (type 2)
+that echo the request's command and sequence number, and refuses every
+modifying command that arrives over UDP (status 2, "Not authorised").
+The mutations start from chronyc's own requests (the fuzz corpus).
+
+    control_hostile.py PORT SOCKET SERVER_PID CORPUS_DIR [COUNT] [SEED]
+
+Run inside tests/integration/in_netns.sh against stratad on 127.0.0.1.
+"""
+import os
+import random
+import socket
+import struct
+import sys
+import tempfile
+
+# chronyd's commands that may come over UDP (read-only, not revealing).
+NETWORK_OK = {0, 14, 15, 33, 34, 35, 41, 44, 51, 65, 10}
+
+
+def mutate(rng, seed):
+    pkt = bytearray(seed)
+    for _ in range(rng.randrange(1, 6)):
+        choice = rng.randrange(5)
+        if choice == 0 and pkt:
+            pkt[rng.randrange(len(pkt))] = rng.randrange(256)
+        elif choice == 1 and pkt:
+            del pkt[rng.randrange(len(pkt)):]
+        elif choice == 2:
+            pkt += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+        elif choice == 3 and len(pkt) >= 6:
+            struct.pack_into(">H", pkt, 4, rng.randrange(0, 80))  # another command
+        elif choice == 4 and len(pkt) >= 4:
+            pkt[0] = rng.choice([4, 5, 6, 7])  # protocol version
+    return bytes(pkt)
+
+
+def check_reply(request, reply, over_udp):
+    assert len(reply) <= len(request), f"reply {len(reply)} > request {len(request)}"
+    assert len(reply) >= 28 and reply[1] == 2, f"not a reply: {reply[:4].hex()}"
+    req_cmd, = struct.unpack_from(">H", request, 4)
+    rep_cmd, = struct.unpack_from(">H", reply, 4)
+    status, = struct.unpack_from(">H", reply, 8)
+    assert rep_cmd == req_cmd, (req_cmd, rep_cmd)
+    assert reply[16:20] == request[8:12], "sequence number not echoed"
+    if over_udp and req_cmd not in NETWORK_OK and status == 0:
+        raise AssertionError(f"command {req_cmd} succeeded over UDP")
+    return status
+
+
+def main():
+    port, sock_path, pid, corpus = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    count = int(sys.argv[5]) if len(sys.argv) > 5 else 10000
+    rng = random.Random(int(sys.argv[6]) if len(sys.argv) > 6 else 1)
+    seeds = [open(os.path.join(corpus, f), "rb").read() for f in sorted(os.listdir(corpus))
+             if f.startswith("chronyc_")]
+    assert seeds, "no chronyc_* seeds in the corpus"
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.settimeout(0.05)
+    tmp = tempfile.mkdtemp(dir=os.path.dirname(sock_path))
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    unix.bind(os.path.join(tmp, "client.sock"))
+    unix.settimeout(0.05)
+    answered = 0
+    sent = {}  # sequence number → (request, over UDP)
+
+    def drain(sock, over_udp, wait):
+        nonlocal answered
+        sock.settimeout(wait)
+        while True:
+            try:
+                reply = sock.recv(2048)
+            except socket.timeout:
+                return
+            assert len(reply) >= 20, f"short reply {reply.hex()}"
+            seq = reply[16:20]
+            assert seq in sent, f"reply to no request: {reply[:20].hex()}"
+            request, via_udp = sent.pop(seq)
+            assert via_udp == over_udp
+            check_reply(request, reply, over_udp)
+            answered += 1
+
+    for i in range(count):
+        if rng.random() < 0.2:
+            request = bytearray(rng.randrange(256) for _ in range(rng.randrange(0, 600)))
+        else:
+            request = bytearray(mutate(rng, rng.choice(seeds)))
+        # A sequence number of its own, so that its answer is known.
+        if len(request) >= 12:
+            struct.pack_into(">I", request, 8, i)
+        request = bytes(request)
+        over_udp = i % 2 == 0
+        if len(request) >= 6 and struct.unpack_from(">H", request, 4)[0] == 62:
+            over_udp = True  # a SHUTDOWN that stayed valid would end the test, not the fault
+        if len(request) >= 12:
+            sent[request[8:12]] = (request, over_udp)
+        (udp if over_udp else unix).sendto(request, ("127.0.0.1", port) if over_udp else sock_path)
+        if i % 50 == 49:
+            drain(udp, True, 0.02)
+            drain(unix, False, 0.02)
+        if i % 1000 == 0:
+            os.kill(pid, 0)  # still alive
+    drain(udp, True, 0.5)
+    drain(unix, False, 0.5)
+    refused = count - answered
+    os.kill(pid, 0)
+    # A good request still gets its answer.
+    good = next(s for s in seeds if struct.unpack_from(">H", s, 4)[0] == 33)
+    unix.settimeout(2)
+    unix.sendto(good, sock_path)
+    reply = unix.recv(2048)
+    assert reply[16:20] == good[8:12]
+    status = struct.unpack_from(">H", reply, 8)[0]
+    assert status == 0, f"tracking after the storm: status {status}"
+    print(f"control_hostile: {count} requests, {answered} answered, {refused} not; stratad alive")
+
+
+if __name__ == "__main__":
+    main()
