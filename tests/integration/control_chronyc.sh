@@ -48,7 +48,14 @@ CONF
 start_stratad "$build" "$work/stratad.conf" "$work/stratad.log"
 sock=$work/strata/stratad.sock
 
-# Both synchronised: chronyc waitsync against each.
+# Both synchronised: chronyc waitsync against each, once their sockets exist
+# (chronyc gives up at once on a missing socket).
+for _ in $(seq 100); do
+	[ -S "$work/chronyd/chronyd.sock" ] && [ -S "$sock" ] && break
+	sleep 0.05
+done
+[ -S "$work/chronyd/chronyd.sock" ] || fail "chronyd client made no command socket: $(cat "$work/client.log")"
+[ -S "$sock" ] || fail "stratad made no command socket: $(cat "$work/stratad.log")"
 chronyc -h "$work/chronyd/chronyd.sock" waitsync 30 0.001 >/dev/null || fail "chronyd client did not synchronise"
 chronyc -h "$sock" waitsync 30 0.001 || fail "stratad did not synchronise (waitsync): $(cat "$work/stratad.log")"
 
