@@ -97,7 +97,20 @@ def main():
             over_udp = True  # a SHUTDOWN that stayed valid would end the test, not the fault
         if len(request) >= 12:
             sent[request[8:12]] = (request, over_udp)
-        (udp if over_udp else unix).sendto(request, ("127.0.0.1", port) if over_udp else sock_path)
+        # A Unix datagram socket's queue is short (10): when the daemon (slow
+        # under ASan) has not read it yet, sending waits; collect the answers
+        # meanwhile and send again.
+        for _ in range(100):
+            target = udp if over_udp else unix
+            target.settimeout(0.05)
+            try:
+                target.sendto(request, ("127.0.0.1", port) if over_udp else sock_path)
+                break
+            except (socket.timeout, BlockingIOError):
+                drain(udp, True, 0.01)
+                drain(unix, False, 0.01)
+        else:
+            raise AssertionError("the daemon stopped reading its command socket")
         if i % 50 == 49:
             drain(udp, True, 0.02)
             drain(unix, False, 0.02)
