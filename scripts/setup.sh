@@ -9,10 +9,13 @@ packages=(
 	# libraries
 	libexpected-dev libfmt-dev nlohmann-json3-dev
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libgpiod-dev
+	libmicrohttpd-dev libsystemd-dev
 	# tests and benchmarks
 	libgtest-dev libgmock-dev libbenchmark-dev
 	# integration tests: namespaces and real peers
 	util-linux iproute2 python3 chrony ntpsec-ntpdig sntp ntpsec-ntpdate tshark gpsd
+	# metrics endpoint checks
+	curl prometheus
 )
 
 missing=()
