@@ -267,6 +267,11 @@ struct Config {
 	std::string bindcmddevice;
 	std::vector<AccessRule> cmd_access;
 	int cmdport = 323;
+	/// strata-only: the monitoring group that may read reports over the
+	/// Unix socket (empty: none), and the socket file's mode (default 0660
+	/// with a group, else 0666 in a root-only directory).
+	std::string cmdsocketgroup;
+	std::optional<int> cmdsocketmode;
 	RateLimit cmdratelimit{.interval_log2 = -4, .burst = 8, .leak = 2};
 	std::vector<std::string> opencommands;
 

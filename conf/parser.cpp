@@ -625,6 +625,34 @@ DirectiveDef text(DirectiveInfo info, std::string Config::*m)
 		}};
 }
 
+/// A file mode in octal, as chmod takes it ("0660", "660").
+DirectiveDef octal_mode(DirectiveInfo info, std::optional<int> Config::*m)
+{
+	return {info,
+		[m, info](Ctx &ctx) {
+			if (!ctx.expect_args(1, 1)) {
+				return;
+			}
+			std::string_view t = ctx.args[0];
+			int mode = 0;
+			bool ok = !t.empty() && t.size() <= 4;
+			for (char ch : t) {
+				ok = ok && ch >= '0' && ch <= '7';
+				mode = mode * 8 + (ch - '0');
+			}
+			if (!ok) {
+				ctx.error(fmt::format("{}: '{}' is not an octal file mode such as 0660", info.name, t));
+				return;
+			}
+			ctx.config.*m = mode & 07777;
+		},
+		[m, info](const Config &c, Lines &out) {
+			if ((c.*m).has_value()) {
+				out.push_back(fmt::format("{} {:04o}", info.name, *(c.*m)));
+			}
+		}};
+}
+
 DirectiveDef choice(DirectiveInfo info, std::string Config::*m, std::vector<std::string_view> choices)
 {
 	return {info,
@@ -1308,7 +1336,9 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(access({"cmdallow", kCmd, S::Supported, "cmdallow [all] [SUBNET]"}, true, &C::cmd_access, "cmddeny"));
 	t.push_back(access({"cmddeny", kCmd, S::Supported, "cmddeny [all] [SUBNET]"}, false, &C::cmd_access));
 	t.push_back(integer({"cmdport", kCmd, S::Supported, "cmdport PORT"}, &C::cmdport, 0, 65535));
-	t.push_back(ratelimit({"cmdratelimit", kCmd, S::NotYet, "cmdratelimit [interval INTERVAL] [burst BURST] [leak LEAK]"},
+	t.push_back(text({"cmdsocketgroup", kCmd, S::StrataOnly, "cmdsocketgroup GROUP"}, &C::cmdsocketgroup));
+	t.push_back(octal_mode({"cmdsocketmode", kCmd, S::StrataOnly, "cmdsocketmode MODE"}, &C::cmdsocketmode));
+	t.push_back(ratelimit({"cmdratelimit", kCmd, S::Supported, "cmdratelimit [interval INTERVAL] [burst BURST] [leak LEAK]"},
 			      false, nullptr, &C::cmdratelimit));
 	t.push_back(words({"opencommands", kCmd, S::NotYet, "opencommands COMMAND..."}, &C::opencommands, 0));
 

@@ -180,15 +180,22 @@ bool SocketExchanger::open(const ServerAddress &server)
 		local.sun_family = AF_UNIX;
 		std::memcpy(local.sun_path, path.c_str(), path.size() + 1);
 		unlink(path.c_str());
-		if (bind(fd_, reinterpret_cast<sockaddr *>(&local), sizeof local) < 0) {
-			::close(fd_);
-			fd_ = -1;
-			return false;
-		}
-		local_path_ = path;
-		if (chmod(path.c_str(), 0666) < 0) {
-			close();
-			return false;
+		if (bind(fd_, reinterpret_cast<sockaddr *>(&local), sizeof local) == 0) {
+			local_path_ = path;
+			if (chmod(path.c_str(), 0666) < 0) {
+				close();
+				return false;
+			}
+		} else {
+			// Not allowed to write there (a member of the daemon's
+			// monitoring group, not root): an abstract address the kernel
+			// picks, which the daemon can answer all the same.
+			sa_family_t family = AF_UNIX;
+			if (bind(fd_, reinterpret_cast<sockaddr *>(&family), sizeof family) < 0) {
+				::close(fd_);
+				fd_ = -1;
+				return false;
+			}
 		}
 		remote.sun_family = AF_UNIX;
 		std::memcpy(remote.sun_path, server.path.c_str(), server.path.size() + 1);

@@ -61,6 +61,23 @@ bool address_matches(const Address &mask, const Address &address, const IpAddres
 	return true;
 }
 
+ClientAccessesReport client_page(std::span<const ClientAccess> table, uint32_t first_index, uint32_t max,
+				 uint32_t min_hits)
+{
+	ClientAccessesReport page;
+	page.n_indices = static_cast<uint32_t>(table.size());
+	max = page_size(max);
+	uint32_t i = first_index;
+	for (; i < table.size() && page.clients.size() < max; i++) {
+		const ClientAccess &c = table[i];
+		if (uint64_t{c.ntp_hits} + c.cmd_hits + c.nke_hits >= min_hits) {
+			page.clients.push_back(c);
+		}
+	}
+	page.next_index = std::max(i, first_index);
+	return page;
+}
+
 Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 {
 	if (!is_permitted(request.command, transport)) {
@@ -109,9 +126,9 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 		if (a == nullptr) {
 			return invalid(request);
 		}
-		auto page = h.client_accesses(a->first_index, page_size(a->n_clients), a->reset);
+		auto page = h.client_accesses(a->first_index, page_size(a->n_clients), a->min_hits, a->reset);
 		if (!page) {
-			return reply_to(request, NullReport{}, Status::NotEnabled);
+			return reply_to(request, NullReport{}, Status::Inactive);
 		}
 		return reply_to(request, std::move(*page));
 	}

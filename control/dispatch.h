@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "control/cmdmon.h"
 #include "core/address.h"
@@ -34,10 +35,12 @@ public:
 	virtual TrackingReport tracking() = 0;
 	virtual ActivityReport activity() = 0;
 	virtual ServerStatsReport server_stats() = 0;
-	/// A page of the client log from `first_index`, at most `max` clients;
-	/// nullopt when the daemon keeps none it can report ("505").
+	/// A page of the client log (client_page() below) from `first_index`,
+	/// at most `max` clients with at least `min_hits` requests, their
+	/// counters reset afterwards when `reset`; nullopt when the daemon keeps
+	/// no client log (`noclientlog`: "515 Client logging is not active").
 	virtual std::optional<ClientAccessesReport> client_accesses(uint32_t first_index, uint32_t max,
-								    bool reset) = 0;
+								    uint32_t min_hits, bool reset) = 0;
 	/// nullopt: no RTC tracking configured ("513 RTC driver not running").
 	virtual std::optional<RtcReport> rtc() = 0;
 
@@ -68,6 +71,13 @@ public:
 /// family whose address equals it under `mask` (an IP of the same family;
 /// otherwise the whole address counts).
 bool address_matches(const Address &mask, const Address &address, const IpAddress &candidate);
+
+/// chronyd's paging of its client table: the clients at indices
+/// `first_index` onwards with at least `min_hits` NTP + command requests, at
+/// most `max` of them (and at most kMaxClientsPerReply); `n_indices` is the
+/// table's size and `next_index` the index after the last one examined.
+ClientAccessesReport client_page(std::span<const ClientAccess> table, uint32_t first_index, uint32_t max,
+				 uint32_t min_hits);
 
 /// The reply to `request` arriving over `transport`.
 Reply dispatch(const Request &request, Transport transport, ControlHandler &handler);

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "control/json_control.h"
+
 namespace strata::daemon {
 
 namespace {
@@ -25,10 +27,12 @@ constexpr size_t kMaxRequest = 1024;
 Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, PollLoop &loop, Logger &log,
 							    control::ControlHandler &handler)
 {
-	std::unique_ptr<ControlServer> s(new ControlServer(std::move(settings), loop, log, handler));
+	auto seed = static_cast<uint64_t>(loop.real_now().since_epoch.count()) ^ (uint64_t{0x9e3779b9} * static_cast<uint64_t>(::getpid()));
+	std::unique_ptr<ControlServer> s(new ControlServer(std::move(settings), loop, log, handler, seed));
 	if (!s->settings_.unix_path.empty()) {
+		// Without the Unix socket the reports are still there over UDP.
 		if (auto opened = s->open_unix(); !opened) {
-			return tl::unexpected(opened.error());
+			log.error("Could not open the command socket: {}", opened.error().message());
 		}
 	}
 	if (s->settings_.port != 0) {
@@ -48,6 +52,16 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, P
 		}
 	}
 	return s;
+}
+
+std::optional<std::vector<ntp::ClientRecord>> ControlServer::clients() const
+{
+	if (!settings_.log_clients) {
+		return std::nullopt;
+	}
+	std::vector<ntp::ClientRecord> all;
+	clients_.for_each([&](const ntp::ClientRecord &r) { all.push_back(r); });
+	return all;
 }
 
 ControlServer::~ControlServer()
@@ -77,7 +91,14 @@ Result<> ControlServer::open_unix()
 	// rule for its own), so that who may send commands is who may enter it.
 	if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
 		std::string dir = path.substr(0, slash);
-		if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+		if (::mkdir(dir.c_str(), 0750) == 0) {
+			// Ours: the monitoring group may enter it (to reach the socket,
+			// not to write). A directory that was there is left as it is.
+			if (settings_.group && ::chown(dir.c_str(), static_cast<uid_t>(-1), *settings_.group) != 0) {
+				return fail_errno(fmt::format("Could not give directory {} to group {}", dir, *settings_.group));
+			}
+			::chmod(dir.c_str(), 0750);
+		} else if (errno != EEXIST) {
 			return fail_errno(fmt::format("Could not create directory {} for the command socket", dir));
 		}
 	}
@@ -106,8 +127,19 @@ Result<> ControlServer::open_unix()
 		::close(fd);
 		return fail_errno(fmt::format("Could not bind command socket {}", path), err);
 	}
-	// Anyone who may enter the directory may talk to the daemon.
-	::chmod(path.c_str(), 0666);
+	// Who may talk to the daemon: anyone who may enter the directory (mode
+	// 0666 in a root-only directory, chronyd's way), or the socket's group.
+	if (settings_.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *settings_.group) != 0) {
+		int err = errno;
+		::close(fd);
+		::unlink(path.c_str());
+		return fail_errno(fmt::format("Could not give command socket {} to group {}", path, *settings_.group), err);
+	}
+	::chmod(path.c_str(), static_cast<mode_t>(settings_.mode.value_or(settings_.group ? 0660 : 0666)));
+	// Every datagram then carries its sender's credentials: who may change
+	// the daemon is decided per request.
+	int on = 1;
+	::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
 	if (::lstat(path.c_str(), &st) == 0) {
 		unix_dev_ = st.st_dev;
 		unix_ino_ = st.st_ino;
@@ -133,8 +165,18 @@ Result<> ControlServer::open_udp(IpAddress address)
 }
 
 std::vector<std::byte> ControlServer::answer(std::span<const std::byte> datagram, control::Transport transport,
-					     const std::string &peer)
+					     const std::string &peer, bool privileged)
 {
+	if (transport == control::Transport::Unix) {
+		std::string_view text(reinterpret_cast<const char *>(datagram.data()), datagram.size());
+		if (control::is_json_request(text)) {
+			stats_.hits++;
+			std::string reply = control::answer_json(text, privileged, handler_);
+			log_.debug("JSON command from {}: {} bytes answered", peer, reply.size());
+			auto bytes = std::as_bytes(std::span(reply));
+			return {bytes.begin(), bytes.end()};
+		}
+	}
 	auto parsed = control::parse_request(datagram);
 	control::Reply reply;
 	if (auto *rejected = std::get_if<control::Rejection>(&parsed)) {
@@ -146,7 +188,12 @@ std::vector<std::byte> ControlServer::answer(std::span<const std::byte> datagram
 		reply = control::reply_to(*rejected);
 	} else {
 		const auto &request = std::get<control::Request>(parsed);
-		reply = control::dispatch(request, transport, handler_);
+		if (!privileged && !control::is_read_only(request)) {
+			// A member of the monitoring group: reports only.
+			reply = control::reply_to(request, control::NullReport{}, control::Status::Unauth);
+		} else {
+			reply = control::dispatch(request, transport, handler_);
+		}
 		log_.debug("Command {} from {}: {}", control::command_name(static_cast<uint16_t>(request.command)), peer,
 			   control::status_text(reply.status));
 	}
@@ -169,23 +216,45 @@ void ControlServer::on_unix()
 	for (int i = 0; i < 16; i++) {
 		std::byte buffer[kMaxRequest];
 		sockaddr_un from{};
-		socklen_t from_len = sizeof(from);
-		ssize_t n = ::recvfrom(unix_fd_, buffer, sizeof(buffer), MSG_TRUNC, reinterpret_cast<sockaddr *>(&from),
-				       &from_len);
+		iovec iov{buffer, sizeof(buffer)};
+		alignas(cmsghdr) char credentials[CMSG_SPACE(sizeof(ucred))];
+		msghdr msg{};
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = credentials;
+		msg.msg_controllen = sizeof(credentials);
+		ssize_t n = ::recvmsg(unix_fd_, &msg, MSG_TRUNC);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
-				log_.debug("Command socket: recvfrom: {}", std::strerror(errno));
+				log_.debug("Command socket: recvmsg: {}", std::strerror(errno));
 			}
 			return;
 		}
 		size_t length = std::min(static_cast<size_t>(n), sizeof(buffer));
-		if (from_len <= sizeof(sa_family_t)) {
+		if (msg.msg_namelen <= sizeof(sa_family_t)) {
 			stats_.drops++;  // an unbound client cannot be answered
 			continue;
 		}
-		auto reply = answer(std::span<const std::byte>(buffer, length), control::Transport::Unix, "Unix socket");
-		if (!reply.empty() &&
-		    ::sendto(unix_fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr *>(&from), from_len) < 0) {
+		// Root and the daemon's own user may do everything; anyone else who
+		// could reach the socket (its group) may read reports.
+		bool privileged = false;
+		uid_t uid = static_cast<uid_t>(-1);
+		for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+				ucred cred{};
+				std::memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+				uid = cred.uid;
+				privileged = cred.uid == 0 || cred.uid == ::geteuid();
+			}
+		}
+		std::string peer = uid == static_cast<uid_t>(-1) ? std::string("Unix socket")
+								 : fmt::format("Unix socket (uid {})", uid);
+		auto reply = answer(std::span<const std::byte>(buffer, length), control::Transport::Unix, peer, privileged);
+		if (!reply.empty() && ::sendto(unix_fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr *>(&from),
+					       msg.msg_namelen) < 0) {
 			log_.debug("Command socket: sendto: {}", std::strerror(errno));
 		}
 	}
@@ -209,7 +278,11 @@ void ControlServer::on_udp(ntp::UdpSocket &socket)
 			stats_.drops++;
 			continue;
 		}
-		auto reply = answer(d.payload(), control::Transport::Network, from.to_string());
+		if (settings_.log_clients && clients_.on_ntp_request(from, loop_.now(), rng_) != ntp::Verdict::Respond) {
+			stats_.drops++;  // cmdratelimit
+			continue;
+		}
+		auto reply = answer(d.payload(), control::Transport::Network, from.to_string(), false);
 		if (!reply.empty()) {
 			if (auto sent = socket.send_to(reply, d.peer); !sent) {
 				log_.debug("Could not answer {}: {}", from.to_string(), sent.error().message());

@@ -1,6 +1,8 @@
-// The command-and-monitoring server: chronyd's cmdmon protocol on a Unix
-// datagram socket (every command; who may connect is the socket's
-// directory's business, as with chronyd) and on UDP (`cmdport`, default 323,
+// The command-and-monitoring server: chronyd's cmdmon protocol and strata's
+// JSON requests on a Unix datagram socket (every command for root and the
+// daemon's user, told by the credentials each datagram carries; the reports
+// only for the members of `cmdsocketgroup`; who may connect at all is the
+// socket's and its directory's business, as with chronyd) and on UDP (`cmdport`, default 323,
 // bound to 127.0.0.1 and ::1 unless `bindcmdaddress` says otherwise;
 // `cmdallow`/`cmddeny` on top of localhost; the read-only reports only).
 // Requests are parsed and answered on the loop's thread; a reply is never
@@ -20,7 +22,9 @@
 #include "core/log.h"
 #include "core/result.h"
 #include "daemon/poll_loop_linux.h"
+#include "core/random.h"
 #include "ntp/access.h"
+#include "ntp/client_log.h"
 #include "ntp/udp_linux.h"
 
 namespace strata::daemon {
@@ -33,6 +37,14 @@ public:
 		/// replaced, one another daemon still reads or any other file is
 		/// an error.
 		std::string unix_path;
+		/// The monitoring group (cmdsocketgroup): the socket, and its
+		/// directory when the server creates it, belong to it; members
+		/// may read reports, only root and the daemon's user may change
+		/// anything.
+		std::optional<gid_t> group;
+		/// The socket file's mode (cmdsocketmode); default 0660 with a
+		/// group, 0666 without (the directory, 0750, then decides).
+		std::optional<int> mode;
 		uint16_t port = 323;  ///< 0 = no UDP
 		std::optional<IpAddress> bind_v4;  ///< default 127.0.0.1
 		std::optional<IpAddress> bind_v6;  ///< default ::1
@@ -40,6 +52,12 @@ public:
 		bool ipv6 = true;
 		/// Who may send over UDP: localhost, then the cmdallow/cmddeny rules.
 		ntp::AccessTable access;
+		/// UDP clients are logged (the Cmd columns of `clients`) and their
+		/// requests rate limited by `cmdratelimit`, as chronyd; the Unix
+		/// socket is neither. Off with `noclientlog`.
+		bool log_clients = true;
+		size_t clientlog_bytes = 65536;
+		ntp::RateLimitConfig ratelimit{.interval_log2 = -4, .burst = 8, .leak_log2 = 2, .kod_log2 = 0};
 	};
 
 	struct Stats {
@@ -54,21 +72,34 @@ public:
 	ControlServer &operator=(const ControlServer &) = delete;
 
 	const Stats &stats() const { return stats_; }
+	/// The UDP command clients (for the `clients` report); nullopt when
+	/// not logged.
+	std::optional<std::vector<ntp::ClientRecord>> clients() const;
+	/// `clients -r`: zeroes the client's command counters.
+	void reset_client(const IpAddress &client) { clients_.reset(client); }
 	/// "Unix socket /run/strata/stratad.sock", "UDP 127.0.0.1 port 323".
 	const std::vector<std::string> &listening() const { return listening_; }
 
 private:
-	ControlServer(Settings settings, PollLoop &loop, Logger &log, control::ControlHandler &handler)
-		: settings_(std::move(settings)), loop_(loop), log_(log), handler_(handler)
+	ControlServer(Settings settings, PollLoop &loop, Logger &log, control::ControlHandler &handler, uint64_t seed)
+		: settings_(std::move(settings)),
+		  loop_(loop),
+		  log_(log),
+		  handler_(handler),
+		  clients_(settings_.log_clients ? settings_.clientlog_bytes : 0,
+			   settings_.log_clients ? std::optional(settings_.ratelimit) : std::nullopt, seed),
+		  rng_(seed ^ 0x2545f4914f6cdd1d)
 	{
 	}
 	Result<> open_unix();
 	Result<> open_udp(IpAddress address);
 	void on_unix();
 	void on_udp(ntp::UdpSocket &socket);
-	/// The reply datagram for `request` (empty: none is sent).
+	/// The reply datagram for `request` (empty: none is sent): chrony's
+	/// binary protocol, or JSON (control/json_control.h) on the Unix socket.
+	/// `privileged`: the sender may change the daemon.
 	std::vector<std::byte> answer(std::span<const std::byte> request, control::Transport transport,
-				      const std::string &peer);
+				      const std::string &peer, bool privileged);
 
 	Settings settings_;
 	PollLoop &loop_;
@@ -82,6 +113,8 @@ private:
 	std::vector<WatchId> udp_watches_;
 	ntp::DatagramBatch<8, 1024> batch_;
 	Stats stats_;
+	ntp::ClientLog clients_;
+	Xoshiro256 rng_;
 	std::vector<std::string> listening_;
 };
 

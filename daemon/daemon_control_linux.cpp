@@ -1,7 +1,9 @@
 #include "daemon/daemon_control_linux.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <map>
 
 namespace strata::daemon {
 
@@ -36,6 +38,81 @@ control::ServerStatsReport DaemonControl::server_stats()
 		r.cmd_drops = counter(control_->stats().drops);
 	}
 	return r;
+}
+
+namespace {
+
+/// chronyd's interval columns: log2 of the mean interval in seconds,
+/// rounded; 127 ("-") when not known.
+int8_t log2_interval(float mean_s)
+{
+	if (!(mean_s > 0)) {
+		return 127;
+	}
+	return static_cast<int8_t>(std::clamp(std::lround(std::log2(mean_s)), -127L, 126L));
+}
+
+} // namespace
+
+std::optional<control::ClientAccessesReport> DaemonControl::client_accesses(uint32_t first_index, uint32_t max,
+									      uint32_t min_hits, bool reset)
+{
+	auto records = server_.clients();
+	auto commands = control_ != nullptr ? control_->clients() : std::nullopt;
+	if (!records && !commands) {
+		return std::nullopt;
+	}
+	MonoTime now = loop_.now();
+	auto ago = [&](MonoTime t) {
+		return static_cast<uint32_t>(std::clamp<int64_t>((now - t).count() / 1000000000, 0, UINT32_MAX - 1));
+	};
+	// One row per address, NTP and command counters side by side, in
+	// address order (stable between the pages of one listing).
+	std::map<IpAddress, control::ClientAccess> rows;
+	auto row = [&](const IpAddress &address) -> control::ClientAccess & {
+		auto [it, added] = rows.try_emplace(address);
+		if (added) {
+			control::ClientAccess &c = it->second;
+			c.address = address;
+			c.ntp_interval = c.ntp_timeout_interval = c.nke_interval = c.cmd_interval = 127;
+			c.last_ntp_hit_ago_s = c.last_nke_hit_ago_s = c.last_cmd_hit_ago_s = UINT32_MAX;
+		}
+		return it->second;
+	};
+	for (const auto &r : records.value_or(std::vector<ntp::ClientRecord>{})) {
+		control::ClientAccess &c = row(r.address);
+		c.ntp_hits = r.ntp_requests;
+		c.ntp_drops = r.ntp_drops;
+		c.ntp_interval = log2_interval(r.mean_request_interval_s);
+		// IntL: the interval between the requests answered, which rate
+		// limiting stretches; chronyd shows it only when it limits.
+		c.ntp_timeout_interval = server_.rate_limiting() ? log2_interval(r.mean_response_interval_s) : 127;
+		c.last_ntp_hit_ago_s = ago(r.last_request);
+	}
+	for (const auto &r : commands.value_or(std::vector<ntp::ClientRecord>{})) {
+		control::ClientAccess &c = row(r.address);
+		c.cmd_hits = r.ntp_requests;  // the command log counts command requests
+		c.cmd_drops = r.ntp_drops;
+		c.cmd_interval = log2_interval(r.mean_request_interval_s);
+		c.last_cmd_hit_ago_s = ago(r.last_request);
+	}
+	std::vector<control::ClientAccess> table;
+	table.reserve(rows.size());
+	for (auto &[address, c] : rows) {
+		table.push_back(c);
+	}
+	auto page = control::client_page(table, first_index, max, min_hits);
+	if (reset) {
+		for (const auto &c : page.clients) {
+			if (const auto *ip = std::get_if<IpAddress>(&c.address)) {
+				server_.reset_client(*ip);
+				if (control_ != nullptr) {
+					control_->reset_client(*ip);
+				}
+			}
+		}
+	}
+	return page;
 }
 
 void DaemonControl::shutdown()

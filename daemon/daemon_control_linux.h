@@ -18,8 +18,9 @@ public:
 		: sources_(sources), server_(server), loop_(loop), log_(log)
 	{
 	}
-	/// The control server, for its own counters in serverstats.
-	void set_control_server(const ControlServer *server) { control_ = server; }
+	/// The control server, for its own counters in serverstats and its
+	/// command clients in `clients`.
+	void set_control_server(ControlServer *server) { control_ = server; }
 
 	uint32_t n_sources() override { return sources_.report_count(); }
 	std::optional<control::SourceDataReport> source_data(uint32_t index) override
@@ -42,10 +43,8 @@ public:
 	control::TrackingReport tracking() override { return sources_.tracking_report(); }
 	control::ActivityReport activity() override { return sources_.activity_report(); }
 	control::ServerStatsReport server_stats() override;
-	std::optional<control::ClientAccessesReport> client_accesses(uint32_t, uint32_t, bool) override
-	{
-		return std::nullopt;  // the client log lives in the server's workers; not reported yet
-	}
+	std::optional<control::ClientAccessesReport> client_accesses(uint32_t first_index, uint32_t max,
+								     uint32_t min_hits, bool reset) override;
 	std::optional<control::RtcReport> rtc() override { return std::nullopt; }
 	uint32_t set_online(const control::Address &mask, const control::Address &address, bool online) override
 	{
@@ -69,7 +68,7 @@ private:
 	NtpServer &server_;
 	PollLoop &loop_;
 	Logger &log_;
-	const ControlServer *control_ = nullptr;
+	ControlServer *control_ = nullptr;
 };
 
 } // namespace strata::daemon

@@ -3,6 +3,7 @@
 // then runs the event loop with the NTP server until SIGTERM/SIGINT or -t.
 // Only main() exits; everything it calls returns errors.
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -86,6 +87,24 @@ Result<int> daemonize()
 		return fail_errno("chdir /");
 	}
 	return fds[1];
+}
+
+/// The id of the group named `name` (cmdsocketgroup), or a number as it is.
+Result<gid_t> group_id(const std::string &name)
+{
+	std::vector<char> buffer(16384);
+	group entry{};
+	group *found = nullptr;
+	int err = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+	if (found != nullptr) {
+		return found->gr_gid;
+	}
+	char *end = nullptr;
+	unsigned long number = std::strtoul(name.c_str(), &end, 10);
+	if (!name.empty() && end != nullptr && *end == '\0') {
+		return static_cast<gid_t>(number);
+	}
+	return fail_errno(fmt::format("cmdsocketgroup: no group named {}", name), err != 0 ? err : ENOENT);
 }
 
 void detach_stdio()
@@ -322,6 +341,20 @@ int run(const Options &options)
 		cs.bind_v6 = config.bindcmdaddress_v6;
 		cs.ipv4 = options.family != 6;
 		cs.ipv6 = options.family != 4;
+		cs.mode = config.cmdsocketmode;
+		cs.log_clients = !config.noclientlog;
+		cs.clientlog_bytes = static_cast<size_t>(config.clientloglimit_bytes);
+		cs.ratelimit = ntp::RateLimitConfig{.interval_log2 = config.cmdratelimit.interval_log2,
+						    .burst = config.cmdratelimit.burst,
+						    .leak_log2 = std::max(1, config.cmdratelimit.leak),
+						    .kod_log2 = 0};
+		if (!config.cmdsocketgroup.empty()) {
+			auto gid = group_id(config.cmdsocketgroup);
+			if (!gid) {
+				return fatal(gid.error().message());
+			}
+			cs.group = *gid;
+		}
 		// Localhost always; cmdallow/cmddeny on top, in file order.
 		cs.access.allow(Subnet::of(IpAddress::v4(0x7f000001), 32));
 		std::array<uint8_t, 16> loopback6{};
@@ -336,7 +369,7 @@ int run(const Options &options)
 		}
 		auto started = ControlServer::start(std::move(cs), loop, *log, *control);
 		if (!started) {
-			log->error("Could not open the command socket: {}", started.error().message());
+			log->error("Could not start the command server: {}", started.error().message());
 		} else {
 			control_server = std::move(*started);
 			control->set_control_server(control_server.get());

@@ -51,8 +51,13 @@ struct NtpServer::Worker {
 				params.ratelimit_interval_log2 = settings.ratelimit->interval_log2;
 			}
 			size_t replies = 0;
-			for (const auto &d : in.first(*received)) {
-				handle(d, reference, mono, params, replies);
+			{
+				// Uncontended but for a `clients` report reading the log
+				// from the main thread: one lock per batch.
+				std::lock_guard lock(clients_mutex);
+				for (const auto &d : in.first(*received)) {
+					handle(d, reference, mono, params, replies);
+				}
 			}
 			if (replies > 0) {
 				// One transmit time for the batch, read as late as possible.
@@ -138,6 +143,7 @@ struct NtpServer::Worker {
 	}
 
 	NtpServer &server;
+	mutable std::mutex clients_mutex;  ///< guards `clients` (workers on their own threads)
 	ntp::ClientLog clients;
 	Xoshiro256 rng;
 	std::string detail;
@@ -145,6 +151,45 @@ struct NtpServer::Worker {
 	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, 1024> in;
 	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, ntp::kHeaderSize> out;
 };
+
+std::optional<std::vector<ntp::ClientRecord>> NtpServer::clients() const
+{
+	if (settings_.noclientlog) {
+		return std::nullopt;
+	}
+	std::vector<ntp::ClientRecord> all;
+	for (const auto &worker : workers_) {
+		std::lock_guard lock(worker->clients_mutex);
+		worker->clients.for_each([&](const ntp::ClientRecord &r) { all.push_back(r); });
+	}
+	std::sort(all.begin(), all.end(), [](const auto &a, const auto &b) { return a.address < b.address; });
+	// SO_REUSEPORT keeps a client on one worker while the workers stay the
+	// same; should it ever move, its records are added up.
+	std::vector<ntp::ClientRecord> merged;
+	for (const auto &r : all) {
+		if (merged.empty() || !(merged.back().address == r.address)) {
+			merged.push_back(r);
+			continue;
+		}
+		ntp::ClientRecord &m = merged.back();
+		m.ntp_requests += r.ntp_requests;
+		m.ntp_drops += r.ntp_drops;
+		if (r.last_request > m.last_request) {
+			m.last_request = r.last_request;
+			m.mean_request_interval_s = r.mean_request_interval_s;
+			m.mean_response_interval_s = r.mean_response_interval_s;
+		}
+	}
+	return merged;
+}
+
+void NtpServer::reset_client(const IpAddress &client)
+{
+	for (const auto &worker : workers_) {
+		std::lock_guard lock(worker->clients_mutex);
+		worker->clients.reset(client);
+	}
+}
 
 NtpServer::NtpServer(NtpServerSettings settings, Logger &log) : settings_(std::move(settings)), log_(log) {}
 

@@ -71,6 +71,13 @@ public:
 	/// loop whenever it changes, and at least once a second).
 	void publish_reference(const Reference &reference);
 	const NtpServerStats &stats() const { return stats_; }
+	/// The client log for `chronyc clients`: every worker's records (a
+	/// client seen by two workers added up), sorted by address; nullopt with
+	/// `noclientlog`. Workers pause for the copy (one lock per batch).
+	std::optional<std::vector<ntp::ClientRecord>> clients() const;
+	bool rate_limiting() const { return settings_.ratelimit.has_value() && !settings_.noclientlog; }
+	/// `chronyc clients -r`: zeroes the client's counters in every worker.
+	void reset_client(const IpAddress &client);
 	/// The bound addresses, for the start-up log line.
 	std::vector<std::string> listening() const { return listening_; }
 	bool serving() const { return !listening_.empty(); }

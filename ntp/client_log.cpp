@@ -136,6 +136,24 @@ void ClientLog::for_each(const std::function<void(const ClientRecord &)> &fn) co
 	}
 }
 
+bool ClientLog::reset(const IpAddress &client)
+{
+	IpAddress a = client.unmapped();
+	Slot *bucket = &slots_[bucket_of(a) * kBucketSize];
+	for (size_t i = 0; i < kBucketSize; i++) {
+		Slot &s = bucket[i];
+		if (s.used && s.record.address == a) {
+			s.record.ntp_requests = 0;
+			s.record.ntp_drops = 0;
+			s.record.mean_request_interval_s = -1;
+			s.record.mean_response_interval_s = -1;
+			s.responded = false;
+			return true;
+		}
+	}
+	return false;
+}
+
 std::optional<ClientRecord> ClientLog::find(const IpAddress &client) const
 {
 	IpAddress a = client.unmapped();

@@ -70,6 +70,10 @@ public:
 	/// Visits every record (unspecified order).
 	void for_each(const std::function<void(const ClientRecord &)> &fn) const;
 	std::optional<ClientRecord> find(const IpAddress &client) const;
+	/// `chronyc clients -r`: zeroes the client's counters and forgets its
+	/// intervals (the record and its rate-limit tokens stay). false when
+	/// the client is not in the log.
+	bool reset(const IpAddress &client);
 
 private:
 	struct Slot {

@@ -40,7 +40,8 @@ STARTED_PIDS+=($!)
 
 cat >"$work/stratad.conf" <<CONF
 server 127.0.0.1 port 11150 iburst minpoll 0 maxpoll 2
-port 0
+port 11153
+allow 127.0.0.0/8
 cmdport 11152
 bindcmdaddress $work/strata/stratad.sock
 pidfile $work/stratad.pid
@@ -110,6 +111,85 @@ stats=$(chronyc -n -h "$sock" serverstats)
 echo "$stats" | grep -E "^Command packets received *: [1-9]" || fail "serverstats: $stats"
 out=$(chronyc -n -h 127.0.0.1 -p 11152 serverstats 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "serverstats over UDP: $out"
+
+# The client log: NTP requests from two loopback addresses, as chronyc
+# clients lists them (Unix socket only), and -r resets them.
+python3 - <<'PY' || fail "NTP requests to stratad"
+import socket, struct
+for source, count in (("127.0.0.2", 3), ("127.0.0.3", 5)):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((source, 0))
+    s.settimeout(2)
+    for _ in range(count):
+        s.sendto(struct.pack("!B47x", 0x23), ("127.0.0.1", 11153))
+        reply, _ = s.recvfrom(1024)
+        assert len(reply) == 48 and reply[0] & 7 == 4, reply
+PY
+clients=$(chronyc -n -h "$sock" clients)
+echo "$clients"
+echo "$clients" | grep -E '^127\.0\.0\.2 +3 +0 ' || fail "clients: $clients"
+echo "$clients" | grep -E '^127\.0\.0\.3 +5 +0 ' || fail "clients: $clients"
+chronyc -n -h "$sock" clients -p 4 | grep -q '^127\.0\.0\.2 ' && fail "clients -p 4 listed a client with 3 requests"
+chronyc -n -h "$sock" clients -r >/dev/null
+chronyc -n -h "$sock" clients | grep -E '^127\.0\.0\.3 +0 +0 ' || fail "clients -r did not reset"
+out=$(chronyc -n -h 127.0.0.1 -p 11152 clients 2>&1 || true)
+echo "$out" | grep -q "501 Not authorised" || fail "clients over UDP: $out"
+# chronyc's UDP requests are logged too (the Cmd column), under cmdratelimit
+# (default: 8 at once, then one per 1/16 s, one in 4 over it let through):
+# 40 requests sent at once are not all answered, more than 8 are.
+python3 - "$(dirname "$0")/../fuzz/corpus/cmdmon/chronyc_tracking" <<'PY' || fail "cmdratelimit"
+import socket, struct, sys, time
+seed = open(sys.argv[1], "rb").read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+for i in range(40):
+    req = bytearray(seed)
+    struct.pack_into(">I", req, 8, i)
+    s.sendto(req, ("127.0.0.1", 11152))
+s.settimeout(0.5)
+answered = 0
+try:
+    while True:
+        s.recv(2048)
+        answered += 1
+except socket.timeout:
+    pass
+print(f"cmdratelimit: {answered} of 40 requests sent at once answered")
+assert 8 <= answered < 40, answered
+PY
+clients=$(chronyc -n -h "$sock" clients)
+echo "$clients"
+echo "$clients" | grep -E '^127\.0\.0\.1 +0 +0 +- +- +- +[1-9][0-9]+ +[1-9][0-9]* ' ||
+	fail "chronyc's UDP requests and the drops not in clients: $clients"
+
+# strata's JSON requests on the same socket (docs/control.md).
+python3 - "$sock" "$work/json.sock" <<'PY' || fail "JSON requests"
+import json, socket, sys
+server, local = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(local)
+s.settimeout(3)
+def ask(request):
+    s.sendto(json.dumps(request).encode(), server)
+    return json.loads(s.recv(65536))
+r = ask({"version": 1, "command": "sources"})
+assert r["report"] == "sources" and r["version"] == 1, r
+assert [(x["address"], x["state"]) for x in r["sources"]] == [("127.0.0.1", "selected")], r
+r = ask({"command": "tracking"})
+assert r["report"] == "tracking" and r["stratum"] == 2 and abs(r["last_offset_s"]) < 1e-3, r
+r = ask({"command": "clients"})
+assert {c["address"] for c in r["clients"]} >= {"127.0.0.2", "127.0.0.3"}, r
+r = ask({"command": "ntpdata"})
+assert r["sources"][0]["remote_address"] == "127.0.0.1", r
+r = ask({"command": "burst", "good": 1, "total": 2})
+assert r["report"] == "status" and r["code"] == 200 and r["success"], r
+r = ask({"command": "no such thing"})
+assert r["code"] == 502 and "no such thing" in r["detail"], r
+s.sendto(b"{not json", server)
+r = json.loads(s.recv(65536))
+assert r["code"] == 502, r
+print("JSON: sources, tracking, clients, ntpdata, burst and bad requests answered")
+PY
 
 # Commands: over the socket they run, over UDP they are refused.
 chronyc -h "$sock" offline | grep -q "200 OK" || fail "offline"

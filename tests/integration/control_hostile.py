@@ -10,6 +10,7 @@ The mutations start from chronyc's own requests (the fuzz corpus).
 
 Run inside tests/integration/in_netns.sh against stratad on 127.0.0.1.
 """
+import json
 import os
 import random
 import socket
@@ -64,17 +65,35 @@ def main():
     unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     unix.bind(os.path.join(tmp, "client.sock"))
     unix.settimeout(0.05)
+    # JSON requests from a socket of their own, whose short queue holds
+    # only their answers.
+    unix_json = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    unix_json.bind(os.path.join(tmp, "json.sock"))
     answered = 0
+    answered_json = 0
+    json_sent = 0
+    json_seeds = [b'{"version":1,"command":"sources"}', b'{"command":"tracking"}',
+                  b'{"command":"clients","max":3}', b'{"command":"ntpdata","address":"127.0.0.1"}',
+                  b'{"command":"burst","good":"x"}', b'{"command":"selectdata"}']
     sent = {}  # sequence number → (request, over UDP)
 
     def drain(sock, over_udp, wait):
-        nonlocal answered
+        nonlocal answered, answered_json
         sock.settimeout(wait)
         while True:
             try:
                 reply = sock.recv(2048)
             except socket.timeout:
                 return
+            if reply[:1] == b"{":
+                # strata's JSON interface answered a datagram that began
+                # with '{' (Unix socket only): a JSON object, a report or a
+                # status.
+                assert not over_udp, f"JSON reply over UDP: {reply[:60]}"
+                obj = json.loads(reply)
+                assert isinstance(obj, dict) and "report" in obj, reply[:200]
+                answered_json += 1
+                continue
             assert len(reply) >= 20, f"short reply {reply.hex()}"
             seq = reply[16:20]
             assert seq in sent, f"reply to no request: {reply[:20].hex()}"
@@ -84,24 +103,33 @@ def main():
             answered += 1
 
     for i in range(count):
-        if rng.random() < 0.2:
+        roll = rng.random()
+        is_json = roll < 0.1 and i % 2 == 1
+        if is_json:
+            # A mutated JSON request (over the Unix socket: i is odd).
+            request = mutate(rng, rng.choice(json_seeds))
+            if request[:1] != b"{":
+                request = b"{" + request
+            json_sent += 1
+        elif roll < 0.2:
             request = bytearray(rng.randrange(256) for _ in range(rng.randrange(0, 600)))
         else:
             request = bytearray(mutate(rng, rng.choice(seeds)))
         # A sequence number of its own, so that its answer is known.
-        if len(request) >= 12:
+        if len(request) >= 12 and not is_json:
+            request = bytearray(request)
             struct.pack_into(">I", request, 8, i)
         request = bytes(request)
         over_udp = i % 2 == 0
-        if len(request) >= 6 and struct.unpack_from(">H", request, 4)[0] == 62:
+        if not is_json and len(request) >= 6 and struct.unpack_from(">H", request, 4)[0] == 62:
             over_udp = True  # a SHUTDOWN that stayed valid would end the test, not the fault
-        if len(request) >= 12:
+        if len(request) >= 12 and not is_json:
             sent[request[8:12]] = (request, over_udp)
         # A Unix datagram socket's queue is short (10): when the daemon (slow
         # under ASan) has not read it yet, sending waits; collect the answers
         # meanwhile and send again.
         for _ in range(100):
-            target = udp if over_udp else unix
+            target = udp if over_udp else (unix_json if is_json else unix)
             target.settimeout(0.05)
             try:
                 target.sendto(request, ("127.0.0.1", port) if over_udp else sock_path)
@@ -111,6 +139,15 @@ def main():
                 drain(unix, False, 0.01)
         else:
             raise AssertionError("the daemon stopped reading its command socket")
+        if is_json:
+            # Each JSON request is answered, with a JSON object.
+            unix_json.settimeout(2.0)
+            try:
+                obj = json.loads(unix_json.recv(65536))
+            except socket.timeout:
+                raise AssertionError(f"no answer to JSON request {request!r}")
+            assert isinstance(obj, dict) and "report" in obj, obj
+            answered_json += 1
         if i % 50 == 49:
             drain(udp, True, 0.02)
             drain(unix, False, 0.02)
@@ -118,7 +155,6 @@ def main():
             os.kill(pid, 0)  # still alive
     drain(udp, True, 0.5)
     drain(unix, False, 0.5)
-    refused = count - answered
     os.kill(pid, 0)
     # A good request still gets its answer.
     good = next(s for s in seeds if struct.unpack_from(">H", s, 4)[0] == 33)
@@ -128,7 +164,8 @@ def main():
     assert reply[16:20] == good[8:12]
     status = struct.unpack_from(">H", reply, 8)[0]
     assert status == 0, f"tracking after the storm: status {status}"
-    print(f"control_hostile: {count} requests, {answered} answered, {refused} not; stratad alive")
+    print(f"control_hostile: {count} requests ({json_sent} mutated JSON), {answered} chrony replies, "
+          f"{answered_json} JSON replies; stratad alive")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ CONF
 start_stratad "$build" "$work/s.conf" "$work/stratad.log"
 wait_udp_port 11160 "$STRATAD_PID"
 python3 "$here/control_hostile.py" 11160 "$work/run/stratad.sock" "$STRATAD_PID" \
-	"$here/../fuzz/corpus/cmdmon" 10000 "${STRATA_HOSTILE_SEED:-1}"
+	"$here/../fuzz/corpus/cmdmon" 10000 "${STRATA_HOSTILE_SEED:-1}" || fail "$(tail -n 20 "$work/stratad.log")"
 stop_pid "$STRATAD_PID" || fail "stratad did not exit cleanly"
 grep -q "stratad exiting" "$work/stratad.log" || fail "no exit message"
 echo "control_hostile: ok"

@@ -1,5 +1,6 @@
 #include "control/dispatch.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace strata::control {
@@ -41,7 +42,18 @@ public:
 	TrackingReport tracking() override { return TrackingReport{.ref_id = 0x7f000001, .stratum = 2}; }
 	ActivityReport activity() override { return ActivityReport{.online = 2}; }
 	ServerStatsReport server_stats() override { return ServerStatsReport{.ntp_hits = 5}; }
-	std::optional<ClientAccessesReport> client_accesses(uint32_t, uint32_t, bool) override { return std::nullopt; }
+	std::vector<ClientAccess> clients;
+	bool client_log = false;
+	uint32_t resets = 0;
+	std::optional<ClientAccessesReport> client_accesses(uint32_t first, uint32_t max, uint32_t min_hits,
+							    bool reset) override
+	{
+		if (!client_log) {
+			return std::nullopt;
+		}
+		resets += reset ? 1 : 0;
+		return client_page(clients, first, max, min_hits);
+	}
 	std::optional<RtcReport> rtc() override { return std::nullopt; }
 	uint32_t set_online(const Address &mask, const Address &address, bool on) override
 	{
@@ -141,11 +153,55 @@ TEST(Dispatch, WhatStrataDoesNotDoIs505)
 {
 	FakeDaemon d;
 	EXPECT_EQ(dispatch(request(Command::Settime, TimeArgs{}), Transport::Unix, d).status, Status::NotEnabled);
-	EXPECT_EQ(dispatch(request(Command::ClientAccessesByIndex3, ClientAccessesArgs{.n_clients = 8}), Transport::Unix, d)
-			  .status,
-		  Status::NotEnabled);
 	EXPECT_EQ(dispatch(request(Command::Dump), Transport::Unix, d).status, Status::NotEnabled);
 	EXPECT_EQ(dispatch(request(Command::RtcReport), Transport::Network, d).status, Status::NoRtc);
+}
+
+ClientAccess client(const char *ip, uint32_t ntp_hits)
+{
+	return ClientAccess{.address = *IpAddress::parse(ip), .ntp_hits = ntp_hits};
+}
+
+TEST(ClientPage, PagesThroughTheTableAsChronyd)
+{
+	std::vector<ClientAccess> table;
+	for (uint32_t i = 0; i < 20; i++) {
+		table.push_back(client(fmt::format("192.0.2.{}", i + 1).c_str(), i % 2 == 0 ? 10 : 1));
+	}
+	auto page = client_page(table, 0, 100, 0);
+	EXPECT_EQ(page.n_indices, 20u);
+	ASSERT_EQ(page.clients.size(), kMaxClientsPerReply);
+	EXPECT_EQ(page.next_index, 8u);
+	EXPECT_EQ(page.clients[7], table[7]);
+
+	// min_hits skips the quiet ones, and next_index counts what was examined.
+	page = client_page(table, 8, 8, 5);
+	ASSERT_EQ(page.clients.size(), 6u);  // 8, 10, …, 18
+	EXPECT_EQ(page.clients[0], table[8]);
+	EXPECT_EQ(page.clients[5], table[18]);
+	EXPECT_EQ(page.next_index, 20u);
+
+	page = client_page(table, 25, 8, 0);
+	EXPECT_TRUE(page.clients.empty());
+	EXPECT_EQ(page.next_index, 25u);
+	EXPECT_EQ(page.n_indices, 20u);
+}
+
+TEST(Dispatch, ClientsReportPagesOrSaysLoggingIsInactive)
+{
+	FakeDaemon d;
+	ClientAccessesArgs args{.first_index = 0, .n_clients = 8, .min_hits = 0, .reset = true};
+	EXPECT_EQ(dispatch(request(Command::ClientAccessesByIndex3, args), Transport::Unix, d).status,
+		  Status::Inactive);
+	d.client_log = true;
+	d.clients = {client("192.0.2.1", 3), client("2001:db8::1", 4)};
+	Reply r = dispatch(request(Command::ClientAccessesByIndex3, args), Transport::Unix, d);
+	EXPECT_EQ(r.status, Status::Success);
+	const auto *page = std::get_if<ClientAccessesReport>(&r.body);
+	ASSERT_NE(page, nullptr);
+	EXPECT_EQ(page->clients, d.clients);
+	EXPECT_EQ(page->next_index, 2u);
+	EXPECT_EQ(d.resets, 1u);
 }
 
 TEST(AddressMatches, ChronydsRule)

@@ -43,6 +43,30 @@ TEST(ClientLog, CountsRequestsAndIntervalsWithoutLimiting)
 	EXPECT_EQ(log.size(), 1u);
 }
 
+TEST(ClientLog, ResetZeroesCountersAndIntervalsOfOneClient)
+{
+	ClientLog log(512 * 1024, std::nullopt, 1);
+	ScriptedRng rng;
+	for (int i = 0; i < 3; i++) {
+		log.on_ntp_request(ip("192.0.2.1"), t0 + i * 4s, rng);
+		log.on_ntp_request(ip("192.0.2.2"), t0 + i * 4s, rng);
+	}
+	EXPECT_TRUE(log.reset(ip("192.0.2.1")));
+	EXPECT_FALSE(log.reset(ip("192.0.2.9")));
+	auto r = log.find(ip("192.0.2.1"));
+	ASSERT_TRUE(r);
+	EXPECT_EQ(r->ntp_requests, 0u);
+	EXPECT_LT(r->mean_request_interval_s, 0);
+	EXPECT_LT(r->mean_response_interval_s, 0);
+	EXPECT_EQ(log.find(ip("192.0.2.2"))->ntp_requests, 3u);
+	// Counting starts again, and the first interval after it is a new one.
+	log.on_ntp_request(ip("192.0.2.1"), t0 + 9s, rng);
+	log.on_ntp_request(ip("192.0.2.1"), t0 + 10s, rng);
+	r = log.find(ip("192.0.2.1"));
+	EXPECT_EQ(r->ntp_requests, 2u);
+	EXPECT_FLOAT_EQ(r->mean_request_interval_s, 1.0f);
+}
+
 TEST(ClientLog, BurstThenOneResponsePerInterval)
 {
 	RateLimitConfig cfg{.interval_log2 = 1, .burst = 4, .leak_log2 = 2, .kod_log2 = 0};
