@@ -36,6 +36,7 @@
 #include "daemon/options.h"
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
+#include "daemon/systemd_notify_linux.h"
 
 #ifndef STRATA_VERSION
 #define STRATA_VERSION "unknown"
@@ -381,8 +382,12 @@ int run(const Options &options)
 
 	// The reference (synchronised, local or unsynchronised) is refreshed every
 	// second: root dispersion and the local reference time move with the clock.
+	SystemdNotifier systemd;
 	std::function<void()> refresh = [&] {
 		(*server)->publish_reference(reference_state.current(loop.real_now(), loop.now()));
+		if (control && systemd.enabled()) {
+			systemd.update(control->tracking());
+		}
 		loop.add_timer(loop.now() + std::chrono::seconds(1), refresh);
 	};
 	refresh();
@@ -423,7 +428,11 @@ int run(const Options &options)
 	if (!options.foreground) {
 		detach_stdio();
 	}
+	if (control) {
+		systemd.ready(control->tracking());
+	}
 	auto ran = loop.run();
+	systemd.stopping();
 	bool measured = !options.once() || (*sources)->printed_offset().has_value();
 	if (!options.once()) {
 		save_drift();

@@ -21,6 +21,7 @@
 #include "daemon/logging_linux.h"
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
+#include "daemon/systemd_notify_linux.h"
 
 namespace strata::daemon {
 namespace {
@@ -363,6 +364,25 @@ TEST(LeapTable, TzdataListAndRightZoneAgree)
 		EXPECT_EQ(from_list->changes()[i + 1].tai_offset, from_zone->changes()[i].tai_offset) << i;
 	}
 	EXPECT_EQ(from_zone->tai_offset(RealTime::from_parts(1'800'000'000, 0)), 37);
+}
+
+TEST(SystemdStatus, SaysWhatTheDaemonIsSynchronisedTo)
+{
+	control::TrackingReport t;
+	t.leap = Leap::Unsynchronized;
+	EXPECT_EQ(status_text(t), "Not synchronised");
+	t.leap = Leap::None;
+	t.stratum = 2;
+	t.address = *IpAddress::parse("192.0.2.1");
+	t.last_offset_s = -12.5e-6;
+	EXPECT_EQ(status_text(t), "Synchronised to 192.0.2.1 (stratum 2), last offset -0.000012500 s");
+	t.address = control::NoAddress{};
+	t.ref_id = 0x50505300;
+	t.stratum = 1;
+	EXPECT_EQ(status_text(t), "Synchronised to PPS (stratum 1), last offset -0.000012500 s");
+	t.ref_id = kLocalRefId;
+	t.stratum = 3;
+	EXPECT_EQ(status_text(t).substr(0, 40), "Synchronised to the local clock (stratum");
 }
 
 } // namespace

@@ -255,6 +255,21 @@ TEST(ConfParser, DumpPrintsOnlyNonDefaultOptions)
 	EXPECT_EQ(dump(r.config), "server a.example maxpoll 9 iburst\nlocal\nratelimit\n");
 }
 
+TEST(ConfParser, CommandSocketGroupAndOctalMode)
+{
+	auto r = parse("cmdsocketgroup monitoring\ncmdsocketmode 640\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	EXPECT_EQ(r.config.cmdsocketgroup, "monitoring");
+	EXPECT_EQ(r.config.cmdsocketmode, 0640);
+	EXPECT_EQ(dump(r.config), "cmdsocketgroup monitoring\ncmdsocketmode 0640\n");
+	for (const char *bad : {"cmdsocketmode 0680\n", "cmdsocketmode rw\n", "cmdsocketmode 107777\n"}) {
+		auto b = parse(bad);
+		EXPECT_FALSE(b.ok()) << bad;
+		ASSERT_FALSE(messages(b).empty());
+		EXPECT_NE(messages(b)[0].find("octal file mode"), std::string::npos) << messages(b)[0];
+	}
+}
+
 TEST(ConfParser, DumpRoundTrips)
 {
 	auto r = parse("makestep 1.0 3\nmaxupdateskew 100.0\ndriftfile /d interval 60\nlog tracking statistics\n"
@@ -278,8 +293,9 @@ TEST(ConfParser, EveryDirectiveHasAUsageAndStatus)
 		}
 	}
 	// chrony 4.x's 94 directives, its 5 obsolete names and ntscachedir (the
-	// old name of ntsdumpdir), and strata's own serverthreads.
-	EXPECT_EQ(names.size(), 94u + 5u + 1u + 1u);
+	// old name of ntsdumpdir), and strata's own serverthreads, cmdsocketgroup
+	// and cmdsocketmode.
+	EXPECT_EQ(names.size(), 94u + 5u + 1u + 3u);
 }
 
 } // namespace
