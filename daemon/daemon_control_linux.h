@@ -9,6 +9,7 @@
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
 #include "daemon/poll_loop_linux.h"
+#include "daemon/rtc_tracking.h"
 
 namespace strata::daemon {
 
@@ -20,6 +21,8 @@ public:
 	}
 	/// The control server, for its own counters in serverstats.
 	void set_control_server(const ControlServer *server) { control_ = server; }
+	/// The RTC tracking (rtcfile), when it runs: rtcdata, writertc, trimrtc.
+	void set_rtc(RtcTracking *rtc) { rtc_ = rtc; }
 
 	uint32_t n_sources() override { return sources_.report_count(); }
 	std::optional<control::SourceDataReport> source_data(uint32_t index) override
@@ -46,7 +49,10 @@ public:
 	{
 		return std::nullopt;  // the client log lives in the server's workers; not reported yet
 	}
-	std::optional<control::RtcReport> rtc() override { return std::nullopt; }
+	std::optional<control::RtcReport> rtc() override
+	{
+		return rtc_ ? std::optional(rtc_->report()) : std::nullopt;
+	}
 	uint32_t set_online(const control::Address &mask, const control::Address &address, bool online) override
 	{
 		return sources_.set_online(mask, address, online);
@@ -57,8 +63,8 @@ public:
 		return sources_.burst(mask, address, good, total);
 	}
 	bool make_step() override { return sources_.make_step(); }
-	control::Status write_rtc() override { return control::Status::NoRtc; }
-	control::Status trim_rtc() override { return control::Status::NoRtc; }
+	control::Status write_rtc() override { return rtc_ ? rtc_->write_file() : control::Status::NoRtc; }
+	control::Status trim_rtc() override { return rtc_ ? rtc_->trim() : control::Status::NoRtc; }
 	control::Status cycle_logs() override { return control::Status::NotEnabled; }
 	control::Status refresh() override { return control::Status::NotEnabled; }
 	control::Status dump() override { return control::Status::NotEnabled; }
@@ -70,6 +76,7 @@ private:
 	PollLoop &loop_;
 	Logger &log_;
 	const ControlServer *control_ = nullptr;
+	RtcTracking *rtc_ = nullptr;
 };
 
 } // namespace strata::daemon
