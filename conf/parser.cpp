@@ -1343,12 +1343,12 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(words({"opencommands", kCmd, S::NotYet, "opencommands COMMAND..."}, &C::opencommands, 0));
 
 	// Real-time clock
-	t.push_back(text({"hwclockfile", kRtc, S::NotYet, "hwclockfile FILE"}, &C::hwclockfile));
-	t.push_back(real({"rtcautotrim", kRtc, S::NotYet, "rtcautotrim THRESHOLD"}, &C::rtcautotrim_s, 0, kHuge));
-	t.push_back(text({"rtcdevice", kRtc, S::NotYet, "rtcdevice DEVICE"}, &C::rtcdevice));
-	t.push_back(text({"rtcfile", kRtc, S::NotYet, "rtcfile FILE"}, &C::rtcfile));
-	t.push_back(flag({"rtconutc", kRtc, S::NotYet, "rtconutc"}, &C::rtconutc));
-	t.push_back(flag({"rtcsync", kRtc, S::NotYet, "rtcsync"}, &C::rtcsync));
+	t.push_back(text({"hwclockfile", kRtc, S::Supported, "hwclockfile FILE"}, &C::hwclockfile));
+	t.push_back(real({"rtcautotrim", kRtc, S::Supported, "rtcautotrim THRESHOLD"}, &C::rtcautotrim_s, 0, kHuge));
+	t.push_back(text({"rtcdevice", kRtc, S::Supported, "rtcdevice DEVICE"}, &C::rtcdevice));
+	t.push_back(text({"rtcfile", kRtc, S::Supported, "rtcfile FILE"}, &C::rtcfile));
+	t.push_back(flag({"rtconutc", kRtc, S::Supported, "rtconutc"}, &C::rtconutc));
+	t.push_back(flag({"rtcsync", kRtc, S::Supported, "rtcsync"}, &C::rtcsync));
 
 	// Logging
 	t.push_back(custom(
@@ -1646,6 +1646,14 @@ void validate(LoadResult &result)
 	};
 	if (c.rtcsync && !c.rtcfile.empty()) {
 		error_at(c.origins.at("rtcsync"), "rtcsync cannot be used together with rtcfile");
+	}
+	// The RTC refclock reads the RTC that rtcfile tracks and trims and that
+	// rtcsync has the kernel set (chronyd refuses it too).
+	for (const auto &r : c.refclocks) {
+		if (r.driver == "RTC" && (c.rtcsync || !c.rtcfile.empty())) {
+			error_at(r.origin, fmt::format("refclock RTC cannot be used together with {}",
+						       c.rtcsync ? "rtcsync" : "rtcfile"));
+		}
 	}
 	for (const auto &s : c.sources) {
 		if (s.minpoll_log2 > s.maxpoll_log2) {

@@ -9,6 +9,7 @@
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
 #include "daemon/poll_loop_linux.h"
+#include "daemon/rtc_tracking.h"
 
 namespace strata::daemon {
 
@@ -21,6 +22,8 @@ public:
 	/// The control server, for its own counters in serverstats and its
 	/// command clients in `clients`.
 	void set_control_server(ControlServer *server) { control_ = server; }
+	/// The RTC tracking (rtcfile), when it runs: rtcdata, writertc, trimrtc.
+	void set_rtc(RtcTracking *rtc) { rtc_ = rtc; }
 
 	uint32_t n_sources() override { return sources_.report_count(); }
 	std::optional<control::SourceDataReport> source_data(uint32_t index) override
@@ -45,7 +48,10 @@ public:
 	control::ServerStatsReport server_stats() override;
 	std::optional<control::ClientAccessesReport> client_accesses(uint32_t first_index, uint32_t max,
 								     uint32_t min_hits, bool reset) override;
-	std::optional<control::RtcReport> rtc() override { return std::nullopt; }
+	std::optional<control::RtcReport> rtc() override
+	{
+		return rtc_ ? std::optional(rtc_->report()) : std::nullopt;
+	}
 	uint32_t set_online(const control::Address &mask, const control::Address &address, bool online) override
 	{
 		return sources_.set_online(mask, address, online);
@@ -56,8 +62,8 @@ public:
 		return sources_.burst(mask, address, good, total);
 	}
 	bool make_step() override { return sources_.make_step(); }
-	control::Status write_rtc() override { return control::Status::NoRtc; }
-	control::Status trim_rtc() override { return control::Status::NoRtc; }
+	control::Status write_rtc() override { return rtc_ ? rtc_->write_file() : control::Status::NoRtc; }
+	control::Status trim_rtc() override { return rtc_ ? rtc_->trim() : control::Status::NoRtc; }
 	control::Status cycle_logs() override { return control::Status::NotEnabled; }
 	control::Status refresh() override { return control::Status::NotEnabled; }
 	control::Status dump() override { return control::Status::NotEnabled; }
@@ -69,6 +75,7 @@ private:
 	PollLoop &loop_;
 	Logger &log_;
 	ControlServer *control_ = nullptr;
+	RtcTracking *rtc_ = nullptr;
 };
 
 } // namespace strata::daemon

@@ -4,6 +4,7 @@
 // Only main() exits; everything it calls returns errors.
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -37,6 +38,8 @@
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
 #include "daemon/systemd_notify_linux.h"
+#include "daemon/rtc_setup_linux.h"
+#include "daemon/rtc_tracking.h"
 
 #ifndef STRATA_VERSION
 #define STRATA_VERSION "unknown"
@@ -197,14 +200,27 @@ int run(const Options &options)
 		log->warning("Not allowed to control the system clock ({}); measuring and serving only, as with -x",
 			     refused);
 	} else {
+		// rtcsync: a synchronised clock lets the kernel copy it to the RTC.
+		system->set_rtc_sync(config.rtcsync);
 		clock = std::make_unique<SystemClock>(std::move(*system));
 	}
+	bool steering = clock != nullptr;
 	if (!clock && options.set_once && !options.no_clock_control) {
 		// -q is there to set the clock: measuring alone would be a silent -Q.
 		return fatal(fmt::format("Could not step the system clock: {}", refused));
 	}
 	if (!clock) {
 		clock = std::make_unique<UnsteeredClock>();
+	}
+
+	// How the RTC keeps time (rtconutc, hwclockfile), and -s: the clock set
+	// from it before anything measures against the clock.
+	rtc::RtcTimescale rtc_scale;
+	if (!config.rtcfile.empty() || options.set_from_rtc) {
+		rtc_scale = rtc_timescale(config, files, *log);
+	}
+	if (options.set_from_rtc) {
+		set_clock_at_start(config, rtc_scale, files, *clock, steering, *log);
 	}
 
 	if (options.lock_memory || config.lock_all) {
@@ -329,12 +345,28 @@ int run(const Options &options)
 		return fatal("No usable NTP source to measure the offset against");
 	}
 
+	// rtcfile: the RTC measured against the steered clock, following its
+	// changes. Without a usable RTC the daemon runs on without it (logged).
+	std::unique_ptr<RtcTracking> rtc_tracking;
+	std::optional<WatchId> rtc_watch;
+	if (!config.rtcfile.empty() && !options.once()) {
+		rtc_tracking = start_rtc_tracking(
+			config, rtc_scale, files, loop, [&] { return clock->from_system(loop.real_now()); },
+			[&] { return (*sources)->tracking_report().leap != Leap::Unsynchronized; }, *log);
+	}
+	if (rtc_tracking) {
+		RtcTracking *tracking = rtc_tracking.get();
+		rtc_watch = loop.watch_fd(tracking->fd(), POLLIN, [tracking](short) { tracking->on_readable(); });
+		(*sources)->set_clock_observer([tracking](const ClockChange &c) { tracking->on_clock_change(c); });
+	}
+
 	// The command and monitoring server (chronyc, stratactl): the Unix
 	// socket and UDP on localhost, as chronyd.
 	std::unique_ptr<DaemonControl> control;
 	std::unique_ptr<ControlServer> control_server;
 	if (!options.once()) {
 		control = std::make_unique<DaemonControl>(**sources, **server, loop, *log);
+		control->set_rtc(rtc_tracking.get());
 		ControlServer::Settings cs;
 		cs.unix_path = config.bindcmdpath == "/" ? "" : config.bindcmdpath;
 		cs.port = static_cast<uint16_t>(config.cmdport);
@@ -437,8 +469,14 @@ int run(const Options &options)
 	if (!options.once()) {
 		save_drift();
 	}
+	if (rtc_tracking) {
+		rtc_tracking->stop();  // interrupts off, the rtcfile written
+		loop.unwatch(*rtc_watch);
+		(*sources)->set_clock_observer({});
+	}
 	control_server.reset();
 	control.reset();
+	rtc_tracking.reset();
 	sources->reset();
 	server->reset();
 	log->info("stratad exiting");

@@ -691,6 +691,9 @@ void NtpSources::clock_changed(const ClockChange &change)
 	for (auto &r : refclocks_) {
 		r->clock.on_clock_change(change);
 	}
+	if (clock_observer_) {
+		clock_observer_(change);
+	}
 }
 
 std::string NtpSources::label_of(size_t index) const

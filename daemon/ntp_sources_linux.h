@@ -86,6 +86,12 @@ public:
 	uint32_t burst(const control::Address &mask, const control::Address &address, int good, int total);
 	/// makestep: the clock stepped by the whole of the current estimate.
 	bool make_step();
+	/// Called after the sources with every step and frequency change of the
+	/// clock (the RTC's measurements follow the clock as the sources' do).
+	void set_clock_observer(std::function<void(const ClockChange &)> observer)
+	{
+		clock_observer_ = std::move(observer);
+	}
 
 private:
 	struct Source;
@@ -157,6 +163,7 @@ private:
 	std::optional<TimerId> fallback_timer_;
 	void schedule_fallback();  ///< initstepslew, until the first update
 	std::unique_ptr<class Resolver> resolver_;
+	std::function<void(const ClockChange &)> clock_observer_;
 };
 
 } // namespace strata::daemon

@@ -15,7 +15,7 @@ namespace {
 constexpr std::string_view kWithValue = "fFlLPtu";
 constexpr std::string_view kFlags = "46dhmnpqQrRsUvx";
 /// Recognised, refused until implemented.
-constexpr std::string_view kNotYet = "rRsuF";
+constexpr std::string_view kNotYet = "rRuF";
 
 tl::unexpected<Error> usage_error(std::string message)
 {
@@ -139,6 +139,9 @@ Result<Options> parse_command_line(const std::vector<std::string> &args)
 				o.timeout_s = t;
 				break;
 			}
+			case 's':
+				o.set_from_rtc = true;
+				break;
 			case 'U':
 				o.allow_non_root = true;
 				break;
@@ -177,6 +180,7 @@ std::string usage()
 	       "  -p\t\tPrint configuration and exit\n"
 	       "  -q\t\tSet the clock once (step it by the measured offset) and exit\n"
 	       "  -Q\t\tPrint the offset of the clock once and exit (the clock is not touched)\n"
+	       "  -s\t\tSet the clock from the RTC (or the drift file's time) at start\n"
 	       "  -P PRIORITY\tSet process priority (SCHED_FIFO)\n"
 	       "  -m\t\tLock memory\n"
 	       "  -t SECONDS\tExit after this many seconds\n"
@@ -185,7 +189,7 @@ std::string usage()
 	       "  -v, --version\tPrint version and exit\n"
 	       "  -h, --help\tPrint usage and exit\n"
 	       "\n"
-	       "Not supported by strata yet: -r -R -s -u USER -F LEVEL.\n"
+	       "Not supported by strata yet: -r -R -u USER -F LEVEL.\n"
 	       "Directives given after the options replace the configuration file.\n";
 }
 

@@ -25,6 +25,9 @@ struct Options {
 	/// -q or -Q: one measurement, no server, no pid file, no drift file written.
 	bool once() const { return print_offset || set_once; }
 	bool no_clock_control = false;    ///< -x
+	/// -s: set the clock at start from the RTC (rtcfile's model when there
+	/// is one), or to the drift file's last modification if it is ahead.
+	bool set_from_rtc = false;
 	bool allow_non_root = false;      ///< -U
 	int family = 0;                   ///< 4 (-4), 6 (-6) or 0 for both
 	std::optional<int> priority;      ///< -P: SCHED_FIFO priority

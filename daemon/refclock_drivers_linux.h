@@ -1,7 +1,8 @@
 // The reference-clock drivers as the daemon drives them: one interface over
 // the polled drivers (SHM, PHC, kernel PPS: read every dpoll) and the
-// event-driven ones (SOCK, GPIO, a PHC's external pulses: read when their
-// descriptor is readable), built from a `refclock` line.
+// event-driven ones (SOCK, GPIO, a PHC's external pulses, an RTC's update
+// interrupts: read when their descriptor is readable), built from a
+// `refclock` line.
 //
 // A driver only delivers RawSamples; refclock/refclock.h decides what they
 // are worth. Drivers never throw and never end the daemon: a device that is
@@ -40,9 +41,9 @@ public:
 	virtual double default_precision_s() const { return 1e-6; }
 };
 
-/// The driver for a `refclock` line. Errors: a driver strata does not build
-/// (RTC yet), a parameter the driver rejects, a device that cannot be used
-/// at all (a SOCK path that is not a socket). A device that is merely
+/// The driver for a `refclock` line. Errors: a driver strata does not build,
+/// a parameter the driver rejects, a device that cannot be used at all (a
+/// SOCK path that is not a socket). A device that is merely
 /// missing is not an error: the driver retries.
 Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::RefclockConfig &config, Logger &log);
 

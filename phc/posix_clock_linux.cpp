@@ -121,7 +121,9 @@ Result<> PosixClock::set_leap(Leap leap)
 Result<> PosixClock::set_sync_status(bool synchronized, double est_error_s, double max_error_s)
 {
 	int status = status_ & ~STA_PLL;
-	status = synchronized ? (status & ~STA_UNSYNC) : (status | STA_UNSYNC);
+	// Without rtcsync the kernel must not copy the clock to the RTC: it
+	// stays "unsynchronised" to the kernel whatever the sources say.
+	status = synchronized && rtc_sync_ ? (status & ~STA_UNSYNC) : (status | STA_UNSYNC);
 	struct timex tx {};
 	tx.modes = ADJ_STATUS | ADJ_ESTERROR | ADJ_MAXERROR;
 	tx.status = status;

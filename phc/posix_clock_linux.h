@@ -11,9 +11,13 @@
 //   [0, 1e9) as the kernel requires;
 // - leap: STA_INS / STA_DEL in timex.status (ADJ_STATUS), keeping STA_PLL
 //   off so the kernel's own PLL never fights the discipline;
-// - sync status: STA_UNSYNC cleared and ADJ_MAXERROR / ADJ_ESTERROR set when
-//   synchronised, so that timedatectl and the kernel's 11-minute RTC mode
-//   see a synchronised clock.
+// - sync status: ADJ_MAXERROR / ADJ_ESTERROR set at each update, and
+//   STA_UNSYNC cleared when synchronised only with `rtcsync`
+//   (set_rtc_sync): on Linux a clock without STA_UNSYNC is copied to the RTC
+//   by the kernel every 11 minutes, which must not happen when the RTC is
+//   left alone or tracked (`rtcfile`, hwclock). chronyd does the same; the
+//   price, as with chronyd, is that timedatectl shows the clock as not
+//   synchronised without `rtcsync`.
 //
 // The system call is reached through AdjtimeFn so that tests record the
 // struct timex without touching any clock.
@@ -47,6 +51,9 @@ public:
 	Result<> step(Duration offset) override;
 	Result<> set_leap(Leap leap) override;
 	Result<> set_sync_status(bool synchronized, double est_error_s, double max_error_s) override;
+	/// `rtcsync`: whether a synchronised clock clears STA_UNSYNC (and so
+	/// turns on the kernel's 11-minute copy to the RTC). Off by default.
+	void set_rtc_sync(bool on) { rtc_sync_ = on; }
 
 private:
 	PosixClock(clockid_t id, AdjtimeFn adjtime, long nominal_tick_us, double freq_ppm, int status)
@@ -61,6 +68,7 @@ private:
 	long nominal_tick_us_;  ///< 1e6 / USER_HZ for the system clock; 0: no tick
 	double freq_ppm_;
 	int status_;  ///< the STA_ bits strata manages, as last set
+	bool rtc_sync_ = false;
 };
 
 } // namespace strata::phc

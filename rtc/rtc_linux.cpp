@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/rtc.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -219,6 +220,16 @@ Result<bool> RtcLinux::wait_update(Duration timeout)
 					sizeof data));
 	}
 	return (data & RTC_UF) != 0;
+}
+
+int64_t system_utc_offset(int64_t utc_s)
+{
+	time_t t = static_cast<time_t>(utc_s);
+	struct tm local {};
+	if (::localtime_r(&t, &local) == nullptr) {
+		return 0;  // out of the C library's range: take the zone as UTC
+	}
+	return local.tm_gmtoff;
 }
 
 } // namespace strata::rtc

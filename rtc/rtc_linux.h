@@ -76,4 +76,8 @@ private:
 	bool uie_on_ = false;
 };
 
+/// The system's time zone as RtcTimescale wants it (localtime_r's
+/// tm_gmtoff at the instant asked), for an RTC on local time.
+int64_t system_utc_offset(int64_t utc_s);
+
 } // namespace strata::rtc

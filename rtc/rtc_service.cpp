@@ -236,6 +236,9 @@ bool RtcService::should_trim(const Estimate &e, RealTime now) const
 	if (threshold <= 0) {
 		return false;
 	}
+	if (config_.clock_synchronized && !config_.clock_synchronized()) {
+		return false;
+	}
 	if (std::abs(e.model.fast_at(now)) > threshold) {
 		return true;
 	}
@@ -398,6 +401,7 @@ RtcStatus RtcService::status() const
 {
 	return RtcStatus{.model = model(),
 			 .samples = tracker_.size(),
+			 .runs = tracker_.runs(),
 			 .span = tracker_.span(),
 			 .trims = trims_,
 			 .measuring = measuring_};

@@ -96,6 +96,11 @@ struct RtcServiceConfig {
 	std::string rtcfile;  ///< its path, for messages (the writer knows where to write)
 	RtcTimescale timescale;
 	double autotrim_threshold_s = 0;  ///< rtcautotrim; 0: off
+	/// Whether the system clock is synchronised (to a source or a `local`
+	/// reference): rtcautotrim sets the RTC only then, as chronyd does, so
+	/// that an RTC is never "corrected" to a clock that is itself wrong.
+	/// Empty: always (trimrtc asks for a trim whatever this says).
+	std::function<bool()> clock_synchronized;
 	/// Between the end of one measurement burst and the start of the next.
 	Duration measurement_interval = std::chrono::minutes(11);
 	int skip_interrupts = 1;  ///< update interrupts ignored after turning them on
@@ -116,6 +121,7 @@ struct RtcServiceConfig {
 struct RtcStatus {
 	std::optional<RtcModel> model;  ///< nullopt: no valid estimate yet
 	size_t samples = 0;             ///< measurements since start or the last trim
+	size_t runs = 0;                ///< runs of residual signs about the fit (RtcTracker::runs)
 	Duration span{};                ///< time they cover
 	uint64_t trims = 0;
 	bool measuring = false;  ///< update interrupts are on

@@ -55,6 +55,25 @@ std::optional<RtcModel> RtcTracker::model() const
 			.samples = samples_.size()};
 }
 
+size_t RtcTracker::runs() const
+{
+	auto fit = model();
+	if (!fit) {
+		return 0;
+	}
+	size_t runs = 0;
+	int last_sign = 0;
+	for (const auto &m : samples_) {
+		double residual = m.fast_s - fit->fast_at(m.sys);
+		int sign = residual >= 0 ? 1 : -1;
+		if (sign != last_sign) {
+			runs++;
+			last_sign = sign;
+		}
+	}
+	return runs;
+}
+
 void RtcTracker::on_clock_change(RealTime at, double step_s, double dfreq_ppm,
 				 double freq_after_ppm)
 {

@@ -64,6 +64,10 @@ public:
 	/// The fitted line, referred to the newest measurement; nullopt with fewer
 	/// than 2 measurements or all at the same instant.
 	std::optional<RtcModel> model() const;
+	/// Runs of residuals of one sign about the fitted line (chronyc rtcdata's
+	/// "Number of runs"): few runs for many measurements mean the RTC's
+	/// error is not a straight line (temperature, a step). 0 without a fit.
+	size_t runs() const;
 	/// The offset alone, for a drift known from elsewhere (an rtcfile, or the
 	/// fit before a trim): the mean of the measurements carried to the newest
 	/// one along `drift_ppm`. Needs one measurement only, which is what makes

@@ -35,7 +35,7 @@ expect_exit() {
 	grep -q -- "$pattern" "$work/out" || fail "stratad $* printed '$(cat "$work/out")', expected /$pattern/"
 }
 expect_exit 1 "unknown option -z" -z
-for f in -r -R -s "-u nobody" "-F 1"; do
+for f in -r -R "-u nobody" "-F 1"; do
 	# shellcheck disable=SC2086
 	expect_exit 1 "option ${f:0:2} is not supported by strata yet" $f
 done
@@ -163,6 +163,57 @@ printf 'leapseclist %s/leaps.list\nport 0\npidfile %s/l.pid\n' "$work" "$work" >
 grep -q "Could not read leap seconds from $work/leaps.list: .*line 2: expected NTP-SECONDS TAI-OFFSET; the sources' leap bits are used" \
 	"$work/l.log" || fail "broken leap list: $(cat "$work/l.log")"
 echo "leap seconds: tzdata's list and right/UTC read, a broken list reported"
+
+# The RTC where there is none (this sandbox has no /dev/rtc): a missing
+# rtcdevice is one clear line and stratad serves on; -s falls back to the
+# drift file's time (an hour ahead here: under -x it only says what it would
+# do); a corrupt rtcfile is left as it is; refclock RTC on a missing device
+# is logged and retried, and stratad serves on.
+printf 'corrupt rtcfile\n' >"$work/rtc"
+printf '%s\n' '10.000000 1.000000' >"$work/drift"
+touch -d '+1 hour' "$work/drift"
+cat >"$work/r.conf" <<CONF
+local stratum 3
+allow 127.0.0.0/8
+port 11135
+cmdport 0
+pidfile $work/r.pid
+driftfile $work/drift
+rtcfile $work/rtc
+rtcdevice /nonexistent/rtc0
+rtcautotrim 1
+hwclockfile $work/adjtime
+CONF
+"$stratad" -x -d -s -f "$work/r.conf" >"$work/r.log" 2>&1 &
+pid=$!
+STARTED_PIDS+=("$pid")
+wait_udp_port 11135 "$pid"
+out=$("$build/tools/ntpload" --server 127.0.0.1 --port 11135 --rate 20 --duration 0.5 --json)
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["sent"] > 0 and r["received"] == r["sent"], r' "$out" ||
+	fail "stratad without its RTC does not serve: $out"
+stop_pid "$pid" || fail "stratad without its RTC exited $?: $(cat "$work/r.log")"
+STARTED_PIDS=()
+for line in "Could not read hwclockfile $work/adjtime: No such file or directory; the RTC is taken to keep local time (rtconutc)" \
+	"Could not set the system clock from the RTC: Could not open /nonexistent/rtc0: No such file or directory" \
+	"Could not open /nonexistent/rtc0: No such file or directory; not tracking the RTC (rtcfile $work/rtc)"; do
+	grep -qF "$line" "$work/r.log" || fail "no '$line' in: $(cat "$work/r.log")"
+done
+grep -qE "System clock would be stepped by \+3[56][0-9]{2}\.[0-9]{6} seconds \(to the last modification of driftfile $work/drift\); not stepped" \
+	"$work/r.log" || fail "-s did not fall back to the drift file's time: $(cat "$work/r.log")"
+[ "$(cat "$work/rtc")" = "corrupt rtcfile" ] || fail "the rtcfile was changed: $(cat "$work/rtc")"
+printf 'refclock RTC /nonexistent/rtc1:utc dpoll 0 poll 2\nlocal stratum 3\nallow 127.0.0.0/8\nport 11135\ncmdport 0\npidfile %s/r.pid\n' \
+	"$work" >"$work/rr.conf"
+"$stratad" -x -d -f "$work/rr.conf" >"$work/rr.log" 2>&1 &
+pid=$!
+STARTED_PIDS+=("$pid")
+wait_udp_port 11135 "$pid"
+sleep 2.5
+kill -0 "$pid" || fail "stratad with a missing RTC refclock exited: $(cat "$work/rr.log")"
+stop_pid "$pid" || fail "stratad with a missing RTC refclock exited $?"
+STARTED_PIDS=()
+[ "$(grep -c "refclock RTC /nonexistent/rtc1: Could not open /nonexistent/rtc1: No such file or directory; retrying at every poll" \
+	"$work/rr.log")" = 1 ] || fail "refclock RTC on a missing device: $(cat "$work/rr.log")"
+echo "RTC: missing device and corrupt rtcfile reported, -s fell back to the drift file, stratad served on"
 
 # Without -U, a user other than root is refused: a nested user namespace
 # without a root mapping makes us "nobody".

@@ -79,11 +79,21 @@ TEST(Options, Errors)
 
 TEST(Options, NotYetImplementedFlagsSaySo)
 {
-	for (std::string f : {"-r", "-R", "-s"}) {
+	for (std::string f : {"-r", "-R"}) {
 		EXPECT_EQ(error({f}), "option " + f + " is not supported by strata yet");
 	}
 	EXPECT_EQ(error({"-u", "chrony"}), "option -u is not supported by strata yet");
 	EXPECT_EQ(error({"-F", "1"}), "option -F is not supported by strata yet");
+}
+
+TEST(Options, SetFromRtc)
+{
+	EXPECT_FALSE(ok({}).set_from_rtc);
+	Options o = ok({"-s", "-x"});
+	EXPECT_TRUE(o.set_from_rtc);
+	EXPECT_TRUE(o.no_clock_control);
+	EXPECT_TRUE(ok({"-sd"}).set_from_rtc);
+	EXPECT_NE(usage().find("-s\t\tSet the clock from the RTC"), std::string::npos);
 }
 
 TEST(Options, PrintOffsetRunsInTheForegroundWithStderrLogging)

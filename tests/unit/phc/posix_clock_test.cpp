@@ -117,11 +117,12 @@ TEST(PosixClock, LeapBitsAndNoKernelPll)
 	EXPECT_EQ(r.calls[2].status, STA_UNSYNC);
 }
 
-TEST(PosixClock, SyncStatusClearsUnsyncAndSetsErrors)
+TEST(PosixClock, RtcsyncClearsUnsyncWhenSynchronisedAndSetsErrors)
 {
 	// What timedatectl reads, and what enables the kernel's 11-minute RTC mode.
 	Recorder r;
 	auto clock = PosixClock::system(r.fn());
+	clock->set_rtc_sync(true);
 	ASSERT_TRUE(clock->set_sync_status(true, 25e-6, 0.0125).has_value());
 	ASSERT_EQ(r.calls.size(), 1u);
 	EXPECT_EQ(r.calls[0].modes, static_cast<unsigned>(ADJ_STATUS | ADJ_ESTERROR | ADJ_MAXERROR));
@@ -131,6 +132,31 @@ TEST(PosixClock, SyncStatusClearsUnsyncAndSetsErrors)
 	ASSERT_TRUE(clock->set_sync_status(false, 1, 100).has_value());
 	EXPECT_NE(r.calls[1].status & STA_UNSYNC, 0);
 	EXPECT_EQ(r.calls[1].maxerror, 16'000'000);  // the kernel's cap
+}
+
+TEST(PosixClock, WithoutRtcsyncUnsyncStaysSetSoTheKernelLeavesTheRtcAlone)
+{
+	// chronyd on Linux: no rtcsync, no 11-minute mode; the errors are still
+	// kept up to date. The leap bits and the status the kernel had otherwise
+	// survive.
+	Recorder r;
+	r.initial_status = STA_NANO;
+	auto clock = PosixClock::system(r.fn());
+	ASSERT_TRUE(clock->set_sync_status(true, 25e-6, 0.0125).has_value());
+	ASSERT_TRUE(clock->set_leap(Leap::Insert).has_value());
+	ASSERT_TRUE(clock->set_sync_status(true, 30e-6, 0.02).has_value());
+	ASSERT_EQ(r.calls.size(), 3u);
+	EXPECT_EQ(r.calls[0].modes, static_cast<unsigned>(ADJ_STATUS | ADJ_ESTERROR | ADJ_MAXERROR));
+	EXPECT_EQ(r.calls[0].status, STA_NANO | STA_UNSYNC);
+	EXPECT_EQ(r.calls[0].esterror, 25);
+	EXPECT_EQ(r.calls[0].maxerror, 12500);
+	EXPECT_EQ(r.calls[1].status, STA_NANO | STA_UNSYNC | STA_INS);
+	EXPECT_EQ(r.calls[2].status, STA_NANO | STA_UNSYNC | STA_INS);
+	EXPECT_EQ(r.calls[2].maxerror, 20000);
+	// Turning rtcsync on: the next synchronised update clears it.
+	clock->set_rtc_sync(true);
+	ASSERT_TRUE(clock->set_sync_status(true, 30e-6, 0.02).has_value());
+	EXPECT_EQ(r.calls[3].status, STA_NANO | STA_INS);
 }
 
 TEST(PosixClock, ErrorsCarryErrnoAndContext)

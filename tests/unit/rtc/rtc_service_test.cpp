@@ -349,6 +349,25 @@ INSTANTIATE_TEST_SUITE_P(DriftAndChip, RtcAutotrim,
 					 AutotrimCase{150, true}),
 			 autotrim_name);
 
+TEST(RtcService, AutotrimWaitsForASynchronisedClock)
+{
+	// chronyd trims only while the system clock is synchronised: an RTC 3.4 s
+	// off is left alone until the clock is, then trimmed at the next measurement.
+	bool synced = false;
+	RtcServiceConfig c = config(1.0);
+	c.clock_synchronized = [&] { return synced; };
+	Sim sim({.start = kStart, .offset_s = 3.4, .drift_ppm = 20}, c);
+	sim.start();
+	sim.run_for(3h);
+	EXPECT_TRUE(sim.rtc.set_values().empty());
+	EXPECT_GT(sim.finished, 10);
+	synced = true;
+	sim.run_for(12min);
+	ASSERT_EQ(sim.rtc.set_values().size(), 1u);
+	EXPECT_LT(std::abs(sim.rtc.offset_now()), 1.0);
+	EXPECT_EQ(sim.svc.status().trims, 1u);
+}
+
 TEST(RtcService, TrimrtcOnDemand)
 {
 	// 3.2 s ahead, 3.344 s after two hours: trimmed by 3 s.

@@ -30,6 +30,26 @@ TEST(RtcTracker, ConvergesToTheDrift)
 	EXPECT_NEAR(m->fast_at(m->ref), 3.0 + 20e-6 * to_seconds(m->ref - kStart), 1e-4);
 }
 
+TEST(RtcTracker, RunsOfResidualSigns)
+{
+	RtcTracker t;
+	EXPECT_EQ(t.runs(), 0u);
+	// Residuals alternating in sign about a line: one run each.
+	const double wiggle[] = {1e-4, -1e-4, 1e-4, -1e-4, 1e-4, -1e-4};
+	for (int i = 0; i < 6; i++) {
+		t.add(kStart + std::chrono::minutes(11 * i), 2.0 + 1e-5 * 660 * i + wiggle[i]);
+	}
+	EXPECT_EQ(t.runs(), 6u);
+	// A bend (a line, then another slope): long runs, few of them.
+	t.reset();
+	for (int i = 0; i < 20; i++) {
+		double x = 660.0 * i;
+		t.add(kStart + from_seconds(x), i < 10 ? 1e-5 * x : 1e-5 * 6600 + 3e-5 * (x - 6600));
+	}
+	EXPECT_GE(t.runs(), 2u);
+	EXPECT_LE(t.runs(), 4u);
+}
+
 TEST(RtcTracker, NeedsTwoDistinctInstants)
 {
 	RtcTracker t;
