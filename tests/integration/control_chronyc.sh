@@ -209,7 +209,7 @@ echo "$out" | grep -q "505 Facility not enabled" || fail "dump: $out"
 # layout, labels, units and names must not), a few tries for a value that
 # changed its width in between.
 stratactl=$build/tools/stratactl
-for args in tracking "sources -v" sourcestats "selectdata -v" activity "ntpdata 127.0.0.1" serverstats; do
+for args in tracking "sources -v" sourcestats "selectdata -v" activity "ntpdata 127.0.0.1" serverstats clients; do
 	for transport in unix udp; do
 		if [ $transport = unix ]; then target=(-h "$sock"); else target=(-h 127.0.0.1 -p 11152); fi
 		same=no
@@ -223,6 +223,7 @@ $(diff <(echo "$a") <(echo "$b"))"
 	done
 done
 echo "stratactl prints chronyc's layouts for stratad"
+"$stratactl" -n -h "$sock" clients
 "$stratactl" -j -h "$sock" tracking | python3 -m json.tool >/dev/null || fail "stratactl -j tracking"
 
 chronyc -h "$sock" shutdown | grep -q "200 OK" || fail "shutdown"
