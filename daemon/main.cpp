@@ -27,6 +27,7 @@
 #include "daemon/control_server_linux.h"
 #include "daemon/daemon_control_linux.h"
 #include "core/reference.h"
+#include "daemon/log_files_linux.h"
 #include "daemon/logging_linux.h"
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
@@ -295,12 +296,24 @@ int run(const Options &options)
 		}
 	}
 
+	// log + logdir: chronyd's statistics log files (not for -q/-Q).
+	std::unique_ptr<LogFiles> log_files;
+	if (!config.log.empty() && !options.once()) {
+		if (config.logdir.empty()) {
+			log->warning("log directive without logdir: no log files written");
+		} else {
+			log_files = LogFiles::start({.directory = config.logdir, .logs = config.log,
+						     .banner_every = config.logbanner}, *log);
+		}
+	}
+
 	auto sources = NtpSources::start(config,
 					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
 					  .print_once = options.print_offset, .set_once = options.set_once, .drift = drift,
 					  .max_clock_error_ppm = config.maxclockerror_ppm,
 					  .leap_table = leap_table,
-					  .leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System)},
+					  .leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System),
+					  .log_files = log_files.get()},
 					 loop, *log, *clock, reference_state);
 	if (!sources) {
 		return fatal(sources.error().message());
@@ -315,6 +328,7 @@ int run(const Options &options)
 	std::unique_ptr<ControlServer> control_server;
 	if (!options.once()) {
 		control = std::make_unique<DaemonControl>(**sources, **server, loop, *log);
+		control->set_log_files(log_files.get());
 		ControlServer::Settings cs;
 		cs.unix_path = config.bindcmdpath == "/" ? "" : config.bindcmdpath;
 		cs.port = static_cast<uint16_t>(config.cmdport);
@@ -398,6 +412,7 @@ int run(const Options &options)
 	control_server.reset();
 	control.reset();
 	sources->reset();
+	log_files.reset();
 	server->reset();
 	log->info("stratad exiting");
 	if (!ran) {
