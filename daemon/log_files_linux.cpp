@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -208,6 +209,10 @@ void LogFiles::note(std::string message)
 
 void LogFiles::run()
 {
+	// With SCHED_FIFO (-P, sched_priority) the loop runs at a real-time
+	// priority; writing files is no reason to compete with it.
+	sched_param normal{};
+	(void)::pthread_setschedparam(::pthread_self(), SCHED_OTHER, &normal);
 	std::array<std::string, kLogFiles.size()> out;
 	auto write_pending = [&] {
 		for (size_t i = 0; i < out.size(); i++) {
