@@ -1352,7 +1352,7 @@ std::vector<DirectiveDef> build_table()
 
 	// Logging
 	t.push_back(custom(
-		{"log", kLog, S::NotYet,
+		{"log", kLog, S::Supported,
 		 "log [measurements] [rawmeasurements] [statistics] [tracking] [rtc] [refclocks] [tempcomp] [selection]"},
 		[](Ctx &ctx) {
 			static const std::vector<std::string_view> kLogs = {"measurements", "rawmeasurements", "statistics",
@@ -1365,6 +1365,9 @@ std::vector<DirectiveDef> build_table()
 							      did_you_mean(w, kLogs, [](std::string_view s) { return s; })));
 					return;
 				}
+				if (*it == "tempcomp") {
+					ctx.warning("log: tempcomp is not supported by strata yet (no tempcomp); ignored");
+				}
 				ctx.config.log.insert(std::string(*it));
 			}
 		},
@@ -1373,9 +1376,9 @@ std::vector<DirectiveDef> build_table()
 				out.push_back(fmt::format("log {}", fmt::join(c.log, " ")));
 			}
 		}));
-	t.push_back(integer({"logbanner", kLog, S::NotYet, "logbanner ENTRIES"}, &C::logbanner, 0, kIntMax));
-	t.push_back(real({"logchange", kLog, S::NotYet, "logchange THRESHOLD"}, &C::logchange_s, 0, kHuge));
-	t.push_back(text({"logdir", kLog, S::NotYet, "logdir DIRECTORY"}, &C::logdir));
+	t.push_back(integer({"logbanner", kLog, S::Supported, "logbanner ENTRIES"}, &C::logbanner, 0, kIntMax));
+	t.push_back(real({"logchange", kLog, S::Supported, "logchange THRESHOLD"}, &C::logchange_s, 0, kHuge));
+	t.push_back(text({"logdir", kLog, S::Supported, "logdir DIRECTORY"}, &C::logdir));
 	t.push_back(custom(
 		{"mailonchange", kLog, S::NotYet, "mailonchange ADDRESS THRESHOLD"},
 		[](Ctx &ctx) {

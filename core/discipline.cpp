@@ -81,7 +81,8 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 		RealTime at = clock_.now();
 		auto stepped = clock_.step(from_seconds(e.offset_s));
 		if (stepped) {
-			log_.info("System clock wrong by {:.6f} seconds", e.offset_s);
+			log_.log(std::abs(e.offset_s) > config_.logchange_s ? LogLevel::Warning : LogLevel::Info,
+				 fmt::format("System clock wrong by {:.6f} seconds (step)", e.offset_s));
 			r.changes.push_back({at, e.offset_s, 0.0, applied_ppm_});
 			r.stepped = true;
 			slew_end_.reset();
@@ -103,8 +104,8 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	} else {
 		slew_end_.reset();
 	}
-	if (std::abs(e.offset_s) > 1.0) {
-		log_.info("System clock wrong by {:.6f} seconds, adjustment started", e.offset_s);
+	if (std::abs(e.offset_s) > config_.logchange_s) {
+		log_.warning("System clock wrong by {:.6f} seconds, adjustment started", e.offset_s);
 	}
 	apply_frequency(slew_ppm, r);
 	return r;

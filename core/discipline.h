@@ -47,6 +47,8 @@ struct DisciplineConfig {
 	double maxclockerror_ppm = 1.0;  ///< how fast the base frequency's uncertainty grows (ppm per 1000 s)
 	double initial_frequency_ppm = 0.0;  ///< from the drift file
 	double initial_skew_ppm = 1000.0;    ///< from the drift file; large = unknown
+	/// `logchange`: a correction larger than this is logged as a warning.
+	double logchange_s = 1.0;
 };
 
 /// The combined estimate of the selected sources.

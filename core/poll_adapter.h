@@ -27,6 +27,8 @@ public:
 	}
 
 	int poll() const { return poll_; }
+	/// Where between two steps the interval is (measurements.log's Score).
+	double score() const { return score_; }
 
 	/// After a sample: `window` samples are in the regression window; the
 	/// sample was `error_s` from the offset predicted for it (0 when there

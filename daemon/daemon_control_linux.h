@@ -6,6 +6,7 @@
 #include "control/dispatch.h"
 #include "core/log.h"
 #include "daemon/control_server_linux.h"
+#include "daemon/log_files_linux.h"
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
 #include "daemon/poll_loop_linux.h"
@@ -24,6 +25,8 @@ public:
 	void set_control_server(ControlServer *server) { control_ = server; }
 	/// The RTC tracking (rtcfile), when it runs: rtcdata, writertc, trimrtc.
 	void set_rtc(RtcTracking *rtc) { rtc_ = rtc; }
+	/// The log files `cyclelogs` reopens (nullptr: none configured).
+	void set_log_files(LogFiles *files) { log_files_ = files; }
 
 	uint32_t n_sources() override { return sources_.report_count(); }
 	std::optional<control::SourceDataReport> source_data(uint32_t index) override
@@ -64,7 +67,14 @@ public:
 	bool make_step() override { return sources_.make_step(); }
 	control::Status write_rtc() override { return rtc_ ? rtc_->write_file() : control::Status::NoRtc; }
 	control::Status trim_rtc() override { return rtc_ ? rtc_->trim() : control::Status::NoRtc; }
-	control::Status cycle_logs() override { return control::Status::NotEnabled; }
+	/// As chronyd: Success whether or not any log file is configured.
+	control::Status cycle_logs() override
+	{
+		if (log_files_ != nullptr) {
+			log_files_->cycle();
+		}
+		return control::Status::Success;
+	}
 	control::Status refresh() override { return control::Status::NotEnabled; }
 	control::Status dump() override { return control::Status::NotEnabled; }
 	void shutdown() override;
@@ -76,6 +86,7 @@ private:
 	Logger &log_;
 	ControlServer *control_ = nullptr;
 	RtcTracking *rtc_ = nullptr;
+	LogFiles *log_files_ = nullptr;
 };
 
 } // namespace strata::daemon

@@ -29,6 +29,7 @@
 #include "daemon/control_server_linux.h"
 #include "daemon/daemon_control_linux.h"
 #include "core/reference.h"
+#include "daemon/log_files_linux.h"
 #include "daemon/logging_linux.h"
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
@@ -331,12 +332,24 @@ int run(const Options &options)
 		}
 	}
 
+	// log + logdir: chronyd's statistics log files (not for -q/-Q).
+	std::unique_ptr<LogFiles> log_files;
+	if (!config.log.empty() && !options.once()) {
+		if (config.logdir.empty()) {
+			log->warning("log directive without logdir: no log files written");
+		} else {
+			log_files = LogFiles::start({.directory = config.logdir, .logs = config.log,
+						     .banner_every = config.logbanner}, *log);
+		}
+	}
+
 	auto sources = NtpSources::start(config,
 					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
 					  .print_once = options.print_offset, .set_once = options.set_once, .drift = drift,
 					  .max_clock_error_ppm = config.maxclockerror_ppm,
 					  .leap_table = leap_table,
-					  .leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System)},
+					  .leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System),
+					  .log_files = log_files.get()},
 					 loop, *log, *clock, reference_state);
 	if (!sources) {
 		return fatal(sources.error().message());
@@ -352,7 +365,23 @@ int run(const Options &options)
 	if (!config.rtcfile.empty() && !options.once()) {
 		rtc_tracking = start_rtc_tracking(
 			config, rtc_scale, files, loop, [&] { return clock->from_system(loop.real_now()); },
-			[&] { return (*sources)->tracking_report().leap != Leap::Unsynchronized; }, *log);
+			[&] { return (*sources)->tracking_report().leap != Leap::Unsynchronized; },
+			[&](const rtc::RtcMeasurement &m) {
+				if (log_files) {
+					RtcEntry e{.time = m.time,
+						   .rtc_fast_s = m.fast_s,
+						   .valid = m.model.has_value(),
+						   .samples = static_cast<int>(m.samples),
+						   .runs = static_cast<int>(m.runs),
+						   .interval_s = static_cast<int>(to_seconds(m.since_previous))};
+					if (m.model) {
+						e.est_fast_s = m.model->fast_at(m.time);
+						e.slope_ppm = m.model->drift_ppm;
+					}
+					log_files->rtc(e);
+				}
+			},
+			*log);
 	}
 	if (rtc_tracking) {
 		RtcTracking *tracking = rtc_tracking.get();
@@ -367,6 +396,7 @@ int run(const Options &options)
 	if (!options.once()) {
 		control = std::make_unique<DaemonControl>(**sources, **server, loop, *log);
 		control->set_rtc(rtc_tracking.get());
+		control->set_log_files(log_files.get());
 		ControlServer::Settings cs;
 		cs.unix_path = config.bindcmdpath == "/" ? "" : config.bindcmdpath;
 		cs.port = static_cast<uint16_t>(config.cmdport);
@@ -478,6 +508,7 @@ int run(const Options &options)
 	control.reset();
 	rtc_tracking.reset();
 	sources->reset();
+	log_files.reset();
 	server->reset();
 	log->info("stratad exiting");
 	if (!ran) {

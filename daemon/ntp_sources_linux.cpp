@@ -8,6 +8,7 @@
 
 #include "core/md5.h"
 #include "core/poll_adapter.h"
+#include "daemon/log_files_linux.h"
 #include "daemon/refclock_drivers_linux.h"
 #include "daemon/resolver_linux.h"
 
@@ -37,6 +38,7 @@ DisciplineConfig discipline_config(const conf::Config &c, const std::optional<Dr
 	d.maxdrift_ppm = c.maxdrift_ppm;
 	d.maxupdateskew_ppm = c.maxupdateskew_ppm;
 	d.maxclockerror_ppm = c.maxclockerror_ppm;
+	d.logchange_s = c.logchange_s;
 	return d;
 }
 
@@ -120,6 +122,7 @@ struct NtpSources::RefSource {
 	WatchId watch = 0;
 	int watched_fd = -1;
 	int driver_polls = 0;          ///< since the last poll's end
+	int log_sequence = 0;          ///< refclocks.log: samples in this poll interval
 	uint8_t reach = 0;
 	uint64_t missed_logged = 0;    ///< missed pulses already reported
 	refclock::BadSampleLog bad_log;
@@ -242,6 +245,7 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 			}
 		});
 	}
+	n->log_unsynchronised();  // as chronyd's tracking.log starts
 	return n;
 }
 
@@ -481,7 +485,8 @@ void NtpSources::receive(Source &s)
 		}
 		s.total_rx++;
 		ntp::Reject why{};
-		auto sample = s.client.on_response(d.payload(), clock_.from_system(d.rx_time), why);
+		RealTime rx = clock_.from_system(d.rx_time);
+		auto sample = s.client.on_response(d.payload(), rx, why);
 		if (sample) {
 			s.total_valid++;
 		}
@@ -494,6 +499,7 @@ void NtpSources::receive(Source &s)
 			}
 		}
 		if (!sample) {
+			log_measurement(s, d.payload(), rx, why, nullptr, std::nullopt, 0);
 			log_.debug("Response from {} not used: {}", s.label, ntp::to_string(why));
 			continue;
 		}
@@ -505,6 +511,7 @@ void NtpSources::receive(Source &s)
 		}
 		auto delay_data = set_.stats(s.index).delay_test_data(sample->sample.local);
 		double delay = set_.stats(s.index).effective_delay(sample->sample.delay_s);
+		log_measurement(s, d.payload(), rx, why, &*sample, delay_data, delay);
 		if (!ntp::delay_acceptable({.maxdelayratio = s.config.maxdelayratio,
 					    .maxdelaydevratio = s.config.maxdelaydevratio,
 					    .max_clock_error_ppm = settings_.max_clock_error_ppm},
@@ -541,6 +548,7 @@ void NtpSources::receive(Source &s)
 		double distance = sample->sample.dispersion_s + sample->sample.delay_s / 2;
 		set_.add_sample(s.index, sample->sample);
 		RealTime now = clock_.now();
+		log_statistics(s.index, now);
 		if (auto e = set_.stats(s.index).estimate(now)) {
 			s.client.set_poll(s.adapter.on_sample(e->samples, error, distance));
 		}
@@ -559,12 +567,14 @@ void NtpSources::update(RealTime now)
 	}
 	auto decision = set_.decide(now);
 	states_ = decision.source_states;
+	log_selection(now);
 	std::optional<size_t> leader = decision.selection.selected;
 	if (leader != selected_) {
 		if (leader) {
 			log_.info("Selected source {}", label_of(*leader));
 		} else {
 			log_.info("Can't synchronise: no selectable sources");
+			log_unsynchronised();
 			reference_.set_unsynchronized(loop_.now());
 			synced_distance_s_.reset();
 			(void)clock_.set_sync_status(false, 0, 16);
@@ -607,6 +617,7 @@ void NtpSources::update(RealTime now)
 			}
 		}
 	}
+	double remaining = discipline_.remaining_correction_s(loop_.now());
 	apply(discipline_.update(*decision.estimate, loop_.now()));
 	last_offset_s_ = decision.estimate->offset_s;
 	avg2_offset_ += 0.1 * (last_offset_s_ * last_offset_s_ - avg2_offset_);
@@ -658,6 +669,7 @@ void NtpSources::update(RealTime now)
 	synced_distance_s_ = decision.root_distance_s;
 	log_.debug("Clock update from {} (+{} combined): offset {:+.9f} s, frequency {:+.3f} ppm",
 		   label_of(*leader), combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
+	log_tracking(decision, remaining);
 }
 
 void NtpSources::apply(const DisciplineResult &result)
@@ -850,6 +862,7 @@ void NtpSources::refclock_samples(RefSource &r, std::vector<refclock::RawSample>
 		auto verdict = r.clock.add(raw, clock_.from_system(raw.local), context);
 		switch (verdict) {
 		case refclock::Verdict::Accepted:
+			log_refclock_sample(r, raw);
 			break;
 		case refclock::Verdict::OutOfPhase:
 		case refclock::Verdict::BadEdge:
@@ -872,6 +885,7 @@ void NtpSources::refclock_samples(RefSource &r, std::vector<refclock::RawSample>
 void NtpSources::refclock_end_poll(RefSource &r)
 {
 	auto outcome = r.clock.poll();
+	r.log_sequence = 0;
 	bool was_reachable = r.reach != 0;
 	r.reach = static_cast<uint8_t>((r.reach << 1) | (outcome.reached ? 1 : 0));
 	if (was_reachable && r.reach == 0) {
@@ -891,6 +905,8 @@ void NtpSources::refclock_end_poll(RefSource &r)
 				.noselect = r.config.noselect,
 				.reachable = true});
 	set_.add_sample(r.index, *outcome.sample);
+	log_refclock_filtered(r, outcome);
+	log_statistics(r.index, clock_.now());
 	update(clock_.now());
 }
 
@@ -1213,6 +1229,216 @@ bool NtpSources::make_step()
 	log_.info("System clock wrong by {:.6f} seconds (step, makestep command)", offset);
 	clock_changed({at, offset, 0.0, clock_.frequency_ppm()});
 	return true;
+}
+
+} // namespace strata::daemon
+
+// The log files (logdir, log): the lines chronyd writes, from what the
+// sources, the selection and the discipline just did.
+namespace strata::daemon {
+
+std::string NtpSources::log_name(size_t index) const
+{
+	const Entry &e = entries_[index];
+	return e.refclock ? refclock::ref_id_text(refclocks_[e.position]->clock.settings().ref_id)
+			  : sources_[e.position]->address.to_string();
+}
+
+void NtpSources::log_measurement(const Source &s, std::span<const std::byte> payload, RealTime rx, ntp::Reject why,
+				 const ntp::ClientSample *sample, const std::optional<DelayTestData> &delay_data,
+				 double delay)
+{
+	LogFiles *files = settings_.log_files;
+	if (files == nullptr || !files->enabled(LogFile::Measurements) ||
+	    (!files->raw_measurements() && sample == nullptr)) {
+		return;
+	}
+	if (why == ntp::Reject::Malformed || why == ntp::Reject::NotAResponse || why == ntp::Reject::Presend) {
+		return;  // no measurement: not a response to a request of ours
+	}
+	auto packet = ntp::parse(payload);
+	if (!packet) {
+		return;
+	}
+	const ntp::Header &h = packet->header;
+	MeasurementEntry e{.source = s.address.to_string(), .leap = h.leap, .stratum = h.stratum};
+	if (sample != nullptr) {
+		e.time = sample->sample.local;
+		e.offset_s = sample->sample.offset_s;
+		e.peer_delay_s = sample->sample.delay_s;
+		e.peer_dispersion_s = sample->sample.dispersion_s;
+	} else {
+		// What the rejected response would have measured, from the request's t1.
+		RealTime t1 = s.client.transmit_time();
+		RealTime t2 = ntp::from_ntp(h.receive, t1), t3 = ntp::from_ntp(h.transmit, t1);
+		e.time = t1 + (rx - t1) / 2;
+		e.offset_s = (to_seconds(t2 - t1) + to_seconds(t3 - rx)) / 2;
+		e.peer_delay_s = std::abs(to_seconds(rx - t1) - to_seconds(t3 - t2));
+		e.peer_dispersion_s = std::ldexp(1.0, h.precision);
+	}
+	bool too_long = e.peer_delay_s > s.config.maxdelay_s;
+	e.tests123 = {true, why != ntp::Reject::NoRequest, why != ntp::Reject::BadTimestamps};
+	e.tests567 = {true, why != ntp::Reject::Unsynchronized && why != ntp::Reject::KissOfDeath,
+		      !(why == ntp::Reject::TooFar && !too_long)};
+	// maxdelay; maxdelayratio and maxdelaydevratio as receive() applies them
+	// (ntp::delay_acceptable), told apart; no loop test in strata.
+	e.testsABCD[0] = !(why == ntp::Reject::TooFar && too_long);
+	if (sample != nullptr && delay_data) {
+		double drift = delay_data->since_last_s * (delay_data->skew_ppm + settings_.max_clock_error_ppm) * 1e-6;
+		e.testsABCD[1] = s.config.maxdelayratio < 1.0 ||
+				 delay <= delay_data->min_delay_s * s.config.maxdelayratio + drift;
+		e.testsABCD[2] = ntp::delay_acceptable({.maxdelayratio = 0,
+							.maxdelaydevratio = s.config.maxdelaydevratio,
+							.max_clock_error_ppm = settings_.max_clock_error_ppm},
+						       delay_data, sample->sample.offset_s, delay);
+	}
+	e.local_poll = s.client.poll();
+	e.remote_poll = h.poll;
+	e.score = s.adapter.score();
+	e.root_delay_s = ntp::from_short(h.root_delay);
+	e.root_dispersion_s = ntp::from_short(h.root_dispersion);
+	e.ref_id = h.ref_id;
+	e.mode = static_cast<int>(h.mode);
+	e.tx_source = s.socket.kernel_tx_timestamps() ? 'K' : 'D';
+	e.rx_source = s.socket.kernel_rx_timestamps() ? 'K' : 'D';
+	files->measurement(e);
+}
+
+void NtpSources::log_statistics(size_t index, RealTime now)
+{
+	LogFiles *files = settings_.log_files;
+	if (files == nullptr || !files->enabled(LogFile::Statistics)) {
+		return;
+	}
+	const SourceStats &stats = set_.stats(index);
+	auto est = stats.estimate(now);
+	if (!est || est->samples < 3) {
+		return;  // no regression yet: chronyd logs from the third sample
+	}
+	files->statistics(now, log_name(index), *est, stats.size(), stats.asymmetry());
+}
+
+void NtpSources::log_selection(RealTime now)
+{
+	LogFiles *files = settings_.log_files;
+	if (files == nullptr || !files->enabled(LogFile::Selection)) {
+		return;
+	}
+	for (size_t i = 0; i < entries_.size(); i++) {
+		const Entry &entry = entries_[i];
+		const SourceInfo &info = set_.info(i);
+		const SourceStats &stats = set_.stats(i);
+		SelectionEntry e{.time = now,
+				 .source = log_name(i),
+				 .state = select_letter(i < states_.size() ? states_[i] : std::nullopt, info.reachable,
+							stats.size() > 0),
+				 .noselect = info.noselect,
+				 .prefer = info.prefer,
+				 .trust = info.trust,
+				 .require = info.require,
+				 .reach = entry.refclock ? refclocks_[entry.position]->reach
+							 : sources_[entry.position]->client.reach()};
+		if (stats.size() > 0) {
+			e.last_sample_ago_s = std::max(to_seconds(now - stats.samples().back().local), 0.0);
+		}
+		if (auto est = stats.estimate(now)) {
+			// The interval SourceSet::decide() gives the source, on the
+			// local clock's side (local − reference).
+			double distance = (info.root_delay_s + est->min_delay_s) / 2 + info.root_dispersion_s +
+					  est->stddev_s + est->offset_error_s;
+			e.lo_s = -est->offset_s - distance;
+			e.hi_s = -est->offset_s + distance;
+		}
+		files->selection(e);
+	}
+}
+
+void NtpSources::log_tracking(const SourceSetDecision &decision, double remaining_s)
+{
+	LogFiles *files = settings_.log_files;
+	if (files == nullptr || !files->enabled(LogFile::Tracking) || !decision.estimate || !selected_) {
+		return;
+	}
+	const ClockEstimate &est = *decision.estimate;
+	int combined = static_cast<int>(std::count(decision.selection.states.begin(), decision.selection.states.end(),
+						   CandidateState::Combined));
+	double skew = discipline_.skew_ppm();
+	TrackingEntry e{.time = clock_.now(),
+			.reference = log_name(*selected_),
+			.stratum = decision.reference.stratum,
+			.freq_ppm = 0.0 - discipline_.base_frequency_ppm(),
+			.skew_ppm = skew,
+			.offset_s = 0.0 - est.offset_s,
+			.leap = decision.reference.leap,
+			.combined = 1 + combined,
+			.offset_sd_s = est.offset_sd_s,
+			.remaining_correction_s = remaining_s,
+			.root_delay_s = decision.reference.root_delay_s,
+			.root_dispersion_s = decision.reference.root_dispersion_s};
+	// Since the last update: its bound, grown by the frequency's uncertainty.
+	e.max_error_s = log_error_bound_s_ + last_update_interval_s_ * (skew + settings_.max_clock_error_ppm) * 1e-6;
+	log_error_bound_s_ = std::abs(est.offset_s) + std::abs(remaining_s) + e.root_delay_s / 2 + e.root_dispersion_s;
+	files->tracking(e);
+}
+
+void NtpSources::log_unsynchronised()
+{
+	log_error_bound_s_ = 1.5;
+	LogFiles *files = settings_.log_files;
+	if (files == nullptr || !files->enabled(LogFile::Tracking)) {
+		return;
+	}
+	// chronyd's figures for "no reference": root delay and dispersion of a
+	// second each.
+	files->tracking({.time = clock_.now(),
+			 .reference = "0.0.0.0",
+			 .stratum = 0,
+			 .freq_ppm = 0.0 - discipline_.base_frequency_ppm(),
+			 .skew_ppm = discipline_.skew_ppm(),
+			 .leap = Leap::Unsynchronized,
+			 .root_delay_s = 1.0,
+			 .root_dispersion_s = 1.0,
+			 .max_error_s = log_error_bound_s_});
+}
+
+void NtpSources::log_refclock_sample(RefSource &r, const refclock::RawSample &raw)
+{
+	LogFiles *files = settings_.log_files;
+	auto accepted = r.clock.last_sample();
+	if (files == nullptr || !files->enabled(LogFile::Refclocks) || !accepted) {
+		return;
+	}
+	const auto &settings = r.clock.settings();
+	bool pulse = raw.pulse || settings.pps;
+	double raw_offset = raw.offset_s();
+	if (pulse) {
+		// A pulse says only where its period starts.
+		double period = 1.0 / std::max(settings.rate, 1);
+		raw_offset -= period * std::round(raw_offset / period);
+	}
+	files->refclock({.time = accepted->local,
+			 .ref_id = refclock::ref_id_text(settings.ref_id),
+			 .raw = true,
+			 .sequence = r.log_sequence++,
+			 .leap = raw.leap,
+			 .pulse = pulse,
+			 .raw_offset_s = raw_offset,
+			 .cooked_offset_s = accepted->offset_s,
+			 .dispersion_s = accepted->dispersion_s});
+}
+
+void NtpSources::log_refclock_filtered(const RefSource &r, const refclock::PollOutcome &outcome)
+{
+	LogFiles *files = settings_.log_files;
+	if (files == nullptr || !files->enabled(LogFile::Refclocks) || !outcome.sample) {
+		return;
+	}
+	files->refclock({.time = outcome.sample->local,
+			 .ref_id = refclock::ref_id_text(r.clock.settings().ref_id),
+			 .raw = false,
+			 .leap = outcome.leap,
+			 .cooked_offset_s = outcome.sample->offset_s,
+			 .dispersion_s = outcome.sample->dispersion_s});
 }
 
 } // namespace strata::daemon

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@
 
 namespace strata::daemon {
 
+class LogFiles;
+
 class NtpSources {
 public:
 	struct Settings {
@@ -50,6 +53,9 @@ public:
 		/// instead of the sources.
 		std::shared_ptr<const LeapTable> leap_table;
 		LeapMode leap_mode = LeapMode::System;
+		/// `log` and `logdir`: where measurements, statistics, tracking,
+		/// refclock samples and selections are logged (nullptr: nowhere).
+		LogFiles *log_files = nullptr;
 	};
 
 	/// Opens a socket per usable source and starts polling.
@@ -164,6 +170,24 @@ private:
 	void schedule_fallback();  ///< initstepslew, until the first update
 	std::unique_ptr<class Resolver> resolver_;
 	std::function<void(const ClockChange &)> clock_observer_;
+
+	// The log files (Settings::log_files); each does nothing without them.
+	/// A response from `s` (a sample, or why there is none): measurements.log.
+	void log_measurement(const Source &s, std::span<const std::byte> payload, RealTime rx, ntp::Reject why,
+			     const ntp::ClientSample *sample, const std::optional<DelayTestData> &delay_data,
+			     double delay);
+	void log_statistics(size_t index, RealTime now);
+	void log_selection(RealTime now);
+	/// A clock update from `decision`; `remaining_s`: what the previous
+	/// update's slew had left to correct.
+	void log_tracking(const SourceSetDecision &decision, double remaining_s);
+	void log_unsynchronised();
+	void log_refclock_sample(RefSource &r, const refclock::RawSample &raw);
+	void log_refclock_filtered(const RefSource &r, const refclock::PollOutcome &outcome);
+	/// The address, or a refclock's ref id as text.
+	std::string log_name(size_t index) const;
+	/// tracking.log's maximum error: the bound at the last update.
+	double log_error_bound_s_ = 1.5;
 };
 
 } // namespace strata::daemon

@@ -137,6 +137,7 @@ void set_clock_at_start(const conf::Config &config, const rtc::RtcTimescale &tim
 std::unique_ptr<RtcTracking> start_rtc_tracking(const conf::Config &config, const rtc::RtcTimescale &timescale,
 						conf::FileReader &files, Scheduler &scheduler,
 						std::function<RealTime()> now, std::function<bool()> synchronized,
+						std::function<void(const rtc::RtcMeasurement &)> on_measurement,
 						Logger &log)
 {
 	auto device = rtc::RtcLinux::open(config.rtcdevice);
@@ -147,7 +148,8 @@ std::unique_ptr<RtcTracking> start_rtc_tracking(const conf::Config &config, cons
 	rtc::RtcServiceConfig sc{.rtcfile = config.rtcfile,
 				 .timescale = timescale,
 				 .autotrim_threshold_s = config.rtcautotrim_s,
-				 .clock_synchronized = std::move(synchronized)};
+				 .clock_synchronized = std::move(synchronized),
+				 .on_measurement = std::move(on_measurement)};
 	std::string path = config.rtcfile;
 	auto writer = [path](std::string_view text) { return write_file_atomically(path, text); };
 	auto tracking = std::make_unique<RtcTracking>(std::move(sc), std::make_unique<rtc::RtcLinux>(std::move(*device)),

@@ -39,10 +39,12 @@ void set_clock_at_start(const conf::Config &config, const rtc::RtcTimescale &tim
 /// `rtcfile`: opens `rtcdevice`, reads the rtcfile and starts measuring.
 /// nullptr, with the reason logged, when the RTC cannot be tracked (no
 /// device, no update interrupt). `now` is the steered clock at the current
-/// wakeup; `synchronized` whether the clock is synchronised (rtcautotrim).
+/// wakeup; `synchronized` whether the clock is synchronised (rtcautotrim);
+/// `on_measurement` sees every measurement (rtc.log).
 std::unique_ptr<RtcTracking> start_rtc_tracking(const conf::Config &config, const rtc::RtcTimescale &timescale,
 						conf::FileReader &files, Scheduler &scheduler,
 						std::function<RealTime()> now, std::function<bool()> synchronized,
+						std::function<void(const rtc::RtcMeasurement &)> on_measurement,
 						Logger &log);
 
 } // namespace strata::daemon

@@ -116,6 +116,8 @@ public:
 		burst_total_ = total;
 	}
 	int poll() const { return poll_; }
+	/// t1 of the last request (the kernel's transmit timestamp when it came).
+	RealTime transmit_time() const { return t1_; }
 	/// Sets the poll interval, clamped to [minpoll, maxpoll].
 	void set_poll(int poll);
 	/// Back to the state of a new source (a pool member was replaced by

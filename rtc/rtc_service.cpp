@@ -204,6 +204,17 @@ Duration RtcService::finish_measurement(RealTime now)
 	since_write_++;
 
 	auto e = estimate();  // never empty: the tracker has a measurement
+	if (config_.on_measurement) {
+		config_.on_measurement(RtcMeasurement{
+			.time = best->sys,
+			.fast_s = best->fast_s,
+			.model = model(),
+			.samples = tracker_.size(),
+			.runs = tracker_.runs(),
+			.since_previous = last_measurement_ ? best->sys - *last_measurement_ : Duration::zero(),
+		});
+	}
+	last_measurement_ = best->sys;
 	log_.debug("RTC {:+.6f} s fast, gaining {:+.3f} ppm{} ({} measurements)",
 		   e->model.fast_at(now), e->model.drift_ppm,
 		   e->drift_known ? "" : " (not known yet)", tracker_.size());

@@ -89,6 +89,16 @@ struct RtcTimescale {
 /// Errc::Malformed when the third line is anything else.
 Result<bool> parse_hwclock_file(std::string_view text);
 
+/// One measurement of the RTC, as rtc.log records it.
+struct RtcMeasurement {
+	RealTime time;                  ///< system time of the measurement
+	double fast_s = 0;              ///< measured: positive when the RTC is ahead
+	std::optional<RtcModel> model;  ///< the estimate after it (nullopt: not valid yet)
+	size_t samples = 0;             ///< measurements in the fit
+	size_t runs = 0;
+	Duration since_previous{};      ///< zero for the first
+};
+
 /// The rtcfile's new content, to be stored atomically by the daemon.
 using RtcFileWriter = std::function<Result<>(std::string_view content)>;
 
@@ -115,6 +125,8 @@ struct RtcServiceConfig {
 	/// Rewrite the rtcfile after this many new measurements; 0: only after a
 	/// trim, on writertc and at stop.
 	int write_every = 6;
+	/// Called after each measurement (the daemon's rtc.log); may be empty.
+	std::function<void(const RtcMeasurement &)> on_measurement;
 };
 
 /// chronyc rtcdata.
@@ -220,6 +232,7 @@ private:
 	bool write_due_ = false;  ///< write as soon as the estimate is valid (after a trim)
 	int since_write_ = 0;
 	uint64_t trims_ = 0;
+	std::optional<RealTime> last_measurement_;
 };
 
 /// stratad -s: the system time at which the RTC began showing `rtc_utc`

@@ -212,5 +212,43 @@ TEST(Discipline, FrequencyIsClampedByMaxdrift)
 	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), 50);
 }
 
+/// Keeps the warnings and errors.
+class WarningLogger final : public Logger {
+public:
+	std::vector<std::string> lines;
+
+protected:
+	void write(LogLevel level, std::string_view message) override
+	{
+		if (level >= LogLevel::Warning) {
+			lines.emplace_back(message);
+		}
+	}
+};
+
+TEST(Discipline, LogchangeWarnsOfCorrectionsAboveItsThreshold)
+{
+	RecordingClock clock;
+	WarningLogger log;
+	Discipline d({.logchange_s = 0.1}, clock, log);
+	d.update({.offset_s = 0.05, .skew_ppm = 5000, .offset_sd_s = 1e-3}, mono(0));
+	EXPECT_TRUE(log.lines.empty());
+	d.update({.offset_s = -0.5, .skew_ppm = 5000, .offset_sd_s = 1e-3}, mono(16));
+	ASSERT_EQ(log.lines.size(), 1u);
+	EXPECT_EQ(log.lines[0], "System clock wrong by -0.500000 seconds, adjustment started");
+	// A step above the threshold is a warning too.
+	Discipline stepping({.makestep = DisciplineConfig::MakeStep{0.2, -1}, .logchange_s = 0.1}, clock, log);
+	stepping.update({.offset_s = 0.25, .skew_ppm = 5000}, mono(32));
+	ASSERT_EQ(log.lines.size(), 2u);
+	EXPECT_EQ(log.lines[1], "System clock wrong by 0.250000 seconds (step)");
+	// chronyd's default threshold: a second.
+	WarningLogger quiet;
+	Discipline plain({}, clock, quiet);
+	plain.update({.offset_s = 0.5, .skew_ppm = 5000, .offset_sd_s = 1e-3}, mono(48));
+	EXPECT_TRUE(quiet.lines.empty());
+	plain.update({.offset_s = 1.5, .skew_ppm = 5000, .offset_sd_s = 1e-3}, mono(64));
+	EXPECT_EQ(quiet.lines.size(), 1u);
+}
+
 } // namespace
 } // namespace strata

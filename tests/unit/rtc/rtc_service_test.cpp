@@ -173,6 +173,28 @@ TEST(RtcService, TracksTheDriftWithin1Ppm)
 	EXPECT_NEAR(saved->drift_ppm, 20.0, 0.05);
 }
 
+TEST(RtcService, ReportsEachMeasurementForRtcLog)
+{
+	std::vector<RtcMeasurement> seen;
+	auto c = config();
+	c.on_measurement = [&](const RtcMeasurement &m) { seen.push_back(m); };
+	Sim sim(rtc_20ppm_3s(), c);
+	sim.start();
+	sim.run_for(3h);
+	ASSERT_GE(seen.size(), 15u);
+	EXPECT_EQ(seen.front().since_previous, Duration::zero());
+	EXPECT_FALSE(seen.front().model.has_value());  // one measurement: no drift yet
+	for (size_t i = 1; i < seen.size(); i++) {
+		EXPECT_NEAR(to_seconds(seen[i].since_previous), 11 * 60, 15) << i;
+		EXPECT_NEAR(seen[i].fast_s, 3.0 + 20e-6 * to_seconds(seen[i].time - kStart), 1e-3) << i;
+	}
+	const RtcMeasurement &last = seen.back();
+	ASSERT_TRUE(last.model.has_value());
+	EXPECT_NEAR(last.model->drift_ppm, 20.0, 1.0);
+	EXPECT_EQ(last.samples, seen.size());
+	EXPECT_GE(last.runs, 1u);
+}
+
 TEST(RtcService, LateInterruptsDoNotBiasTheOffset)
 {
 	// Every third interrupt is seen 30 ms late. The burst keeps its least
