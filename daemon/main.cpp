@@ -28,6 +28,7 @@
 #include "daemon/daemon_control_linux.h"
 #include "core/reference.h"
 #include "daemon/logging_linux.h"
+#include "daemon/metrics_server_linux.h"
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
 #include "daemon/unsteered_clock_linux.h"
@@ -343,6 +344,26 @@ int run(const Options &options)
 			for (const auto &where : control_server->listening()) {
 				log->info("Serving commands on {}", where);
 			}
+		}
+	}
+
+	// The Prometheus metrics endpoint (metricsaddress, strata only), on the
+	// loop like the command server; if it cannot start, the daemon runs on.
+	std::unique_ptr<MetricsServer> metrics;
+	if (control && config.metricsaddress) {
+		auto started = MetricsServer::start(
+			config.metricsaddress->address, config.metricsaddress->port, loop, *log, *control, [&] {
+				const NtpServerStats &s = (*server)->stats();
+				return control::MetricsExtras{
+					.refclocks = (*sources)->refclock_counters(),
+					.ntp_server = control::NtpServerCounters{.responses = s.responses.load(),
+										 .kod_sent = s.kod_sent.load()}};
+			});
+		if (!started) {
+			log->error("Could not serve metrics: {}", started.error().message());
+		} else {
+			metrics = std::move(*started);
+			log->info("Serving metrics on {}", metrics->url());
 		}
 	}
 
