@@ -151,9 +151,13 @@ void format_tracking_metrics(std::string &out, const TrackingReport &t)
 	Family(out, "strata_tracking_stratum", "gauge",
 	       "Stratum of this host: its reference's plus one (0 while not synchronised).")
 		.add("", uint64_t{t.stratum});
+	// No name for the local reference and while unsynchronised (ids with
+	// nothing printable).
+	std::string name = numeric_name(t);
 	Family(out, "strata_tracking_reference_info", "gauge",
 	       "The reference the clock follows: its reference id in hex and its address or refclock name.")
-		.add(join(label("refid", fmt::format("{:08X}", t.ref_id)), label("name", numeric_name(t))), uint64_t{1});
+		.add(join(label("refid", fmt::format("{:08X}", t.ref_id)), name.empty() ? "" : label("name", name)),
+		     uint64_t{1});
 	Family(out, "strata_tracking_reference_time_seconds", "gauge",
 	       "When the clock was last updated from its reference, seconds since 1970 (0: never).")
 		.add("", seconds_since_epoch(t.ref_time));
