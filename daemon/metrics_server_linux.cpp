@@ -147,9 +147,23 @@ MetricsServer::~MetricsServer()
 	}
 }
 
+unsigned MetricsServer::connections() const
+{
+	const MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return info != nullptr ? info->num_connections : 0;
+}
+
 void MetricsServer::run()
 {
+	unsigned before = connections();
 	MHD_run(daemon_);
+	if (connections() < before) {
+		// At the connection limit libmicrohttpd takes its listening socket
+		// out of its epoll set, and puts it back only at the start of a
+		// run: once connections have closed, a second run does, or the
+		// epoll descriptor would never wake us for new clients again.
+		MHD_run(daemon_);
+	}
 	if (timer_) {
 		loop_.cancel(*timer_);
 		timer_.reset();

@@ -63,6 +63,7 @@ private:
 	friend struct MhdCallbacks;  ///< libmicrohttpd's C callbacks, in the .cpp
 	/// Lets libmicrohttpd do its work, then arms the timer it asks for.
 	void run();
+	unsigned connections() const;
 	/// Queues the answer to one request; false if libmicrohttpd could not.
 	bool answer(MHD_Connection *connection, const char *url, const char *method);
 
