@@ -6,7 +6,8 @@
 # count NTP and command requests), other paths are 404 and other methods
 # 405. Idle and half-sent connections up to the limit neither block the
 # daemon's loop nor outlive the idle timeout, and the endpoint serves again
-# afterwards. A second stratad (local stratum 3) serves on [::1]; a third,
+# afterwards. A second stratad (local stratum 3, a SOCK refclock fed by
+# sock_writer.py) serves on [::1], its refclock counters counting; a third,
 # whose address is taken, logs the error and runs on without metrics.
 #   metrics.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
 set -euo pipefail
@@ -45,6 +46,7 @@ url=http://127.0.0.1:11172
 
 cat >"$work/b.conf" <<CONF
 local stratum 3
+refclock SOCK $work/b/gps.sock refid GPS poll 0 noselect
 port 0
 cmdport 0
 bindcmdaddress $work/b/stratad.sock
@@ -53,6 +55,8 @@ metricsaddress [::1]:11173
 CONF
 start_stratad "$build" "$work/b.conf" "$work/b.log"
 b_pid=$STRATAD_PID
+python3 "$(dirname "$0")/sock_writer.py" "$work/b/gps.sock" &
+STARTED_PIDS+=($!)
 
 for _ in $(seq 100); do
 	[ -S "$work/a/stratad.sock" ] && grep -q "Serving metrics" "$work/a.log" && break
@@ -186,12 +190,29 @@ cat "$work/slow.txt"
 curl -fsS --max-time 5 "$url/metrics" >"$work/metrics2.txt" || fail "no metrics after the slow clients left"
 check_promtool "$work/metrics2.txt"
 
-# stratad B: local stratum 3, no source, over IPv6.
+# stratad B: local stratum 3 over IPv6, with a SOCK refclock (noselect)
+# fed once a second since B started.
 curl -fsS --max-time 5 -g 'http://[::1]:11173/metrics' >"$work/b.txt" || fail "GET [::1]/metrics: $(cat "$work/b.log")"
+echo "--- stratad B /metrics (samples)"
+grep -v '^#' "$work/b.txt"
 check_promtool "$work/b.txt"
 grep -qx 'strata_tracking_stratum 3' "$work/b.txt" || fail "B's stratum: $(grep stratum "$work/b.txt")"
-grep -qx 'strata_sources 0' "$work/b.txt" || fail "B has sources"
-grep -q '^strata_source_' "$work/b.txt" && fail "B shows per-source metrics without sources"
+grep -qx 'strata_sources 1' "$work/b.txt" || fail "B's sources"
+gps='name="GPS",refid="GPS",mode="refclock"'
+# The state chronyc shows for it (stable: noselect).
+line=$(chronyc -n -h "$work/b/stratad.sock" sources | grep ' GPS ') || fail "chronyc sources on B"
+case ${line:1:1} in
+'*') state=selected ;; '+') state=combined ;; '-') state=not_combined ;;
+x) state=falseticker ;; '~') state=jittery ;; '?') state=unusable ;;
+*) fail "chronyc state of GPS: $line" ;;
+esac
+grep -qx "strata_source_state{$gps,state=\"$state\"} 1" "$work/b.txt" || fail "B's refclock not $state ($line)"
+grep -qE "^strata_source_reach\{$gps\} [1-9]" "$work/b.txt" || fail "B's refclock not reached"
+for counter in samples polls; do
+	grep -qE "^strata_refclock_${counter}_total\{name=\"GPS\",driver=\"SOCK\"\} ([3-9]|[1-9][0-9])\$" "$work/b.txt" ||
+		fail "B's refclock $counter: $(grep "^strata_refclock_${counter}_total" "$work/b.txt")"
+done
+grep -qx 'strata_refclock_pulses_total{name="GPS",driver="SOCK"} 0' "$work/b.txt" || fail "B's refclock pulses"
 
 # stratad C: its metrics address is A's; it says so and runs on.
 sed -e "s|$work/a|$work/c|g" -e '/^port /d' -e '/^allow/d' "$work/a.conf" \
