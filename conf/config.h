@@ -22,6 +22,13 @@
 
 namespace strata::conf {
 
+/// An address and port ("127.0.0.1:9123", "[::1]:9123").
+struct SocketAddress {
+	IpAddress address;
+	uint16_t port = 0;
+	friend bool operator==(const SocketAddress &, const SocketAddress &) = default;
+};
+
 /// Where a directive came from, for messages about it after parsing.
 struct Origin {
 	std::string file;  ///< path, or "command line"
@@ -274,6 +281,9 @@ struct Config {
 	std::optional<int> cmdsocketmode;
 	RateLimit cmdratelimit{.interval_log2 = -4, .burst = 8, .leak = 2};
 	std::vector<std::string> opencommands;
+	/// strata-only `metricsaddress ADDRESS:PORT`: where the Prometheus
+	/// metrics endpoint listens; nullopt = off.
+	std::optional<SocketAddress> metricsaddress;
 
 	// Real-time clock
 	std::string hwclockfile;

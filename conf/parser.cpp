@@ -1341,6 +1341,46 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(ratelimit({"cmdratelimit", kCmd, S::Supported, "cmdratelimit [interval INTERVAL] [burst BURST] [leak LEAK]"},
 			      false, nullptr, &C::cmdratelimit));
 	t.push_back(words({"opencommands", kCmd, S::NotYet, "opencommands COMMAND..."}, &C::opencommands, 0));
+	t.push_back(custom(
+		{"metricsaddress", kCmd, S::StrataOnly, "metricsaddress ADDRESS:PORT"},
+		[](Ctx &ctx) {
+			if (!ctx.expect_args(1, 1)) {
+				return;
+			}
+			// ADDRESS:PORT, the IPv6 address in brackets (its colons would
+			// make the port ambiguous otherwise), as in URLs.
+			std::string_view text = ctx.args[0];
+			std::string_view host;
+			std::string_view port;
+			if (text.starts_with('[')) {
+				auto close = text.find("]:");
+				if (close != std::string_view::npos) {
+					host = text.substr(1, close - 1);
+					port = text.substr(close + 2);
+				}
+			} else if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
+				host = text.substr(0, colon);
+				port = text.substr(colon + 1);
+			}
+			auto address = IpAddress::parse(host);
+			if (host.empty() || !address || (text.starts_with('[') == address->is_v4())) {
+				ctx.error(fmt::format("metricsaddress: '{}' is not ADDRESS:PORT (e.g. 127.0.0.1:9123 or "
+						      "[::1]:9123)",
+						      text));
+				return;
+			}
+			auto number = ctx.integer("metricsaddress port", port, 1, 65535);
+			if (number) {
+				ctx.config.metricsaddress = SocketAddress{*address, static_cast<uint16_t>(*number)};
+			}
+		},
+		[](const C &c, Lines &out) {
+			if (const auto &m = c.metricsaddress) {
+				std::string host = m->address.to_string();
+				out.push_back(fmt::format("metricsaddress {}:{}", m->address.is_v4() ? host : "[" + host + "]",
+							  m->port));
+			}
+		}));
 
 	// Real-time clock
 	t.push_back(text({"hwclockfile", kRtc, S::Supported, "hwclockfile FILE"}, &C::hwclockfile));

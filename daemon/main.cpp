@@ -31,6 +31,7 @@
 #include "core/reference.h"
 #include "daemon/log_files_linux.h"
 #include "daemon/logging_linux.h"
+#include "daemon/metrics_server_linux.h"
 #include "daemon/ntp_server_linux.h"
 #include "daemon/ntp_sources_linux.h"
 #include "daemon/unsteered_clock_linux.h"
@@ -442,6 +443,26 @@ int run(const Options &options)
 		}
 	}
 
+	// The Prometheus metrics endpoint (metricsaddress, strata only), on the
+	// loop like the command server; if it cannot start, the daemon runs on.
+	std::unique_ptr<MetricsServer> metrics;
+	if (control && config.metricsaddress) {
+		auto started = MetricsServer::start(
+			config.metricsaddress->address, config.metricsaddress->port, loop, *log, *control, [&] {
+				const NtpServerStats &s = (*server)->stats();
+				return control::MetricsExtras{
+					.refclocks = (*sources)->refclock_counters(),
+					.ntp_server = control::NtpServerCounters{.responses = s.responses.load(),
+										 .kod_sent = s.kod_sent.load()}};
+			});
+		if (!started) {
+			log->error("Could not serve metrics: {}", started.error().message());
+		} else {
+			metrics = std::move(*started);
+			log->info("Serving metrics on {}", metrics->url());
+		}
+	}
+
 	// The reference (synchronised, local or unsynchronised) is refreshed every
 	// second: root dispersion and the local reference time move with the clock.
 	SystemdNotifier systemd;
@@ -504,6 +525,7 @@ int run(const Options &options)
 		loop.unwatch(*rtc_watch);
 		(*sources)->set_clock_observer({});
 	}
+	metrics.reset();
 	control_server.reset();
 	control.reset();
 	rtc_tracking.reset();

@@ -1174,6 +1174,24 @@ control::ActivityReport NtpSources::activity_report() const
 	return r;
 }
 
+std::vector<control::RefclockCounters> NtpSources::refclock_counters() const
+{
+	std::vector<control::RefclockCounters> out;
+	for (const auto &r : refclocks_) {
+		const refclock::RefclockStats &s = r->clock.stats();
+		out.push_back({.ref_id = r->clock.settings().ref_id,
+			       .driver = r->config.driver,
+			       .samples = s.samples,
+			       .rejected = s.rejected,
+			       .pulses = s.pulses,
+			       .out_of_phase = s.out_of_phase,
+			       .missed_pulses = s.missed_pulses,
+			       .polls = s.polls,
+			       .empty_polls = s.empty_polls});
+	}
+	return out;
+}
+
 uint32_t NtpSources::set_online(const control::Address &mask, const control::Address &address, bool online)
 {
 	uint32_t n = 0;

@@ -19,6 +19,7 @@
 
 #include "conf/config.h"
 #include "control/dispatch.h"
+#include "control/metrics.h"
 #include "core/discipline.h"
 #include "core/drift_file.h"
 #include "core/fallback_drift.h"
@@ -87,6 +88,8 @@ public:
 	std::optional<std::string> source_name(const IpAddress &address) const;
 	control::TrackingReport tracking_report() const;
 	control::ActivityReport activity_report() const;
+	/// Each refclock's sample and pulse counters, in `refclock` order (metrics).
+	std::vector<control::RefclockCounters> refclock_counters() const;
 	/// online/offline and burst for the sources control::address_matches() selects.
 	uint32_t set_online(const control::Address &mask, const control::Address &address, bool online);
 	uint32_t burst(const control::Address &mask, const control::Address &address, int good, int total);

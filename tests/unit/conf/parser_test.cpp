@@ -283,6 +283,44 @@ TEST(ConfParser, DumpRoundTrips)
 	EXPECT_EQ(dump(again.config), once);
 }
 
+TEST(ConfParser, MetricsAddressTakesAnAddressAndAPort)
+{
+	auto r = parse("metricsaddress 127.0.0.1:9123\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	ASSERT_TRUE(r.config.metricsaddress.has_value());
+	EXPECT_EQ(r.config.metricsaddress->address, *IpAddress::parse("127.0.0.1"));
+	EXPECT_EQ(r.config.metricsaddress->port, 9123);
+	EXPECT_EQ(dump(r.config), "metricsaddress 127.0.0.1:9123\n");
+
+	r = parse("metricsaddress [::1]:9124\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	ASSERT_TRUE(r.config.metricsaddress.has_value());
+	EXPECT_EQ(r.config.metricsaddress->address, *IpAddress::parse("::1"));
+	EXPECT_EQ(r.config.metricsaddress->port, 9124);
+	EXPECT_EQ(dump(r.config), "metricsaddress [::1]:9124\n");
+
+	EXPECT_FALSE(parse("").config.metricsaddress.has_value());
+}
+
+TEST(ConfParser, BadMetricsAddressesAreErrorsAtTheirLine)
+{
+	auto r = parse("metricsaddress 127.0.0.1\nmetricsaddress 127.0.0.1:0\nmetricsaddress ::1:9123\n"
+		       "metricsaddress [127.0.0.1]:9123\nmetricsaddress localhost:9123\nmetricsaddress [::1]:http\n"
+		       "metricsaddress 10.0.0.1:65536\nmetricsaddress\n");
+	EXPECT_FALSE(r.ok());
+	EXPECT_EQ(messages(r), (std::vector<std::string>{
+				       "test.conf:1: metricsaddress: '127.0.0.1' is not ADDRESS:PORT (e.g. 127.0.0.1:9123 or [::1]:9123)",
+				       "test.conf:2: metricsaddress port 0 out of range 1..65535",
+				       "test.conf:3: metricsaddress: '::1:9123' is not ADDRESS:PORT (e.g. 127.0.0.1:9123 or [::1]:9123)",
+				       "test.conf:4: metricsaddress: '[127.0.0.1]:9123' is not ADDRESS:PORT (e.g. 127.0.0.1:9123 or [::1]:9123)",
+				       "test.conf:5: metricsaddress: 'localhost:9123' is not ADDRESS:PORT (e.g. 127.0.0.1:9123 or [::1]:9123)",
+				       "test.conf:6: metricsaddress port: 'http' is not an integer",
+				       "test.conf:7: metricsaddress port 65536 out of range 1..65535",
+				       "test.conf:8: metricsaddress: missing argument (usage: metricsaddress ADDRESS:PORT)",
+			       }));
+	EXPECT_FALSE(r.config.metricsaddress.has_value());
+}
+
 TEST(ConfParser, EveryDirectiveHasAUsageAndStatus)
 {
 	std::set<std::string_view> names;
@@ -293,9 +331,9 @@ TEST(ConfParser, EveryDirectiveHasAUsageAndStatus)
 		}
 	}
 	// chrony 4.x's 94 directives, its 5 obsolete names and ntscachedir (the
-	// old name of ntsdumpdir), and strata's own serverthreads, cmdsocketgroup
-	// and cmdsocketmode.
-	EXPECT_EQ(names.size(), 94u + 5u + 1u + 3u);
+	// old name of ntsdumpdir), and strata's own serverthreads, cmdsocketgroup,
+	// cmdsocketmode and metricsaddress.
+	EXPECT_EQ(names.size(), 94u + 5u + 1u + 4u);
 }
 
 } // namespace
