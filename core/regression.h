@@ -57,9 +57,15 @@ struct WindowFit {
 	RegressionFit fit;
 };
 
-/// Fits the line to points[first…] for the smallest `first` (the longest
-/// window, points oldest first) whose residuals pass the runs test, keeping
-/// at least `min_points`. nullopt when even the shortest window cannot be fitted.
-std::optional<WindowFit> runs_test_window(std::span<const RegressionPoint> points, size_t min_points = 3);
+/// Fits the line to points[first…] for the smallest `first` ≥ `first_candidate`
+/// (the longest window, points oldest first) whose residuals pass the runs
+/// test, keeping at least `min_points`. The runs are counted over the window
+/// and as many older points again where there are any (chronyd's way): a
+/// line that fits its own points but leaves the older ones all on one side
+/// is a frequency that has moved. Points before `first_candidate` are such
+/// older points only, never in a window. nullopt when even the shortest
+/// window cannot be fitted.
+std::optional<WindowFit> runs_test_window(std::span<const RegressionPoint> points, size_t min_points = 3,
+					  size_t first_candidate = 0);
 
 } // namespace strata

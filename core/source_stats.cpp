@@ -38,7 +38,11 @@ void SourceStats::add(const SourceSample &sample)
 {
 	size_t limit = std::clamp<size_t>(config_.max_samples, 1, kMaxWindow);
 	while (samples_.size() >= limit) {
+		older_.push_back(samples_.front());
 		samples_.pop_front();
+	}
+	while (older_.size() > limit) {
+		older_.pop_front();
 	}
 	SourceSample s = sample;
 	s.delay_s = effective_delay(s.delay_s);
@@ -128,11 +132,13 @@ void SourceStats::on_clock_change(RealTime at, double step_s, double dfreq_ppm, 
 	double r1 = freq_after_ppm * 1e-6;
 	double r0 = r1 - dfreq_ppm * 1e-6;
 	double slope_change = (r1 - r0) / (1 + r0);
-	for (auto &s : samples_) {
-		double since = to_seconds(s.local - at);
-		double shift = step_s + slope_change * since;
-		s.offset_s -= shift;
-		s.local += from_seconds(shift);
+	for (auto *list : {&older_, &samples_}) {
+		for (auto &s : *list) {
+			double since = to_seconds(s.local - at);
+			double shift = step_s + slope_change * since;
+			s.offset_s -= shift;
+			s.local += from_seconds(shift);
+		}
 	}
 }
 
@@ -167,37 +173,40 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	// units of the samples' noise σ: 1 / (1 + extra / σ)², as chronyd weighs
 	// them. σ comes from the fit itself: first unweighted, then once more
 	// with the weights that σ gives (the delay spikes inflate the first).
-	std::array<RegressionPoint, kMaxWindow> points{};
-	size_t n = samples_.size();
+	// The samples that left the window go first, for the runs test only.
+	std::array<RegressionPoint, 2 * kMaxWindow> points{};
+	size_t past = older_.size();
+	size_t n = past + samples_.size();
+	auto sample = [&](size_t i) -> const SourceSample & { return i < past ? older_[i] : samples_[i - past]; };
 	for (size_t i = 0; i < n; i++) {
-		const auto &s = samples_[i];
+		const auto &s = sample(i);
 		points[i] = {to_seconds(s.local - newest.local), corrected(s, min_delay), 1.0};
 	}
 	auto weigh = [&](double sigma) {
 		sigma = std::max(sigma, config_.precision_s);
 		for (size_t i = 0; i < n; i++) {
-			const auto &s = samples_[i];
+			const auto &s = sample(i);
 			double excess = (s.delay_s - min_delay) + s.dispersion_s;
 			double ratio = 1.0 + excess / sigma;
 			points[i].weight = 1.0 / (ratio * ratio);
 		}
 	};
-	std::span<const RegressionPoint> all(points.data(), n);
+	std::span<const RegressionPoint> window_points(points.data() + past, samples_.size());
 	for (int pass = 0; pass < 2; pass++) {
-		auto rough = fit_line(all);
+		auto rough = fit_line(window_points);
 		if (!rough) {
 			break;
 		}
 		weigh(std::sqrt(rough->variance));
 	}
-	size_t min_points = std::min(n, std::max<size_t>(config_.min_samples, 3));
-	auto window = runs_test_window(std::span<const RegressionPoint>(points.data(), n), min_points);
+	size_t min_points = std::min(samples_.size(), std::max<size_t>(config_.min_samples, 3));
+	auto window = runs_test_window(std::span<const RegressionPoint>(points.data(), n), min_points, past);
 	if (!window) {
 		e.offset_s = corrected(newest, min_delay);
 		e.offset_error_s = std::max(config_.precision_s, newest.dispersion_s + newest.delay_s / 2);
 		e.skew_ppm = kUnknownSkewPpm;
 		e.stddev_s = e.offset_error_s;
-		e.samples = n;
+		e.samples = samples_.size();
 		return e;
 	}
 	const RegressionFit &f = window->fit;

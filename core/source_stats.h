@@ -73,6 +73,7 @@ public:
 	void clear()
 	{
 		samples_.clear();
+		older_.clear();
 		asymmetry_run_ = 0;
 		estimated_asymmetry_ = 0;
 	}
@@ -106,6 +107,9 @@ private:
 
 	SourceStatsConfig config_;
 	std::deque<SourceSample> samples_;
+	/// Samples that left the window (up to maxsamples of them): no longer
+	/// fitted, only the runs test's older points (core/regression.h).
+	std::deque<SourceSample> older_;
 	/// chronyd's rule: the slope of offset against delay (time held apart by
 	/// a multiple regression) counts only when it is near ±0.5 for 10
 	/// estimates in a row with one sign.

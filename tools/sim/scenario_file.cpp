@@ -303,16 +303,16 @@ std::vector<std::string> check_limits(const Limits &l, const Outcome &o)
 std::string table_header()
 {
 	return "| scenario | first update (s) | settled < 1 ms (s) | settled < 100 µs (s) | RMS (µs) | max (µs) | "
-	       "steady RMS (µs) | RMS freq (ppm) | max freq (ppm) | packets | steps |\n"
-	       "|---|---|---|---|---|---|---|---|---|---|---|\n";
+	       "steady RMS (µs) | RMS freq (ppm) | max freq (ppm) | packets | not used | steps |\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 }
 
 std::string table_row(const Scenario &s, const Outcome &r)
 {
-	return fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.4g} | {:.4g} | {:.4g} | {:.3f} | {:.1f} | {} | {} |\n",
+	return fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.4g} | {:.4g} | {:.4g} | {:.3f} | {:.1f} | {} | {} | {} |\n",
 			   s.name, r.time_to_first_update_s, r.time_to_1ms_s, r.time_to_100us_s, r.rms_error_s * 1e6,
 			   r.max_error_s * 1e6, r.steady_rms_error_s * 1e6, r.rms_freq_error_ppm, r.max_freq_error_ppm,
-			   r.packets, r.steps);
+			   r.packets, r.rejected, r.steps);
 }
 
 } // namespace strata::sim

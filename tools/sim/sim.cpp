@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/poll_adapter.h"
 #include "core/source_set.h"
+#include "ntp/client.h"
 #include "phc/readings.h"
 #include "refclock/refclock.h"
 
@@ -220,6 +221,12 @@ private:
 			sources_.set_info(i, info);
 		}
 		SourceSample sample{mid, offset, delay, 1e-8};
+		// As the daemon: a delay too far above the minimum for the source's
+		// jitter (maxdelaydevratio, default 10) is not used.
+		if (!ntp::delay_acceptable({}, sources_.stats(i).delay_test_data(mid), offset, delay)) {
+			result_.rejected++;
+			return;
+		}
 		// As the daemon: the sample's distance from the prediction tells the
 		// poll adapter how well the source is tracked.
 		double error = 0;

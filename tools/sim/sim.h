@@ -103,6 +103,7 @@ struct Outcome {
 	double rms_freq_error_ppm = 0;
 	double max_freq_error_ppm = 0;
 	uint64_t packets = 0;
+	uint64_t rejected = 0;  ///< responses the delay test (maxdelaydevratio) left out
 	bool selected_falseticker = false;  ///< any server with |offset_s| ≥ 0.1 was ever selected
 	int steps = 0;
 	int leaps = 0;  ///< leap seconds the clock inserted

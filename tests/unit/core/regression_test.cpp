@@ -121,6 +121,36 @@ TEST(RunsTest, WindowShrinksWhenTheFrequencyChanged)
 	EXPECT_LE(q->first, 5u);
 }
 
+TEST(RunsTest, OlderPointsAllOnOneSideCutTheWindow)
+{
+	// 20 recent points whose own residuals pass (runs of two: + + − − …),
+	// after 10 older ones (runs-test points only, first_candidate = 10).
+	auto points = [](double older_level) {
+		std::vector<RegressionPoint> p;
+		for (int i = 0; i < 10; i++) {
+			p.push_back({double(i), older_level + ((i / 2) % 2 == 0 ? 1.0 : -1.0), 1});
+		}
+		for (int i = 10; i < 30; i++) {
+			p.push_back({double(i), (i / 2) % 2 == 0 ? 1.0 : -1.0, 1});
+		}
+		return p;
+	};
+	// The older points where the recent line says: the whole window stays.
+	auto same = runs_test_window(points(0.0), 6, 10);
+	ASSERT_TRUE(same.has_value());
+	EXPECT_EQ(same->first, 10u);
+	// The older points 5 above it, all on one side: the line has moved, and
+	// the window shrinks until the points it is tested against are recent.
+	auto moved = runs_test_window(points(5.0), 6, 10);
+	ASSERT_TRUE(moved.has_value());
+	EXPECT_GE(moved->first, 15u);
+	// Without the older points the same 20 pass as they are.
+	auto p = points(5.0);
+	auto alone = runs_test_window(std::span<const RegressionPoint>(p).subspan(10), 6);
+	ASSERT_TRUE(alone.has_value());
+	EXPECT_EQ(alone->first, 0u);
+}
+
 TEST(RunsTest, TooFewPoints)
 {
 	std::vector<RegressionPoint> p = {{0, 0, 1}, {1, 0, 1}};
