@@ -86,6 +86,18 @@ public:
 		return loaded.config;
 	}
 
+	/// Loads the configuration file at `path` with the real file system.
+	conf::Config load_file(const std::string &path)
+	{
+		conf::SystemFileReader files;
+		auto loaded = conf::load(files, path);
+		for (const auto &d : loaded.diagnostics) {
+			EXPECT_NE(d.severity, conf::Diagnostic::Severity::Error) << d.to_string();
+		}
+		build(loaded.config);
+		return loaded.config;
+	}
+
 	/// Builds every refclock of `config` (those the factory refuses go to
 	/// `refused`), and their locks.
 	void build(const conf::Config &config)
@@ -101,7 +113,14 @@ public:
 			Refclock r;
 			auto settings = refclock_settings(c, i, **driver);
 			r.config = c;
-			r.index = set.add_source(refclock_source_info(c, settings));
+			SourceStatsConfig stats = set.stats_config();
+			if (c.minsamples) {
+				stats.min_samples = static_cast<size_t>(std::max(*c.minsamples, 3));
+			}
+			if (c.maxsamples && *c.maxsamples > 0) {
+				stats.max_samples = static_cast<size_t>(*c.maxsamples);
+			}
+			r.index = set.add_source(refclock_source_info(c, settings), stats);
 			r.clock = std::make_unique<refclock::Refclock>(settings);
 			r.driver = std::move(*driver);
 			r.next_tick = now;
