@@ -10,6 +10,7 @@
 #include "core/poll_adapter.h"
 #include "daemon/refclock_drivers_linux.h"
 #include "daemon/resolver_linux.h"
+#include "refclock/local_follow.h"
 
 namespace strata::daemon {
 
@@ -891,25 +892,12 @@ void NtpSources::refclock_end_poll(RefSource &r)
 		return;
 	}
 	// The local standard: the clock follows what its new sample changed in
-	// its statistics, once it has minsamples of them.
-	RealTime now = clock_.now();
-	auto estimate = [&]() -> std::optional<SourceEstimate> {
-		const SourceStats &stats = set_.stats(r.index);
-		return stats.size() >= r.min_samples ? stats.estimate(now) : std::nullopt;
-	};
-	auto before = estimate();
-	set_.add_sample(r.index, *outcome.sample);
-	auto after = estimate();
-	if (before && after) {
-		auto adjustment = refclock::local_adjustment(*before, *after);
-		log_.debug("refclock {}: local adjustment {:+.9f} s, {:+.6f} ppm", r.label, adjustment.offset_s,
-			   adjustment.dfreq_ppm);
-		apply(discipline_.follow(adjustment.offset_s, adjustment.dfreq_ppm, loop_.now()));
-	}
-	if (after && std::abs(after->offset_s) >= 1.0) {
-		double whole = -std::round(after->offset_s);
-		set_.correct_offset(r.index, whole);
-		r.clock.correct_offset(whole);
+	// its statistics (refclock/local_follow.h).
+	if (auto adjustment = refclock::add_local_sample(set_, r.index, r.clock, *outcome.sample, r.min_samples,
+							  clock_.now())) {
+		log_.debug("refclock {}: local adjustment {:+.9f} s, {:+.6f} ppm", r.label, adjustment->offset_s,
+			   adjustment->dfreq_ppm);
+		apply(discipline_.follow(adjustment->offset_s, adjustment->dfreq_ppm, loop_.now()));
 	}
 	update(clock_.now());
 }
