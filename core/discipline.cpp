@@ -123,6 +123,24 @@ DisciplineResult Discipline::slew_offset(double offset_s, MonoTime mono)
 	return r;
 }
 
+DisciplineResult Discipline::follow(double offset_s, double dfreq_ppm, MonoTime mono)
+{
+	DisciplineResult r;
+	double elapsed = last_follow_ ? to_seconds(mono - *last_follow_) : 0.0;
+	last_follow_ = mono;
+	double total = remaining_correction_s(mono) + offset_s;
+	base_freq_ppm_ = std::clamp(base_freq_ppm_ + dfreq_ppm, -config_.maxdrift_ppm, config_.maxdrift_ppm);
+	double duration = std::clamp(config_.corrtimeratio * 0.5 * elapsed, kMinSlewDuration_s, kMaxSlewDuration_s);
+	double slew_ppm = std::clamp(total / duration * 1e6, -config_.maxslewrate_ppm, config_.maxslewrate_ppm);
+	if (slew_ppm != 0) {
+		slew_end_ = mono + from_seconds(total / slew_ppm * 1e6);
+	} else {
+		slew_end_.reset();
+	}
+	apply_frequency(slew_ppm, r);
+	return r;
+}
+
 DisciplineResult Discipline::stop_slew()
 {
 	DisciplineResult r;

@@ -78,6 +78,14 @@ public:
 	/// replacing any slew under way: `leapsecmode slew` at a leap second
 	/// (−1 s after an insertion takes 12 s at 83333 ppm).
 	DisciplineResult slew_offset(double offset_s, MonoTime mono);
+	/// Follows a local standard (a `local` refclock): raises the base
+	/// frequency by `dfreq_ppm` and slews `offset_s` (positive: the clock
+	/// forward) on top of what the slew under way still has to do, over
+	/// corrtimeratio × half the time since the previous call (1 s at
+	/// least), at most at `maxslewrate`. The clock is told directly, not
+	/// through the source selection: what the refclock's statistics learnt
+	/// from its newest sample, chronyd's REF_AdjustReference.
+	DisciplineResult follow(double offset_s, double dfreq_ppm, MonoTime mono);
 	/// Ends a slew under way where it is (the makestep command: the clock
 	/// was just stepped by the whole offset).
 	DisciplineResult stop_slew();
@@ -116,6 +124,7 @@ private:
 	int frequency_updates_ = 0;
 	int ignored_ = 0;
 	std::optional<MonoTime> last_update_;
+	std::optional<MonoTime> last_follow_;
 	std::optional<MonoTime> slew_end_;
 };
 

@@ -76,6 +76,8 @@ public:
 	}
 
 	void on_clock_change(const ClockChange &change);
+	/// SourceStats::correct_offset() of the source at `index`.
+	void correct_offset(size_t index, double delta_s) { sources_[index].stats.correct_offset(delta_s); }
 
 	/// Selection and the combined estimate at local time `now`. The estimate
 	/// is given only when the leader has a sample it has not given before

@@ -86,6 +86,16 @@ public:
 	/// the large rates of a fast slew (83333 ppm at most).
 	void on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm = 0);
 
+	/// Adds `delta_s` to every sample's offset, their times unchanged: the
+	/// reference's own timescale moved (a `local` refclock dropping whole
+	/// seconds that mean nothing), not the clock.
+	void correct_offset(double delta_s)
+	{
+		for (auto &s : samples_) {
+			s.offset_s += delta_s;
+		}
+	}
+
 	/// The fit, extrapolated to `now`. With fewer than 3 samples, the newest
 	/// sample alone (frequency unknown, skew large). nullopt without samples.
 	std::optional<SourceEstimate> estimate(RealTime now) const;

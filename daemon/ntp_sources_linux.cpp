@@ -11,6 +11,7 @@
 #include "daemon/log_files_linux.h"
 #include "daemon/refclock_drivers_linux.h"
 #include "daemon/resolver_linux.h"
+#include "refclock/local_follow.h"
 
 namespace strata::daemon {
 
@@ -125,6 +126,7 @@ struct NtpSources::RefSource {
 	int log_sequence = 0;          ///< refclocks.log: samples in this poll interval
 	uint8_t reach = 0;
 	uint64_t missed_logged = 0;    ///< missed pulses already reported
+	size_t min_samples = 6;        ///< its statistics' minsamples: `local` follows from then on
 	refclock::BadSampleLog bad_log;
 	std::vector<refclock::RawSample> batch;
 };
@@ -726,34 +728,23 @@ void NtpSources::start_refclocks(const conf::Config &config)
 	for (size_t i = 0; i < config.refclocks.size(); i++) {
 		const conf::RefclockConfig &c = config.refclocks[i];
 		std::string where = fmt::format("{}:{}", c.origin.file, c.origin.line);
-		if (c.local) {
-			log_.warning("refclock {} {} ({}): option local is not supported by strata yet; ignored", c.driver,
-				     c.parameter, where);
-		}
 		auto driver = make_refclock_driver(c, log_);
 		if (!driver) {
 			log_.error("refclock {} {} ({}): {}; not used", c.driver, c.parameter, where,
 				   driver.error().message());
 			continue;
 		}
-		int poll = c.poll_log2;
-		int dpoll = std::min(c.dpoll_log2, poll);
-		refclock::RefclockSettings rs{
-			.name = fmt::format("{} {}", c.driver, c.parameter),
-			.ref_id = c.refid.empty() ? refclock::default_ref_id(c.driver, i) : refclock::ref_id_from_text(c.refid),
-			.poll_log2 = poll,
-			.dpoll_log2 = dpoll,
-			.pps = c.pps || (*driver)->pulses(),
-			.rate = c.rate,
-			.width_s = c.width_s,
-			.maxlockage = c.maxlockage,
-			.offset_s = c.offset_s,
-			.delay_s = c.delay_s,
-			.precision_s = c.precision_s.value_or((*driver)->default_precision_s()),
-			.maxdispersion_s = c.maxdispersion_s,
-			.filter_length = static_cast<size_t>(std::max(c.filter.value_or(64), 1)),
-			.tai = c.tai,
-			.stratum = c.stratum};
+		refclock::RefclockSettings rs = refclock_settings(c, i, **driver);
+		if (rs.local) {
+			// Two local standards would pull the clock against each other.
+			bool have_local = std::any_of(refclocks_.begin(), refclocks_.end(),
+						      [](const auto &o) { return o->clock.settings().local; });
+			if (have_local) {
+				log_.warning("refclock {} {} ({}): only one refclock can be local; used without the option",
+					     c.driver, c.parameter, where);
+				rs.local = false;
+			}
+		}
 		auto r = std::make_unique<RefSource>(c, rs, std::move(*driver));
 		r->label = fmt::format("{} ({} {})", refclock::ref_id_text(rs.ref_id), c.driver, c.parameter);
 		SourceStatsConfig stats = set_.stats_config();
@@ -763,11 +754,11 @@ void NtpSources::start_refclocks(const conf::Config &config)
 		if (c.maxsamples && *c.maxsamples > 0) {
 			stats.max_samples = static_cast<size_t>(*c.maxsamples);
 		}
-		r->index = set_.add_source({.stratum = c.stratum, .ref_id = rs.ref_id, .prefer = c.prefer, .trust = c.trust,
-					    .require = c.require, .noselect = c.noselect, .reachable = false},
-					   stats);
+		r->min_samples = stats.min_samples;
+		r->index = set_.add_source(refclock_source_info(c, rs), stats);
 		entries_.push_back({.refclock = true, .position = refclocks_.size()});
-		log_.info("Added refclock {}{}", r->label, rs.pps ? " (pulses)" : "");
+		log_.info("Added refclock {}{}", r->label,
+			  rs.local ? " (local standard: steadies the clock, never selected)" : rs.pps ? " (pulses)" : "");
 		refclocks_.push_back(std::move(r));
 	}
 	// `lock REFID`: the refclock whose samples give a pulse its seconds.
@@ -869,6 +860,11 @@ void NtpSources::refclock_samples(RefSource &r, std::vector<refclock::RawSample>
 		case refclock::Verdict::NoTaiOffset:
 			r.bad_log.report(log_, loop_.now(), r.label, refclock::to_string(verdict));
 			break;
+		case refclock::Verdict::LostLock:
+			// Its statistics describe a phase it no longer follows.
+			log_.warning("refclock {}: local refclock lost its lock; starting again", r.label);
+			set_.reset_source(r.index);
+			break;
 		default:
 			log_.debug("refclock {}: sample not used: {}", r.label, refclock::to_string(verdict));
 			break;
@@ -904,9 +900,22 @@ void NtpSources::refclock_end_poll(RefSource &r)
 				.require = r.config.require,
 				.noselect = r.config.noselect,
 				.reachable = true});
-	set_.add_sample(r.index, *outcome.sample);
+	if (!settings.local) {
+		set_.add_sample(r.index, *outcome.sample);
+		log_refclock_filtered(r, outcome);
+		log_statistics(r.index, clock_.now());
+		update(clock_.now());
+		return;
+	}
 	log_refclock_filtered(r, outcome);
-	log_statistics(r.index, clock_.now());
+	// The local standard: the clock follows what its new sample changed in
+	// its statistics (refclock/local_follow.h).
+	if (auto adjustment = refclock::add_local_sample(set_, r.index, r.clock, *outcome.sample, r.min_samples,
+							  clock_.now())) {
+		log_.debug("refclock {}: local adjustment {:+.9f} s, {:+.6f} ppm", r.label, adjustment->offset_s,
+			   adjustment->dfreq_ppm);
+		apply(discipline_.follow(adjustment->offset_s, adjustment->dfreq_ppm, loop_.now()));
+	}
 	update(clock_.now());
 }
 

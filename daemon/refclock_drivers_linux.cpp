@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "phc/phc_device_linux.h"
@@ -22,7 +24,9 @@ namespace {
 
 class ShmDriver final : public RefclockDriver {
 public:
-	ShmDriver(refclock::ShmOptions options, Logger &log) : shm_(options, log) {}
+	ShmDriver(refclock::ShmOptions options, Logger &log, refclock::ShmSyscalls sys) : shm_(options, log, std::move(sys))
+	{
+	}
 	bool polled() const override { return true; }
 	void poll(MonoTime now, std::vector<refclock::RawSample> &out) override
 	{
@@ -139,13 +143,19 @@ private:
 /// a missing or failed device is reopened at dpoll.
 class RtcDriver final : public RefclockDriver {
 public:
-	explicit RtcDriver(std::unique_ptr<rtc::RtcRefclock> rtc) : rtc_(std::move(rtc)) {}
+	RtcDriver(std::unique_ptr<rtc::RtcRefclock> rtc, std::function<RealTime()> realtime)
+		: rtc_(std::move(rtc)), realtime_(std::move(realtime))
+	{
+		if (!realtime_) {
+			realtime_ = realtime_now;
+		}
+	}
 	bool polled() const override { return true; }
-	void poll(MonoTime, std::vector<refclock::RawSample> &out) override { rtc_->poll(realtime_now(), out); }
+	void poll(MonoTime, std::vector<refclock::RawSample> &out) override { rtc_->poll(realtime_(), out); }
 	int fd() const override { return rtc_->fd(); }
 	void receive(MonoTime, std::vector<refclock::RawSample> &out) override
 	{
-		rtc_->on_readable(realtime_now(), out);
+		rtc_->on_readable(realtime_(), out);
 	}
 	// chronyd's default for every refclock: the system's precision. The
 	// interrupt's latency is tens of microseconds; the kernel's emulated
@@ -162,21 +172,24 @@ private:
 	}
 
 	std::unique_ptr<rtc::RtcRefclock> rtc_;
+	std::function<RealTime()> realtime_;
 };
 
 } // namespace
 
-Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::RefclockConfig &config, Logger &log)
+Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::RefclockConfig &config, Logger &log,
+							     const RefclockDevices &devices)
 {
 	if (config.driver == "SHM") {
 		auto options = refclock::parse_shm_parameter(config.parameter);
 		if (!options) {
 			return tl::unexpected(options.error());
 		}
-		return std::make_unique<ShmDriver>(*options, log);
+		return std::make_unique<ShmDriver>(*options, log, devices.shm);
 	}
 	if (config.driver == "SOCK") {
-		auto sock = refclock::SockRefclock::open(config.parameter, log);
+		auto sock = refclock::SockRefclock::open(
+			devices.sock_path ? devices.sock_path(config.parameter) : config.parameter, log);
 		if (!sock) {
 			return tl::unexpected(sock.error());
 		}
@@ -187,7 +200,7 @@ Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::Refcloc
 		if (!options) {
 			return tl::unexpected(options.error());
 		}
-		auto pps = refclock::PpsRefclock::open(options->path, options->edge, log);
+		auto pps = refclock::PpsRefclock::open(options->path, options->edge, log, devices.pps);
 		if (!pps) {
 			return tl::unexpected(pps.error());
 		}
@@ -198,7 +211,9 @@ Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::Refcloc
 		if (!options) {
 			return tl::unexpected(options.error());
 		}
-		return std::make_unique<GpioDriver>(refclock::GpioRefclock(std::move(*options), log, refclock::make_libgpiod()));
+		auto lib = devices.gpio ? devices.gpio() : refclock::make_libgpiod();
+		return std::make_unique<GpioDriver>(
+			refclock::GpioRefclock(std::move(*options), log, std::move(lib), devices.gpio_clocks));
 	}
 	if (config.driver == "PHC") {
 		auto options = phc::parse_phc_parameter(config.parameter);
@@ -208,7 +223,7 @@ Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::Refcloc
 		if (config.precision_s) {
 			options->precision_s = *config.precision_s;
 		}
-		return std::make_unique<PhcDriver>(std::make_unique<phc::PhcRefclock>(std::move(*options), log));
+		return std::make_unique<PhcDriver>(std::make_unique<phc::PhcRefclock>(std::move(*options), log, devices.phc));
 	}
 	if (config.driver == "RTC") {
 		auto options = rtc::parse_rtc_refclock_parameter(config.parameter);
@@ -217,7 +232,10 @@ Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::Refcloc
 		}
 		rtc::RtcTimescale timescale{.on_utc = options->utc, .utc_offset = rtc::system_utc_offset};
 		std::string path = options->path;
-		auto opener = [path]() -> Result<std::unique_ptr<rtc::RtcDevice>> {
+		auto opener = [path, open = devices.rtc]() -> Result<std::unique_ptr<rtc::RtcDevice>> {
+			if (open) {
+				return open(path);
+			}
 			auto device = rtc::RtcLinux::open(path);
 			if (!device) {
 				return tl::unexpected(device.error());
@@ -225,9 +243,43 @@ Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::Refcloc
 			return std::make_unique<rtc::RtcLinux>(std::move(*device));
 		};
 		return std::make_unique<RtcDriver>(
-			std::make_unique<rtc::RtcRefclock>(path, std::move(timescale), std::move(opener), log));
+			std::make_unique<rtc::RtcRefclock>(path, std::move(timescale), std::move(opener), log),
+			devices.realtime);
 	}
 	return fail(Errc::Unsupported, fmt::format("refclock {} is not supported by strata yet", config.driver));
+}
+
+refclock::RefclockSettings refclock_settings(const conf::RefclockConfig &c, size_t index, const RefclockDriver &driver)
+{
+	int poll = c.poll_log2;
+	return refclock::RefclockSettings{
+		.name = fmt::format("{} {}", c.driver, c.parameter),
+		.ref_id = c.refid.empty() ? refclock::default_ref_id(c.driver, index) : refclock::ref_id_from_text(c.refid),
+		.poll_log2 = poll,
+		.dpoll_log2 = std::min(c.dpoll_log2, poll),
+		.pps = c.pps || driver.pulses(),
+		.rate = c.rate,
+		.width_s = c.width_s,
+		.maxlockage = c.maxlockage,
+		.offset_s = c.offset_s,
+		.delay_s = c.delay_s,
+		.precision_s = c.precision_s.value_or(driver.default_precision_s()),
+		.maxdispersion_s = c.maxdispersion_s,
+		.filter_length = static_cast<size_t>(std::max(c.filter.value_or(64), 1)),
+		.tai = c.tai,
+		.local = c.local,
+		.stratum = c.stratum};
+}
+
+SourceInfo refclock_source_info(const conf::RefclockConfig &c, const refclock::RefclockSettings &settings)
+{
+	return {.stratum = settings.stratum,
+		.ref_id = settings.ref_id,
+		.prefer = c.prefer,
+		.trust = c.trust,
+		.require = c.require,
+		.noselect = c.noselect,
+		.reachable = false};
 }
 
 } // namespace strata::daemon

@@ -34,6 +34,14 @@ public:
 	/// samples do, so that samples from before and after combine.
 	void on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm);
 	size_t size() const { return samples_.size(); }
+	/// Adds `delta_s` to every sample's offset (a `local` refclock dropping
+	/// whole seconds that mean nothing).
+	void correct_offset(double delta_s)
+	{
+		for (auto &s : samples_) {
+			s.offset_s += delta_s;
+		}
+	}
 
 	/// Combines the samples collected since the last call and clears them:
 	/// sorted by offset, the outer fifth on each side is dropped (none when

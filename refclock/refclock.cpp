@@ -56,6 +56,15 @@ std::string ref_id_text(uint32_t ref_id)
 	return text;
 }
 
+LocalAdjustment local_adjustment(const SourceEstimate &before, const SourceEstimate &after)
+{
+	// Both at the same instant: the offset now expected, and the rate, moved
+	// by the new sample alone. Corrections the clock got in between (from
+	// the selected sources) have moved both estimates alike.
+	double predicted = before.offset_s + before.frequency_ppm * 1e-6 * to_seconds(after.at - before.at);
+	return {.offset_s = after.offset_s - predicted, .dfreq_ppm = after.frequency_ppm - before.frequency_ppm};
+}
+
 std::string_view to_string(Verdict verdict)
 {
 	switch (verdict) {
@@ -75,6 +84,8 @@ std::string_view to_string(Verdict verdict)
 		return "pulse edge outside its width";
 	case Verdict::ClockNotSynced:
 		return "system clock not synchronised well enough for a pulse";
+	case Verdict::LostLock:
+		return "local refclock lost its lock (no sample for too long)";
 	}
 	return "?";
 }
@@ -83,6 +94,12 @@ Refclock::Refclock(RefclockSettings settings)
 	: settings_(std::move(settings)), filter_(settings_.filter_length)
 {
 	settings_.rate = std::max(settings_.rate, 1);
+	if (settings_.local) {
+		// Phase only, locked to itself: a lock sample may be a little
+		// older than the lock of a pulse to another refclock.
+		settings_.pps = true;
+		settings_.maxlockage = std::max(settings_.maxlockage, 3);
+	}
 }
 
 Verdict Refclock::add(const RawSample &sample, RealTime local, const SampleContext &context)
@@ -118,7 +135,8 @@ Verdict Refclock::add_pulse(RealTime local, double offset, double dispersion, co
 {
 	double rate = settings_.rate;
 	double period = 1.0 / rate;
-	if (last_pulse_) {
+	// A local refclock's samples come at dpoll, not once a period.
+	if (last_pulse_ && !settings_.local) {
 		double gap = to_seconds(local - *last_pulse_);
 		if (gap > 1.5 * period && gap < kMaxCountedGap_s) {
 			stats_.missed_pulses += static_cast<uint64_t>(std::llround(gap * rate) - 1);
@@ -135,7 +153,22 @@ Verdict Refclock::add_pulse(RealTime local, double offset, double dispersion, co
 	}
 
 	Leap leap = Leap::None;
-	if (context.locked) {
+	if (settings_.local) {
+		// Locked to itself: the first pulse after a start is its own lock.
+		LockSample lock = last_.value_or(LockSample{.local = local, .offset_s = offset});
+		if (std::abs(to_seconds(local - lock.local)) >= settings_.maxlockage * period) {
+			(void)filter_.take(settings_.precision_s);
+			last_.reset();
+			stats_.rejected++;
+			return Verdict::LostLock;
+		}
+		offset += std::round((lock.offset_s - offset) * rate) / rate;
+		if (std::abs(lock.offset_s - offset) + lock.dispersion_s + dispersion > kLockLimit * period) {
+			stats_.rejected++;
+			stats_.out_of_phase++;
+			return Verdict::OutOfPhase;
+		}
+	} else if (context.locked) {
 		const auto &lock = context.lock_sample;
 		if (!lock || std::abs(to_seconds(local - lock->local)) >= settings_.maxlockage * period) {
 			stats_.rejected++;
@@ -199,7 +232,8 @@ PollOutcome Refclock::poll()
 	stats_.polls++;
 	out.reached = reached_;
 	reached_ = false;
-	out.leap = leap_;
+	// A local standard is never synchronised: not a candidate in selection.
+	out.leap = settings_.local ? Leap::Unsynchronized : leap_;
 	auto combined = filter_.take(settings_.precision_s);
 	if (!combined || combined->dispersion_s > settings_.maxdispersion_s) {
 		stats_.empty_polls++;
@@ -210,6 +244,14 @@ PollOutcome Refclock::poll()
 				  .delay_s = settings_.delay_s,
 				  .dispersion_s = combined->dispersion_s};
 	return out;
+}
+
+void Refclock::correct_offset(double delta_s)
+{
+	filter_.correct_offset(delta_s);
+	if (last_) {
+		last_->offset_s += delta_s;
+	}
 }
 
 void Refclock::on_clock_change(const ClockChange &change)

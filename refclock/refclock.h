@@ -17,6 +17,17 @@
 // up with its lock (out of phase) or whose edge is too far from the pulse
 // `width`'s middle is counted and not used; so are pulses that never came.
 //
+// A `local` refclock is an unsynchronised clock more stable than the system
+// clock (a TCXO, an OCXO, a free-running PHC or atomic clock), a local
+// standard that steadies the clock while other sources say the time. Only
+// its phase counts: every sample is a pulse locked to the refclock's own
+// previous sample (the first one locks to itself), so the offset runs on
+// continuously across whole seconds; a gap of `maxlockage` periods (at least
+// 3) loses the lock and starts it again (Verdict::LostLock: the source's
+// statistics go too). Its polls say Leap::Unsynchronized, which keeps it out
+// of the source selection; the daemon makes the system clock follow the
+// changes of its statistics (refclock/local_follow.h).
+//
 // The rules follow chronyd's refclock documentation: offsets as reference −
 // local, the lock limit of 0.2 of a pulse period, the pulse kept only while
 // the synchronised clock's distance is below half a period. Pure.
@@ -51,6 +62,7 @@ struct RefclockSettings {
 	double maxdispersion_s = 1.0;
 	size_t filter_length = 64;
 	bool tai = false;          ///< the reference counts TAI, not UTC
+	bool local = false;        ///< an unsynchronised local standard (see above)
 	int stratum = 0;
 };
 
@@ -62,6 +74,16 @@ uint32_t ref_id_from_text(std::string_view text);
 /// A reference id as text, trailing NULs dropped ("GPS").
 std::string ref_id_text(uint32_t ref_id);
 
+/// What a `local` refclock's newest sample changed in its statistics, as a
+/// correction of the system clock: `before` and `after` are the statistics'
+/// estimates at one instant, without and with the sample. offset_s > 0:
+/// the clock is to move forward; dfreq_ppm > 0: it is to run faster.
+struct LocalAdjustment {
+	double offset_s = 0;
+	double dfreq_ppm = 0;
+};
+LocalAdjustment local_adjustment(const SourceEstimate &before, const SourceEstimate &after);
+
 /// Why a sample or pulse was not used (or Accepted).
 enum class Verdict {
 	Accepted,
@@ -72,6 +94,7 @@ enum class Verdict {
 	OutOfPhase,      ///< a pulse too far from its lock's second
 	BadEdge,         ///< a pulse too far from the middle of its `width`
 	ClockNotSynced,  ///< a pulse with no lock, and the clock is not synchronised well enough
+	LostLock,        ///< `local`: too long since the previous sample; locking again
 };
 std::string_view to_string(Verdict verdict);
 
@@ -137,6 +160,11 @@ public:
 	/// filter and the lock sample move with it, as the source statistics'
 	/// samples do.
 	void on_clock_change(const ClockChange &change);
+
+	/// Adds `delta_s` to the offsets kept (the filter's and the lock
+	/// sample's): a `local` refclock's whole seconds mean nothing, and are
+	/// taken off to keep the offsets small.
+	void correct_offset(double delta_s);
 
 private:
 	Verdict add_pulse(RealTime local, double offset_s, double dispersion_s, const SampleContext &context);

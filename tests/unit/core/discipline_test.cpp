@@ -250,5 +250,33 @@ TEST(Discipline, LogchangeWarnsOfCorrectionsAboveItsThreshold)
 	EXPECT_EQ(quiet.lines.size(), 1u);
 }
 
+TEST(Discipline, FollowMovesTheBaseFrequencyAndSlewsOnTopOfTheSlewUnderWay)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({}, clock, log);
+	// The first follow: +0.2 ppm, and 10 µs forward in the shortest slew (1 s).
+	auto r = d.follow(10e-6, 0.2, mono(0));
+	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), 0.2);
+	EXPECT_NEAR(clock.freq_, 0.2 + 10.0, 1e-9);
+	ASSERT_EQ(r.changes.size(), 1u);
+	EXPECT_NEAR(r.changes[0].dfreq_ppm, 10.2, 1e-9);
+	ASSERT_TRUE(d.next_wakeup().has_value());
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 1.0, 1e-9);
+	EXPECT_EQ(d.on_timer(mono(1)).changes.size(), 1u);
+	EXPECT_NEAR(clock.freq_, 0.2, 1e-12);
+	// 16 s later: 3 × ½ × 16 s = 24 s for the next one; −0.1 ppm, 48 µs back.
+	d.follow(-48e-6, -0.1, mono(16));
+	EXPECT_NEAR(d.base_frequency_ppm(), 0.1, 1e-12);
+	EXPECT_NEAR(clock.freq_, 0.1 - 2.0, 1e-9);
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 16 + 24, 1e-6);
+	// Half-way, another 24 µs back joins the 24 µs still to go: 48 µs over
+	// the next 3 × ½ × 12 s = 18 s.
+	d.follow(-24e-6, 0.0, mono(28));
+	EXPECT_NEAR(d.remaining_correction_s(mono(28)), -48e-6, 1e-12);
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 28 + 18, 1e-6);
+	EXPECT_NEAR(clock.freq_, 0.1 - 48.0 / 18, 1e-9);
+}
+
 } // namespace
 } // namespace strata

@@ -27,6 +27,12 @@ public:
 		auto at_level = [&](const Line &l) { return l.level == level; };
 		return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), at_level));
 	}
+	/// How many lines contain `text`.
+	size_t count_with(std::string_view text) const
+	{
+		auto has = [&](const Line &l) { return l.text.find(text) != std::string::npos; };
+		return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), has));
+	}
 	/// The text of the last line at `level`, or "" when there is none.
 	std::string last(LogLevel level) const
 	{

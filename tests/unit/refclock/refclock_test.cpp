@@ -212,5 +212,62 @@ TEST(Refclock, ClockStepMovesTheFilteredSamples)
 	EXPECT_NEAR(r.last_sample()->offset_s, 0.0, 1e-9);
 }
 
+TEST(RefclockLocal, APhcWithAnyTimeIsFollowedByItsPhaseAcrossWholeSeconds)
+{
+	// A free-running PHC read every second: 37.4 s ahead, gaining 20 ms a
+	// second on the system clock, so its phase passes the ±0.5 s fold.
+	Refclock r({.name = "PHC0", .poll_log2 = 2, .local = true});
+	EXPECT_TRUE(r.settings().pps);
+	EXPECT_EQ(r.settings().maxlockage, 3);
+	double offset = 37.4;
+	std::vector<double> accepted;
+	for (int i = 0; i < 8; i++) {
+		RawSample s = whole(i, offset);  // reference − local = offset
+		ASSERT_EQ(r.add(s, s.local, {.now = s.local}), Verdict::Accepted) << i;
+		accepted.push_back(r.last_sample()->offset_s);
+		offset += 0.02;
+	}
+	// Locked to itself from the first sample: the phase (0.4) runs on
+	// without the jump to −0.5 a fold would make, 20 ms a second.
+	EXPECT_NEAR(accepted.front(), 0.4, 1e-9);
+	for (size_t i = 1; i < accepted.size(); i++) {
+		EXPECT_NEAR(accepted[i] - accepted[i - 1], 0.02, 1e-9) << i;
+	}
+	EXPECT_GT(accepted.back(), 0.5);  // past the fold, still continuous
+	// Never a candidate for selection.
+	auto out = r.poll();
+	EXPECT_EQ(out.leap, Leap::Unsynchronized);
+	ASSERT_TRUE(out.sample.has_value());
+	// Whole seconds may be taken off (they mean nothing); the lock follows.
+	r.correct_offset(1.0);
+	RawSample next = whole(8, offset);
+	ASSERT_EQ(r.add(next, next.local, {.now = next.local}), Verdict::Accepted);
+	EXPECT_NEAR(r.last_sample()->offset_s, accepted.back() + 1.0 + 0.02, 1e-9);
+}
+
+TEST(RefclockLocal, AGapOfThreePeriodsLosesTheLockAndStartsAgain)
+{
+	Refclock r({.name = "PHC0", .poll_log2 = 4, .local = true});
+	RawSample a = whole(0, 0.25);
+	ASSERT_EQ(r.add(a, a.local, {.now = a.local}), Verdict::Accepted);
+	RawSample b = whole(4, 0.26);  // 4 s later: maxlockage is 3 periods
+	EXPECT_EQ(r.add(b, b.local, {.now = b.local}), Verdict::LostLock);
+	EXPECT_FALSE(r.last_sample().has_value());
+	EXPECT_FALSE(r.poll().sample.has_value());  // the filter went too
+	RawSample c = whole(5, 0.27);
+	EXPECT_EQ(r.add(c, c.local, {.now = c.local}), Verdict::Accepted);
+	EXPECT_NEAR(r.last_sample()->offset_s, 0.27, 1e-9);
+}
+
+TEST(RefclockLocal, AJumpOfMoreThanTheLockLimitIsOutOfPhase)
+{
+	Refclock r({.name = "PHC0", .local = true});
+	RawSample a = whole(0, 0.25);
+	ASSERT_EQ(r.add(a, a.local, {.now = a.local}), Verdict::Accepted);
+	RawSample b = whole(1, 0.55);  // 0.3 s of phase in a second: not the same oscillator
+	EXPECT_EQ(r.add(b, b.local, {.now = b.local}), Verdict::OutOfPhase);
+	EXPECT_EQ(r.stats().out_of_phase, 1u);
+}
+
 } // namespace
 } // namespace strata::refclock
