@@ -132,5 +132,27 @@ TEST(ScenarioFile, LimitsAreChecked)
 	EXPECT_TRUE(check_limits(l, o).empty());
 }
 
+TEST(ScenarioFile, MedianOverSeeds)
+{
+	std::vector<Outcome> runs(3);
+	runs[0].rms_error_s = 3e-6;
+	runs[1].rms_error_s = 1e-6;
+	runs[2].rms_error_s = 2e-6;
+	runs[0].time_to_1ms_s = 100;
+	runs[1].time_to_1ms_s = -1;  // never settled: later than any
+	runs[2].time_to_1ms_s = 300;
+	runs[0].time_to_100us_s = -1;
+	runs[1].time_to_100us_s = -1;
+	runs[2].time_to_100us_s = 50;
+	runs[1].selected_falseticker = true;
+	runs[2].packets = 9;
+	Outcome m = median_outcome(runs);
+	EXPECT_DOUBLE_EQ(m.rms_error_s, 2e-6);
+	EXPECT_DOUBLE_EQ(m.time_to_1ms_s, 300);
+	EXPECT_DOUBLE_EQ(m.time_to_100us_s, -1);
+	EXPECT_TRUE(m.selected_falseticker);  // once is enough to say so
+	EXPECT_EQ(m.packets, 0u);
+}
+
 } // namespace
 } // namespace strata::sim

@@ -1,5 +1,7 @@
 #include "tools/sim/scenario_file.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 
@@ -298,6 +300,49 @@ std::vector<std::string> check_limits(const Limits &l, const Outcome &o)
 		broken.push_back("a falseticker was selected");
 	}
 	return broken;
+}
+
+Outcome median_outcome(const std::vector<Outcome> &runs)
+{
+	Outcome m;
+	if (runs.empty()) {
+		return m;
+	}
+	auto median = [&](auto field) {
+		std::vector<double> v;
+		for (const auto &r : runs) {
+			v.push_back(static_cast<double>(r.*field));
+		}
+		std::sort(v.begin(), v.end());
+		size_t n = v.size();
+		return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	};
+	auto median_time = [&](double Outcome::*field) {
+		std::vector<double> v;
+		for (const auto &r : runs) {
+			v.push_back(r.*field < 0 ? INFINITY : r.*field);
+		}
+		std::sort(v.begin(), v.end());
+		size_t n = v.size();
+		double x = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		return std::isfinite(x) ? x : -1.0;
+	};
+	m.time_to_1ms_s = median_time(&Outcome::time_to_1ms_s);
+	m.time_to_100us_s = median_time(&Outcome::time_to_100us_s);
+	m.time_to_first_update_s = median_time(&Outcome::time_to_first_update_s);
+	m.rms_error_s = median(&Outcome::rms_error_s);
+	m.max_error_s = median(&Outcome::max_error_s);
+	m.steady_rms_error_s = median(&Outcome::steady_rms_error_s);
+	m.rms_freq_error_ppm = median(&Outcome::rms_freq_error_ppm);
+	m.max_freq_error_ppm = median(&Outcome::max_freq_error_ppm);
+	m.packets = static_cast<uint64_t>(median(&Outcome::packets));
+	m.rejected = static_cast<uint64_t>(median(&Outcome::rejected));
+	m.steps = static_cast<int>(median(&Outcome::steps));
+	m.leaps = static_cast<int>(median(&Outcome::leaps));
+	for (const auto &r : runs) {
+		m.selected_falseticker = m.selected_falseticker || r.selected_falseticker;
+	}
+	return m;
 }
 
 std::string table_header()

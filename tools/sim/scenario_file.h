@@ -62,6 +62,10 @@ std::vector<std::string> check_limits(const Limits &limits, const Outcome &outco
 
 /// One Markdown table row (docs/benchmarks.md's columns) and its header.
 std::string table_header();
+/// The median of each figure over several runs of one scenario (other
+/// seeds): a time that never settled (−1) counts as later than any other.
+Outcome median_outcome(const std::vector<Outcome> &runs);
+
 std::string table_row(const Scenario &scenario, const Outcome &outcome);
 
 } // namespace strata::sim
