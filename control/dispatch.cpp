@@ -37,6 +37,36 @@ std::optional<IpAddress> ip_of(const Address &a)
 	return std::nullopt;
 }
 
+/// chronyd's test of a name it is to resolve: printable, no blanks.
+bool printable_name(const std::string &name)
+{
+	return !name.empty() &&
+	       std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+Reply add_source(const Request &request, ControlHandler &h)
+{
+	const auto *a = args<AddSourceArgs>(request);
+	if (a == nullptr) {
+		return invalid(request);
+	}
+	if (!printable_name(a->name)) {
+		return reply_to(request, NullReport{}, Status::InvalidName);
+	}
+	if (a->kind == SourceKind::Peer) {
+		// Symmetric mode is not in strata: as chronyd answers for what
+		// its build or configuration leaves out.
+		return reply_to(request, NullReport{}, Status::NotEnabled);
+	}
+	if (a->kind != SourceKind::Server && a->kind != SourceKind::Pool) {
+		return invalid(request);
+	}
+	if (a->port == 0 || a->port > 65535) {
+		return invalid(request);
+	}
+	return reply_to(request, NullReport{}, h.add_source(*a));
+}
+
 } // namespace
 
 bool address_matches(const Address &mask, const Address &address, const IpAddress &candidate)
@@ -177,6 +207,31 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 	case Command::Shutdown:
 		h.shutdown();
 		return reply_to(request);
+	case Command::AddSource:
+		return add_source(request, h);
+	case Command::DelSource: {
+		const auto *a = args<AddressArgs>(request);
+		if (a == nullptr) {
+			return invalid(request);
+		}
+		auto ip = ip_of(a->address);
+		bool removed = ip && h.delete_source(*ip);
+		return reply_to(request, NullReport{}, removed ? Status::Success : Status::NoSuchSource);
+	}
+	case Command::ReloadSources:
+		return reply_to(request, NullReport{}, h.reload_sources());
+	case Command::Rekey:
+		// chronyd reloads its keyfile and NTS keys, and answers 200 without
+		// any; strata has neither.
+		return reply_to(request);
+	case Command::AuthData: {
+		const auto *a = args<AddressArgs>(request);
+		if (a == nullptr) {
+			return invalid(request);
+		}
+		auto ip = ip_of(a->address);
+		return report_or_missing(request, ip ? h.auth_data(*ip) : std::nullopt);
+	}
 	default:
 		// Everything else chronyd 4.3 knows: parsed, understood, not
 		// carried out by strata (yet).

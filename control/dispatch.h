@@ -1,7 +1,7 @@
 // What the daemon does with a command-and-monitoring request: chronyd's
 // rules, independent of sockets. The request was parsed by cmdmon.h; here it
 // is checked against its transport (modifying commands and the revealing
-// reports only over the Unix socket), routed to the daemon through the
+// reports only over the Unix socket) and its arguments, routed to the daemon through the
 // ControlHandler interface, and answered with the report or status chronyd
 // would send. Commands strata does not carry out are answered "505 Facility
 // not enabled in daemon", as chronyd answers those its configuration
@@ -64,6 +64,22 @@ public:
 	virtual Status refresh() = 0;
 	virtual Status dump() = 0;
 	virtual void shutdown() = 0;
+
+	/// add server/pool, already checked by dispatch() (a server or pool,
+	/// a printable name, a port): Success (a name is resolved afterwards,
+	/// as chronyd does), SourceAlreadyKnown (a source has that address),
+	/// TooManySources, Invalid (options the daemon cannot use) or
+	/// InvalidAf (an address of a disabled family).
+	virtual Status add_source(const AddSourceArgs &args) = 0;
+	/// delete: the NTP source at `address` removed; false when there is none
+	/// ("503 No such source").
+	virtual bool delete_source(const IpAddress &address) = 0;
+	/// reload sources: the sourcedir files read again, their sources added
+	/// and removed to match. The status to answer.
+	virtual Status reload_sources() = 0;
+	/// authdata for the NTP source at `address`; nullopt (503) for an
+	/// address no NTP source has.
+	virtual std::optional<AuthDataReport> auth_data(const IpAddress &address) = 0;
 };
 
 /// chronyd's rule for the sources an online/offline/burst request names:

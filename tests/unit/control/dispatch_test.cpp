@@ -1,5 +1,7 @@
 #include "control/dispatch.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -79,6 +81,36 @@ public:
 	Status refresh() override { return Status::NotEnabled; }
 	Status dump() override { return Status::NotEnabled; }
 	void shutdown() override { shutdowns++; }
+	std::vector<AddSourceArgs> added;
+	Status add_answer = Status::Success;
+	Status add_source(const AddSourceArgs &a) override
+	{
+		added.push_back(a);
+		return add_answer;
+	}
+	bool delete_source(const IpAddress &a) override
+	{
+		auto it = std::find(sources.begin(), sources.end(), a);
+		if (it == sources.end()) {
+			return false;
+		}
+		online.erase(online.begin() + (it - sources.begin()));
+		sources.erase(it);
+		return true;
+	}
+	int reloads = 0;
+	Status reload_sources() override
+	{
+		reloads++;
+		return Status::Success;
+	}
+	std::optional<AuthDataReport> auth_data(const IpAddress &a) override
+	{
+		if (std::find(sources.begin(), sources.end(), a) == sources.end()) {
+			return std::nullopt;
+		}
+		return AuthDataReport{.mode = AuthMode::None, .last_ke_ago_s = UINT32_MAX};
+	}
 };
 
 Request request(Command c, RequestArgs args = NoArgs{})
@@ -154,7 +186,79 @@ TEST(Dispatch, WhatStrataDoesNotDoIs505)
 	FakeDaemon d;
 	EXPECT_EQ(dispatch(request(Command::Settime, TimeArgs{}), Transport::Unix, d).status, Status::NotEnabled);
 	EXPECT_EQ(dispatch(request(Command::Dump), Transport::Unix, d).status, Status::NotEnabled);
+	EXPECT_EQ(dispatch(request(Command::ModifyMinpoll, AddressIntArgs{}), Transport::Unix, d).status,
+		  Status::NotEnabled);
 	EXPECT_EQ(dispatch(request(Command::RtcReport), Transport::Network, d).status, Status::NoRtc);
+}
+
+TEST(Dispatch, AddSourceChecksItsArgumentsAndOnlyOverTheUnixSocket)
+{
+	FakeDaemon d;
+	AddSourceArgs a{.kind = SourceKind::Server, .name = "ntp.example.org", .port = 123};
+	EXPECT_EQ(dispatch(request(Command::AddSource, a), Transport::Network, d).status, Status::Unauth);
+	EXPECT_TRUE(d.added.empty());
+	EXPECT_EQ(dispatch(request(Command::AddSource, a), Transport::Unix, d).status, Status::Success);
+	ASSERT_EQ(d.added.size(), 1u);
+	EXPECT_EQ(d.added[0], a);
+	// The daemon's answer is passed on (chronyd's 511, 512).
+	d.add_answer = Status::SourceAlreadyKnown;
+	EXPECT_EQ(dispatch(request(Command::AddSource, a), Transport::Unix, d).status, Status::SourceAlreadyKnown);
+	d.add_answer = Status::TooManySources;
+	a.kind = SourceKind::Pool;
+	EXPECT_EQ(dispatch(request(Command::AddSource, a), Transport::Unix, d).status, Status::TooManySources);
+	EXPECT_EQ(d.added.size(), 3u);
+	// Names chronyd would not resolve, peers, ports outside 1…65535: refused
+	// before the daemon sees them.
+	for (const char *bad : {"", "two words", "tab\there", "\x7f"}) {
+		AddSourceArgs b{.kind = SourceKind::Server, .name = bad, .port = 123};
+		EXPECT_EQ(dispatch(request(Command::AddSource, b), Transport::Unix, d).status, Status::InvalidName) << bad;
+	}
+	AddSourceArgs peer{.kind = SourceKind::Peer, .name = "192.0.2.1", .port = 123};
+	EXPECT_EQ(dispatch(request(Command::AddSource, peer), Transport::Unix, d).status, Status::NotEnabled);
+	for (uint32_t port : {0u, 65536u}) {
+		AddSourceArgs b{.kind = SourceKind::Server, .name = "192.0.2.1", .port = port};
+		EXPECT_EQ(dispatch(request(Command::AddSource, b), Transport::Unix, d).status, Status::Invalid) << port;
+	}
+	EXPECT_EQ(dispatch(request(Command::AddSource, IndexArgs{}), Transport::Unix, d).status, Status::Invalid);
+	EXPECT_EQ(d.added.size(), 3u);
+}
+
+TEST(Dispatch, DeleteSourceByAddress)
+{
+	FakeDaemon d;
+	auto del = [&](Address a, Transport t = Transport::Unix) {
+		return dispatch(request(Command::DelSource, AddressArgs{a}), t, d).status;
+	};
+	EXPECT_EQ(del(*IpAddress::parse("192.168.1.5"), Transport::Network), Status::Unauth);
+	EXPECT_EQ(d.sources.size(), 2u);
+	EXPECT_EQ(del(*IpAddress::parse("192.0.2.9")), Status::NoSuchSource);
+	EXPECT_EQ(del(NoAddress{}), Status::NoSuchSource);
+	EXPECT_EQ(del(AddressId{1}), Status::NoSuchSource);
+	EXPECT_EQ(del(*IpAddress::parse("192.168.1.5")), Status::Success);
+	EXPECT_EQ(d.sources, std::vector<IpAddress>{*IpAddress::parse("127.0.0.1")});
+	EXPECT_EQ(del(*IpAddress::parse("192.168.1.5")), Status::NoSuchSource);
+}
+
+TEST(Dispatch, ReloadRekeyAndAuthData)
+{
+	FakeDaemon d;
+	EXPECT_EQ(dispatch(request(Command::ReloadSources), Transport::Network, d).status, Status::Unauth);
+	EXPECT_EQ(dispatch(request(Command::Rekey), Transport::Network, d).status, Status::Unauth);
+	EXPECT_EQ(dispatch(request(Command::AuthData, AddressArgs{*IpAddress::parse("127.0.0.1")}), Transport::Network, d)
+			  .status,
+		  Status::Unauth);
+	EXPECT_EQ(d.reloads, 0);
+	EXPECT_EQ(dispatch(request(Command::ReloadSources), Transport::Unix, d).status, Status::Success);
+	EXPECT_EQ(d.reloads, 1);
+	EXPECT_EQ(dispatch(request(Command::Rekey), Transport::Unix, d).status, Status::Success);
+	Reply r = dispatch(request(Command::AuthData, AddressArgs{*IpAddress::parse("127.0.0.1")}), Transport::Unix, d);
+	EXPECT_EQ(r.status, Status::Success);
+	EXPECT_EQ(std::get<AuthDataReport>(r.body).mode, AuthMode::None);
+	EXPECT_EQ(dispatch(request(Command::AuthData, AddressArgs{*IpAddress::parse("192.0.2.9")}), Transport::Unix, d)
+			  .status,
+		  Status::NoSuchSource);
+	EXPECT_EQ(dispatch(request(Command::AuthData, AddressArgs{NoAddress{}}), Transport::Unix, d).status,
+		  Status::NoSuchSource);
 }
 
 ClientAccess client(const char *ip, uint32_t ntp_hits)

@@ -59,6 +59,10 @@ public:
 	Status cycle_logs() override { return ++changes > 0 ? Status::Success : Status::Failed; }
 	Status refresh() override { return ++changes > 0 ? Status::NotEnabled : Status::Failed; }
 	Status dump() override { return ++changes > 0 ? Status::NotEnabled : Status::Failed; }
+	Status add_source(const AddSourceArgs &) override { return ++changes > 0 ? Status::Success : Status::Failed; }
+	bool delete_source(const IpAddress &) override { return ++changes > 0; }
+	Status reload_sources() override { return ++changes > 0 ? Status::Success : Status::Failed; }
+	std::optional<AuthDataReport> auth_data(const IpAddress &) override { return AuthDataReport{}; }
 	void shutdown() override { ++changes; }
 };
 

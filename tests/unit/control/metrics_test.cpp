@@ -364,6 +364,10 @@ public:
 	Status cycle_logs() override { return Status::NotEnabled; }
 	Status refresh() override { return Status::NotEnabled; }
 	Status dump() override { return Status::NotEnabled; }
+	Status add_source(const AddSourceArgs &) override { return Status::NotEnabled; }
+	bool delete_source(const IpAddress &) override { return false; }
+	Status reload_sources() override { return Status::Success; }
+	std::optional<AuthDataReport> auth_data(const IpAddress &) override { return std::nullopt; }
 	void shutdown() override {}
 };
 
