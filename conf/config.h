@@ -78,6 +78,8 @@ struct SourceConfig {
 	int maxsources = 4;             ///< pool only
 	std::vector<std::string> extfields;  ///< as written: F323, F324, 10A
 	Origin origin;
+	/// Read from a `sourcedir` file: `reload sources` may remove it.
+	bool from_sourcedir = false;
 };
 
 /// `refclock DRIVER PARAM[:OPT…] [options]`.
@@ -199,6 +201,9 @@ struct Config {
 
 	// Time sources
 	std::vector<SourceConfig> sources;
+	/// The directories of each `sourcedir` line (their sources are in
+	/// `sources`), for `reload sources`.
+	std::vector<std::vector<std::string>> sourcedirs;
 	std::optional<InitStepSlew> initstepslew;
 	std::vector<RefclockConfig> refclocks;
 	bool manual = false;

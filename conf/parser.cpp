@@ -1579,9 +1579,13 @@ public:
 			walk(ctx, depth);
 			return;
 		}
+		size_t n_sources = result_.config.sources.size();
 		def->parse(ctx);
 		if (ctx.failed) {
 			return;
+		}
+		if (sources_only && result_.config.sources.size() > n_sources) {
+			result_.config.sources.back().from_sourcedir = true;
 		}
 		result_.config.present.insert(std::string(name));
 		result_.config.origins[std::string(name)] = origin;
@@ -1626,6 +1630,9 @@ private:
 		std::string suffix = sources ? ".sources" : ".conf";
 		if (!ctx.expect_args(1, kMaxConfdirDirectories)) {
 			return;
+		}
+		if (sources) {
+			result_.config.sourcedirs.emplace_back(ctx.args.begin(), ctx.args.end());
 		}
 		// File name → first directory holding it; files in name order.
 		std::map<std::string, std::string> chosen;
@@ -1748,6 +1755,19 @@ LoadResult load(FileReader &files, const std::string &path, const std::vector<st
 	}
 	validate(result);
 	return result;
+}
+
+LoadResult load_sourcedirs(FileReader &files, const std::vector<std::vector<std::string>> &sourcedirs)
+{
+	std::string text;
+	for (const auto &dirs : sourcedirs) {
+		text += "sourcedir";
+		for (const auto &d : dirs) {
+			text += " " + d;
+		}
+		text += "\n";
+	}
+	return load_text(files, text, "reload sources");
 }
 
 LoadResult load_text(FileReader &files, std::string_view text, const std::string &file_name)

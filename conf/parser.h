@@ -52,6 +52,12 @@ LoadResult load(FileReader &files, const std::string &path,
 /// resolved through `files`).
 LoadResult load_text(FileReader &files, std::string_view text, const std::string &file_name);
 
+/// The sources of `sourcedir` lines read again (chronyc's `reload
+/// sources`): each element the directories of one line, as
+/// Config::sourcedirs keeps them. The result's `sources` are those of the
+/// *.sources files found now, all from_sourcedir.
+LoadResult load_sourcedirs(FileReader &files, const std::vector<std::vector<std::string>> &sourcedirs);
+
 /// The configuration in canonical form: one directive per line, in the order
 /// of chrony.conf(5)'s sections, options that differ from their defaults only,
 /// numbers in their shortest exact form. load_text(dump(c)) gives back c.

@@ -208,6 +208,32 @@ TEST(ConfParser, SourcedirReadsOnlySourcesFilesWithOnlySourceDirectives)
 			       }));
 }
 
+TEST(ConfParser, SourcedirsAreRememberedAndReadAgain)
+{
+	FakeFileReader files;
+	files.add("/m.conf", "server 192.0.2.9\nsourcedir /run/chrony-dhcp /etc/sources.d\nsourcedir /srv/s\n");
+	files.add("/etc/sources.d/lan.sources", "server 192.0.2.1 iburst\n");
+	auto r = load(files, "/m.conf");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	ASSERT_EQ(r.config.sources.size(), 2u);
+	EXPECT_FALSE(r.config.sources[0].from_sourcedir);
+	EXPECT_TRUE(r.config.sources[1].from_sourcedir);
+	EXPECT_EQ(r.config.sourcedirs, (std::vector<std::vector<std::string>>{{"/run/chrony-dhcp", "/etc/sources.d"},
+									       {"/srv/s"}}));
+	// The files as they are now: a new one in the first directory, which
+	// wins over the same name in the second, and one in the other line's.
+	files.add("/run/chrony-dhcp/lan.sources", "pool pool.example maxsources 2\n");
+	files.add("/srv/s/x.sources", "server 192.0.2.3\n");
+	auto again = load_sourcedirs(files, r.config.sourcedirs);
+	ASSERT_TRUE(again.ok()) << ::testing::PrintToString(messages(again));
+	ASSERT_EQ(again.config.sources.size(), 2u);
+	EXPECT_EQ(again.config.sources[0].host, "pool.example");
+	EXPECT_EQ(again.config.sources[0].maxsources, 2);
+	EXPECT_EQ(again.config.sources[1].host, "192.0.2.3");
+	EXPECT_TRUE(again.config.sources[0].from_sourcedir && again.config.sources[1].from_sourcedir);
+	EXPECT_TRUE(load_sourcedirs(files, {}).config.sources.empty());
+}
+
 TEST(ConfParser, CommandLineDirectivesReplaceTheFile)
 {
 	FakeFileReader files;  // no file at all: it must not be read
