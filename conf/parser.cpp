@@ -1031,7 +1031,7 @@ std::vector<DirectiveDef> build_table()
 		}));
 	t.push_back(text({"bindacqdevice", kSources, S::NotYet, "bindacqdevice INTERFACE"}, &C::bindacqdevice));
 	t.push_back(integer({"dscp", kSources, S::NotYet, "dscp POINT"}, &C::dscp, 0, 63));
-	t.push_back(text({"dumpdir", kSources, S::NotYet, "dumpdir DIRECTORY"}, &C::dumpdir));
+	t.push_back(text({"dumpdir", kSources, S::Supported, "dumpdir DIRECTORY"}, &C::dumpdir));
 	t.push_back(integer({"maxsamples", kSources, S::Supported, "maxsamples SAMPLES"}, &C::maxsamples, 0, kIntMax));
 	t.push_back(integer({"minsamples", kSources, S::Supported, "minsamples SAMPLES"}, &C::minsamples, 0, kIntMax));
 	t.push_back(custom(

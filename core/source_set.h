@@ -75,6 +75,20 @@ public:
 		}
 	}
 
+	/// The source at `index` is gone: those after it move down by one.
+	void remove_source(size_t index)
+	{
+		if (index >= sources_.size()) {
+			return;
+		}
+		sources_.erase(sources_.begin() + static_cast<std::ptrdiff_t>(index));
+		if (leader_ == index) {
+			leader_.reset();
+		} else if (leader_ && *leader_ > index) {
+			--*leader_;
+		}
+	}
+
 	void on_clock_change(const ClockChange &change);
 	/// SourceStats::correct_offset() of the source at `index`.
 	void correct_offset(size_t index, double delta_s) { sources_[index].stats.correct_offset(delta_s); }

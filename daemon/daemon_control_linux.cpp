@@ -5,6 +5,8 @@
 #include <limits>
 #include <map>
 
+#include "daemon/add_source.h"
+
 namespace strata::daemon {
 
 namespace {
@@ -113,6 +115,30 @@ std::optional<control::ClientAccessesReport> DaemonControl::client_accesses(uint
 		}
 	}
 	return page;
+}
+
+control::Status DaemonControl::add_source(const control::AddSourceArgs &args)
+{
+	auto config = source_config_from(args);
+	if (!config) {
+		log_.warning("add {}: {}", args.name, config.error().message());
+		return config.error().code == Errc::Unsupported ? control::Status::NotEnabled : control::Status::Invalid;
+	}
+	return sources_.add_command(*config);
+}
+
+control::Status DaemonControl::dump()
+{
+	if (dumpdir_.empty()) {
+		return control::Status::Success;
+	}
+	auto written = sources_.dump(dumpdir_);
+	if (!written) {
+		log_.error("dump: {}", written.error().message());
+		return control::Status::Failed;
+	}
+	log_.info("Measurement history of {} source{} written to {}", *written, *written == 1 ? "" : "s", dumpdir_);
+	return control::Status::Success;
 }
 
 void DaemonControl::shutdown()

@@ -3,6 +3,8 @@
 // server's counters and the control server's own.
 #pragma once
 
+#include <string>
+
 #include "control/dispatch.h"
 #include "core/log.h"
 #include "daemon/control_server_linux.h"
@@ -75,9 +77,25 @@ public:
 		}
 		return control::Status::Success;
 	}
-	control::Status refresh() override { return control::Status::NotEnabled; }
-	control::Status dump() override { return control::Status::NotEnabled; }
+	/// As chronyd: 200, the names resolved in the background.
+	control::Status refresh() override
+	{
+		sources_.refresh();
+		return control::Status::Success;
+	}
+	/// The measurement history to `dumpdir` in strata's format; without a
+	/// dumpdir, 200 and nothing written, as chronyd answers.
+	control::Status dump() override;
 	void shutdown() override;
+	control::Status add_source(const control::AddSourceArgs &args) override;
+	bool delete_source(const IpAddress &address) override { return sources_.remove(address); }
+	control::Status reload_sources() override { return sources_.reload_sources(); }
+	std::optional<control::AuthDataReport> auth_data(const IpAddress &address) override
+	{
+		return sources_.auth_data_report(address);
+	}
+	/// `dumpdir` (empty: none).
+	void set_dumpdir(std::string dir) { dumpdir_ = std::move(dir); }
 
 private:
 	NtpSources &sources_;
@@ -87,6 +105,7 @@ private:
 	ControlServer *control_ = nullptr;
 	RtcTracking *rtc_ = nullptr;
 	LogFiles *log_files_ = nullptr;
+	std::string dumpdir_;
 };
 
 } // namespace strata::daemon

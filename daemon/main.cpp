@@ -398,6 +398,7 @@ int run(const Options &options)
 		control = std::make_unique<DaemonControl>(**sources, **server, loop, *log);
 		control->set_rtc(rtc_tracking.get());
 		control->set_log_files(log_files.get());
+		control->set_dumpdir(config.dumpdir);
 		ControlServer::Settings cs;
 		cs.unix_path = config.bindcmdpath == "/" ? "" : config.bindcmdpath;
 		cs.port = static_cast<uint16_t>(config.cmdport);

@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/md5.h"
 #include "core/poll_adapter.h"
+#include "conf/file_reader.h"
+#include "conf/parser.h"
+#include "daemon/atomic_file_linux.h"
 #include "daemon/log_files_linux.h"
 #include "daemon/refclock_drivers_linux.h"
 #include "daemon/resolver_linux.h"
@@ -95,6 +99,9 @@ struct NtpSources::Source {
 	bool replacing = false;
 	uint32_t sends = 0;  ///< on this socket: the kernel numbers transmit timestamps so
 	std::string pool_name;  ///< the pool's name for a pool member: it may be replaced
+	std::string name;       ///< the configured name it was resolved from; empty for an address
+	uint64_t id = 0;        ///< unique for the daemon's life: resolver answers find it by this
+	uint32_t conf_id = 0;   ///< its configuration (NtpSources::configs_)
 	RealTime last_request;
 	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
 	// For the ntpdata and sources reports.
@@ -172,7 +179,6 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 						      ReferenceState &reference)
 {
 	std::unique_ptr<NtpSources> n(new NtpSources(config, settings, loop, log, clock, reference));
-	NtpSources *self = n.get();
 	// initstepslew's hosts are iburst servers like any other (chronyd adds
 	// them so), unless the configuration already has them.
 	std::vector<conf::SourceConfig> all = config.sources;
@@ -194,65 +200,103 @@ Result<std::unique_ptr<NtpSources>> NtpSources::start(const conf::Config &config
 		n->fallback_ = std::make_unique<FallbackDrift>(config.fallbackdrift->min_log2, config.fallbackdrift->max_log2);
 	}
 	n->start_refclocks(config);
+	n->sourcedirs_ = config.sourcedirs;
 	for (const auto &c : all) {
-		if (c.kind == conf::SourceKind::Peer) {
-			log.warning("Source {}: peer is not supported by strata yet; ignored", c.host);
-			continue;
+		if (auto configured = n->configure(c); !configured) {
+			return tl::unexpected(configured.error());
 		}
-		// Options parsed but not acted on yet: said once, not silently dropped.
-		const conf::SourceConfig defaults;
-		std::pair<bool, const char *> unsupported[] = {
-			{c.key.has_value(), "key"},
-			{c.nts, "nts"},
-			{c.xleave, "xleave"},
-			{c.copy, "copy"},
-			{!c.extfields.empty(), "extfield"},
-			{c.maxdelayquant != defaults.maxdelayquant, "maxdelayquant"},
-			{c.certset != defaults.certset, "certset"},
-			{c.maxunreach != defaults.maxunreach, "maxunreach"},
-		};
-		for (const auto &[set, name] : unsupported) {
-			if (set) {
-				log.warning("Source {}: option {} is not supported by strata yet; ignored", c.host, name);
-			}
-		}
-		bool ipv4 = settings.ipv4 && !c.ipv6_only, ipv6 = settings.ipv6 && !c.ipv4_only;
-		if (auto address = IpAddress::parse(c.host); address && c.kind == conf::SourceKind::Server) {
-			if (address->is_v4() ? !ipv4 : !ipv6) {
-				log.info("Source {}: address family disabled; ignored", c.host);
-				continue;
-			}
-			if (auto added = n->add(c, *address, ""); !added) {
-				return tl::unexpected(added.error());
-			}
-			continue;
-		}
-		if (!n->resolver_) {
-			auto resolver = Resolver::create(loop);
-			if (!resolver) {
-				return tl::unexpected(resolver.error());
-			}
-			n->resolver_ = std::move(*resolver);
-		}
-		n->resolver_->resolve(c.host, ipv4, ipv6, [self, c](std::vector<IpAddress> addresses, std::string error) {
-			if (addresses.empty()) {
-				self->log_.warning("Could not resolve {}: {}", c.host, error);
-				return;
-			}
-			size_t wanted = c.kind == conf::SourceKind::Pool ? static_cast<size_t>(c.maxsources) : 1;
-			for (size_t k = 0; k < addresses.size() && k < wanted; k++) {
-				if (auto added = self->add(c, addresses[k], c.host); !added) {
-					self->log_.error("{}", added.error().message());
-				}
-			}
-		});
 	}
 	n->log_unsynchronised();  // as chronyd's tracking.log starts
 	return n;
 }
 
-Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, const std::string &name)
+Result<Resolver *> NtpSources::resolver()
 {
+	if (!resolver_) {
+		auto resolver = Resolver::create(loop_);
+		if (!resolver) {
+			return tl::unexpected(resolver.error());
+		}
+		resolver_ = std::move(*resolver);
+	}
+	return resolver_.get();
+}
+
+Result<> NtpSources::configure(const conf::SourceConfig &c)
+{
+	if (c.kind == conf::SourceKind::Peer) {
+		log_.warning("Source {}: peer is not supported by strata yet; ignored", c.host);
+		return {};
+	}
+	// Options parsed but not acted on yet: said once, not silently dropped.
+	const conf::SourceConfig defaults;
+	std::pair<bool, const char *> unsupported[] = {
+		{c.key.has_value(), "key"},
+		{c.nts, "nts"},
+		{c.xleave, "xleave"},
+		{c.copy, "copy"},
+		{!c.extfields.empty(), "extfield"},
+		{c.maxdelayquant != defaults.maxdelayquant, "maxdelayquant"},
+		{c.certset != defaults.certset, "certset"},
+		{c.maxunreach != defaults.maxunreach, "maxunreach"},
+	};
+	for (const auto &[set, name] : unsupported) {
+		if (set) {
+			log_.warning("Source {}: option {} is not supported by strata yet; ignored", c.host, name);
+		}
+	}
+	bool ipv4 = settings_.ipv4 && !c.ipv6_only, ipv6 = settings_.ipv6 && !c.ipv4_only;
+	uint32_t conf_id = next_conf_id_++;
+	if (auto address = IpAddress::parse(c.host); address && c.kind == conf::SourceKind::Server) {
+		if (address->is_v4() ? !ipv4 : !ipv6) {
+			log_.info("Source {}: address family disabled; ignored", c.host);
+			return {};
+		}
+		configs_.emplace(conf_id, c);
+		return add(c, *address, "", conf_id);
+	}
+	auto resolver = this->resolver();
+	if (!resolver) {
+		return tl::unexpected(resolver.error());
+	}
+	configs_.emplace(conf_id, c);
+	(*resolver)->resolve(c.host, ipv4, ipv6, [this, conf_id](std::vector<IpAddress> addresses, std::string error) {
+		auto it = configs_.find(conf_id);
+		if (it == configs_.end()) {
+			return;  // its line went away meanwhile (reload sources)
+		}
+		const conf::SourceConfig &line = it->second;
+		if (addresses.empty()) {
+			log_.warning("Could not resolve {}: {}", line.host, error);
+			return;
+		}
+		size_t wanted = line.kind == conf::SourceKind::Pool ? static_cast<size_t>(line.maxsources) : 1;
+		size_t added = 0;
+		for (size_t k = 0; k < addresses.size() && added < wanted; k++) {
+			if (find(addresses[k]) != nullptr) {
+				if (line.kind != conf::SourceKind::Pool) {
+					log_.warning("Source {}: {} is a source already; not added", line.host,
+						     addresses[k].to_string());
+				}
+				continue;
+			}
+			if (auto ok = add(line, addresses[k], line.host, conf_id); !ok) {
+				log_.error("{}", ok.error().message());
+				break;
+			}
+			added++;
+		}
+	});
+	return {};
+}
+
+Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, const std::string &name,
+			 uint32_t conf_id)
+{
+	if (sources_.size() >= kMaxSources) {
+		return fail(Errc::Busy, fmt::format("Source {} not added: {} sources already", address.to_string(),
+						    kMaxSources));
+	}
 	auto socket = ntp::UdpSocket::open({.family = address.family(), .tx_timestamps = true});
 	if (!socket) {
 		return fail_errno(fmt::format("Could not open NTP client socket for {}", address.to_string()),
@@ -260,6 +304,9 @@ Result<> NtpSources::add(const conf::SourceConfig &c, const IpAddress &address, 
 	}
 	auto source = std::make_unique<Source>(c, address, std::move(*socket), rng_);
 	source->label = name.empty() ? address.to_string() : fmt::format("{} ({})", address.to_string(), name);
+	source->name = name;
+	source->id = next_source_id_++;
+	source->conf_id = conf_id;
 	if (c.kind == conf::SourceKind::Pool) {
 		source->pool_name = c.host;
 	}
@@ -347,26 +394,284 @@ void NtpSources::replace(Source &s)
 	}
 	s.replacing = true;
 	bool ipv4 = settings_.ipv4 && !s.config.ipv6_only, ipv6 = settings_.ipv6 && !s.config.ipv4_only;
-	resolver_->resolve(s.pool_name, ipv4, ipv6, [this, &s](std::vector<IpAddress> addresses, std::string error) {
-		s.replacing = false;
-		auto in_use = [this](const IpAddress &a) {
-			return std::any_of(sources_.begin(), sources_.end(), [&](const auto &o) { return o->address == a; });
-		};
-		auto fresh = std::find_if(addresses.begin(), addresses.end(), [&](const IpAddress &a) { return !in_use(a); });
-		if (fresh == addresses.end()) {
-			log_.debug("Could not replace unreachable source {}: {}", s.label,
+	uint64_t id = s.id;
+	resolver_->resolve(s.pool_name, ipv4, ipv6, [this, id](std::vector<IpAddress> addresses, std::string error) {
+		Source *member = find_id(id);
+		if (member == nullptr) {
+			return;  // removed meanwhile
+		}
+		member->replacing = false;
+		if (!move_to_fresh(id, addresses)) {
+			log_.debug("Could not replace unreachable source {}: {}", member->label,
 				   addresses.empty() ? error : std::string("no other address in the pool"));
+		}
+	});
+}
+
+bool NtpSources::move_to_fresh(uint64_t id, const std::vector<IpAddress> &addresses)
+{
+	Source *s = find_id(id);
+	if (s == nullptr) {
+		return false;
+	}
+	auto fresh = std::find_if(addresses.begin(), addresses.end(), [&](const IpAddress &a) { return find(a) == nullptr; });
+	if (fresh == addresses.end()) {
+		return false;
+	}
+	std::string old = s->address.to_string();
+	s->address = *fresh;
+	s->label = fmt::format("{} ({})", s->address.to_string(), s->name);
+	open_socket_for(*s);
+	s->client.reset();
+	s->filtered.clear();
+	s->last_header.reset();
+	s->last_local.reset();
+	set_.reset_source(s->index);
+	log_.info("Source {} replaced with {} ({})", old, s->address.to_string(), s->name);
+	return true;
+}
+
+NtpSources::Source *NtpSources::find(const IpAddress &address)
+{
+	for (auto &s : sources_) {
+		if (s->address == address) {
+			return s.get();
+		}
+	}
+	return nullptr;
+}
+
+NtpSources::Source *NtpSources::find_id(uint64_t id)
+{
+	for (auto &s : sources_) {
+		if (s->id == id) {
+			return s.get();
+		}
+	}
+	return nullptr;
+}
+
+control::Status NtpSources::add_command(const conf::SourceConfig &c)
+{
+	if (sources_.size() >= kMaxSources) {
+		return control::Status::TooManySources;
+	}
+	if (auto address = IpAddress::parse(c.host)) {
+		if (find(*address) != nullptr) {
+			return control::Status::SourceAlreadyKnown;
+		}
+		bool ipv4 = settings_.ipv4 && !c.ipv6_only, ipv6 = settings_.ipv6 && !c.ipv4_only;
+		if (address->is_v4() ? !ipv4 : !ipv6) {
+			return control::Status::InvalidAf;
+		}
+	}
+	log_.info("Adding source {} (chronyc)", c.host);
+	if (auto configured = configure(c); !configured) {
+		log_.error("{}", configured.error().message());
+		return control::Status::Failed;
+	}
+	return control::Status::Success;
+}
+
+bool NtpSources::remove(const IpAddress &address)
+{
+	for (size_t pos = 0; pos < sources_.size(); pos++) {
+		if (sources_[pos]->address != address) {
+			continue;
+		}
+		uint32_t conf_id = sources_[pos]->conf_id;
+		remove_at(pos);
+		// A line of chrony.conf or chronyc's without sources left is
+		// forgotten; a sourcedir line is kept, so that `reload sources`
+		// adds it again only when it changes (chronyd's rule).
+		auto it = configs_.find(conf_id);
+		bool others = std::any_of(sources_.begin(), sources_.end(), [&](const auto &o) { return o->conf_id == conf_id; });
+		if (it != configs_.end() && !others && !it->second.from_sourcedir) {
+			configs_.erase(it);
+		}
+		return true;
+	}
+	return false;
+}
+
+void NtpSources::remove_at(size_t position)
+{
+	Source &s = *sources_[position];
+	size_t index = s.index;
+	loop_.unwatch(s.watch);
+	if (s.timer != 0) {
+		loop_.cancel(s.timer);
+	}
+	log_.info("Removed source {}", s.label);
+	sources_.erase(sources_.begin() + static_cast<std::ptrdiff_t>(position));
+	set_.remove_source(index);
+	entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(index));
+	if (index < states_.size()) {
+		states_.erase(states_.begin() + static_cast<std::ptrdiff_t>(index));
+	}
+	for (auto &e : entries_) {
+		if (!e.refclock && e.position > position) {
+			e.position--;
+		}
+	}
+	for (auto &o : sources_) {
+		if (o->index > index) {
+			o->index--;
+		}
+	}
+	for (auto &r : refclocks_) {
+		if (r->index > index) {
+			r->index--;
+		}
+	}
+	bool was_selected = selected_ == index;
+	if (selected_ && *selected_ > index) {
+		--*selected_;
+	}
+	if (was_selected) {
+		// Another source may take over at once, as chronyd reselects.
+		selected_.reset();
+		update(clock_.now());
+		if (!selected_) {
+			log_.info("Can't synchronise: no selectable sources");
+			lose_sync();
+		}
+	}
+}
+
+void NtpSources::refresh()
+{
+	for (const auto &s : sources_) {
+		if (s->name.empty()) {
+			continue;
+		}
+		auto resolver = this->resolver();
+		if (!resolver) {
+			log_.error("{}", resolver.error().message());
 			return;
 		}
-		std::string old = s.address.to_string();
-		s.address = *fresh;
-		s.label = fmt::format("{} ({})", s.address.to_string(), s.pool_name);
-		open_socket_for(s);
-		s.client.reset();
-		s.filtered.clear();
-		set_.reset_source(s.index);
-		log_.info("Source {} replaced with {} ({})", old, s.address.to_string(), s.pool_name);
-	});
+		bool ipv4 = settings_.ipv4 && !s->config.ipv6_only, ipv6 = settings_.ipv6 && !s->config.ipv4_only;
+		uint64_t id = s->id;
+		(*resolver)->resolve(s->name, ipv4, ipv6, [this, id](std::vector<IpAddress> addresses, std::string error) {
+			Source *source = find_id(id);
+			if (source == nullptr) {
+				return;
+			}
+			if (addresses.empty()) {
+				log_.warning("Could not resolve {}: {}", source->name, error);
+				return;
+			}
+			if (std::find(addresses.begin(), addresses.end(), source->address) != addresses.end()) {
+				return;  // still one of the name's
+			}
+			if (!move_to_fresh(id, addresses)) {
+				log_.info("Source {}: no longer an address of {}, and no other one free", source->label,
+					  source->name);
+			}
+		});
+	}
+}
+
+namespace {
+
+/// Two sourcedir lines are the same when they say the same.
+std::string line_key(const conf::SourceConfig &c)
+{
+	conf::Config one;
+	one.sources = {c};
+	return conf::dump(one);
+}
+
+} // namespace
+
+control::Status NtpSources::reload_sources()
+{
+	conf::SystemFileReader files;
+	conf::LoadResult loaded = conf::load_sourcedirs(files, sourcedirs_);
+	for (const auto &d : loaded.diagnostics) {
+		log_.warning("reload sources: {}", d.to_string());
+	}
+	std::map<std::string, int> wanted;
+	for (const auto &c : loaded.config.sources) {
+		wanted[line_key(c)]++;
+	}
+	// Lines still there stay as they are; the sources of the others go.
+	std::vector<uint32_t> gone;
+	for (const auto &[id, c] : configs_) {
+		if (!c.from_sourcedir) {
+			continue;
+		}
+		auto it = wanted.find(line_key(c));
+		if (it != wanted.end() && it->second > 0) {
+			it->second--;
+		} else {
+			gone.push_back(id);
+		}
+	}
+	size_t removed = 0, added = 0;
+	for (uint32_t id : gone) {
+		configs_.erase(id);
+		for (size_t pos = sources_.size(); pos-- > 0;) {
+			if (sources_[pos]->conf_id == id) {
+				remove_at(pos);
+				removed++;
+			}
+		}
+	}
+	for (const auto &c : loaded.config.sources) {
+		auto it = wanted.find(line_key(c));
+		if (it == wanted.end() || it->second == 0) {
+			continue;
+		}
+		it->second--;
+		if (auto configured = configure(c); !configured) {
+			log_.error("reload sources: {}", configured.error().message());
+			continue;
+		}
+		added++;
+	}
+	log_.info("Reloaded sources: {} line{} added, {} source{} removed", added, added == 1 ? "" : "s", removed,
+		  removed == 1 ? "" : "s");
+	return control::Status::Success;
+}
+
+std::optional<control::AuthDataReport> NtpSources::auth_data_report(const IpAddress &address) const
+{
+	for (const auto &s : sources_) {
+		if (s->address == address) {
+			// chronyd's report of a source without authentication: mode
+			// none, no key exchange ever ("-").
+			return control::AuthDataReport{.mode = control::AuthMode::None,
+						       .last_ke_ago_s = std::numeric_limits<uint32_t>::max()};
+		}
+	}
+	return std::nullopt;
+}
+
+Result<size_t> NtpSources::dump(const std::string &dir) const
+{
+	size_t written = 0;
+	for (size_t i = 0; i < entries_.size(); i++) {
+		std::string name = log_name(i);
+		std::string text = fmt::format("# strata measurement history of {} (strata's format 1, not chronyd's)\n"
+					       "# local time (s since 1970, UTC)  offset (s, reference - local)  "
+					       "delay (s)  dispersion (s)\n",
+					       name);
+		for (const auto &sample : set_.stats(i).samples()) {
+			text += fmt::format("{}.{:09} {:+.9e} {:.9e} {:.9e}\n", sample.local.seconds(),
+					    sample.local.subsec_ns(), sample.offset_s, sample.delay_s, sample.dispersion_s);
+		}
+		std::string path = dir;
+		if (!path.ends_with('/')) {
+			path += '/';
+		}
+		path += name + ".dat";
+		if (auto ok = write_file_atomically(path, text); !ok) {
+			return tl::unexpected(ok.error());
+		}
+		written++;
+	}
+	return written;
 }
 
 void NtpSources::schedule_fallback()
@@ -576,10 +881,7 @@ void NtpSources::update(RealTime now)
 			log_.info("Selected source {}", label_of(*leader));
 		} else {
 			log_.info("Can't synchronise: no selectable sources");
-			log_unsynchronised();
-			reference_.set_unsynchronized(loop_.now());
-			synced_distance_s_.reset();
-			(void)clock_.set_sync_status(false, 0, 16);
+			lose_sync();
 		}
 		selected_ = leader;
 	}
@@ -672,6 +974,14 @@ void NtpSources::update(RealTime now)
 	log_.debug("Clock update from {} (+{} combined): offset {:+.9f} s, frequency {:+.3f} ppm",
 		   label_of(*leader), combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
 	log_tracking(decision, remaining);
+}
+
+void NtpSources::lose_sync()
+{
+	log_unsynchronised();
+	reference_.set_unsynchronized(loop_.now());
+	synced_distance_s_.reset();
+	(void)clock_.set_sync_status(false, 0, 16);
 }
 
 void NtpSources::apply(const DisciplineResult &result)

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -38,6 +39,7 @@
 namespace strata::daemon {
 
 class LogFiles;
+class Resolver;
 
 class NtpSources {
 public:
@@ -95,6 +97,30 @@ public:
 	uint32_t burst(const control::Address &mask, const control::Address &address, int good, int total);
 	/// makestep: the clock stepped by the whole of the current estimate.
 	bool make_step();
+	/// chronyc's `add server|pool`: the source added as a configured one
+	/// (a name resolved off the loop afterwards, as chronyd does). Success,
+	/// SourceAlreadyKnown (a source has the address), TooManySources,
+	/// InvalidAf (the address family is disabled) or Failed (no socket).
+	control::Status add_command(const conf::SourceConfig &config);
+	/// delete: the NTP source at `address` removed (a pool member only, not
+	/// its pool). false when no NTP source has the address.
+	bool remove(const IpAddress &address);
+	/// refresh: the names of the sources configured by name resolved again;
+	/// a source whose address is no longer among its name's takes one that
+	/// is (chronyd's NSR_RefreshAddresses).
+	void refresh();
+	/// reload sources: the sourcedir files read again; sources of lines
+	/// gone or changed are removed, those of new lines added. The others,
+	/// from chrony.conf or chronyc, stay.
+	control::Status reload_sources();
+	/// authdata: strata has no NTP authentication, so mode none.
+	std::optional<control::AuthDataReport> auth_data_report(const IpAddress &address) const;
+	/// dump: each NTP source's and refclock's samples written to
+	/// DIR/NAME.dat in strata's own text format (not chronyd's). Returns how
+	/// many files were written.
+	Result<size_t> dump(const std::string &dir) const;
+	/// At most this many NTP sources (chronyd's "512 Too many sources").
+	static constexpr size_t kMaxSources = 1024;
 	/// Called after the sources with every step and frequency change of the
 	/// clock (the RTC's measurements follow the clock as the sources' do).
 	void set_clock_observer(std::function<void(const ClockChange &)> observer)
@@ -112,9 +138,21 @@ private:
 	};
 	NtpSources(const conf::Config &config, const Settings &settings, PollLoop &loop, Logger &log,
 		   LocalClock &clock, ReferenceState &reference);
+	/// Takes a configured source on (as `conf_id`): an address is added at
+	/// once, a name resolved first (a pool: up to maxsources addresses).
+	Result<> configure(const conf::SourceConfig &config);
 	/// Adds a source for `address`; `name` is the configured name when it
 	/// had to be resolved (for the log).
-	Result<> add(const conf::SourceConfig &config, const IpAddress &address, const std::string &name);
+	Result<> add(const conf::SourceConfig &config, const IpAddress &address, const std::string &name,
+		     uint32_t conf_id);
+	/// Removes sources_[position]: its timers and socket, its statistics,
+	/// and every index after it moved down.
+	void remove_at(size_t position);
+	Source *find(const IpAddress &address);
+	Source *find_id(uint64_t id);
+	/// The source `id` (it may have gone meanwhile) moved to another of
+	/// `addresses` not in use; false when there is none.
+	bool move_to_fresh(uint64_t id, const std::vector<IpAddress> &addresses);
 	void poll(Source &source);
 	void set_online(Source &source, bool online);
 	void on_socket(Source &source, short revents);
@@ -134,6 +172,8 @@ private:
 	void watch_refclock(RefSource &r);
 	/// Selection and, when the leader has news, a clock update.
 	void update(RealTime now);
+	/// No source selected any more: the reference and the kernel told.
+	void lose_sync();
 	/// The clock was stepped or its frequency changed: every sample moves.
 	void clock_changed(const ClockChange &change);
 	std::string label_of(size_t index) const;
@@ -171,7 +211,15 @@ private:
 	std::optional<MonoTime> last_update_;
 	std::optional<TimerId> fallback_timer_;
 	void schedule_fallback();  ///< initstepslew, until the first update
-	std::unique_ptr<class Resolver> resolver_;
+	std::unique_ptr<Resolver> resolver_;
+	Result<Resolver *> resolver();
+	/// Every configured source (chrony.conf, sourcedir, chronyc) by its
+	/// conf id; its sources carry the id. A source resolved after its
+	/// line was removed is not added.
+	std::map<uint32_t, conf::SourceConfig> configs_;
+	uint32_t next_conf_id_ = 1;
+	uint64_t next_source_id_ = 1;
+	std::vector<std::vector<std::string>> sourcedirs_;
 	std::function<void(const ClockChange &)> clock_observer_;
 
 	// The log files (Settings::log_files); each does nothing without them.

@@ -5,7 +5,9 @@
 # be chronyc-readable and sane: the same source selected, the same stratum
 # and reference id as the chronyd client, offsets within 1 ms, counters that
 # count; modifying commands work over the socket and are refused over UDP
-# (501), unsupported ones get 505; stratactl prints what chronyc prints.
+# (501), unsupported ones get 505; sources are added (a second chronyd
+# server), deleted and reloaded from sourcedir at run time; stratactl prints
+# what chronyc prints.
 #   control_chronyc.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
 set -euo pipefail
 build=$(realpath "${1:?build dir}")
@@ -45,7 +47,10 @@ allow 127.0.0.0/8
 cmdport 11152
 bindcmdaddress $work/strata/stratad.sock
 pidfile $work/stratad.pid
+sourcedir $work/sources.d
+dumpdir $work/dump
 CONF
+mkdir "$work/sources.d" "$work/dump"
 start_stratad "$build" "$work/stratad.conf" "$work/stratad.log"
 sock=$work/strata/stratad.sock
 
@@ -201,8 +206,12 @@ chronyc -h "$sock" makestep | grep -q "200 OK" || fail "makestep"
 grep -q "makestep command" "$work/stratad.log" || fail "makestep did not reach the clock"
 out=$(chronyc -h 127.0.0.1 -p 11152 makestep 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "makestep over UDP: $out"
-out=$(chronyc -h "$sock" dump 2>&1 || true)
-echo "$out" | grep -q "505 Facility not enabled" || fail "dump: $out"
+# dump: the measurement history to dumpdir, one file a source (strata's format).
+chronyc -h "$sock" dump | grep -q "200 OK" || fail "dump"
+grep -Eq '^[0-9]+\.[0-9]{9} [-+][0-9.]+e[-+][0-9]+ ' "$work/dump/127.0.0.1.dat" ||
+	fail "dump wrote no history: $(cat "$work/dump/127.0.0.1.dat" 2>&1)"
+out=$(chronyc -h 127.0.0.1 -p 11152 dump 2>&1 || true)
+echo "$out" | grep -q "501 Not authorised" || fail "dump over UDP: $out"
 
 # stratactl prints what chronyc prints for the same daemon: each report
 # compared with its digits masked (values move between the two calls; the
@@ -225,6 +234,65 @@ done
 echo "stratactl prints chronyc's layouts for stratad"
 "$stratactl" -n -h "$sock" clients
 "$stratactl" -j -h "$sock" tracking | python3 -m json.tool >/dev/null || fail "stratactl -j tracking"
+
+# Sources added, deleted and reloaded at run time, answered as chronyd
+# answers them: a second chronyd server on 127.0.0.2.
+cat >"$work/server2.conf" <<CONF
+local stratum 1
+allow 127.0.0.0/8
+bindaddress 127.0.0.2
+port 11154
+cmdport 0
+bindcmdaddress /
+pidfile $work/server2.pid
+CONF
+chronyd -x -d -u root -f "$work/server2.conf" >"$work/server2.log" 2>&1 &
+STARTED_PIDS+=($!)
+wait_udp_port 11154 $!
+reachable() { # reachable ADDRESS: stratad has answers from it within 10 s
+	for _ in $(seq 50); do
+		chronyc -n -h "$sock" sources | grep -Eq "^\^. ${1//./\\.} +1 +-?[0-9]+ +[0-7]*[1-7][0-7]* " && return 0
+		sleep 0.2
+	done
+	return 1
+}
+expect() { # expect LINE COMMAND...: chronyc's answer to COMMAND over the socket
+	local want=$1 out
+	shift
+	out=$(chronyc -n -h "$sock" "$@" 2>&1 || true)
+	echo "$out" | grep -q "^$want" || fail "$*: '$out', not '$want'"
+}
+expect "511 Source already present" add server 127.0.0.1 port 11150 iburst
+expect "200 OK" add server 127.0.0.2 port 11154 iburst minpoll 0 maxpoll 2
+expect "511 Source already present" add server 127.0.0.2 port 11155
+reachable 127.0.0.2 || fail "added source not reachable: $(chronyc -n -h "$sock" sources)"
+[ "$(chronyc -n -h "$sock" activity | awk '/sources online|burst \(return to online\)/ { n += $1 } END { print n }')" = 2 ] ||
+	fail "activity after add: $(chronyc -n -h "$sock" activity)"
+out=$(chronyc -h 127.0.0.1 -p 11152 delete 127.0.0.2 2>&1 || true)
+echo "$out" | grep -q "501 Not authorised" || fail "delete over UDP: $out"
+# authdata: a row per NTP source, mode none, as chronyd shows its own.
+auth=$(chronyc -n -h "$sock" authdata)
+echo "$auth"
+[ "$(echo "$auth" | grep -c '^127\.0\.0\.[12] ')" = 2 ] || fail "authdata: $auth"
+[ "$(echo "$auth" | grep '^127\.0\.0\.1 ')" = "$(chronyc -n -h "$work/chronyd/chronyd.sock" authdata | grep '^127\.0\.0\.1 ')" ] ||
+	fail "authdata row differs from chronyd's: $auth"
+expect "200 OK" delete 127.0.0.2
+chronyc -n -h "$sock" sources | grep -q '127\.0\.0\.2' && fail "deleted source still listed"
+expect "503 No such source" delete 192.0.2.9
+expect "505 Facility not enabled" add peer 127.0.0.5
+expect "200 OK" rekey
+expect "200 OK" refresh
+# reload sources: a sourcedir file added, then removed.
+echo "server 127.0.0.2 port 11154 iburst minpoll 0 maxpoll 2" >"$work/sources.d/second.sources"
+expect "200 OK" reload sources
+reachable 127.0.0.2 || fail "reloaded source not reachable: $(chronyc -n -h "$sock" sources)"
+expect "200 OK" reload sources  # unchanged: nothing moves
+[ "$(chronyc -n -h "$sock" sources | grep -c '127\.0\.0\.2')" = 1 ] || fail "reload added the source twice"
+rm "$work/sources.d/second.sources"
+expect "200 OK" reload sources
+chronyc -n -h "$sock" sources | grep -q '127\.0\.0\.2' && fail "reload did not remove the source"
+chronyc -n -h "$sock" sources | grep -Eq '^\^. 127\.0\.0\.1 ' || fail "the first source went too"
+grep -q "Reloaded sources" "$work/stratad.log" || fail "reload not logged"
 
 chronyc -h "$sock" shutdown | grep -q "200 OK" || fail "shutdown"
 for _ in $(seq 100); do kill -0 "$STRATAD_PID" 2>/dev/null || break; sleep 0.05; done

@@ -69,5 +69,35 @@ TEST(SourceSet, UnreachableSourcesAreNotCandidates)
 	EXPECT_TRUE(set.decide(kStart + 64s).selection.selected.has_value());
 }
 
+TEST(SourceSet, RemovedSourcesMoveTheOthersDown)
+{
+	// Three sources with distinct samples; the middle one removed, the
+	// third is index 1 with its own statistics, and a removed leader is
+	// no longer anyone's.
+	SourceSet set({}, {});
+	for (int i = 0; i < 3; i++) {
+		size_t k = set.add_source({.stratum = 1 + i});
+		for (int n = 0; n < 4 + i; n++) {
+			set.add_sample(k, {kStart + n * 16s, 0.0, 1e-3, 1e-7});
+		}
+	}
+	set.remove_source(1);
+	ASSERT_EQ(set.size(), 2u);
+	EXPECT_EQ(set.info(1).stratum, 3);
+	EXPECT_EQ(set.stats(1).size(), 6u);
+	auto d = set.decide(kStart + 96s);
+	ASSERT_TRUE(d.selection.selected.has_value());
+	EXPECT_EQ(d.source_states.size(), 2u);
+	size_t leader = *d.selection.selected;
+	set.remove_source(leader);
+	set.remove_source(5);  // no such source: nothing happens
+	ASSERT_EQ(set.size(), 1u);
+	set.add_sample(0, {kStart + 112s, 0.0, 1e-3, 1e-7});
+	d = set.decide(kStart + 112s);
+	ASSERT_TRUE(d.selection.selected.has_value());
+	EXPECT_EQ(*d.selection.selected, 0u);
+	EXPECT_TRUE(d.estimate.has_value());
+}
+
 } // namespace
 } // namespace strata
