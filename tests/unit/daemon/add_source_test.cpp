@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "control/client_session.h"
+
 namespace strata::daemon {
 namespace {
 
@@ -79,6 +81,19 @@ TEST(AddSource, OptionsAndFlagsBecomeTheirDirectiveOptions)
 	EXPECT_TRUE(c->offline);  // chronyc's `offline`: no kAddOnline bit
 	EXPECT_TRUE(c->auto_offline && c->iburst && c->prefer);
 	EXPECT_EQ(c->extfields, std::vector<std::string>{"F323"});
+}
+
+TEST(AddSource, WhatStratactlSendsComesBackAsTyped)
+{
+	// stratactl fills the request in as chronyc does: the line typed is the
+	// line the daemon parses.
+	for (const char *typed : {"server 192.0.2.1", "pool pool.example minpoll -2 maxsources 2 maxdelay 0.5 prefer",
+				  "server 192.0.2.1 port 11154 minpoll 0 maxpoll 2 offline iburst"}) {
+		auto a = control::parse_add_source(typed);
+		ASSERT_TRUE(a.has_value()) << typed;
+		EXPECT_EQ(source_line(*a), typed);
+		EXPECT_TRUE(source_config_from(*a).has_value()) << typed;
+	}
 }
 
 TEST(AddSource, PoolKeepsMaxsources)
