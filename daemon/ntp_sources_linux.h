@@ -7,6 +7,10 @@
 // Servers by address or name and pools (up to `maxsources` of the addresses
 // the name resolves to) are supported; names are resolved off the loop
 // (Resolver). `peer` (symmetric mode) is logged as not supported yet.
+// Sources come and go at run time too (chronyc's add, delete, reload
+// sources, refresh): every configured line has a conf id its sources carry,
+// and resolver answers find their source by its id, never by a pointer, so
+// that one removed meanwhile is simply not found.
 // Refclocks: the drivers daemon/refclock_drivers_linux.h builds.
 #pragma once
 
