@@ -293,6 +293,12 @@ expect "200 OK" reload sources
 chronyc -n -h "$sock" sources | grep -q '127\.0\.0\.2' && fail "reload did not remove the source"
 chronyc -n -h "$sock" sources | grep -Eq '^\^. 127\.0\.0\.1 ' || fail "the first source went too"
 grep -q "Reloaded sources" "$work/stratad.log" || fail "reload not logged"
+# The selected source deleted: no source left, stratad says it is no longer
+# synchronised (and keeps answering).
+expect "200 OK" delete 127.0.0.1
+[ "$(chronyc -n -h "$sock" sources | grep -c '^\^')" = 0 ] || fail "sources left: $(chronyc -n -h "$sock" sources)"
+chronyc -n -h "$sock" tracking | grep -q "^Leap status *: Not synchronised" ||
+	fail "still synchronised without sources: $(chronyc -n -h "$sock" tracking)"
 
 chronyc -h "$sock" shutdown | grep -q "200 OK" || fail "shutdown"
 for _ in $(seq 100); do kill -0 "$STRATAD_PID" 2>/dev/null || break; sleep 0.05; done
