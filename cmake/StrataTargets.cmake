@@ -38,10 +38,19 @@ endfunction()
 
 # strata_unit_test(NAME SOURCES... LINK libs...): a GoogleTest binary
 # registered with CTest, one test per TEST().
+# GoogleTest, GoogleMock and fmt are parsed once per build for every test
+# binary (strata_test_pch, REUSE_FROM): they were half of a test file's
+# compile time. A test whose flags differ simply parses them itself.
 function(strata_unit_test name)
 	cmake_parse_arguments(ARG "" "" "SOURCES;LINK" ${ARGN})
+	if(NOT TARGET strata_test_pch)
+		add_library(strata_test_pch STATIC ${PROJECT_SOURCE_DIR}/cmake/test_pch.cpp)
+		target_link_libraries(strata_test_pch PRIVATE strata_options GTest::gmock GTest::gtest_main fmt::fmt)
+		target_precompile_headers(strata_test_pch PRIVATE <gtest/gtest.h> <gmock/gmock.h> <fmt/format.h>)
+	endif()
 	add_executable(${name} ${ARG_SOURCES})
 	target_link_libraries(${name} PRIVATE strata_options ${ARG_LINK} GTest::gmock GTest::gtest_main)
+	target_precompile_headers(${name} REUSE_FROM strata_test_pch)
 	gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
 endfunction()
 
