@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian's chronyc against stratad: chronyd -x (local stratum 1) serves
 # stratad -x and, side by side, a chronyd -x client; chronyc asks both the
-# same questions over the Unix socket and over UDP. stratad's answers must
+# same questions over the Unix socket and over UDP port 323 (chronyc's default; the
+# namespace lets the test bind it). stratad's answers must
 # be chronyc-readable and sane: the same source selected, the same stratum
 # and reference id as the chronyd client, offsets within 1 ms, counters that
 # count; modifying commands work over the socket and are refused over UDP
@@ -44,7 +45,7 @@ cat >"$work/stratad.conf" <<CONF
 server 127.0.0.1 port 11150 iburst minpoll 0 maxpoll 2
 port 11153
 allow 127.0.0.0/8
-cmdport 11152
+cmdport 323
 bindcmdaddress $work/strata/stratad.sock
 pidfile $work/stratad.pid
 sourcedir $work/sources.d
@@ -69,7 +70,7 @@ field() { # field REPORT NAME: the value after "NAME :" in chronyc's output
 	echo "$1" | sed -n "s/^$2 *: //p"
 }
 for transport in unix udp; do
-	if [ $transport = unix ]; then target=(-h "$sock"); else target=(-h 127.0.0.1 -p 11152); fi
+	if [ $transport = unix ]; then target=(-h "$sock"); else target=(-h 127.0.0.1); fi
 	ours=$(chronyc -n "${target[@]}" tracking) || fail "chronyc tracking over $transport: $ours"
 	theirs=$(chronyc -n -h "$work/chronyd/chronyd.sock" tracking)
 	echo "--- stratad tracking over $transport"
@@ -114,7 +115,7 @@ PY
 # Unix-only reports; serverstats counts the commands.
 stats=$(chronyc -n -h "$sock" serverstats)
 echo "$stats" | grep -E "^Command packets received *: [1-9]" || fail "serverstats: $stats"
-out=$(chronyc -n -h 127.0.0.1 -p 11152 serverstats 2>&1 || true)
+out=$(chronyc -n -h 127.0.0.1 serverstats 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "serverstats over UDP: $out"
 
 # The client log: NTP requests from two loopback addresses, as chronyc
@@ -137,7 +138,7 @@ echo "$clients" | grep -E '^127\.0\.0\.3 +5 +0 ' || fail "clients: $clients"
 chronyc -n -h "$sock" clients -p 4 | grep -q '^127\.0\.0\.2 ' && fail "clients -p 4 listed a client with 3 requests"
 chronyc -n -h "$sock" clients -r >/dev/null
 chronyc -n -h "$sock" clients | grep -E '^127\.0\.0\.3 +0 +0 ' || fail "clients -r did not reset"
-out=$(chronyc -n -h 127.0.0.1 -p 11152 clients 2>&1 || true)
+out=$(chronyc -n -h 127.0.0.1 clients 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "clients over UDP: $out"
 # chronyc's UDP requests are logged too (the Cmd column), under cmdratelimit
 # (default: 8 at once, then one per 1/16 s, one in 4 over it let through):
@@ -150,7 +151,7 @@ s.bind(("127.0.0.1", 0))
 for i in range(40):
     req = bytearray(seed)
     struct.pack_into(">I", req, 8, i)
-    s.sendto(req, ("127.0.0.1", 11152))
+    s.sendto(req, ("127.0.0.1", 323))
 s.settimeout(0.5)
 answered = 0
 try:
@@ -204,13 +205,13 @@ chronyc -h "$sock" burst 2/4 | grep -q "200 OK" || fail "burst"
 chronyc -n -h "$sock" activity | grep -q "^1 sources doing burst (return to online)" || fail "burst did not take"
 chronyc -h "$sock" makestep | grep -q "200 OK" || fail "makestep"
 grep -q "makestep command" "$work/stratad.log" || fail "makestep did not reach the clock"
-out=$(chronyc -h 127.0.0.1 -p 11152 makestep 2>&1 || true)
+out=$(chronyc -h 127.0.0.1 makestep 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "makestep over UDP: $out"
 # dump: the measurement history to dumpdir, one file a source (strata's format).
 chronyc -h "$sock" dump | grep -q "200 OK" || fail "dump"
 grep -Eq '^[0-9]+\.[0-9]{9} [-+][0-9.]+e[-+][0-9]+ ' "$work/dump/127.0.0.1.dat" ||
 	fail "dump wrote no history: $(cat "$work/dump/127.0.0.1.dat" 2>&1)"
-out=$(chronyc -h 127.0.0.1 -p 11152 dump 2>&1 || true)
+out=$(chronyc -h 127.0.0.1 dump 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "dump over UDP: $out"
 
 # stratactl prints what chronyc prints for the same daemon: each report
@@ -220,7 +221,7 @@ echo "$out" | grep -q "501 Not authorised" || fail "dump over UDP: $out"
 stratactl=$build/tools/stratactl
 for args in tracking "sources -v" sourcestats "selectdata -v" activity "ntpdata 127.0.0.1" serverstats clients; do
 	for transport in unix udp; do
-		if [ $transport = unix ]; then target=(-h "$sock"); else target=(-h 127.0.0.1 -p 11152); fi
+		if [ $transport = unix ]; then target=(-h "$sock"); else target=(-h 127.0.0.1); fi
 		same=no
 		for _ in 1 2 3 4 5; do
 			a=$(chronyc -n "${target[@]}" $args 2>&1 | tr '0-9' '#' || true)
@@ -268,7 +269,7 @@ expect "511 Source already present" add server 127.0.0.2 port 11155
 reachable 127.0.0.2 || fail "added source not reachable: $(chronyc -n -h "$sock" sources)"
 [ "$(chronyc -n -h "$sock" activity | awk '/sources online|burst \(return to online\)/ { n += $1 } END { print n }')" = 2 ] ||
 	fail "activity after add: $(chronyc -n -h "$sock" activity)"
-out=$(chronyc -h 127.0.0.1 -p 11152 delete 127.0.0.2 2>&1 || true)
+out=$(chronyc -h 127.0.0.1 delete 127.0.0.2 2>&1 || true)
 echo "$out" | grep -q "501 Not authorised" || fail "delete over UDP: $out"
 # authdata: a row per NTP source, mode none, as chronyd shows its own.
 auth=$(chronyc -n -h "$sock" authdata)
