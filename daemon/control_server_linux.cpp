@@ -27,7 +27,9 @@ constexpr size_t kMaxRequest = 1024;
 Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, PollLoop &loop, Logger &log,
 							    control::ControlHandler &handler)
 {
-	auto seed = static_cast<uint64_t>(loop.real_now().since_epoch.count()) ^ (uint64_t{0x9e3779b9} * static_cast<uint64_t>(::getpid()));
+	// The client log's hash seed: not guessable from outside.
+	auto seed = static_cast<uint64_t>(loop.real_now().since_epoch.count()) ^
+		    (uint64_t{0x9e3779b9} * static_cast<uint64_t>(::getpid()));
 	std::unique_ptr<ControlServer> s(new ControlServer(std::move(settings), loop, log, handler, seed));
 	if (!s->settings_.unix_path.empty()) {
 		// Without the Unix socket the reports are still there over UDP.
