@@ -285,6 +285,29 @@ json JsonRequest::answer()
 	if (command_ == "clients") {
 		return clients();
 	}
+	if (command_ == "authdata") {
+		// chronyc's way: each NTP source's SOURCE_DATA, then its AUTH_DATA.
+		auto sources = per_source<SourceDataReport>(Command::SourceData);
+		if (auto *refused = std::get_if<Refusal>(&sources)) {
+			return status_reply(command_, refused->status, refused->detail);
+		}
+		std::vector<Named<SourceAuth>> rows;
+		for (const auto &row : std::get<0>(sources)) {
+			if (is_refclock(row.report)) {
+				continue;
+			}
+			auto auth = run<AuthDataReport>(Command::AuthData, AddressArgs{row.report.address});
+			if (auto *refused = std::get_if<Refusal>(&auth)) {
+				if (refused->status == Status::NoSuchSource) {
+					continue;
+				}
+				return status_reply(command_, refused->status, refused->detail);
+			}
+			rows.push_back(Named<SourceAuth>{SourceAuth{row.report.address, std::get<AuthDataReport>(auth)},
+							 row.name});
+		}
+		return authdata_json(rows);
+	}
 
 	// Commands that change the daemon.
 	if (command_ == "makestep") {
@@ -301,6 +324,13 @@ json JsonRequest::answer()
 	if (command_ == "onoffline") {
 		return command(Command::OnOffline);
 	}
+	if (command_ == "delete") {
+		auto address = address_arg("address");
+		if (!address || !std::holds_alternative<IpAddress>(*address)) {
+			return status_reply(command_, Status::Invalid, "\"address\" (an IP address) is required");
+		}
+		return command(Command::DelSource, AddressArgs{*address});
+	}
 	if (command_ == "burst") {
 		auto good = int_arg("good", 0, 2048, 4);
 		auto total = int_arg("total", 1, 2048, 8);
@@ -315,6 +345,7 @@ json JsonRequest::answer()
 	static const std::pair<const char *, Command> kPlain[] = {
 		{"cyclelogs", Command::CycleLogs}, {"writertc", Command::WriteRtc}, {"trimrtc", Command::TrimRtc},
 		{"refresh", Command::Refresh},     {"dump", Command::Dump},         {"shutdown", Command::Shutdown},
+		{"reload_sources", Command::ReloadSources}, {"rekey", Command::Rekey},
 	};
 	for (const auto &[name, code] : kPlain) {
 		if (command_ == name) {
@@ -352,9 +383,10 @@ json answer_object(std::string_view text, bool privileged, ControlHandler &handl
 	// An unprivileged sender may read: a command that would change anything
 	// is refused before it is looked at further.
 	static const std::string_view kReadOnly[] = {"tracking", "sources", "sourcestats", "selectdata", "ntpdata",
-						     "activity", "serverstats", "rtcdata",     "clients"};
-	static const std::string_view kChanging[] = {"makestep", "online", "offline",  "onoffline", "burst",   "cyclelogs",
-						     "writertc", "trimrtc", "refresh", "dump",      "shutdown"};
+						     "activity", "serverstats", "rtcdata",     "clients",    "authdata"};
+	static const std::string_view kChanging[] = {"makestep", "online",   "offline",        "onoffline", "burst",
+						     "delete",   "cyclelogs", "writertc",      "trimrtc",   "refresh",
+						     "dump",     "shutdown", "reload_sources", "rekey"};
 	auto listed = [&](const auto &list) { return std::find(std::begin(list), std::end(list), name) != std::end(list); };
 	bool read_only = listed(kReadOnly);
 	if (!read_only && !listed(kChanging)) {

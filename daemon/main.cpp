@@ -467,6 +467,9 @@ int run(const Options &options)
 	// The reference (synchronised, local or unsynchronised) is refreshed every
 	// second: root dispersion and the local reference time move with the clock.
 	SystemdNotifier systemd;
+	if (!systemd.load_error().empty()) {
+		log->warning("Cannot notify systemd: {}", systemd.load_error());
+	}
 	std::function<void()> refresh = [&] {
 		(*server)->publish_reference(reference_state.current(loop.real_now(), loop.now()));
 		if (control && systemd.enabled()) {

@@ -1,5 +1,6 @@
 #include "daemon/metrics_server_linux.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -34,6 +35,68 @@ int answered_mark;
 bool is_read(std::string_view method) { return method == MHD_HTTP_METHOD_GET || method == MHD_HTTP_METHOD_HEAD; }
 
 } // namespace
+
+/// libmicrohttpd's functions, looked up when the first endpoint starts.
+/// Linked in, the library would bring GnuTLS and its dependencies into
+/// every stratad: 2.3 MB of resident pages, half of an idle daemon's, for
+/// a feature that is off by default. Loaded here, only a daemon with
+/// `metricsaddress` pays for it. The library stays loaded once it is.
+struct MhdLibrary {
+	decltype(&::MHD_start_daemon) start_daemon = nullptr;
+	decltype(&::MHD_stop_daemon) stop_daemon = nullptr;
+	decltype(&::MHD_get_daemon_info) get_daemon_info = nullptr;
+	decltype(&::MHD_run) run = nullptr;
+	decltype(&::MHD_get_timeout) get_timeout = nullptr;
+	decltype(&::MHD_create_response_from_buffer) create_response_from_buffer = nullptr;
+	decltype(&::MHD_add_response_header) add_response_header = nullptr;
+	decltype(&::MHD_queue_response) queue_response = nullptr;
+	decltype(&::MHD_destroy_response) destroy_response = nullptr;
+
+	static Result<const MhdLibrary *> load()
+	{
+		static MhdLibrary library;
+		static bool loaded = false;
+		if (loaded) {
+			return &library;
+		}
+		// The soname this build was made against, then the development link.
+		void *handle = nullptr;
+		std::string why;
+		for (const char *name : {"libmicrohttpd.so.12", "libmicrohttpd.so"}) {
+			handle = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
+			if (handle != nullptr) {
+				break;
+			}
+			const char *error = ::dlerror();
+			why = error != nullptr ? error : name;
+		}
+		if (handle == nullptr) {
+			return fail(Errc::Unsupported, fmt::format("libmicrohttpd is not installed ({})", why));
+		}
+		MhdLibrary l;
+		bool found = true;
+		auto symbol = [&](auto &fn, const char *name) {
+			fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(handle, name));
+			found = found && fn != nullptr;
+		};
+		symbol(l.start_daemon, "MHD_start_daemon");
+		symbol(l.stop_daemon, "MHD_stop_daemon");
+		symbol(l.get_daemon_info, "MHD_get_daemon_info");
+		symbol(l.run, "MHD_run");
+		symbol(l.get_timeout, "MHD_get_timeout");
+		symbol(l.create_response_from_buffer, "MHD_create_response_from_buffer");
+		symbol(l.add_response_header, "MHD_add_response_header");
+		symbol(l.queue_response, "MHD_queue_response");
+		symbol(l.destroy_response, "MHD_destroy_response");
+		if (!found) {
+			::dlclose(handle);
+			return fail(Errc::Unsupported, "libmicrohttpd lacks a function stratad needs");
+		}
+		library = l;
+		loaded = true;
+		return &library;
+	}
+};
 
 /// libmicrohttpd's C callbacks, with the signatures it declares.
 struct MhdCallbacks {
@@ -74,7 +137,12 @@ struct MhdCallbacks {
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const IpAddress &address, uint16_t port, PollLoop &loop,
 							    Logger &log, control::ControlHandler &handler, Extras extras)
 {
+	auto library = MhdLibrary::load();
+	if (!library) {
+		return tl::unexpected(library.error());
+	}
 	std::unique_ptr<MetricsServer> s(new MetricsServer(loop, log, handler, std::move(extras)));
+	s->mhd_ = *library;
 	std::string where = address.is_v4() ? fmt::format("{}:{}", address.to_string(), port)
 					    : fmt::format("[{}]:{}", address.to_string(), port);
 	s->url_ = fmt::format("http://{}/metrics", where);
@@ -112,7 +180,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const IpAddress &add
 	}
 
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (address.is_v4() ? 0u : unsigned{MHD_USE_IPv6});
-	s->daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &MhdCallbacks::on_request, s.get(),
+	s->daemon_ = s->mhd_->start_daemon(flags, 0, nullptr, nullptr, &MhdCallbacks::on_request, s.get(),
 				      MHD_OPTION_EXTERNAL_LOGGER, &MhdCallbacks::on_log, s.get(),
 				      MHD_OPTION_LISTEN_SOCKET, fd,
 				      MHD_OPTION_CONNECTION_LIMIT, kMaxConnections,
@@ -125,7 +193,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const IpAddress &add
 		}
 		return fail(Errc::Unsupported, fmt::format("libmicrohttpd could not serve metrics on {}", where));
 	}
-	const MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon_, MHD_DAEMON_INFO_EPOLL_FD);
+	const MHD_DaemonInfo *info = s->mhd_->get_daemon_info(s->daemon_, MHD_DAEMON_INFO_EPOLL_FD);
 	if (info == nullptr || info->epoll_fd < 0) {
 		return fail(Errc::Unsupported, "libmicrohttpd has no epoll descriptor for the metrics server");
 	}
@@ -143,26 +211,26 @@ MetricsServer::~MetricsServer()
 		loop_.cancel(*timer_);
 	}
 	if (daemon_ != nullptr) {
-		MHD_stop_daemon(daemon_);
+		mhd_->stop_daemon(daemon_);
 	}
 }
 
 unsigned MetricsServer::connections() const
 {
-	const MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	const MHD_DaemonInfo *info = mhd_->get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	return info != nullptr ? info->num_connections : 0;
 }
 
 void MetricsServer::run()
 {
 	unsigned before = connections();
-	MHD_run(daemon_);
+	mhd_->run(daemon_);
 	if (connections() < before) {
 		// At the connection limit libmicrohttpd takes its listening socket
 		// out of its epoll set, and puts it back only at the start of a
 		// run: once connections have closed, a second run does, or the
 		// epoll descriptor would never wake us for new clients again.
-		MHD_run(daemon_);
+		mhd_->run(daemon_);
 	}
 	if (timer_) {
 		loop_.cancel(*timer_);
@@ -171,7 +239,7 @@ void MetricsServer::run()
 	// libmicrohttpd's own deadlines (idle connections) and work it has
 	// left (0: data still to send or read): run again then.
 	MHD_UNSIGNED_LONG_LONG ms = 0;
-	if (MHD_get_timeout(daemon_, &ms) == MHD_YES) {
+	if (mhd_->get_timeout(daemon_, &ms) == MHD_YES) {
 		ms = std::min<MHD_UNSIGNED_LONG_LONG>(ms, 3'600'000);
 		timer_ = loop_.add_timer(loop_.now() + std::chrono::milliseconds(ms), [this] {
 			timer_.reset();
@@ -199,17 +267,17 @@ bool MetricsServer::answer(MHD_Connection *connection, const char *url, const ch
 		body = control::format_metrics(
 			control::collect_metrics(handler_, extras_ ? extras_() : control::MetricsExtras{}));
 	}
-	MHD_Response *response = MHD_create_response_from_buffer(body.size(), body.data(), MHD_RESPMEM_MUST_COPY);
+	MHD_Response *response = mhd_->create_response_from_buffer(body.size(), body.data(), MHD_RESPMEM_MUST_COPY);
 	if (response == nullptr) {
 		return false;
 	}
 	std::string content_type(type);
-	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type.c_str());
+	mhd_->add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type.c_str());
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		mhd_->add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	}
-	MHD_Result queued = MHD_queue_response(connection, status, response);
-	MHD_destroy_response(response);
+	MHD_Result queued = mhd_->queue_response(connection, status, response);
+	mhd_->destroy_response(response);
 	log_.debug("Metrics request {} {}: {}", method, url, status);
 	return queued == MHD_YES;
 }

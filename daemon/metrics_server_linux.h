@@ -29,6 +29,8 @@ struct MHD_Connection;
 
 namespace strata::daemon {
 
+struct MhdLibrary;
+
 class MetricsServer {
 public:
 	/// Connections served at once; more are refused until one closes.
@@ -71,6 +73,7 @@ private:
 	Logger &log_;
 	control::ControlHandler &handler_;
 	Extras extras_;
+	const MhdLibrary *mhd_ = nullptr;  ///< libmicrohttpd, loaded at start()
 	MHD_Daemon *daemon_ = nullptr;
 	WatchId watch_ = 0;
 	std::optional<TimerId> timer_;

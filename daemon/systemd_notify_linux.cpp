@@ -1,5 +1,6 @@
 #include "daemon/systemd_notify_linux.h"
 
+#include <dlfcn.h>
 #include <systemd/sd-daemon.h>
 
 #include <cstdlib>
@@ -13,7 +14,25 @@ namespace strata::daemon {
 SystemdNotifier::SystemdNotifier()
 {
 	const char *socket = std::getenv("NOTIFY_SOCKET");
-	enabled_ = socket != nullptr && *socket != '\0';
+	if (socket == nullptr || *socket == '\0') {
+		return;
+	}
+	// libsystemd is loaded only under systemd: linked in, it and its
+	// compression and crypto libraries would sit in every stratad's memory
+	// for one function.
+	void *handle = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (handle == nullptr) {
+		const char *error = ::dlerror();
+		load_error_ = error != nullptr ? error : "libsystemd.so.0 not found";
+		return;
+	}
+	notify_ = reinterpret_cast<decltype(&::sd_notify)>(::dlsym(handle, "sd_notify"));
+	if (notify_ == nullptr) {
+		load_error_ = "libsystemd has no sd_notify";
+		::dlclose(handle);
+		return;
+	}
+	enabled_ = true;
 }
 
 std::string status_text(const control::TrackingReport &tracking)
@@ -38,7 +57,7 @@ void SystemdNotifier::send(const std::string &message)
 	if (enabled_) {
 		// A failure here is systemd's to notice (it times the start out);
 		// the daemon carries on serving.
-		::sd_notify(0, message.c_str());
+		notify_(0, message.c_str());
 	}
 }
 

@@ -13,10 +13,13 @@ namespace strata::daemon {
 
 class SystemdNotifier {
 public:
-	/// Reads NOTIFY_SOCKET once.
+	/// Reads NOTIFY_SOCKET once, and loads libsystemd when it is set.
 	SystemdNotifier();
 
 	bool enabled() const { return enabled_; }
+	/// Why NOTIFY_SOCKET is set but nothing can be sent (libsystemd could
+	/// not be loaded); empty otherwise. For the start-up log.
+	const std::string &load_error() const { return load_error_; }
 	/// Start-up is complete: sockets open, sources configured.
 	void ready(const control::TrackingReport &tracking);
 	/// Sends STATUS= when the text for `tracking` differs from the last one.
@@ -28,6 +31,8 @@ private:
 
 	bool enabled_ = false;
 	bool ready_ = false;
+	int (*notify_)(int, const char *) = nullptr;  ///< libsystemd's sd_notify
+	std::string load_error_;
 	std::string last_status_;
 };
 

@@ -84,9 +84,27 @@ public:
 	Status refresh() override { return Status::NotEnabled; }
 	Status dump() override { return Status::NotEnabled; }
 	Status add_source(const AddSourceArgs &) override { return Status::NotEnabled; }
-	bool delete_source(const IpAddress &) override { return false; }
-	Status reload_sources() override { return Status::Success; }
-	std::optional<AuthDataReport> auth_data(const IpAddress &) override { return std::nullopt; }
+	int deletes = 0, reloads = 0;
+	bool delete_source(const IpAddress &a) override
+	{
+		if (a != std::get<IpAddress>(sources[1].address)) {
+			return false;
+		}
+		deletes++;
+		return true;
+	}
+	Status reload_sources() override
+	{
+		reloads++;
+		return Status::Success;
+	}
+	std::optional<AuthDataReport> auth_data(const IpAddress &a) override
+	{
+		if (a != std::get<IpAddress>(sources[0].address) && a != std::get<IpAddress>(sources[1].address)) {
+			return std::nullopt;
+		}
+		return AuthDataReport{};
+	}
 	void shutdown() override { shutdowns++; }
 };
 
@@ -185,6 +203,35 @@ TEST(JsonControl, ChangesOnlyForThePrivileged)
 	EXPECT_EQ(d.last_burst_address, *IpAddress::parse("192.0.2.1"));
 	r = ask(d, R"({"command":"writertc"})");
 	EXPECT_EQ(r["code"], 513);
+}
+
+TEST(JsonControl, AuthdataDeleteReloadAndRekey)
+{
+	FakeDaemon d;
+	json r = ask(d, R"({"command":"authdata"})", false);
+	EXPECT_EQ(r["report"], "authdata");
+	ASSERT_TRUE(r.contains("sources")) << r.dump();
+	ASSERT_EQ(r["sources"].size(), 2u);  // the NTP sources, not the refclock
+	EXPECT_EQ(r["sources"][0]["name"], "ntp1.example.net");
+	EXPECT_EQ(r["sources"][0]["mode"], "none");
+
+	r = ask(d, R"({"command":"delete","address":"2001:db8::7"})", false);
+	EXPECT_EQ(r["code"], 501);
+	r = ask(d, R"({"command":"delete"})");
+	EXPECT_EQ(r["code"], 502);
+	r = ask(d, R"({"command":"delete","address":"192.0.2.99"})");
+	EXPECT_EQ(r["code"], 503);
+	r = ask(d, R"({"command":"delete","address":"2001:db8::7"})");
+	EXPECT_EQ(r["code"], 200);
+	EXPECT_EQ(d.deletes, 1);
+
+	r = ask(d, R"({"command":"reload_sources"})");
+	EXPECT_EQ(r["code"], 200);
+	EXPECT_EQ(d.reloads, 1);
+	r = ask(d, R"({"command":"rekey"})");
+	EXPECT_EQ(r["code"], 200);
+	r = ask(d, R"({"command":"rekey"})", false);
+	EXPECT_EQ(r["code"], 501);
 }
 
 TEST(JsonControl, BadRequestsGetAStatusThatSaysWhy)
