@@ -1,5 +1,7 @@
 #include "control/metrics.h"
 
+#include "control/report_json.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -83,34 +85,6 @@ std::string join(std::string_view a, std::string_view b)
 	return fmt::format("{},{}", a, b);
 }
 
-std::string_view mode_label(SourceMode mode)
-{
-	switch (mode) {
-	case SourceMode::Client:
-		return "server";
-	case SourceMode::Peer:
-		return "peer";
-	case SourceMode::RefClock:
-		return "refclock";
-	}
-	return "unknown";
-}
-
-std::string_view leap_label(Leap leap)
-{
-	switch (leap) {
-	case Leap::None:
-		return "normal";
-	case Leap::Insert:
-		return "insert_second";
-	case Leap::Delete:
-		return "delete_second";
-	case Leap::Unsynchronized:
-		return "not_synchronised";
-	}
-	return "unknown";
-}
-
 /// The labels that name a source in every per-source metric: `name` (the
 /// configured name, else the address; a refclock's ref id), `address` for
 /// NTP sources, `refid` for refclocks, and `mode`.
@@ -120,11 +94,11 @@ std::string source_labels(const SourceMetrics &s)
 		const SourceDataReport &d = *s.data;
 		if (is_refclock(d)) {
 			std::string refid = numeric_name(d);
-			return join(join(label("name", refid), label("refid", refid)), label("mode", mode_label(d.mode)));
+			return join(join(label("name", refid), label("refid", refid)), label("mode", mode_name(d.mode)));
 		}
 		std::string address = address_text(d.address);
 		return join(join(label("name", s.name.value_or(address)), label("address", address)),
-			    label("mode", mode_label(d.mode)));
+			    label("mode", mode_name(d.mode)));
 	}
 	if (s.stats) {
 		// No source report: what the statistics say, without a mode.
@@ -188,7 +162,7 @@ void format_tracking_metrics(std::string &out, const TrackingReport &t)
 	Family leap(out, "strata_tracking_leap_status", "gauge",
 		    "Leap status: 1 for the current one of normal, insert_second, delete_second, not_synchronised.");
 	for (Leap l : kLeaps) {
-		leap.add(label("status", leap_label(l)), uint64_t{l == t.leap});
+		leap.add(label("status", leap_name(l)), uint64_t{l == t.leap});
 	}
 }
 
@@ -216,7 +190,7 @@ void format_source_metrics(std::string &out, const std::vector<SourceMetrics> &s
 		for (size_t i = 0; i < sources.size(); i++) {
 			if (sources[i].data) {
 				for (SourceState st : kStates) {
-					state.add(join(labels[i], label("state", state_label(st))),
+					state.add(join(labels[i], label("state", state_name(st))),
 						  uint64_t{st == sources[i].data->state});
 				}
 			}
@@ -371,25 +345,6 @@ std::string escape_label_value(std::string_view value)
 		}
 	}
 	return out;
-}
-
-std::string_view state_label(SourceState state)
-{
-	switch (state) {
-	case SourceState::Selected:
-		return "selected";
-	case SourceState::Unselected:
-		return "combined";
-	case SourceState::Selectable:
-		return "not_combined";
-	case SourceState::Falseticker:
-		return "falseticker";
-	case SourceState::Jittery:
-		return "jittery";
-	case SourceState::NonSelectable:
-		return "unusable";
-	}
-	return "unknown";
 }
 
 MetricsSnapshot collect_metrics(ControlHandler &handler, MetricsExtras extras, uint32_t max_sources)

@@ -86,9 +86,4 @@ std::string format_metrics(const MetricsSnapshot &snapshot);
 /// and newline escaped (\\ \" \n); everything else, UTF-8 included, as is.
 std::string escape_label_value(std::string_view value);
 
-/// The `state` label value of a source's selection state: "selected",
-/// "combined", "not_combined", "falseticker", "jittery", "unusable"
-/// (chronyc's * + - x ~ ?).
-std::string_view state_label(SourceState state);
-
 } // namespace strata::control

@@ -33,53 +33,6 @@ std::string hex_id(uint32_t id)
 	return fmt::format("{:08X}", id);
 }
 
-std::string_view leap_name(Leap leap)
-{
-	switch (leap) {
-	case Leap::None:
-		return "normal";
-	case Leap::Insert:
-		return "insert_second";
-	case Leap::Delete:
-		return "delete_second";
-	case Leap::Unsynchronized:
-		return "unsynchronised";
-	}
-	return "invalid";
-}
-
-std::string_view mode_name(SourceMode mode)
-{
-	switch (mode) {
-	case SourceMode::Client:
-		return "server";
-	case SourceMode::Peer:
-		return "peer";
-	case SourceMode::RefClock:
-		return "refclock";
-	}
-	return "unknown";
-}
-
-std::string_view state_name(SourceState state)
-{
-	switch (state) {
-	case SourceState::Selected:
-		return "selected";
-	case SourceState::NonSelectable:
-		return "unusable";
-	case SourceState::Falseticker:
-		return "falseticker";
-	case SourceState::Jittery:
-		return "jittery";
-	case SourceState::Unselected:
-		return "combined";
-	case SourceState::Selectable:
-		return "not_combined";
-	}
-	return "unknown";
-}
-
 /// A client log interval: null when there is none (127).
 json interval_log2(int8_t v)
 {
@@ -147,6 +100,53 @@ json source_fields(std::string_view name, const Address &address, std::optional<
 }
 
 } // namespace
+
+std::string_view leap_name(Leap leap)
+{
+	switch (leap) {
+	case Leap::None:
+		return "normal";
+	case Leap::Insert:
+		return "insert_second";
+	case Leap::Delete:
+		return "delete_second";
+	case Leap::Unsynchronized:
+		return "unsynchronised";
+	}
+	return "invalid";
+}
+
+std::string_view mode_name(SourceMode mode)
+{
+	switch (mode) {
+	case SourceMode::Client:
+		return "server";
+	case SourceMode::Peer:
+		return "peer";
+	case SourceMode::RefClock:
+		return "refclock";
+	}
+	return "unknown";
+}
+
+std::string_view state_name(SourceState state)
+{
+	switch (state) {
+	case SourceState::Selected:
+		return "selected";
+	case SourceState::NonSelectable:
+		return "unusable";
+	case SourceState::Falseticker:
+		return "falseticker";
+	case SourceState::Jittery:
+		return "jittery";
+	case SourceState::Unselected:
+		return "combined";
+	case SourceState::Selectable:
+		return "not_combined";
+	}
+	return "unknown";
+}
 
 json address_json(const Address &address)
 {

@@ -27,6 +27,15 @@ namespace strata::control {
 
 inline constexpr int kJsonVersion = 1;
 
+/// The words the JSON reports (and the metrics' labels) use: leap status
+/// "normal", "insert_second", "delete_second", "unsynchronised"; source
+/// mode "server", "peer", "refclock"; selection state "selected",
+/// "combined", "not_combined", "falseticker", "jittery", "unusable"
+/// (chronyc's * + - x ~ ?).
+std::string_view leap_name(Leap leap);
+std::string_view mode_name(SourceMode mode);
+std::string_view state_name(SourceState state);
+
 /// `address` as JSON: its text, or null for NoAddress.
 nlohmann::json address_json(const Address &address);
 /// RFC 3339 UTC with nanoseconds.

@@ -1,4 +1,5 @@
 #include "control/metrics.h"
+#include "control/report_json.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -130,7 +131,7 @@ TEST(Metrics, KnownReportGivesExactSamples)
 		R"(strata_tracking_leap_status{status="normal"} 1)",
 		R"(strata_tracking_leap_status{status="insert_second"} 0)",
 		R"(strata_tracking_leap_status{status="delete_second"} 0)",
-		R"(strata_tracking_leap_status{status="not_synchronised"} 0)",
+		R"(strata_tracking_leap_status{status="unsynchronised"} 0)",
 		"strata_sources 2",
 		"strata_source_state{" + ntp + R"(,state="selected"} 1)",
 		"strata_source_state{" + ntp + R"(,state="combined"} 0)",
@@ -280,7 +281,7 @@ TEST(Metrics, NoSourcesAndNoRefclocksLeaveTheirFamiliesOut)
 	std::string text = format_metrics(s);
 	auto got = samples(text);
 	EXPECT_THAT(got, Contains("strata_sources 0"));
-	EXPECT_THAT(got, Contains(R"(strata_tracking_leap_status{status="not_synchronised"} 1)"));
+	EXPECT_THAT(got, Contains(R"(strata_tracking_leap_status{status="unsynchronised"} 1)"));
 	EXPECT_THAT(got, Contains(R"(strata_tracking_reference_info{refid="00000000"} 1)"));
 	EXPECT_EQ(text.find("strata_source_"), std::string::npos);
 	EXPECT_EQ(text.find("strata_refclock_"), std::string::npos);
@@ -307,12 +308,12 @@ TEST(Metrics, SpecialNumbersUsePrometheusSpellings)
 
 TEST(Metrics, StateLabelsAreChronycsSymbolsInWords)
 {
-	EXPECT_EQ(state_label(SourceState::Selected), "selected");
-	EXPECT_EQ(state_label(SourceState::Unselected), "combined");
-	EXPECT_EQ(state_label(SourceState::Selectable), "not_combined");
-	EXPECT_EQ(state_label(SourceState::Falseticker), "falseticker");
-	EXPECT_EQ(state_label(SourceState::Jittery), "jittery");
-	EXPECT_EQ(state_label(SourceState::NonSelectable), "unusable");
+	EXPECT_EQ(state_name(SourceState::Selected), "selected");
+	EXPECT_EQ(state_name(SourceState::Unselected), "combined");
+	EXPECT_EQ(state_name(SourceState::Selectable), "not_combined");
+	EXPECT_EQ(state_name(SourceState::Falseticker), "falseticker");
+	EXPECT_EQ(state_name(SourceState::Jittery), "jittery");
+	EXPECT_EQ(state_name(SourceState::NonSelectable), "unusable");
 }
 
 /// Reports for collect_metrics: two NTP sources (one named) and a refclock.
