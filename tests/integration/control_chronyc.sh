@@ -18,17 +18,7 @@ work=$(mktemp -d)
 mkdir -p /run/chrony  # chronyc binds its own socket there
 chmod 0700 /run/chrony
 
-cat >"$work/server.conf" <<CONF
-local stratum 1
-allow 127.0.0.0/8
-port 11150
-cmdport 0
-bindcmdaddress /
-pidfile $work/server.pid
-CONF
-chronyd -x -d -u root -f "$work/server.conf" >"$work/server.log" 2>&1 &
-STARTED_PIDS+=($!)
-wait_udp_port 11150 $!
+start_chronyd_server "$work" server 11150
 
 mkdir -m 0700 "$work/chronyd" "$work/strata"
 cat >"$work/client.conf" <<CONF
@@ -238,18 +228,7 @@ echo "stratactl prints chronyc's layouts for stratad"
 
 # Sources added, deleted and reloaded at run time, answered as chronyd
 # answers them: a second chronyd server on 127.0.0.2.
-cat >"$work/server2.conf" <<CONF
-local stratum 1
-allow 127.0.0.0/8
-bindaddress 127.0.0.2
-port 11154
-cmdport 0
-bindcmdaddress /
-pidfile $work/server2.pid
-CONF
-chronyd -x -d -u root -f "$work/server2.conf" >"$work/server2.log" 2>&1 &
-STARTED_PIDS+=($!)
-wait_udp_port 11154 $!
+start_chronyd_server "$work" server2 11154 127.0.0.2
 reachable() { # reachable ADDRESS: stratad has answers from it within 10 s
 	for _ in $(seq 50); do
 		chronyc -n -h "$sock" sources | grep -Eq "^\^. ${1//./\\.} +1 +-?[0-9]+ +[0-7]*[1-7][0-7]* " && return 0

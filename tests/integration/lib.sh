@@ -45,6 +45,27 @@ wait_udp_port() {
 	fail "nothing listens on UDP port $port after 5 s"
 }
 
+# start_chronyd_server WORK NAME PORT [BINDADDRESS]: a chronyd -x serving
+# `local stratum 1` to 127.0.0.0/8 (and ::1) on PORT, with no command
+# socket; its files are WORK/NAME.conf, .log and .pid. Returns once it
+# listens.
+start_chronyd_server() {
+	local work=$1 name=$2 port=$3 bind=${4:-}
+	{
+		echo "local stratum 1"
+		echo "allow 127.0.0.0/8"
+		echo "allow ::1"
+		[ -z "$bind" ] || echo "bindaddress $bind"
+		echo "port $port"
+		echo "cmdport 0"
+		echo "bindcmdaddress /"
+		echo "pidfile $work/$name.pid"
+	} >"$work/$name.conf"
+	chronyd -x -d -u root -f "$work/$name.conf" >"$work/$name.log" 2>&1 &
+	STARTED_PIDS+=($!)
+	wait_udp_port "$port" $!
+}
+
 # start_stratad BUILD CONF LOG: starts stratad -x -d in the background and
 # sets STRATAD_PID.
 start_stratad() {

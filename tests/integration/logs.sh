@@ -19,17 +19,7 @@ stratactl=$build/tools/stratactl
 mkdir -p /run/chrony  # chronyc binds its own socket there
 chmod 0700 /run/chrony
 
-cat >"$work/server.conf" <<CONF
-local stratum 1
-allow 127.0.0.0/8
-port 11170
-cmdport 0
-bindcmdaddress /
-pidfile $work/server.pid
-CONF
-chronyd -x -d -u root -f "$work/server.conf" >"$work/server.log" 2>&1 &
-STARTED_PIDS+=($!)
-wait_udp_port 11170 $!
+start_chronyd_server "$work" server 11170
 
 # The same sources and logs for both clients; 127.0.0.2 (the same server)
 # is noselect, so selection.log has two states and two option sets.

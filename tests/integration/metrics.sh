@@ -18,17 +18,7 @@ work=$(mktemp -d)
 mkdir -p /run/chrony  # chronyc binds its own socket there
 chmod 0700 /run/chrony
 
-cat >"$work/server.conf" <<CONF
-local stratum 1
-allow 127.0.0.0/8
-port 11170
-cmdport 0
-bindcmdaddress /
-pidfile $work/server.pid
-CONF
-chronyd -x -d -u root -f "$work/server.conf" >"$work/server.log" 2>&1 &
-STARTED_PIDS+=($!)
-wait_udp_port 11170 $!
+start_chronyd_server "$work" server 11170
 
 mkdir -m 0700 "$work/a" "$work/b" "$work/c"
 cat >"$work/a.conf" <<CONF

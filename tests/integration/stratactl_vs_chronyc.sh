@@ -21,17 +21,7 @@ mkdir -p /run/chrony  # chronyc's own socket directory for the default host list
 mkdir -m 0700 "$work/sock"
 sock=$work/sock/chronyd.sock
 
-cat >"$work/server.conf" <<CONF
-local stratum 1
-allow 127.0.0.0/8
-allow ::1
-port 11160
-cmdport 0
-pidfile $work/server.pid
-CONF
-chronyd -x -d -u root -f "$work/server.conf" >"$work/server.log" 2>&1 &
-STARTED_PIDS+=($!)
-wait_udp_port 11160 "$!"
+start_chronyd_server "$work" server 11160
 
 cat >"$work/client.conf" <<CONF
 server 127.0.0.1 port 11160 iburst minpoll 0 maxpoll 2

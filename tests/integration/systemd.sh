@@ -30,17 +30,7 @@ grep -q "^ExecStart=$prefix/sbin/stratad -n" "$work/root$prefix/lib/systemd/syst
 echo "cmake --install: stratad, stratactl and the unit installed"
 
 # sd_notify: a server to synchronise to, and a socket standing in for systemd's.
-cat >"$work/server.conf" <<CONF
-local stratum 1
-allow 127.0.0.0/8
-port 11170
-cmdport 0
-bindcmdaddress /
-pidfile $work/server.pid
-CONF
-chronyd -x -d -u root -f "$work/server.conf" >"$work/server.log" 2>&1 &
-STARTED_PIDS+=($!)
-wait_udp_port 11170 $!
+start_chronyd_server "$work" server 11170
 
 cat >"$work/stratad.conf" <<CONF
 server 127.0.0.1 port 11170 iburst minpoll -2 maxpoll -2
