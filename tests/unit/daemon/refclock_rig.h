@@ -30,7 +30,7 @@
 #include "daemon/refclock_drivers_linux.h"
 #include "refclock/refclock.h"
 #include "tests/fakes/fake_file_reader.h"
-#include "tests/unit/refclock/recording_logger.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::daemon {
 
@@ -55,7 +55,7 @@ public:
 		}
 	};
 
-	refclock::RecordingLogger log;
+	RecordingLogger log;
 	RefclockDevices devices;
 	SourceSet set{{}, {}};
 	std::vector<Refclock> refclocks;

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "rtc/fake_rtc.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::daemon {
 namespace {
@@ -23,22 +24,6 @@ using rtc::FakeRtc;
 
 const RealTime kStart = RealTime::from_parts(1'800'000'000, 250'000'000);
 const std::string kFile = "/var/lib/strata/rtc";
-
-class CapturingLogger final : public Logger {
-public:
-	std::vector<std::pair<LogLevel, std::string>> lines;
-	int count(LogLevel level, std::string_view text) const
-	{
-		int n = 0;
-		for (const auto &[l, m] : lines) {
-			n += l == level && m.find(text) != std::string::npos ? 1 : 0;
-		}
-		return n;
-	}
-
-protected:
-	void write(LogLevel level, std::string_view message) override { lines.emplace_back(level, message); }
-};
 
 /// Timers in simulated time: MonoTime is the fake RTC's true time since kStart.
 class FakeScheduler final : public Scheduler {
@@ -105,7 +90,7 @@ private:
 struct Sim {
 	FakeRtc rtc;
 	FakeScheduler scheduler{rtc};
-	CapturingLogger log;
+	RecordingLogger log;
 	Duration sys_error{};  ///< the steered clock − true time
 	std::vector<std::string> writes;
 	std::optional<Error> writer_error;

@@ -9,14 +9,14 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/phc/fake_phc.h"
-#include "tests/unit/refclock/recording_logger.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::phc {
 namespace {
 
 using namespace std::chrono_literals;
 using refclock::RawSample;
-using refclock::RecordingLogger;
+
 
 const MonoTime kT0 = MonoTime{} + 100s;
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/refclock/recording_logger.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::refclock {
 namespace {

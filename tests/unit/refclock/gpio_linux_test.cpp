@@ -13,7 +13,7 @@
 
 #include "refclock/pulse.h"
 #include "tests/unit/refclock/fake_gpio.h"
-#include "tests/unit/refclock/recording_logger.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::refclock {
 namespace {

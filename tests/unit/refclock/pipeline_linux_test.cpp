@@ -13,7 +13,7 @@
 #include "refclock/shm_linux.h"
 #include "tests/unit/refclock/fake_pps.h"
 #include "tests/unit/refclock/fake_shm.h"
-#include "tests/unit/refclock/recording_logger.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::refclock {
 namespace {

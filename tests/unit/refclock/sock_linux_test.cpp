@@ -22,7 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "refclock/sock.h"
-#include "tests/unit/refclock/recording_logger.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::refclock {
 namespace {

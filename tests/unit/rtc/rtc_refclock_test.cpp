@@ -15,6 +15,7 @@
 
 #include "refclock/refclock.h"
 #include "rtc/fake_rtc.h"
+#include "tests/fakes/recording_logger.h"
 
 namespace strata::rtc {
 namespace {
@@ -22,22 +23,6 @@ namespace {
 using namespace std::chrono_literals;
 
 const RealTime kStart = RealTime::from_parts(1'800'000'000, 400'000'000);
-
-class CapturingLogger final : public Logger {
-public:
-	std::vector<std::pair<LogLevel, std::string>> lines;
-	int count(LogLevel level, std::string_view text) const
-	{
-		int n = 0;
-		for (const auto &[l, m] : lines) {
-			n += l == level && m.find(text) != std::string::npos ? 1 : 0;
-		}
-		return n;
-	}
-
-protected:
-	void write(LogLevel level, std::string_view message) override { lines.emplace_back(level, message); }
-};
 
 /// Hands the refclock a device that is the test's FakeRtc, which the test
 /// keeps driving (the refclock owns only this forwarder).
@@ -58,7 +43,7 @@ private:
 
 struct Sim {
 	FakeRtc rtc;
-	CapturingLogger log;
+	RecordingLogger log;
 	int opens = 0;
 	int open_failures = 0;  ///< the next opens that fail (ENOENT)
 	Duration sys_error;     ///< system clock − true time

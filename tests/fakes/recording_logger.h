@@ -9,7 +9,7 @@
 
 #include "core/log.h"
 
-namespace strata::refclock {
+namespace strata {
 
 class RecordingLogger final : public Logger {
 public:
@@ -26,6 +26,12 @@ public:
 	{
 		auto at_level = [&](const Line &l) { return l.level == level; };
 		return static_cast<size_t>(std::count_if(lines.begin(), lines.end(), at_level));
+	}
+	/// How many lines at `level` contain `text`.
+	int count(LogLevel level, std::string_view text) const
+	{
+		auto match = [&](const Line &l) { return l.level == level && l.text.find(text) != std::string::npos; };
+		return static_cast<int>(std::count_if(lines.begin(), lines.end(), match));
 	}
 	/// How many lines contain `text`.
 	size_t count_with(std::string_view text) const
@@ -51,4 +57,4 @@ protected:
 	}
 };
 
-} // namespace strata::refclock
+} // namespace strata
