@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "conf/directives.h"
+#include "core/text.h"
 
 namespace strata::conf {
 
@@ -22,20 +23,6 @@ constexpr int kMaxIncludeDepth = 10;
 constexpr int kMaxConfdirDirectories = 10;
 constexpr int64_t kIntMax = std::numeric_limits<int>::max();
 constexpr double kHuge = 1e12;
-
-std::string lower(std::string_view s)
-{
-	std::string out(s);
-	for (auto &ch : out) {
-		ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-	}
-	return out;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-	return a.size() == b.size() && lower(a) == lower(b);
-}
 
 /// Edits (insert, delete, replace, swap of neighbours) from a to b, ignoring case.
 size_t edit_distance(std::string_view a, std::string_view b)

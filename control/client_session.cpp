@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "control/report_json.h"
+#include "core/text.h"
 
 namespace strata::control {
 
@@ -38,19 +39,6 @@ std::string_view split_word(std::string_view &rest)
 	}
 	rest.remove_prefix(next);
 	return word;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-	if (a.size() != b.size()) {
-		return false;
-	}
-	for (size_t i = 0; i < a.size(); i++) {
-		if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-			return false;
-		}
-	}
-	return true;
 }
 
 // Numbers as chronyc's sscanf reads them: a prefix of the text (leading

@@ -1,4 +1,5 @@
 #include "phc/phc_options.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,14 +10,6 @@
 namespace strata::phc {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b)
-{
-	return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-		       return std::tolower(static_cast<unsigned char>(x)) ==
-			      std::tolower(static_cast<unsigned char>(y));
-	       });
-}
 
 /// A decimal number in 0–65535 (pins and channels are small unsigned ints
 /// in the kernel's structs; nobody has 65536 of them).

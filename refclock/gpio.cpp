@@ -1,4 +1,5 @@
 #include "refclock/gpio.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,13 +10,6 @@
 namespace strata::refclock {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b)
-{
-	auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
-	auto same = [&](char x, char y) { return lower(x) == lower(y); };
-	return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same);
-}
 
 bool all_digits(std::string_view text)
 {

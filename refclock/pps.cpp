@@ -6,19 +6,9 @@
 #include <fmt/format.h>
 
 #include "refclock/sample.h"
+#include "core/text.h"
 
 namespace strata::refclock {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b)
-{
-	auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
-	auto same = [&](char x, char y) { return lower(x) == lower(y); };
-	return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same);
-}
-
-} // namespace
 
 const char *to_string(PpsEdge edge)
 {

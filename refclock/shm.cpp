@@ -1,4 +1,5 @@
 #include "refclock/shm.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -21,13 +22,6 @@ void describe(std::string *detail, std::string text)
 	if (detail != nullptr) {
 		*detail = std::move(text);
 	}
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-	auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
-	auto same = [&](char x, char y) { return lower(x) == lower(y); };
-	return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), same);
 }
 
 /// A non-negative number in `base` (10 or 8) of at most 9 digits, or nullopt.

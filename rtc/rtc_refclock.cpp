@@ -1,4 +1,5 @@
 #include "rtc/rtc_refclock.h"
+#include "core/text.h"
 
 #include <cctype>
 #include <utility>
@@ -6,23 +7,6 @@
 #include <fmt/format.h>
 
 namespace strata::rtc {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b)
-{
-	if (a.size() != b.size()) {
-		return false;
-	}
-	for (size_t i = 0; i < a.size(); i++) {
-		if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-			return false;
-		}
-	}
-	return true;
-}
-
-} // namespace
 
 Result<RtcRefclockOptions> parse_rtc_refclock_parameter(std::string_view parameter)
 {
