@@ -229,4 +229,22 @@ private:
 	int disables_ = 0;
 };
 
+/// An RtcDevice that is a test's FakeRtc, for code that owns the device it
+/// is given (a std::unique_ptr<RtcDevice>) while the test keeps driving the
+/// fake.
+class BorrowedRtc final : public RtcDevice {
+public:
+	explicit BorrowedRtc(FakeRtc &rtc) : rtc_(rtc) {}
+	const std::string &path() const override { return rtc_.path(); }
+	int fd() const override { return rtc_.fd(); }
+	Result<int64_t> read_time() override { return rtc_.read_time(); }
+	Result<> set_time(int64_t rtc_s) override { return rtc_.set_time(rtc_s); }
+	Result<> enable_update_interrupts() override { return rtc_.enable_update_interrupts(); }
+	Result<> disable_update_interrupts() override { return rtc_.disable_update_interrupts(); }
+	Result<bool> wait_update(Duration timeout) override { return rtc_.wait_update(timeout); }
+
+private:
+	FakeRtc &rtc_;
+};
+
 } // namespace strata::rtc

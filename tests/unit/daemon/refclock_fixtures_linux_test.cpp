@@ -48,22 +48,6 @@ using refclock::Verdict;
 
 const fs::path kGood = fs::path(STRATA_SOURCE_DIR) / "tests/golden/conf/good";
 
-/// An RtcDevice that is the test's FakeRtc (the driver owns what it opens).
-class BorrowedRtc final : public rtc::RtcDevice {
-public:
-	explicit BorrowedRtc(rtc::FakeRtc &rtc) : rtc_(rtc) {}
-	const std::string &path() const override { return rtc_.path(); }
-	int fd() const override { return rtc_.fd(); }
-	Result<int64_t> read_time() override { return rtc_.read_time(); }
-	Result<> set_time(int64_t rtc_s) override { return rtc_.set_time(rtc_s); }
-	Result<> enable_update_interrupts() override { return rtc_.enable_update_interrupts(); }
-	Result<> disable_update_interrupts() override { return rtc_.disable_update_interrupts(); }
-	Result<bool> wait_update(Duration timeout) override { return rtc_.wait_update(timeout); }
-
-private:
-	rtc::FakeRtc &rtc_;
-};
-
 /// A temporary directory for the SOCK refclocks' sockets.
 struct TempDir {
 	fs::path path;
@@ -121,7 +105,7 @@ struct World {
 			if (path != rtc->path()) {
 				return fail_errno("Could not open " + path, ENOENT);
 			}
-			return std::make_unique<BorrowedRtc>(*rtc);
+			return std::make_unique<rtc::BorrowedRtc>(*rtc);
 		};
 		rig.devices.realtime = [this] { return clock(); };
 		rig.devices.sock_path = [this](const std::string &path) { return sock_path(path); };

@@ -71,22 +71,6 @@ private:
 	TimerId next_ = 1;
 };
 
-/// Hands RtcTracking a device that forwards to the test's FakeRtc.
-class Forwarder final : public rtc::RtcDevice {
-public:
-	explicit Forwarder(FakeRtc &rtc) : rtc_(rtc) {}
-	const std::string &path() const override { return rtc_.path(); }
-	int fd() const override { return rtc_.fd(); }
-	Result<int64_t> read_time() override { return rtc_.read_time(); }
-	Result<> set_time(int64_t s) override { return rtc_.set_time(s); }
-	Result<> enable_update_interrupts() override { return rtc_.enable_update_interrupts(); }
-	Result<> disable_update_interrupts() override { return rtc_.disable_update_interrupts(); }
-	Result<bool> wait_update(Duration timeout) override { return rtc_.wait_update(timeout); }
-
-private:
-	FakeRtc &rtc_;
-};
-
 struct Sim {
 	FakeRtc rtc;
 	FakeScheduler scheduler{rtc};
@@ -104,7 +88,7 @@ struct Sim {
 			  rtc::RtcServiceConfig{.rtcfile = kFile,
 						.autotrim_threshold_s = autotrim_s,
 						.clock_synchronized = [this] { return synchronized; }},
-			  std::make_unique<Forwarder>(rtc),
+			  std::make_unique<rtc::BorrowedRtc>(rtc),
 			  [this](std::string_view text) -> Result<> {
 				  if (writer_error) {
 					  return tl::unexpected(*writer_error);

@@ -24,23 +24,6 @@ using namespace std::chrono_literals;
 
 const RealTime kStart = RealTime::from_parts(1'800'000'000, 400'000'000);
 
-/// Hands the refclock a device that is the test's FakeRtc, which the test
-/// keeps driving (the refclock owns only this forwarder).
-class Forwarder final : public RtcDevice {
-public:
-	explicit Forwarder(FakeRtc &rtc) : rtc_(rtc) {}
-	const std::string &path() const override { return rtc_.path(); }
-	int fd() const override { return rtc_.fd(); }
-	Result<int64_t> read_time() override { return rtc_.read_time(); }
-	Result<> set_time(int64_t s) override { return rtc_.set_time(s); }
-	Result<> enable_update_interrupts() override { return rtc_.enable_update_interrupts(); }
-	Result<> disable_update_interrupts() override { return rtc_.disable_update_interrupts(); }
-	Result<bool> wait_update(Duration timeout) override { return rtc_.wait_update(timeout); }
-
-private:
-	FakeRtc &rtc_;
-};
-
 struct Sim {
 	FakeRtc rtc;
 	RecordingLogger log;
@@ -60,7 +43,7 @@ struct Sim {
 					   open_failures--;
 					   return fail_errno("Could not open /dev/rtc0", ENOENT);
 				   }
-				   return std::make_unique<Forwarder>(rtc);
+				   return std::make_unique<BorrowedRtc>(rtc);
 			   },
 			   log)
 	{
