@@ -15,8 +15,7 @@ build=$(realpath "${1:?build dir}")
 . "$(dirname "$0")/lib.sh"
 require_private_netns
 work=$(mktemp -d)
-mkdir -p /run/chrony  # chronyc binds its own socket there
-chmod 0700 /run/chrony
+chronyc_socket_dir
 
 start_chronyd_server "$work" server 11150
 

@@ -45,6 +45,14 @@ wait_udp_port() {
 	fail "nothing listens on UDP port $port after 5 s"
 }
 
+# chronyc_socket_dir: the directory where chronyc binds its own socket to
+# talk to a Unix command socket (/run/chrony; the namespace's /run is
+# private).
+chronyc_socket_dir() {
+	mkdir -p /run/chrony
+	chmod 0700 /run/chrony
+}
+
 # start_chronyd_server WORK NAME PORT [BINDADDRESS]: a chronyd -x serving
 # `local stratum 1` to 127.0.0.0/8 (and ::1) on PORT, with no command
 # socket; its files are WORK/NAME.conf, .log and .pid. Returns once it

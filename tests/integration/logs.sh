@@ -16,8 +16,7 @@ require_private_netns
 work=$(mktemp -d)
 stratactl=$build/tools/stratactl
 [ -x "$stratactl" ] || fail "no $stratactl"
-mkdir -p /run/chrony  # chronyc binds its own socket there
-chmod 0700 /run/chrony
+chronyc_socket_dir
 
 start_chronyd_server "$work" server 11170
 

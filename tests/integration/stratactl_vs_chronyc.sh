@@ -17,7 +17,7 @@ require_private_netns
 work=$(mktemp -d)
 stratactl=$build/tools/stratactl
 [ -x "$stratactl" ] || fail "no $stratactl"
-mkdir -p /run/chrony  # chronyc's own socket directory for the default host list
+chronyc_socket_dir  # also for chronyc's default host list
 mkdir -m 0700 "$work/sock"
 sock=$work/sock/chronyd.sock
 
