@@ -160,7 +160,7 @@ void format_tracking_metrics(std::string &out, const TrackingReport &t)
 	Family(out, "strata_tracking_update_interval_seconds", "gauge", "Interval between the last two clock updates.")
 		.add("", t.last_update_interval_s);
 	Family leap(out, "strata_tracking_leap_status", "gauge",
-		    "Leap status: 1 for the current one of normal, insert_second, delete_second, not_synchronised.");
+		    "Leap status: 1 for the current one of normal, insert_second, delete_second, unsynchronised.");
 	for (Leap l : kLeaps) {
 		leap.add(label("status", leap_name(l)), uint64_t{l == t.leap});
 	}
