@@ -4,6 +4,8 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <new>
+#include <span>
 
 namespace strata::ntp {
 
@@ -36,7 +38,11 @@ ClientLog::ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> r
 {
 	size_t buckets = std::max<size_t>(1, memory_limit_bytes / (sizeof(Slot) * kBucketSize));
 	buckets = std::bit_floor(buckets);
-	slots_.resize(buckets * kBucketSize);
+	capacity_ = buckets * kBucketSize;
+	slots_.reset(static_cast<Slot *>(std::calloc(capacity_, sizeof(Slot))));
+	if (!slots_) {
+		throw std::bad_alloc();
+	}
 	bucket_mask_ = buckets - 1;
 	if (limit_) {
 		token_interval_s_ = std::ldexp(1.0, limit_->interval_log2);
@@ -129,7 +135,7 @@ Verdict ClientLog::on_ntp_request(const IpAddress &client, MonoTime now, Rng &rn
 
 void ClientLog::for_each(const std::function<void(const ClientRecord &)> &fn) const
 {
-	for (const Slot &s : slots_) {
+	for (const Slot &s : std::span<const Slot>(slots_.get(), capacity_)) {
 		if (s.used) {
 			fn(s.record);
 		}

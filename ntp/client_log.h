@@ -12,7 +12,10 @@
 // done here.
 //
 // Memory: records live in a fixed table sized from the limit at
-// construction (no allocation per request). When the table is full, the
+// construction (no allocation per request). The table is zero-filled memory
+// from calloc(), which the kernel backs with pages only as clients land in
+// them: an idle server does not pay for the whole limit (chrony's default
+// 512 KiB) in resident memory. When the table is full, the
 // least recently seen record of the new client's bucket is replaced and
 // counted as dropped. The hash is keyed with a random seed, so a client
 // cannot choose addresses that collide on purpose.
@@ -20,9 +23,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <memory>
 #include <optional>
-#include <vector>
+#include <type_traits>
 
 #include "core/address.h"
 #include "core/random.h"
@@ -65,7 +70,7 @@ public:
 
 	/// Records replaced because the table was full.
 	uint64_t records_dropped() const { return records_dropped_; }
-	size_t capacity() const { return slots_.size(); }
+	size_t capacity() const { return capacity_; }
 	size_t size() const { return used_; }
 	/// Visits every record (unspecified order).
 	void for_each(const std::function<void(const ClientRecord &)> &fn) const;
@@ -84,12 +89,19 @@ private:
 		double tokens = 0;
 		MonoTime token_time;
 	};
+	// All-zero bytes are an unused slot (calloc), and a slot is reset by
+	// assignment: nothing may need a constructor or a destructor.
+	static_assert(std::is_trivially_copyable_v<Slot> && std::is_trivially_destructible_v<Slot>);
+	struct Free {
+		void operator()(Slot *p) const { std::free(p); }
+	};
 	static constexpr size_t kBucketSize = 8;
 
 	size_t bucket_of(const IpAddress &a) const;
 	Slot &lookup_or_insert(const IpAddress &a, MonoTime now);
 
-	std::vector<Slot> slots_;
+	std::unique_ptr<Slot[], Free> slots_;
+	size_t capacity_ = 0;
 	size_t bucket_mask_ = 0;
 	size_t used_ = 0;
 	uint64_t seed_;

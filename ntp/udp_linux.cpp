@@ -68,11 +68,13 @@ int set_int(int fd, int level, int name, int value)
 
 struct UdpSocket::Scratch {
 	/// Headers, buffers for addresses and control messages of one batch.
+	/// Left uninitialised (60 KiB a socket that an idle server need not
+	/// touch): receive() and send() set every field they hand the kernel.
 	struct Headers {
-		std::array<mmsghdr, kMaxBatch> msgs{};
-		std::array<iovec, kMaxBatch> iov{};
-		std::array<sockaddr_storage, kMaxBatch> addrs{};
-		alignas(cmsghdr) std::array<std::array<char, kControlLen>, kMaxBatch> control{};
+		std::array<mmsghdr, kMaxBatch> msgs;
+		std::array<iovec, kMaxBatch> iov;
+		std::array<sockaddr_storage, kMaxBatch> addrs;
+		alignas(cmsghdr) std::array<std::array<char, kControlLen>, kMaxBatch> control;
 	};
 	Headers rx;  ///< receive(): kept between calls
 	Headers tx;  ///< send()
@@ -82,7 +84,7 @@ struct UdpSocket::Scratch {
 };
 
 UdpSocket::UdpSocket(int fd, IpAddress::Family family)
-	: fd_(fd), family_(family), scratch_(std::make_unique<Scratch>())
+	: fd_(fd), family_(family), scratch_(new Scratch)
 {
 }
 

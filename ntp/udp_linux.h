@@ -92,7 +92,9 @@ public:
 	std::span<Datagram> first(size_t n) { return std::span<Datagram>(slots_).first(n); }
 
 private:
-	std::array<std::array<std::byte, kMaxLen>, kCapacity> storage_{};
+	/// Uninitialised: only the bytes a datagram's `length` covers are ever
+	/// read, and untouched pages cost an idle daemon no memory.
+	std::array<std::array<std::byte, kMaxLen>, kCapacity> storage_;
 	std::array<Datagram, kCapacity> slots_{};
 };
 

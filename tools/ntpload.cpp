@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -149,6 +150,29 @@ struct ProcUsage {
 	long rss_kib = 0;
 };
 
+/// The run time of all threads of `pid`, seconds, from the nanoseconds in
+/// /proc/PID/task/*/schedstat (the scheduler's own clock); nullopt where the
+/// kernel keeps no schedstat. A thread that ends between two readings takes
+/// its time with it: the responders measured keep theirs.
+std::optional<double> scheduler_cpu_s(int pid)
+{
+	std::error_code ec;
+	std::filesystem::directory_iterator tasks(fmt::format("/proc/{}/task", pid), ec);
+	if (ec) {
+		return std::nullopt;
+	}
+	double total_ns = 0;
+	for (const auto &task : tasks) {
+		std::ifstream schedstat(task.path() / "schedstat");
+		double ns = 0;
+		if (!(schedstat >> ns)) {
+			return std::nullopt;
+		}
+		total_ns += ns;
+	}
+	return total_ns * 1e-9;
+}
+
 std::optional<ProcUsage> read_proc_usage(int pid)
 {
 	std::ifstream stat(fmt::format("/proc/{}/stat", pid));
@@ -170,10 +194,16 @@ std::optional<ProcUsage> read_proc_usage(int pid)
 	if (fields.size() < 13) {
 		return std::nullopt;
 	}
-	long ticks = sysconf(_SC_CLK_TCK);
 	ProcUsage u;
-	u.cpu_s = static_cast<double>(std::stoull(fields[11]) + std::stoull(fields[12])) /
-		  static_cast<double>(ticks);
+	// utime and stime come in clock ticks (10 ms): at 50,000 responses a
+	// second for 3 s, one tick is 0.7 % of the figure. schedstat counts
+	// nanoseconds; the ticks are the fallback.
+	if (auto precise = scheduler_cpu_s(pid)) {
+		u.cpu_s = *precise;
+	} else {
+		u.cpu_s = static_cast<double>(std::stoull(fields[11]) + std::stoull(fields[12])) /
+			  static_cast<double>(sysconf(_SC_CLK_TCK));
+	}
 	std::ifstream status(fmt::format("/proc/{}/status", pid));
 	while (std::getline(status, line)) {
 		if (line.rfind("VmRSS:", 0) == 0) {
