@@ -57,6 +57,28 @@ std::optional<RegressionFit> fit_line(std::span<const RegressionPoint> points)
 	return f;
 }
 
+void distance_weights(std::span<const double> distances, double precision_s, std::span<double> weights)
+{
+	size_t n = std::min(distances.size(), weights.size());
+	if (n == 0) {
+		return;
+	}
+	// The median by selection, with `weights` as the scratch copy.
+	auto scratch = weights.first(n);
+	std::copy_n(distances.begin(), n, scratch.begin());
+	auto middle = scratch.begin() + static_cast<std::ptrdiff_t>(n / 2);
+	std::nth_element(scratch.begin(), middle, scratch.end());
+	double median = *middle;
+	double shortest = *std::min_element(scratch.begin(), scratch.end());
+	precision_s = std::max(precision_s, 1e-12);
+	double sigma = std::clamp((median - shortest) / 0.7, precision_s, std::max(shortest, precision_s));
+	double floor = shortest + precision_s;
+	for (size_t i = 0; i < n; i++) {
+		double ratio = 1.0 + (distances[i] > floor ? (distances[i] - floor) / sigma : 0.0);
+		weights[i] = 1.0 / (ratio * ratio);
+	}
+}
+
 size_t count_runs(std::span<const RegressionPoint> points, const RegressionFit &fit)
 {
 	size_t runs = 0;
@@ -105,6 +127,15 @@ std::optional<WindowFit> runs_test_window(std::span<const RegressionPoint> point
 			continue;
 		}
 		shortest = WindowFit{first, *fit};
+		// Points on the line but for rounding: the residuals' signs are
+		// the arithmetic's, not the data's, and tell nothing.
+		double scale = 0;
+		for (const auto &p : window) {
+			scale = std::max(scale, std::abs(p.y));
+		}
+		if (!(fit->variance > 1e-24 * scale * scale)) {
+			return shortest;
+		}
 		// The runs are counted over the window and as many older points
 		// again (where there are any): a line that fits its own points but
 		// misses the older ones, all on one side, is a frequency that has

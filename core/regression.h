@@ -43,6 +43,19 @@ struct RegressionFit {
 /// non-positive total weight, or all points at one x.
 std::optional<RegressionFit> fit_line(std::span<const RegressionPoint> points);
 
+/// Relative weights (1 / variance, as RegressionPoint::weight) of samples
+/// whose offsets are the less certain the longer they took: `distances` are
+/// each sample's distance (half its round trip plus its dispersion), the
+/// result goes into `weights` (same size). A sample `extra` seconds farther
+/// than the shortest counts as one whose error is (1 + extra / σ) times as
+/// large, with σ the noise the distances themselves show: (median −
+/// shortest) / 0.7, at least `precision_s` and at most the shortest distance
+/// (chronyd's sourcestats weighting). Measuring σ from the distances, not
+/// from the fit, keeps it honest when the fit is dominated by a few short
+/// exchanges: a fit's own residuals shrink with the weights it is given, so
+/// weights made from them sharpen until one sample is all the fit sees.
+void distance_weights(std::span<const double> distances, double precision_s, std::span<double> weights);
+
 /// Number of runs (maximal groups of consecutive residuals with the same
 /// sign; zeros count as positive) of y − fit.at(x), in the order given.
 size_t count_runs(std::span<const RegressionPoint> points, const RegressionFit &fit);

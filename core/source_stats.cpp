@@ -50,6 +50,19 @@ void SourceStats::add(const SourceSample &sample)
 	if (!config_.asymmetry) {
 		estimate_asymmetry();
 	}
+	// The samples before the window the runs test chose leave it for good
+	// (chronyd's way): a window cut at a change of frequency grows back one
+	// sample at a time, instead of taking the older samples back in as soon
+	// as noise lets one fit pass the test. They stay as older points.
+	if (auto e = estimate(samples_.back().local); e && e->samples >= 3 && e->samples < samples_.size()) {
+		while (samples_.size() > e->samples) {
+			older_.push_back(samples_.front());
+			samples_.pop_front();
+		}
+		while (older_.size() > limit) {
+			older_.pop_front();
+		}
+	}
 }
 
 void SourceStats::estimate_asymmetry()
@@ -169,11 +182,11 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	}
 
 	// x: seconds relative to the newest sample (small numbers, exact enough).
-	// A sample's weight falls with its delay above the window's shortest, in
-	// units of the samples' noise σ: 1 / (1 + extra / σ)², as chronyd weighs
-	// them. σ comes from the fit itself: first unweighted, then once more
-	// with the weights that σ gives (the delay spikes inflate the first).
-	// The samples that left the window go first, for the runs test only.
+	// A sample's weight falls with its distance (half the delay plus the
+	// dispersion) above the window's shortest, in units of the noise the
+	// distances show (distance_weights, core/regression.h). The samples that
+	// left the window go first, for the runs test only (never fitted: their
+	// weight does not matter).
 	std::array<RegressionPoint, 2 * kMaxWindow> points{};
 	size_t past = older_.size();
 	size_t n = past + samples_.size();
@@ -182,22 +195,15 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 		const auto &s = sample(i);
 		points[i] = {to_seconds(s.local - newest.local), corrected(s, min_delay), 1.0};
 	}
-	auto weigh = [&](double sigma) {
-		sigma = std::max(sigma, config_.precision_s);
-		for (size_t i = 0; i < n; i++) {
-			const auto &s = sample(i);
-			double excess = (s.delay_s - min_delay) + s.dispersion_s;
-			double ratio = 1.0 + excess / sigma;
-			points[i].weight = 1.0 / (ratio * ratio);
-		}
-	};
-	std::span<const RegressionPoint> window_points(points.data() + past, samples_.size());
-	for (int pass = 0; pass < 2; pass++) {
-		auto rough = fit_line(window_points);
-		if (!rough) {
-			break;
-		}
-		weigh(std::sqrt(rough->variance));
+	std::array<double, kMaxWindow> distances{};
+	std::array<double, kMaxWindow> weights{};
+	for (size_t i = 0; i < samples_.size(); i++) {
+		distances[i] = samples_[i].delay_s / 2 + samples_[i].dispersion_s;
+	}
+	distance_weights(std::span<const double>(distances.data(), samples_.size()), config_.precision_s,
+			 std::span<double>(weights.data(), samples_.size()));
+	for (size_t i = 0; i < samples_.size(); i++) {
+		points[past + i].weight = weights[i];
 	}
 	size_t min_points = std::min(samples_.size(), std::max<size_t>(config_.min_samples, 3));
 	auto window = runs_test_window(std::span<const RegressionPoint>(points.data(), n), min_points, past);

@@ -4,10 +4,13 @@
 // chronyc's `sourcestats` shows these figures.
 //
 // Samples that took longer on the network carry more of its asymmetry, so a
-// sample's weight falls with its delay above the shortest delay in the
-// window. The window is sized by the runs test (core/regression.h). When the
-// local clock is stepped or its frequency changed, the stored samples are
-// moved as the clock was (on_clock_change), so the fit stays a line. Pure.
+// sample's weight falls with its distance above the shortest in the window
+// (distance_weights). The window is sized by the runs test (core/regression.h),
+// and the samples it leaves out are dropped from it for good, as chronyd
+// prunes its register: after a change of frequency the window grows back a
+// sample at a time. When the local clock is stepped or its frequency
+// changed, the stored samples are moved as the clock was (on_clock_change),
+// so the fit stays a line. Pure.
 #pragma once
 
 #include <cstddef>
@@ -117,8 +120,9 @@ private:
 
 	SourceStatsConfig config_;
 	std::deque<SourceSample> samples_;
-	/// Samples that left the window (up to maxsamples of them): no longer
-	/// fitted, only the runs test's older points (core/regression.h).
+	/// Samples that left the window, by age (maxsamples) or cut by the runs
+	/// test (up to maxsamples of them): no longer fitted, only the runs
+	/// test's older points (core/regression.h).
 	std::deque<SourceSample> older_;
 	/// chronyd's rule: the slope of offset against delay (time held apart by
 	/// a multiple regression) counts only when it is near ±0.5 for 10

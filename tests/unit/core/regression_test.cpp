@@ -76,6 +76,45 @@ TEST(Regression, ErrorsMatchTheNoise)
 	EXPECT_NEAR(f->error_at(f->x_mean), 1e-6 / 8, 0.05e-6);
 }
 
+TEST(DistanceWeights, FallWithTheDistanceInUnitsOfItsSpread)
+{
+	// Shortest 100 µs, median 120 µs: σ = 20 µs / 0.7 = 28.6 µs; a sample
+	// 70 µs farther counts as 1 + 69/28.6 = 3.42 times as uncertain.
+	std::vector<double> d{170e-6, 100e-6, 500e-6, 110e-6, 120e-6};
+	std::vector<double> w(d.size());
+	distance_weights(d, 1e-6, w);
+	EXPECT_DOUBLE_EQ(w[1], 1.0);
+	EXPECT_NEAR(w[0], 0.0857469, 1e-6);
+	EXPECT_NEAR(w[2], 0.0044653, 1e-6);
+	EXPECT_NEAR(w[3], 0.5782937, 1e-6);
+	EXPECT_NEAR(w[4], 0.3607211, 1e-6);
+	EXPECT_EQ(d[0], 170e-6);  // the input is left alone
+}
+
+TEST(DistanceWeights, SpreadAtMostTheShortestDistance)
+{
+	// (10 ms − 1 ms) / 0.7 would be 12.9 ms; σ is held at the shortest
+	// distance, 1 ms, so the long exchanges count for little.
+	std::vector<double> d{1e-3, 20e-3, 10e-3};
+	std::vector<double> w(d.size());
+	distance_weights(d, 1e-6, w);
+	EXPECT_DOUBLE_EQ(w[0], 1.0);
+	EXPECT_NEAR(w[1], 1.0 / (19.999 * 19.999), 1e-9);
+	EXPECT_NEAR(w[2], 1.0 / (9.999 * 9.999), 1e-9);
+}
+
+TEST(DistanceWeights, EqualDistancesWeighTheSame)
+{
+	std::vector<double> d(7, 250e-6);
+	std::vector<double> w(d.size(), -1.0);
+	distance_weights(d, 1e-6, w);
+	for (double x : w) {
+		EXPECT_DOUBLE_EQ(x, 1.0);
+	}
+	std::vector<double> none;
+	distance_weights(none, 1e-6, none);  // nothing to do, no crash
+}
+
 TEST(RunsTest, Plausibility)
 {
 	// 10 positive and 10 negative residuals: mean 11 runs, σ 2.18.

@@ -158,6 +158,45 @@ TEST(SourceStats, FewSamplesGiveTheNewestWithLargeSkew)
 	EXPECT_EQ(e->samples, 2u);
 }
 
+TEST(SourceStats, RunsTestCutsTheWindowForGood)
+{
+	// 40 samples of a clock 50 ppm slow, then its frequency moves by 2 ppm
+	// (5 µs of noise; 2 ppm is 128 µs a poll). The runs test cuts the window
+	// down to the samples after the change, and those before it stay out:
+	// from one sample to the next the window grows by one at most.
+	Xoshiro256 rng(5);
+	SourceStats s;
+	double truth = 0.010;
+	RealTime t = kStart;
+	for (int i = 0; i < 40; i++, t += 64s, truth += 50e-6 * 64) {
+		s.add({t, truth + 5e-6 * gaussian(rng), 100e-6, 1e-7});
+	}
+	const RealTime change = t;
+	size_t grown = 0;
+	for (int i = 0; i < 20; i++, t += 64s, truth += 52e-6 * 64) {
+		size_t before = s.size();
+		s.add({t, truth + 5e-6 * gaussian(rng), 100e-6, 1e-7});
+		EXPECT_LE(s.size(), before + 1);  // never takes pruned samples back
+		grown += s.size() == before + 1 ? 1u : 0u;
+	}
+	EXPECT_GE(s.samples().front().local, change - 2 * 64s);  // at most two from before the change
+	EXPECT_GE(grown, 10u);
+	auto e = s.estimate(t - 64s);
+	ASSERT_TRUE(e.has_value());
+	EXPECT_NEAR(e->frequency_ppm, 52.0, 0.2);
+	EXPECT_EQ(e->samples, s.size());
+}
+
+TEST(SourceStats, AnExactLineKeepsItsWindow)
+{
+	// Residuals all zero say nothing about a trend: no cut.
+	SourceStats s;
+	for (int i = 0; i < 30; i++) {
+		s.add({kStart + i * 16s, 0.001 + 20e-6 * 16 * i, 100e-6, 0.0});
+	}
+	EXPECT_EQ(s.size(), 30u);
+}
+
 TEST(SourceStats, MaxSamplesBoundsTheWindow)
 {
 	SourceStats s({.max_samples = 8});
