@@ -63,7 +63,11 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	// the estimate is relative to the frequency applied now: the clock would
 	// run right at applied + estimate.
 	double prior = skew_ppm_ + config_.maxclockerror_ppm * 1e-3 * elapsed;
-	if (e.skew_ppm <= config_.maxupdateskew_ppm) {
+	// Whether to trust the estimate at all is decided on the bound, not the
+	// standard error: a line through three or four samples can pass close
+	// to all of them by chance (in clknetsim with 100 ms of jitter, a skew
+	// of 16 ppm from 3 samples set the frequency 1,245 ppm wrong).
+	if (std::max(e.skew_ppm, e.skew_bound_ppm) <= config_.maxupdateskew_ppm) {
 		double weight = prior * prior / (prior * prior + e.skew_ppm * e.skew_ppm);
 		double right = applied_ppm_ + e.frequency_ppm;
 		base_freq_ppm_ = std::clamp(base_freq_ppm_ + weight * (right - base_freq_ppm_), -config_.maxdrift_ppm,

@@ -5,7 +5,8 @@
 //   frequency, weighted by how sure each side is (the new estimate's skew
 //   against the base frequency's own uncertainty, which grows with time as
 //   the oscillator wanders); estimates with a skew above `maxupdateskew` do
-//   not change it.
+//   not change it, nor do those whose 99.95 % bound (Student's t times the
+//   skew, chronyd's) is above it: those of the first few samples.
 // - Offset: slewed out as a temporary frequency offset of at most
 //   `maxslewrate`, ended by a timer; or stepped when `makestep` allows it.
 //   The slew's duration is inversely proportional to the offset, as
@@ -56,6 +57,10 @@ struct ClockEstimate {
 	double offset_s = 0;       ///< reference − local
 	double frequency_ppm = 0;  ///< the local clock runs this slow against the reference
 	double skew_ppm = 0;       ///< uncertainty of frequency_ppm
+	/// A bound the frequency error surely lies within (the sources'
+	/// SourceEstimate::skew_bound_ppm); `maxupdateskew` is compared with the
+	/// larger of this and skew_ppm.
+	double skew_bound_ppm = 0;
 	double offset_sd_s = 0;    ///< standard error of offset_s
 };
 

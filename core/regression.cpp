@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace strata {
 
@@ -77,6 +78,75 @@ void distance_weights(std::span<const double> distances, double precision_s, std
 		double ratio = 1.0 + (distances[i] > floor ? (distances[i] - floor) / sigma : 0.0);
 		weights[i] = 1.0 / (ratio * ratio);
 	}
+}
+
+namespace {
+
+/// The regularised incomplete beta function I_x(a, b), by its continued
+/// fraction (modified Lentz), on the side where that converges fast.
+double incomplete_beta(double x, double a, double b)
+{
+	if (x <= 0) {
+		return 0;
+	}
+	if (x >= 1) {
+		return 1;
+	}
+	if (x > (a + 1) / (a + b + 2)) {
+		return 1 - incomplete_beta(1 - x, b, a);
+	}
+	double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
+				b * std::log1p(-x)) /
+		       a;
+	constexpr double kTiny = 1e-300;
+	double f = 1, c = 1, d = 0;
+	for (int i = 0; i <= 400; i++) {
+		int m = i / 2;
+		double numerator;
+		if (i == 0) {
+			numerator = 1;
+		} else if (i % 2 == 0) {
+			numerator = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
+		} else {
+			numerator = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+		}
+		d = 1 + numerator * d;
+		d = std::abs(d) < kTiny ? kTiny : d;
+		d = 1 / d;
+		c = 1 + numerator / c;
+		c = std::abs(c) < kTiny ? kTiny : c;
+		double step = c * d;
+		f *= step;
+		if (std::abs(1 - step) < 1e-14) {
+			break;
+		}
+	}
+	return front * (f - 1);
+}
+
+/// P(T <= t) for t >= 0.
+double student_t_cdf(double t, double dof)
+{
+	return 1 - 0.5 * incomplete_beta(dof / (dof + t * t), dof / 2, 0.5);
+}
+
+} // namespace
+
+double student_t_quantile(double probability, double dof)
+{
+	if (!(dof >= 1) || !(probability >= 0.5 && probability < 1)) {
+		return std::numeric_limits<double>::quiet_NaN();
+	}
+	double lo = 0, hi = 1;
+	while (student_t_cdf(hi, dof) < probability && hi < 1e12) {
+		lo = hi;
+		hi *= 2;
+	}
+	for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+		double mid = (lo + hi) / 2;
+		(student_t_cdf(mid, dof) < probability ? lo : hi) = mid;
+	}
+	return (lo + hi) / 2;
 }
 
 size_t count_runs(std::span<const RegressionPoint> points, const RegressionFit &fit)

@@ -56,6 +56,13 @@ std::optional<RegressionFit> fit_line(std::span<const RegressionPoint> points);
 /// weights made from them sharpen until one sample is all the fit sees.
 void distance_weights(std::span<const double> distances, double precision_s, std::span<double> weights);
 
+/// The `probability` quantile (0.5…1) of Student's t distribution with `dof`
+/// degrees of freedom: a fit's standard error times this bounds the error
+/// with that confidence (for the slope of a line through n points, dof =
+/// n − 2). Computed by bisection on the distribution function; NaN for dof
+/// < 1 or a probability outside [0.5, 1).
+double student_t_quantile(double probability, double dof);
+
 /// Number of runs (maximal groups of consecutive residuals with the same
 /// sign; zeros count as positive) of y − fit.at(x), in the order given.
 size_t count_runs(std::span<const RegressionPoint> points, const RegressionFit &fit);

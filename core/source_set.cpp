@@ -64,7 +64,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 
 	// Frequency and skew: the combined sources' estimates, weighted as their
 	// offsets were (1/distance).
-	double weights = 0, frequency = 0, skew = 0, offset_sd = 0;
+	double weights = 0, frequency = 0, skew = 0, skew_bound = 0, offset_sd = 0;
 	size_t leader_pos = 0, voters = 0, inserts = 0, deletes = 0;
 	for (size_t k = 0; k < candidates.size(); k++) {
 		auto state = d.selection.states[k];
@@ -78,6 +78,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		weights += w;
 		frequency += w * estimates[k].frequency_ppm;
 		skew += w * estimates[k].skew_ppm;
+		skew_bound += w * estimates[k].skew_bound_ppm;
 		offset_sd += w * estimates[k].offset_error_s;
 		Leap leap = sources_[index_of[k]].info.leap;
 		voters++;
@@ -92,6 +93,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	d.estimate = ClockEstimate{.offset_s = d.selection.offset_s,
 				   .frequency_ppm = frequency / weights,
 				   .skew_ppm = skew / weights,
+				   .skew_bound_ppm = skew_bound / weights,
 				   .offset_sd_s = offset_sd / weights};
 	const Source &leader = leader_source;
 	d.reference = leader.info;

@@ -21,6 +21,24 @@ constexpr int kMinAsymmetryRun = 10;
 constexpr int kMaxAsymmetryRun = 1000;
 constexpr double kMaxAsymmetry = 0.5;
 
+/// The confidence of SourceEstimate::skew_bound_ppm.
+constexpr double kSkewBoundProbability = 0.9995;
+
+/// Student's t at kSkewBoundProbability for 1…kMaxWindow degrees of freedom,
+/// computed once.
+double skew_bound_factor(size_t dof)
+{
+	static const std::array<double, kMaxWindow + 1> factors = [] {
+		std::array<double, kMaxWindow + 1> t{};
+		for (size_t i = 1; i < t.size(); i++) {
+			t[i] = student_t_quantile(kSkewBoundProbability, static_cast<double>(i));
+		}
+		t[0] = t[1];
+		return t;
+	}();
+	return factors[std::min(dof, kMaxWindow)];
+}
+
 } // namespace
 
 double SourceStats::corrected(const SourceSample &s, double min_delay) const
@@ -176,6 +194,7 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 		e.offset_s = corrected(newest, min_delay);
 		e.offset_error_s = std::max(config_.precision_s, newest.dispersion_s + newest.delay_s / 2);
 		e.skew_ppm = kUnknownSkewPpm;
+		e.skew_bound_ppm = kUnknownSkewPpm;
 		e.stddev_s = e.offset_error_s;
 		e.samples = samples_.size();
 		return e;
@@ -211,6 +230,7 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 		e.offset_s = corrected(newest, min_delay);
 		e.offset_error_s = std::max(config_.precision_s, newest.dispersion_s + newest.delay_s / 2);
 		e.skew_ppm = kUnknownSkewPpm;
+		e.skew_bound_ppm = kUnknownSkewPpm;
 		e.stddev_s = e.offset_error_s;
 		e.samples = samples_.size();
 		return e;
@@ -221,6 +241,7 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	e.frequency_ppm = f.slope * 1e6;
 	e.skew_ppm = f.slope_error * 1e6;
 	e.samples = n - window->first;
+	e.skew_bound_ppm = e.skew_ppm * skew_bound_factor(e.samples - 2);
 	e.runs = count_runs(std::span<const RegressionPoint>(points.data() + window->first, e.samples), f);
 	// The residual standard deviation of an average sample in the window.
 	double sum_w = 0;

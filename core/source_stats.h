@@ -59,6 +59,11 @@ struct SourceEstimate {
 	double offset_error_s = 0;   ///< standard error of offset_s
 	double frequency_ppm = 0;    ///< rate of change of offset_s: the local clock runs this slow
 	double skew_ppm = 0;         ///< standard error of frequency_ppm
+	/// skew_ppm × Student's t at 99.95 % for the window's degrees of
+	/// freedom: the frequency is surely within this. A fit through a few
+	/// samples can pass close to all of them by chance and show a small
+	/// skew; this bound stays large until there are enough samples to trust.
+	double skew_bound_ppm = 0;
 	double stddev_s = 0;         ///< residual standard deviation of the samples
 	double min_delay_s = 0;
 	size_t samples = 0;          ///< in the window used

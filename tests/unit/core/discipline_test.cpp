@@ -159,6 +159,24 @@ TEST(Discipline, FrequencyIsWeighedBySkew)
 	EXPECT_EQ(d.updates(), 2);
 }
 
+TEST(Discipline, FrequencyWaitsForATrustworthyBound)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxclockerror_ppm = 0}, clock, log);
+	// A fit through three samples: skew 16 ppm, but its 99.95 % bound is
+	// 10,000 ppm, above maxupdateskew (1000): the frequency stays.
+	d.update({.offset_s = 0, .frequency_ppm = 1250, .skew_ppm = 16, .skew_bound_ppm = 10186}, mono(0));
+	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), 0.0);
+	EXPECT_EQ(d.frequency_updates(), 0);
+	// Eight samples: skew 100 ppm, bound 596 ppm. The initial skew is
+	// 1000 ppm: the estimate moves the frequency 1000² / (1000² + 100²) of
+	// the way.
+	d.update({.offset_s = 0, .frequency_ppm = 101, .skew_ppm = 100, .skew_bound_ppm = 596}, mono(64));
+	EXPECT_NEAR(d.base_frequency_ppm(), 101 * 1e6 / (1e6 + 1e4), 1e-9);
+	EXPECT_EQ(d.frequency_updates(), 1);
+}
+
 TEST(Discipline, MakestepStepsOnlyInTheFirstUpdatesAndAboveTheThreshold)
 {
 	RecordingClock clock;

@@ -115,6 +115,24 @@ TEST(DistanceWeights, EqualDistancesWeighTheSame)
 	distance_weights(none, 1e-6, none);  // nothing to do, no crash
 }
 
+TEST(StudentT, QuantilesMatchTheDistribution)
+{
+	// One and two degrees of freedom have closed forms: tan(π(p − ½)) and
+	// (2p − 1) / √(2p(1 − p)).
+	EXPECT_NEAR(student_t_quantile(0.9995, 1), std::tan(M_PI * 0.4995), 1e-6);
+	EXPECT_NEAR(student_t_quantile(0.9995, 2), 0.999 / std::sqrt(2 * 0.9995 * 0.0005), 1e-8);
+	EXPECT_NEAR(student_t_quantile(0.9995, 1), 636.619, 1e-3);
+	EXPECT_NEAR(student_t_quantile(0.9995, 4), 8.6103, 1e-4);
+	EXPECT_NEAR(student_t_quantile(0.975, 10), 2.2281, 1e-4);  // the usual 95 % two-sided figure
+	EXPECT_NEAR(student_t_quantile(0.9995, 30), 3.6460, 1e-4);
+	// Many degrees of freedom: the normal distribution's 3.2905.
+	EXPECT_NEAR(student_t_quantile(0.9995, 1e6), 3.2905, 1e-3);
+	EXPECT_NEAR(student_t_quantile(0.5, 3), 0.0, 1e-9);
+	EXPECT_TRUE(std::isnan(student_t_quantile(0.9995, 0.5)));
+	EXPECT_TRUE(std::isnan(student_t_quantile(1.0, 3)));
+	EXPECT_TRUE(std::isnan(student_t_quantile(0.2, 3)));
+}
+
 TEST(RunsTest, Plausibility)
 {
 	// 10 positive and 10 negative residuals: mean 11 runs, σ 2.18.

@@ -158,6 +158,34 @@ TEST(SourceStats, FewSamplesGiveTheNewestWithLargeSkew)
 	EXPECT_EQ(e->samples, 2u);
 }
 
+TEST(SourceStats, SkewBoundIsWideUntilThereAreEnoughSamples)
+{
+	// Three samples close to a line by chance: a small skew, but with one
+	// degree of freedom the 99.95 % bound is 636.6 times as large.
+	SourceStats s;
+	s.add({kStart, 0.100, 0.2, 0});
+	s.add({kStart + 64s, 0.101, 0.2, 0});
+	s.add({kStart + 128s, 0.1019, 0.2, 0});
+	auto e = s.estimate(kStart + 128s);
+	ASSERT_TRUE(e.has_value());
+	ASSERT_EQ(e->samples, 3u);
+	EXPECT_NEAR(e->frequency_ppm, 0.0019 / 128 * 1e6, 1e-6);
+	EXPECT_LT(e->skew_ppm, 1.0);
+	EXPECT_NEAR(e->skew_bound_ppm / e->skew_ppm, 636.619, 1e-3);
+	// 32 samples: 30 degrees of freedom, a factor of 3.646.
+	Xoshiro256 rng(1);  // as EstimatesOffsetAndFrequency: all 32 in the window
+	SourceStats many = slow_clock(32, rng);
+	auto m = many.estimate(kStart + 31 * 16s);
+	ASSERT_TRUE(m.has_value());
+	ASSERT_EQ(m->samples, 32u);
+	EXPECT_NEAR(m->skew_bound_ppm / m->skew_ppm, 3.646, 1e-3);
+	// Too few samples for a fit: the bound is the unknown skew itself.
+	SourceStats two;
+	two.add({kStart, 0.1, 0.2, 0});
+	two.add({kStart + 64s, 0.1, 0.2, 0});
+	EXPECT_EQ(two.estimate(kStart + 64s)->skew_bound_ppm, two.estimate(kStart + 64s)->skew_ppm);
+}
+
 TEST(SourceStats, RunsTestCutsTheWindowForGood)
 {
 	// 40 samples of a clock 50 ppm slow, then its frequency moves by 2 ppm
