@@ -209,9 +209,12 @@ sed -e "s|$work/a|$work/c|g" -e '/^port /d' -e '/^allow/d' "$work/a.conf" \
 echo "port 0" >>"$work/c.conf"
 start_stratad "$build" "$work/c.conf" "$work/c.log"
 c_pid=$STRATAD_PID
+# The command socket opens before the metrics endpoint is tried: wait for
+# the line itself.
+in_use="Could not serve metrics: Could not listen for metrics on 127.0.0.1:11172: Address already in use"
+for _ in $(seq 200); do grep -q "$in_use" "$work/c.log" && break; sleep 0.05; done
+grep -q "$in_use" "$work/c.log" || fail "C did not report its metrics address in use: $(cat "$work/c.log")"
 for _ in $(seq 100); do [ -S "$work/c/stratad.sock" ] && break; sleep 0.05; done
-grep -q "Could not serve metrics: Could not listen for metrics on 127.0.0.1:11172: Address already in use" \
-	"$work/c.log" || fail "C did not report its metrics address in use: $(cat "$work/c.log")"
 chronyc -n -h "$work/c/stratad.sock" tracking >/dev/null || fail "C does not answer without metrics"
 curl -fsS "$url/metrics" >/dev/null || fail "A stopped serving"
 
