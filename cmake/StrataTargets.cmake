@@ -57,7 +57,7 @@ function(strata_unit_test name)
 	cmake_parse_arguments(ARG "" "" "SOURCES;LINK" ${ARGN})
 	if(NOT TARGET strata_test_pch)
 		add_library(strata_test_pch STATIC ${PROJECT_SOURCE_DIR}/cmake/test_pch.cpp)
-		target_link_libraries(strata_test_pch PRIVATE strata_options GTest::gmock GTest::gtest_main fmt::fmt-header-only
+		target_link_libraries(strata_test_pch PRIVATE strata_options GTest::gmock GTest::gtest_main fmt::fmt
 			strata_test_options)
 		target_precompile_headers(strata_test_pch PRIVATE <gtest/gtest.h> <gmock/gmock.h> <fmt/format.h>)
 	endif()
