@@ -8,10 +8,17 @@
 //
 // Response times are taken with CLOCK_MONOTONIC around the batched system
 // calls, so they include up to one batch of queueing in this tool.
+//
+// At a fixed rate, --tick T sends what is due every T microseconds on a
+// clock of its own, whatever the responses do: the server sees the same
+// bursts whichever server it is. Without it, requests go out whenever the
+// tool wakes, which is mostly when responses arrive, so a server that
+// answers sooner is sent smaller bursts and woken more often.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,6 +62,7 @@ struct Options {
 	unsigned window = 512;
 	double drain_s = 0.5;   // wait for late responses after the last request
 	double timeout_s = 0.1; // closed loop: a request unanswered this long is lost
+	double tick_us = 0;     // fixed rate: send what is due every tick_us (0: whenever awake)
 	int server_pid = 0;
 	bool json = false;
 };
@@ -64,10 +72,11 @@ struct Options {
 	std::fprintf(code ? stderr : stdout,
 		     "usage: ntpload [--server 127.A.B.C] [--port P] [--rate N | --window W]\n"
 		     "               [--duration S] [--clients K] [--first-client I] [--batch B]\n"
-		     "               [--drain S] [--timeout S] [--server-pid PID] [--json]\n"
+		     "               [--drain S] [--timeout S] [--tick US] [--server-pid PID] [--json]\n"
 		     "Sends NTPv4 client requests from K addresses in 127.0.0.0/8 (127.1.0.1 and up,\n"
 		     "starting from the I-th) to a server on loopback. --rate 0 (default) keeps W\n"
-		     "requests in flight (closed loop).\n");
+		     "requests in flight (closed loop). With --rate, --tick US sends what is due\n"
+		     "every US microseconds, independently of the responses.\n");
 	std::exit(code);
 }
 
@@ -128,6 +137,8 @@ Options parse_options(int argc, char **argv)
 			o.drain_s = parse_number(argv[i - 1], v);
 		} else if (a == "--timeout") {
 			o.timeout_s = parse_number(argv[i - 1], v);
+		} else if (a == "--tick") {
+			o.tick_us = parse_number(argv[i - 1], v);
 		} else if (a == "--server-pid") {
 			o.server_pid = static_cast<int>(parse_number(argv[i - 1], v));
 		} else {
@@ -259,17 +270,12 @@ public:
 		start_ = mono_now();
 		Pacer pacer(o_.rate, start_);
 		MonoTime end = start_ + strata::from_seconds(o_.duration_s);
-		MonoTime now = start_;
-		while (now < end) {
-			expire(now);
-			uint64_t want = pacer.unlimited() ? sent_ + in_flight_room() : pacer.due(now);
-			if (want > sent_) {
-				send_batch(std::min<uint64_t>(want - sent_, o_.batch), now);
-			}
-			int timeout_ms = (want > sent_ + o_.batch || pacer.unlimited()) ? 0 : 1;
-			receive(timeout_ms);
-			now = mono_now();
+		if (o_.tick_us > 0 && !pacer.unlimited()) {
+			run_ticked(pacer, end);
+		} else {
+			run_when_awake(pacer, end);
 		}
+		MonoTime now = mono_now();
 		send_end_ = now;
 		MonoTime drain_end = now + strata::from_seconds(o_.drain_s);
 		while (received_ < sent_ && mono_now() < drain_end) {
@@ -283,6 +289,52 @@ public:
 	}
 
 private:
+	/// Sends whatever is due (or room in the window allows) each time the
+	/// tool wakes: after a response, or after 1 ms without one.
+	void run_when_awake(const Pacer &pacer, MonoTime end)
+	{
+		MonoTime now = start_;
+		while (now < end) {
+			expire(now);
+			uint64_t want = pacer.unlimited() ? sent_ + in_flight_room() : pacer.due(now);
+			if (want > sent_) {
+				send_batch(std::min<uint64_t>(want - sent_, o_.batch), now);
+			}
+			int timeout_ms = (want > sent_ + o_.batch || pacer.unlimited()) ? 0 : 1;
+			receive(timeout_ms);
+			now = mono_now();
+		}
+	}
+
+	/// Sends at tick boundaries on the tool's own clock: at each tick, every
+	/// request due by then, in batches; between ticks only receives.
+	void run_ticked(const Pacer &pacer, MonoTime end)
+	{
+		prctl(PR_SET_TIMERSLACK, 1UL);  // wake at the tick, not up to 50 us later
+		Duration tick = strata::from_seconds(o_.tick_us * 1e-6);
+		MonoTime next = start_;
+		MonoTime now = start_;
+		while (now < end) {
+			expire(now);
+			if (now >= next) {
+				uint64_t want = pacer.due(now);
+				while (want > sent_) {
+					uint64_t before = sent_;
+					send_batch(std::min<uint64_t>(want - sent_, o_.batch), now);
+					if (sent_ == before) {
+						break;  // send error, counted
+					}
+				}
+				next = next + tick;
+				if (next <= now) {
+					next = now + tick;  // fell behind: the next tick sends the backlog
+				}
+			}
+			receive_until(next);
+			now = mono_now();
+		}
+	}
+
 	uint64_t in_flight_room() const
 	{
 		return in_flight_ >= o_.window ? 0 : o_.window - in_flight_;
@@ -351,6 +403,22 @@ private:
 		if (poll(fds_.data(), fds_.size(), timeout_ms) <= 0) {
 			return;
 		}
+		read_ready();
+	}
+
+	/// Receives what arrives until `deadline`, or once something has.
+	void receive_until(MonoTime deadline)
+	{
+		int64_t ns = std::max<int64_t>(0, (deadline - mono_now()).count());
+		timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+		if (ppoll(fds_.data(), fds_.size(), &timeout, nullptr) <= 0) {
+			return;
+		}
+		read_ready();
+	}
+
+	void read_ready()
+	{
 		for (auto &p : fds_) {
 			if (!(p.revents & POLLIN)) {
 				continue;

@@ -60,11 +60,17 @@ def responders(build, workdir, threads):
     strata_conf = os.path.join(workdir, "strata.conf")
     with open(strata_conf, "w") as f:
         f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/stratad.pid\n")
+    nodelay_conf = os.path.join(workdir, "strata-nodelay.conf")
+    with open(nodelay_conf, "w") as f:
+        f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/stratad.pid\n"
+                "serverbatchdelay 0\n")
     out = {
         "echo": [os.path.join(build, "tools/udp_echo"), "--port", str(PORT)],
         "echo-ntp": [os.path.join(build, "tools/udp_echo"), "--port", str(PORT), "--ntp-metadata"],
         "chronyd": ["chronyd", "-x", "-d", "-u", "root", "-f", chrony_conf],
         "stratad": [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", strata_conf],
+        # stratad answering every wakeup at once, as chronyd and the echo do
+        "stratad-nodelay": [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", nodelay_conf],
     }
     for n in threads:
         conf = os.path.join(workdir, f"strata{n}.conf")
@@ -75,11 +81,13 @@ def responders(build, workdir, threads):
     return out
 
 
-def load(build, rate, duration, pid, clients, batch):
+def load(build, rate, duration, pid, clients, batch, tick):
     cmd = [os.path.join(build, "tools/ntpload"), "--port", str(PORT), "--duration", str(duration),
            "--clients", str(clients), "--batch", str(batch), "--server-pid", str(pid), "--json"]
     if rate > 0:
         cmd += ["--rate", str(rate)]
+        if tick > 0:
+            cmd += ["--tick", str(tick)]
     else:
         cmd += ["--window", "4096"]
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
@@ -93,7 +101,10 @@ def main():
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--responders", default="echo,chronyd,stratad")
+    ap.add_argument("--responders", default="echo,chronyd,stratad",
+                    help="of echo, echo-ntp, chronyd, stratad, stratad-nodelay (serverbatchdelay 0)")
+    ap.add_argument("--tick", type=float, default=0,
+                    help="ntpload --tick: send what is due every TICK microseconds, whatever the responses do")
     ap.add_argument("--threads", default="", help="also run stratad with these serverthreads, e.g. 2")
     ap.add_argument("--repeat", type=int, default=1, help="repetitions; the table shows medians")
     ap.add_argument("--json", help="write raw results here")
@@ -118,7 +129,7 @@ def main():
                 time.sleep(1.0)
                 reps[name]["idle"].append(rss_kib(proc.pid))
                 for rate in rates:
-                    r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch)
+                    r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch, args.tick)
                     reps[name]["runs"].setdefault(rate, []).append(r)
                     print(f"[{rep + 1}/{args.repeat}] {name:12} offered {rate or 'max':>7}: "
                           f"{r['responses_per_s']:9.0f}/s loss {r['loss_percent']:6.3f}% "
