@@ -271,6 +271,7 @@ struct Config {
 	RateLimit ntsratelimit{.interval_log2 = 6, .burst = 8, .leak = 2};
 	std::optional<SmoothTime> smoothtime;
 	int serverthreads = 1;  ///< strata-only: SO_REUSEPORT worker threads
+	int serverbatchdelay_us = 300;  ///< strata-only: longest wait to answer requests together under load
 
 	// Command and monitoring access
 	std::optional<IpAddress> bindcmdaddress_v4;

@@ -1315,6 +1315,8 @@ std::vector<DirectiveDef> build_table()
 			}
 		}));
 	t.push_back(integer({"serverthreads", kServer, S::StrataOnly, "serverthreads THREADS"}, &C::serverthreads, 1, 64));
+	t.push_back(integer({"serverbatchdelay", kServer, S::StrataOnly, "serverbatchdelay MICROSECONDS"},
+			    &C::serverbatchdelay_us, 0, 10000));
 
 	// Command and monitoring access
 	t.push_back(address_pair({"bindcmdaddress", kCmd, S::Supported, "bindcmdaddress ADDRESS|PATH"}, &C::bindcmdaddress_v4,

@@ -278,6 +278,7 @@ int run(const Options &options)
 						 ? static_cast<int>(std::ceil(std::log2(*config.clockprecision_s)))
 						 : measure_clock_precision_log2();
 	server_settings.threads = config.serverthreads;
+	server_settings.batch_delay = std::chrono::microseconds(config.serverbatchdelay_us);
 
 	auto server = NtpServer::start(std::move(server_settings), loop, *log,
 				       reference_state.current(loop.real_now(), loop.now()));

@@ -7,6 +7,11 @@
 // the kernel spreads clients over the sockets by address, so each client's
 // rate limiting stays in one worker. Workers read the Reference the main
 // loop publishes (publish_reference) and share nothing else but counters.
+//
+// Under load (`serverbatchdelay`, strata only) a worker lets requests gather
+// for a while before it reads again, so that one wakeup answers more of them:
+// only after a read that found two requests or more, and only while it
+// spends less than half its time answering.
 #pragma once
 
 #include <atomic>
@@ -42,6 +47,10 @@ struct NtpServerSettings {
 	bool noclientlog = false;
 	int precision_log2 = -20;
 	int threads = 1;
+	/// Under load (a read found two requests or more, but not a full batch),
+	/// wait until this long after that read before reading again, so that
+	/// the next read answers more requests at once. 0: read again at once.
+	Duration batch_delay = std::chrono::microseconds(300);
 };
 
 /// Totals for the serverstats report.

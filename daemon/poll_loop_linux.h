@@ -4,7 +4,8 @@
 //
 // poll(), clock_gettime() and nothing fancier, so that the daemon keeps
 // running under LD_PRELOAD clock and network simulators. Time is read once per
-// wakeup: every handler of one wakeup sees the same now() and real_now().
+// wakeup: every handler of one wakeup sees the same now() and real_now(),
+// unless a handler that blocked reads them again (refresh_clocks).
 #pragma once
 
 #include <poll.h>
@@ -36,6 +37,10 @@ public:
 	MonoTime now() const override { return now_; }
 	/// CLOCK_REALTIME read at the same wakeup as now().
 	RealTime real_now() const { return real_now_; }
+	/// Reads both clocks again: for a handler that has blocked for a while
+	/// (the NTP server's batch delay), so that later handlers of the same
+	/// wakeup do not see a stale now().
+	void refresh_clocks() { read_clocks(); }
 	TimerId add_timer(MonoTime at, std::function<void()> fn) override;
 	void cancel(TimerId id) override;
 

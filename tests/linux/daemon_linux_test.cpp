@@ -216,6 +216,43 @@ TEST(PollLoop, RealTimeIsReadWithTheWakeup)
 	EXPECT_GE(loop->real_now(), before);
 }
 
+// Handlers of one wakeup share its now(), unless one that blocked reads the
+// clocks again (the NTP server after a batch delay): later handlers then see
+// the time after the wait.
+TEST(PollLoop, RefreshedClocksReachLaterHandlersOfTheSameWakeup)
+{
+	auto loop = make_loop();
+	int a[2];
+	int b[2];
+	ASSERT_EQ(::pipe(a), 0);
+	ASSERT_EQ(::pipe(b), 0);
+	MonoTime woke{};
+	MonoTime seen_after{};
+	int calls = 0;
+	// Both watches are ready in the same wakeup; whichever runs first blocks.
+	auto handler = [&](int fd) {
+		char c;
+		ASSERT_EQ(::read(fd, &c, 1), 1);
+		if (calls++ == 0) {
+			woke = loop->now();
+			::usleep(20'000);
+			loop->refresh_clocks();
+		} else {
+			seen_after = loop->now();
+		}
+	};
+	loop->watch_fd(a[0], POLLIN, [&](short) { handler(a[0]); });
+	loop->watch_fd(b[0], POLLIN, [&](short) { handler(b[0]); });
+	ASSERT_EQ(::write(a[1], "x", 1), 1);
+	ASSERT_EQ(::write(b[1], "x", 1), 1);
+	ASSERT_TRUE(loop->run_once(5ms).has_value());
+	ASSERT_EQ(calls, 2);
+	EXPECT_GE(seen_after - woke, 20ms);
+	for (int fd : {a[0], a[1], b[0], b[1]}) {
+		::close(fd);
+	}
+}
+
 std::filesystem::path temp_dir()
 {
 	auto dir = std::filesystem::temp_directory_path() / ("strata-test-" + std::to_string(::getpid()));

@@ -357,9 +357,9 @@ TEST(ConfParser, EveryDirectiveHasAUsageAndStatus)
 		}
 	}
 	// chrony 4.x's 94 directives, its 5 obsolete names and ntscachedir (the
-	// old name of ntsdumpdir), and strata's own serverthreads, cmdsocketgroup,
-	// cmdsocketmode and metricsaddress.
-	EXPECT_EQ(names.size(), 94u + 5u + 1u + 4u);
+	// old name of ntsdumpdir), and strata's own serverthreads,
+	// serverbatchdelay, cmdsocketgroup, cmdsocketmode and metricsaddress.
+	EXPECT_EQ(names.size(), 94u + 5u + 1u + 5u);
 }
 
 } // namespace
