@@ -10,8 +10,8 @@
 //
 // Under load (`serverbatchdelay`, strata only) a worker lets requests gather
 // for a while before it reads again, so that one wakeup answers more of them:
-// only after a read that found two requests or more, and only while it
-// spends less than half its time answering.
+// only after a read that found two to 32 requests, and only while it spends
+// less than two thirds of its time answering.
 #pragma once
 
 #include <atomic>
@@ -47,9 +47,10 @@ struct NtpServerSettings {
 	bool noclientlog = false;
 	int precision_log2 = -20;
 	int threads = 1;
-	/// Under load (a read found two requests or more, but not a full batch),
-	/// wait until this long after that read before reading again, so that
-	/// the next read answers more requests at once. 0: read again at once.
+	/// Under load (a read found two requests or more, but at most half a
+	/// batch), wait until this long after that read before reading again,
+	/// so that the next read answers more requests at once. 0: read again
+	/// at once.
 	Duration batch_delay = std::chrono::microseconds(300);
 };
 
