@@ -40,7 +40,8 @@ ClientLog::ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> r
 	buckets = std::bit_floor(buckets);
 	capacity_ = buckets * kBucketSize;
 	slots_.reset(static_cast<Slot *>(std::calloc(capacity_, sizeof(Slot))));
-	if (!slots_) {
+	used_index_.reset(static_cast<uint32_t *>(std::calloc(capacity_, sizeof(uint32_t))));
+	if (!slots_ || !used_index_) {
 		throw std::bad_alloc();
 	}
 	bucket_mask_ = buckets - 1;
@@ -84,7 +85,7 @@ ClientLog::Slot &ClientLog::lookup_or_insert(const IpAddress &a, MonoTime now)
 		slot = oldest;
 		records_dropped_++;
 	} else {
-		used_++;
+		used_index_[used_++] = static_cast<uint32_t>(slot - slots_.get());
 	}
 	*slot = Slot{};
 	slot->used = true;
@@ -135,10 +136,8 @@ Verdict ClientLog::on_ntp_request(const IpAddress &client, MonoTime now, Rng &rn
 
 void ClientLog::for_each(const std::function<void(const ClientRecord &)> &fn) const
 {
-	for (const Slot &s : std::span<const Slot>(slots_.get(), capacity_)) {
-		if (s.used) {
-			fn(s.record);
-		}
+	for (uint32_t i : std::span<const uint32_t>(used_index_.get(), used_)) {
+		fn(slots_[i].record);
 	}
 }
 

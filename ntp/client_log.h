@@ -15,7 +15,11 @@
 // construction (no allocation per request). The table is zero-filled memory
 // from calloc(), which the kernel backs with pages only as clients land in
 // them: an idle server does not pay for the whole limit (chrony's default
-// 512 KiB) in resident memory. When the table is full, the
+// 512 KiB) in resident memory. Nothing but a client's arrival touches the
+// table: the `clients` report walks an index of the used slots (itself
+// written only as clients arrive), never the whole table, because on some
+// kernels (Linux 6.18) merely reading an untouched page makes it resident,
+// and one report would then cost the whole limit. When the table is full, the
 // least recently seen record of the new client's bucket is replaced and
 // counted as dropped. The hash is keyed with a random seed, so a client
 // cannot choose addresses that collide on purpose.
@@ -72,7 +76,9 @@ public:
 	uint64_t records_dropped() const { return records_dropped_; }
 	size_t capacity() const { return capacity_; }
 	size_t size() const { return used_; }
-	/// Visits every record (unspecified order).
+	/// Visits every record, in the order the clients first arrived (a
+	/// replaced record keeps its predecessor's place). Reads only the
+	/// used slots: its cost follows the clients, not the limit.
 	void for_each(const std::function<void(const ClientRecord &)> &fn) const;
 	std::optional<ClientRecord> find(const IpAddress &client) const;
 	/// `chronyc clients -r`: zeroes the client's counters and forgets its
@@ -93,7 +99,7 @@ private:
 	// assignment: nothing may need a constructor or a destructor.
 	static_assert(std::is_trivially_copyable_v<Slot> && std::is_trivially_destructible_v<Slot>);
 	struct Free {
-		void operator()(Slot *p) const { std::free(p); }
+		void operator()(void *p) const { std::free(p); }
 	};
 	static constexpr size_t kBucketSize = 8;
 
@@ -101,6 +107,10 @@ private:
 	Slot &lookup_or_insert(const IpAddress &a, MonoTime now);
 
 	std::unique_ptr<Slot[], Free> slots_;
+	/// Indices into slots_ of the used slots, in the order they were taken
+	/// (slots are replaced but never freed, so the first used_ entries are
+	/// exactly the used slots). calloc'd like the table.
+	std::unique_ptr<uint32_t[], Free> used_index_;
 	size_t capacity_ = 0;
 	size_t bucket_mask_ = 0;
 	size_t used_ = 0;

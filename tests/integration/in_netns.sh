@@ -19,6 +19,14 @@ flags=(-U -r -n --pid --fork --mount-proc)
 if [ "${STRATA_NETNS_IPC:-0}" = 1 ]; then
 	flags+=(-i)
 fi
+# The premise of every test run here: this kernel lets an unprivileged
+# process make user, network and PID namespaces (some distributions turn
+# unprivileged user namespaces off). Without them no daemon may run, so the
+# test is skipped (exit 77, ctest's SKIP_RETURN_CODE) and says why.
+if ! premise=$(unshare "${flags[@]}" -- true 2>&1); then
+	echo "SKIP: premise false: cannot make a user+network+PID namespace here (unshare ${flags[*]}: $premise)" >&2
+	exit 77
+fi
 # /run is a private tmpfs: daemons' sockets (stratad's command socket,
 # chronyc's) never land in the machine's /run.
 exec unshare "${flags[@]}" -- bash -c 'ip link set lo up && mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"' in_netns "$@"

@@ -53,7 +53,7 @@ def rss_kib(pid):
     return -1
 
 
-def responders(build, workdir, threads):
+def responders(build, workdir, threads, baseline):
     chrony_conf = os.path.join(workdir, "chrony.conf")
     with open(chrony_conf, "w") as f:
         f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/chronyd.pid\n")
@@ -72,6 +72,10 @@ def responders(build, workdir, threads):
         # stratad answering every wakeup at once, as chronyd and the echo do
         "stratad-nodelay": [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", nodelay_conf],
     }
+    if baseline:
+        # Another build's stratad (e.g. main before a change), side by side
+        # with this one's in the same run.
+        out["stratad-baseline"] = [os.path.join(baseline, "daemon/stratad"), "-x", "-d", "-f", strata_conf]
     for n in threads:
         conf = os.path.join(workdir, f"strata{n}.conf")
         shutil.copy(strata_conf, conf)
@@ -105,6 +109,7 @@ def main():
                     help="of echo, echo-ntp, chronyd, stratad, stratad-nodelay (serverbatchdelay 0)")
     ap.add_argument("--tick", type=float, default=0,
                     help="ntpload --tick: send what is due every TICK microseconds, whatever the responses do")
+    ap.add_argument("--baseline", help="another build directory: its stratad runs too, as stratad-baseline")
     ap.add_argument("--threads", default="", help="also run stratad with these serverthreads, e.g. 2")
     ap.add_argument("--repeat", type=int, default=1, help="repetitions; the table shows medians")
     ap.add_argument("--json", help="write raw results here")
@@ -114,9 +119,10 @@ def main():
 
     rates = [int(r) for r in args.rates.split(",")]
     threads = [int(t) for t in args.threads.split(",") if t]
-    names = args.responders.split(",") + [f"stratad-{n}t" for n in threads]
+    names = args.responders.split(",") + (["stratad-baseline"] if args.baseline else []) + \
+        [f"stratad-{n}t" for n in threads]
     workdir = tempfile.mkdtemp(prefix="strata-bench-")
-    cmds = responders(args.build, workdir, threads)
+    cmds = responders(args.build, workdir, threads, args.baseline)
     # Every repetition runs every responder at every rate, interleaved, so that
     # the machine's slow minutes hit all of them alike; the table shows the
     # median of the repetitions.

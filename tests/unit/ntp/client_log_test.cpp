@@ -1,5 +1,7 @@
 #include "ntp/client_log.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 namespace strata::ntp {
@@ -160,9 +162,15 @@ TEST(ClientLog, BoundedMemoryReplacesTheOldestInABucket)
 	// The three oldest went; the newest are there.
 	EXPECT_FALSE(log.find(IpAddress::v4(0x0a000000)));
 	EXPECT_TRUE(log.find(IpAddress::v4(0x0a000000 + static_cast<uint32_t>(cap) + 2)));
-	size_t visited = 0;
-	log.for_each([&](const ClientRecord &) { visited++; });
-	EXPECT_EQ(visited, cap);
+	// The report visits exactly the records held: the survivors, once each.
+	std::set<uint32_t> visited;
+	log.for_each([&](const ClientRecord &r) {
+		EXPECT_TRUE(visited.insert(r.address.v4_host_order()).second);
+	});
+	EXPECT_EQ(visited.size(), cap);
+	for (uint32_t i = 3; i < cap + 3; i++) {
+		EXPECT_TRUE(visited.count(0x0a000000 + i)) << i;
+	}
 }
 
 TEST(ClientLog, MappedIpv4IsTheSameClient)
