@@ -28,7 +28,7 @@ namespace strata::control {
 /// The Content-Type of format_metrics()'s text.
 inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-/// A reference clock's counters since the daemon started (NtpSources keeps
+/// A reference clock's counters since the daemon started (the source engine keeps
 /// them; the control protocol has no report for them).
 struct RefclockCounters {
 	uint32_t ref_id = 0;        ///< the name the sources report shows ("PPS", "GPS")

@@ -33,6 +33,17 @@ public:
 	virtual Result<> set_sync_status(bool synchronized, double est_error_s, double max_error_s) = 0;
 };
 
+/// The clock the source engine steers, as it sees it: a ClockControl that
+/// can also put a raw CLOCK_REALTIME reading (a kernel receive timestamp)
+/// on its own timescale. The daemon has two (daemon/local_clock.h): the
+/// system clock itself, and a corrected copy of it when the system clock
+/// must not be touched (-x); the simulator and the tests have theirs.
+class LocalClock : public ClockControl<Realtime> {
+public:
+	/// A CLOCK_REALTIME reading on this clock's timescale.
+	virtual RealTime from_system(RealTime raw) const = 0;
+};
+
 /// A step and/or frequency change applied to the local clock at `at`, which
 /// every source's statistics must follow (SourceStats::on_clock_change).
 struct ClockChange {

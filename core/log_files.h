@@ -164,4 +164,24 @@ struct SelectionEntry {
 };
 std::string format_selection(const SelectionEntry &e);
 
+/// Where the source engine's log lines go: the daemon's log files
+/// (daemon/log_files_linux.h), or a recording in tests. Each call queues a
+/// line if its file is enabled; none blocks.
+class LogSink {
+public:
+	virtual ~LogSink() = default;
+	virtual bool enabled(LogFile file) const = 0;
+	/// `log rawmeasurements`: every response, not only those that passed
+	/// tests 1 to 7.
+	virtual bool raw_measurements() const = 0;
+	virtual void measurement(const MeasurementEntry &e) = 0;
+	/// A source's regression; the stress column comes from the source's
+	/// previous line.
+	virtual void statistics(RealTime time, const std::string &source, const SourceEstimate &estimate,
+				size_t total_samples, double asymmetry) = 0;
+	virtual void tracking(const TrackingEntry &e) = 0;
+	virtual void refclock(const RefclockEntry &e) = 0;
+	virtual void selection(const SelectionEntry &e) = 0;
+};
+
 } // namespace strata

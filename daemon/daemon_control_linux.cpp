@@ -6,6 +6,7 @@
 #include <map>
 
 #include "daemon/add_source.h"
+#include "daemon/atomic_file_linux.h"
 
 namespace strata::daemon {
 
@@ -21,7 +22,7 @@ uint32_t counter(uint64_t v)
 
 std::optional<control::SourceNameReport> DaemonControl::source_name(const IpAddress &address)
 {
-	auto name = sources_.source_name(address);
+	auto name = sources::source_name(sources_, address);
 	if (!name) {
 		return std::nullopt;
 	}
@@ -124,7 +125,19 @@ control::Status DaemonControl::add_source(const control::AddSourceArgs &args)
 		log_.warning("add {}: {}", args.name, config.error().message());
 		return config.error().code == Errc::Unsupported ? control::Status::NotEnabled : control::Status::Invalid;
 	}
-	return sources_.add_command(*config);
+	switch (sources_.add(*config)) {
+	case sources::AddResult::Added:
+		return control::Status::Success;
+	case sources::AddResult::AlreadyKnown:
+		return control::Status::SourceAlreadyKnown;
+	case sources::AddResult::TooMany:
+		return control::Status::TooManySources;
+	case sources::AddResult::FamilyDisabled:
+		return control::Status::InvalidAf;
+	case sources::AddResult::Failed:
+		break;
+	}
+	return control::Status::Failed;
 }
 
 control::Status DaemonControl::dump()
@@ -132,12 +145,17 @@ control::Status DaemonControl::dump()
 	if (dumpdir_.empty()) {
 		return control::Status::Success;
 	}
-	auto written = sources_.dump(dumpdir_);
-	if (!written) {
-		log_.error("dump: {}", written.error().message());
-		return control::Status::Failed;
+	std::string dir = dumpdir_.ends_with('/') ? dumpdir_ : dumpdir_ + '/';
+	size_t written = 0;
+	for (size_t i = 0; i < sources_.entry_count(); i++) {
+		std::string path = dir + sources_.log_name(i) + ".dat";
+		if (auto ok = write_file_atomically(path, sources::dump_text(sources_, i)); !ok) {
+			log_.error("dump: {}", ok.error().message());
+			return control::Status::Failed;
+		}
+		written++;
 	}
-	log_.info("Measurement history of {} source{} written to {}", *written, *written == 1 ? "" : "s", dumpdir_);
+	log_.info("Measurement history of {} source{} written to {}", written, written == 1 ? "" : "s", dumpdir_);
 	return control::Status::Success;
 }
 

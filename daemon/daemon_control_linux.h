@@ -1,6 +1,7 @@
 // stratad as the control protocol sees it: the reports and commands of
-// control/dispatch.h, answered from the time sources (NtpSources), the NTP
-// server's counters and the control server's own.
+// control/dispatch.h, answered from the source engine (sources/engine.h,
+// its reports in sources/reports.h), the NTP server's counters and the
+// control server's own.
 #pragma once
 
 #include <string>
@@ -10,15 +11,16 @@
 #include "daemon/control_server_linux.h"
 #include "daemon/log_files_linux.h"
 #include "daemon/ntp_server_linux.h"
-#include "daemon/ntp_sources_linux.h"
 #include "daemon/poll_loop_linux.h"
 #include "daemon/rtc_tracking.h"
+#include "sources/engine.h"
+#include "sources/reports.h"
 
 namespace strata::daemon {
 
 class DaemonControl final : public control::ControlHandler {
 public:
-	DaemonControl(NtpSources &sources, NtpServer &server, PollLoop &loop, Logger &log)
+	DaemonControl(sources::Engine &sources, NtpServer &server, PollLoop &loop, Logger &log)
 		: sources_(sources), server_(server), loop_(loop), log_(log)
 	{
 	}
@@ -30,26 +32,26 @@ public:
 	/// The log files `cyclelogs` reopens (nullptr: none configured).
 	void set_log_files(LogFiles *files) { log_files_ = files; }
 
-	uint32_t n_sources() override { return sources_.report_count(); }
+	uint32_t n_sources() override { return static_cast<uint32_t>(sources_.entry_count()); }
 	std::optional<control::SourceDataReport> source_data(uint32_t index) override
 	{
-		return sources_.source_report(index);
+		return sources::source_report(sources_, index);
 	}
 	std::optional<control::SourceStatsReport> source_stats(uint32_t index) override
 	{
-		return sources_.stats_report(index);
+		return sources::stats_report(sources_, index);
 	}
 	std::optional<control::SelectDataReport> select_data(uint32_t index) override
 	{
-		return sources_.select_report(index);
+		return sources::select_report(sources_, index);
 	}
 	std::optional<control::NtpDataReport> ntp_data(const IpAddress &address) override
 	{
-		return sources_.ntp_data_report(address);
+		return sources::ntp_data_report(sources_, address);
 	}
 	std::optional<control::SourceNameReport> source_name(const IpAddress &address) override;
-	control::TrackingReport tracking() override { return sources_.tracking_report(); }
-	control::ActivityReport activity() override { return sources_.activity_report(); }
+	control::TrackingReport tracking() override { return sources::tracking_report(sources_); }
+	control::ActivityReport activity() override { return sources::activity_report(sources_); }
 	control::ServerStatsReport server_stats() override;
 	std::optional<control::ClientAccessesReport> client_accesses(uint32_t first_index, uint32_t max,
 								     uint32_t min_hits, bool reset) override;
@@ -59,12 +61,15 @@ public:
 	}
 	uint32_t set_online(const control::Address &mask, const control::Address &address, bool online) override
 	{
-		return sources_.set_online(mask, address, online);
+		return sources_.set_online(matcher(mask, address), online);
 	}
-	uint32_t on_offline() override { return sources_.set_online(control::NoAddress{}, control::NoAddress{}, true); }
+	uint32_t on_offline() override
+	{
+		return sources_.set_online(matcher(control::NoAddress{}, control::NoAddress{}), true);
+	}
 	uint32_t burst(const control::Address &mask, const control::Address &address, int good, int total) override
 	{
-		return sources_.burst(mask, address, good, total);
+		return sources_.burst(matcher(mask, address), good, total);
 	}
 	bool make_step() override { return sources_.make_step(); }
 	control::Status write_rtc() override { return rtc_ ? rtc_->write_file() : control::Status::NoRtc; }
@@ -89,16 +94,25 @@ public:
 	void shutdown() override;
 	control::Status add_source(const control::AddSourceArgs &args) override;
 	bool delete_source(const IpAddress &address) override { return sources_.remove(address); }
-	control::Status reload_sources() override { return sources_.reload_sources(); }
+	control::Status reload_sources() override
+	{
+		return sources_.reload_sources() ? control::Status::Success : control::Status::Failed;
+	}
 	std::optional<control::AuthDataReport> auth_data(const IpAddress &address) override
 	{
-		return sources_.auth_data_report(address);
+		return sources::auth_data_report(sources_, address);
 	}
 	/// `dumpdir` (empty: none).
 	void set_dumpdir(std::string dir) { dumpdir_ = std::move(dir); }
 
 private:
-	NtpSources &sources_;
+	/// The sources control::address_matches() selects.
+	static std::function<bool(const IpAddress &)> matcher(const control::Address &mask, const control::Address &address)
+	{
+		return [mask, address](const IpAddress &a) { return control::address_matches(mask, address, a); };
+	}
+
+	sources::Engine &sources_;
 	NtpServer &server_;
 	PollLoop &loop_;
 	Logger &log_;

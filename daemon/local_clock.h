@@ -1,8 +1,7 @@
-// The clock the daemon's discipline steers, as the wiring sees it: a
-// ClockControl that can also put a raw CLOCK_REALTIME reading (a kernel
-// receive timestamp) on its own timescale. Two of them: the system clock
-// itself (SystemClock, through clock_adjtime) and UnsteeredClock (-x, or
-// when the kernel refuses: a corrected copy, the system clock untouched).
+// The clocks the daemon's source engine steers (core/clock.h's LocalClock):
+// the system clock itself (SystemClock, through clock_adjtime) and
+// UnsteeredClock (-x, or when the kernel refuses: a corrected copy, the
+// system clock untouched).
 #pragma once
 
 #include <utility>
@@ -11,12 +10,6 @@
 #include "phc/posix_clock_linux.h"
 
 namespace strata::daemon {
-
-class LocalClock : public ClockControl<Realtime> {
-public:
-	/// A CLOCK_REALTIME reading on this clock's timescale.
-	virtual RealTime from_system(RealTime raw) const = 0;
-};
 
 /// The system clock, steered for real.
 class SystemClock final : public LocalClock {

@@ -37,7 +37,7 @@
 
 namespace strata::daemon {
 
-class LogFiles {
+class LogFiles final : public LogSink {
 public:
 	struct Settings {
 		std::string directory;          ///< logdir
@@ -50,27 +50,27 @@ public:
 	/// nullptr when `logs` names no file strata writes (tempcomp alone).
 	static std::unique_ptr<LogFiles> start(Settings settings, Logger &log);
 	/// Writes what is queued, then stops the writer.
-	~LogFiles();
+	~LogFiles() override;
 	LogFiles(const LogFiles &) = delete;
 	LogFiles &operator=(const LogFiles &) = delete;
 
-	bool enabled(LogFile file) const { return enabled_[static_cast<size_t>(file)]; }
+	bool enabled(LogFile file) const override { return enabled_[static_cast<size_t>(file)]; }
 	/// `rawmeasurements`: every response goes to measurements.log, not only
 	/// those that passed tests 1 to 7.
-	bool raw_measurements() const { return raw_; }
+	bool raw_measurements() const override { return raw_; }
 
 	/// Each queues a line if its file is enabled. measurement() follows the
 	/// raw/filtered choice itself.
-	void measurement(const MeasurementEntry &e);
+	void measurement(const MeasurementEntry &e) override;
 	/// A source's regression; the stress column comes from the source's
 	/// previous line.
 	void statistics(RealTime time, const std::string &source, const SourceEstimate &estimate, size_t total_samples,
-			double asymmetry);
-	void tracking(const TrackingEntry &e);
+			double asymmetry) override;
+	void tracking(const TrackingEntry &e) override;
 	/// For the RTC tracking (rtc.log).
 	void rtc(const RtcEntry &e);
-	void refclock(const RefclockEntry &e);
-	void selection(const SelectionEntry &e);
+	void refclock(const RefclockEntry &e) override;
+	void selection(const SelectionEntry &e) override;
 
 	/// chronyc cyclelogs: every file is closed after the lines queued so far;
 	/// the next line opens it again (a new file if it was moved away), and

@@ -33,7 +33,8 @@
 #include "daemon/logging_linux.h"
 #include "daemon/metrics_server_linux.h"
 #include "daemon/ntp_server_linux.h"
-#include "daemon/ntp_sources_linux.h"
+#include "daemon/sources_io_linux.h"
+#include "sources/reports.h"
 #include "daemon/unsteered_clock_linux.h"
 #include "phc/posix_clock_linux.h"
 #include "daemon/options.h"
@@ -345,18 +346,22 @@ int run(const Options &options)
 		}
 	}
 
-	auto sources = NtpSources::start(config,
-					 {.ipv4 = options.family != 6, .ipv6 = options.family != 4,
-					  .print_once = options.print_offset, .set_once = options.set_once, .drift = drift,
-					  .max_clock_error_ppm = config.maxclockerror_ppm,
-					  .leap_table = leap_table,
-					  .leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System),
-					  .log_files = log_files.get()},
-					 loop, *log, *clock, reference_state);
-	if (!sources) {
-		return fatal(sources.error().message());
+	sources::EngineSettings engine_settings{
+		.ipv4 = options.family != 6,
+		.ipv6 = options.family != 4,
+		.print_once = options.print_offset,
+		.set_once = options.set_once,
+		.drift = drift,
+		.leap_table = leap_table,
+		.leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System)};
+	auto sources_started =
+		start_sources(config, engine_settings, loop, *log, *clock, reference_state, log_files.get());
+	if (!sources_started) {
+		return fatal(sources_started.error().message());
 	}
-	if (options.once() && (*sources)->size() == 0) {
+	DaemonSources &running = *sources_started;
+	sources::Engine &engine = *running.engine;
+	if (options.once() && engine.size() == 0) {
 		return fatal("No usable NTP source to measure the offset against");
 	}
 
@@ -367,7 +372,7 @@ int run(const Options &options)
 	if (!config.rtcfile.empty() && !options.once()) {
 		rtc_tracking = start_rtc_tracking(
 			config, rtc_scale, files, loop, [&] { return clock->from_system(loop.real_now()); },
-			[&] { return (*sources)->tracking_report().leap != Leap::Unsynchronized; },
+			[&] { return sources::tracking_report(engine).leap != Leap::Unsynchronized; },
 			[&](const rtc::RtcMeasurement &m) {
 				if (log_files) {
 					RtcEntry e{.time = m.time,
@@ -388,7 +393,7 @@ int run(const Options &options)
 	if (rtc_tracking) {
 		RtcTracking *tracking = rtc_tracking.get();
 		rtc_watch = loop.watch_fd(tracking->fd(), POLLIN, [tracking](short) { tracking->on_readable(); });
-		(*sources)->set_clock_observer([tracking](const ClockChange &c) { tracking->on_clock_change(c); });
+		engine.set_clock_observer([tracking](const ClockChange &c) { tracking->on_clock_change(c); });
 	}
 
 	// The command and monitoring server (chronyc, stratactl): the Unix
@@ -396,7 +401,7 @@ int run(const Options &options)
 	std::unique_ptr<DaemonControl> control;
 	std::unique_ptr<ControlServer> control_server;
 	if (!options.once()) {
-		control = std::make_unique<DaemonControl>(**sources, **server, loop, *log);
+		control = std::make_unique<DaemonControl>(engine, **server, loop, *log);
 		control->set_rtc(rtc_tracking.get());
 		control->set_log_files(log_files.get());
 		control->set_dumpdir(config.dumpdir);
@@ -453,7 +458,7 @@ int run(const Options &options)
 			config.metricsaddress->address, config.metricsaddress->port, loop, *log, *control, [&] {
 				const NtpServerStats &s = (*server)->stats();
 				return control::MetricsExtras{
-					.refclocks = (*sources)->refclock_counters(),
+					.refclocks = sources::refclock_counters(engine),
 					.ntp_server = control::NtpServerCounters{.responses = s.responses.load(),
 										 .kod_sent = s.kod_sent.load()}};
 			});
@@ -498,7 +503,7 @@ int run(const Options &options)
 		if (!config.driftfile) {
 			return;
 		}
-		if (auto values = (*sources)->drift()) {
+		if (auto values = engine.drift()) {
 			if (auto w = write_file_atomically(config.driftfile->path, format_drift(*values)); !w) {
 				log->error("Could not write driftfile: {}", w.error().message());
 			}
@@ -521,20 +526,20 @@ int run(const Options &options)
 	}
 	auto ran = loop.run();
 	systemd.stopping();
-	bool measured = !options.once() || (*sources)->printed_offset().has_value();
+	bool measured = !options.once() || engine.printed_offset().has_value();
 	if (!options.once()) {
 		save_drift();
 	}
 	if (rtc_tracking) {
 		rtc_tracking->stop();  // interrupts off, the rtcfile written
 		loop.unwatch(*rtc_watch);
-		(*sources)->set_clock_observer({});
+		engine.set_clock_observer({});
 	}
 	metrics.reset();
 	control_server.reset();
 	control.reset();
 	rtc_tracking.reset();
-	sources->reset();
+	running.engine.reset();
 	log_files.reset();
 	server->reset();
 	log->info("stratad exiting");

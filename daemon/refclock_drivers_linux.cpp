@@ -22,7 +22,7 @@ namespace strata::daemon {
 
 namespace {
 
-class ShmDriver final : public RefclockDriver {
+class ShmDriver final : public refclock::Driver {
 public:
 	ShmDriver(refclock::ShmOptions options, Logger &log, refclock::ShmSyscalls sys) : shm_(options, log, std::move(sys))
 	{
@@ -43,7 +43,7 @@ private:
 	refclock::ShmRefclock shm_;
 };
 
-class SockDriver final : public RefclockDriver {
+class SockDriver final : public refclock::Driver {
 public:
 	SockDriver(refclock::SockRefclock sock, Logger &log) : sock_(std::move(sock)), log_(log) {}
 	bool polled() const override { return false; }
@@ -71,7 +71,7 @@ private:
 };
 
 /// The kernel's PPS device, read (PPS_FETCH, no wait) every dpoll.
-class PpsDriver final : public RefclockDriver {
+class PpsDriver final : public refclock::Driver {
 public:
 	explicit PpsDriver(refclock::PpsRefclock pps) : pps_(std::move(pps)) {}
 	bool polled() const override { return true; }
@@ -91,7 +91,7 @@ private:
 
 /// A PPS on a GPIO line: edge events with the kernel's stamps. The line is
 /// (re)opened at dpoll while it is not; its events wake the loop.
-class GpioDriver final : public RefclockDriver {
+class GpioDriver final : public refclock::Driver {
 public:
 	explicit GpioDriver(refclock::GpioRefclock gpio) : gpio_(std::move(gpio)) {}
 	bool polled() const override { return true; }
@@ -111,7 +111,7 @@ private:
 
 /// A PTP hardware clock read every dpoll; with `:extpps`, the pulses it
 /// time-stamps on its pin arrive as events.
-class PhcDriver final : public RefclockDriver {
+class PhcDriver final : public refclock::Driver {
 public:
 	explicit PhcDriver(std::unique_ptr<phc::PhcRefclock> phc) : phc_(std::move(phc)) {}
 	bool polled() const override { return true; }
@@ -141,7 +141,7 @@ private:
 /// The RTC (refclock RTC, rtc/rtc_refclock.h): samples at its update
 /// interrupts, or read at every dpoll when it has none. Polled too, so that
 /// a missing or failed device is reopened at dpoll.
-class RtcDriver final : public RefclockDriver {
+class RtcDriver final : public refclock::Driver {
 public:
 	RtcDriver(std::unique_ptr<rtc::RtcRefclock> rtc, std::function<RealTime()> realtime)
 		: rtc_(std::move(rtc)), realtime_(std::move(realtime))
@@ -177,7 +177,7 @@ private:
 
 } // namespace
 
-Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::RefclockConfig &config, Logger &log,
+Result<std::unique_ptr<refclock::Driver>> make_refclock_driver(const conf::RefclockConfig &config, Logger &log,
 							     const RefclockDevices &devices)
 {
 	if (config.driver == "SHM") {
@@ -247,39 +247,6 @@ Result<std::unique_ptr<RefclockDriver>> make_refclock_driver(const conf::Refcloc
 			devices.realtime);
 	}
 	return fail(Errc::Unsupported, fmt::format("refclock {} is not supported by strata yet", config.driver));
-}
-
-refclock::RefclockSettings refclock_settings(const conf::RefclockConfig &c, size_t index, const RefclockDriver &driver)
-{
-	int poll = c.poll_log2;
-	return refclock::RefclockSettings{
-		.name = fmt::format("{} {}", c.driver, c.parameter),
-		.ref_id = c.refid.empty() ? refclock::default_ref_id(c.driver, index) : refclock::ref_id_from_text(c.refid),
-		.poll_log2 = poll,
-		.dpoll_log2 = std::min(c.dpoll_log2, poll),
-		.pps = c.pps || driver.pulses(),
-		.rate = c.rate,
-		.width_s = c.width_s,
-		.maxlockage = c.maxlockage,
-		.offset_s = c.offset_s,
-		.delay_s = c.delay_s,
-		.precision_s = c.precision_s.value_or(driver.default_precision_s()),
-		.maxdispersion_s = c.maxdispersion_s,
-		.filter_length = static_cast<size_t>(std::max(c.filter.value_or(64), 1)),
-		.tai = c.tai,
-		.local = c.local,
-		.stratum = c.stratum};
-}
-
-SourceInfo refclock_source_info(const conf::RefclockConfig &c, const refclock::RefclockSettings &settings)
-{
-	return {.stratum = settings.stratum,
-		.ref_id = settings.ref_id,
-		.prefer = c.prefer,
-		.trust = c.trust,
-		.require = c.require,
-		.noselect = c.noselect,
-		.reachable = false};
 }
 
 } // namespace strata::daemon

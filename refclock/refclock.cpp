@@ -104,6 +104,13 @@ Refclock::Refclock(RefclockSettings settings)
 
 Verdict Refclock::add(const RawSample &sample, RealTime local, const SampleContext &context)
 {
+	Verdict v = judge(sample, local, context);
+	stats_.verdicts[static_cast<size_t>(v)]++;
+	return v;
+}
+
+Verdict Refclock::judge(const RawSample &sample, RealTime local, const SampleContext &context)
+{
 	// Not from the future, and not older than two polls: a writer that
 	// stopped leaves its last sample behind, which must not be taken again
 	// and again.

@@ -33,6 +33,8 @@
 // the synchronised clock's distance is below half a period. Pure.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -96,6 +98,7 @@ enum class Verdict {
 	ClockNotSynced,  ///< a pulse with no lock, and the clock is not synchronised well enough
 	LostLock,        ///< `local`: too long since the previous sample; locking again
 };
+inline constexpr size_t kVerdictCount = static_cast<size_t>(Verdict::LostLock) + 1;
 std::string_view to_string(Verdict verdict);
 
 /// The latest sample of a refclock, for the refclocks `lock`ed to it.
@@ -127,6 +130,9 @@ struct RefclockStats {
 	uint64_t missed_pulses = 0;  ///< pulses that should have come and did not
 	uint64_t polls = 0;          ///< poll intervals ended
 	uint64_t empty_polls = 0;    ///< … with no usable sample
+	/// Every sample and pulse by what add() said of it.
+	std::array<uint64_t, kVerdictCount> verdicts{};
+	uint64_t count(Verdict v) const { return verdicts[static_cast<size_t>(v)]; }
 };
 
 /// A poll's outcome: whether the refclock was heard from (reachability) and
@@ -167,6 +173,7 @@ public:
 	void correct_offset(double delta_s);
 
 private:
+	Verdict judge(const RawSample &sample, RealTime local, const SampleContext &context);
 	Verdict add_pulse(RealTime local, double offset_s, double dispersion_s, const SampleContext &context);
 	Verdict accumulate(RealTime local, double offset_s, double dispersion_s, Leap leap);
 	bool edge_ok(double offset_s, double distance_s) const;

@@ -6,7 +6,7 @@ set -u
 root=${1:-.}
 status=0
 pattern='^[[:space:]]*#[[:space:]]*include[[:space:]]*<(sys/|linux/|netlink/|gpiod\.h|gpiod\.hpp|asm/|net/|netinet/|arpa/|unistd\.h|fcntl\.h|poll\.h|syslog\.h|signal\.h|glob\.h|dirent\.h|pwd\.h|grp\.h)'
-for dir in core conf ntp control refclock phc rtc; do
+for dir in core conf ntp control refclock phc rtc sources; do
 	[ -d "$root/$dir" ] || continue
 	while IFS= read -r -d '' f; do
 		case "$(basename "$f")" in
@@ -18,7 +18,19 @@ for dir in core conf ntp control refclock phc rtc; do
 		fi
 	done < <(find "$root/$dir" -type f \( -name '*.cpp' -o -name '*.h' \) -print0)
 done
+# The source engine is sans-IO: beyond the OS headers, no adapter of
+# another folder (*_linux.h), no daemon header, no file or stream I/O and
+# no threads. The daemon, the simulator and the tests give it what it needs.
+engine_pattern='^[[:space:]]*#[[:space:]]*include[[:space:]]*(["<][^">]*_linux\.h[">]|"daemon/|"tools/|<(fstream|filesystem|cstdio|stdio\.h|thread|future|iostream)>)'
+if [ -d "$root/sources" ]; then
+	while IFS= read -r -d '' f; do
+		if grep -nE "$engine_pattern" "$f"; then
+			echo "boundary: $f (the source engine) reaches for I/O; give it an interface instead (sources/io.h)" >&2
+			status=1
+		fi
+	done < <(find "$root/sources" -type f \( -name '*.cpp' -o -name '*.h' \) -print0)
+fi
 if [ $status -eq 0 ]; then
-	echo "boundary: pure sources include no OS headers"
+	echo "boundary: pure sources include no OS headers; the source engine does no I/O"
 fi
 exit $status

@@ -1,34 +1,42 @@
 // The daemon's refclock path on a simulated clock, for tests that go from
-// configuration lines to the source selection: each `refclock` line parsed
-// by the real parser (conf/parser.h), its driver built by the daemon's
-// factory (daemon/refclock_drivers_linux.h) over the device fakes the test
-// puts in `devices`, its samples judged by the refclock framework with the
-// settings stratad gives it, and its polls fed to a SourceSet as
-// NtpSources feeds them (refclock_tick, refclock_samples, refclock_end_poll
-// in daemon/ntp_sources_linux.cpp, whose rules this follows: the driver
-// read every dpoll, the descriptor of an event-driven driver read whenever
-// the test says time has passed, the poll's end every 2^poll s).
+// configuration lines to the source selection: the configuration parsed by
+// the real parser (conf/parser.h), each `refclock` line's driver built by
+// the daemon's factory (daemon/refclock_drivers_linux.h) over the device
+// fakes the test puts in `devices`, and the source engine itself
+// (sources/engine.h) scheduling the drivers' reads, judging the samples
+// with the refclock framework and selecting among the sources, as stratad
+// does. The rig is the engine's scheduler (virtual time), its clock and its
+// I/O.
 //
 // Time is the test's: `now` is the local (system) clock, which the fakes
-// must agree with; run_to() moves it on, running every dpoll and poll end
-// that falls due.
+// must agree with; run_to() moves it on, running every timer the engine set
+// that falls due (the drivers' dpolls, the poll ends) and reading the
+// descriptors the engine watches after each (the events the test made are
+// read within a dpoll, and at `t` at the latest).
+//
+// The clock cannot be steered here (as for a daemon without CAP_SYS_TIME:
+// the engine's corrections are refused and logged), so the offsets the
+// sources measure stay what the test made them, and the selection's
+// estimate shows them.
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "conf/file_reader.h"
 #include "conf/parser.h"
-#include "core/source_set.h"
+#include "core/leap_table.h"
 #include "daemon/refclock_drivers_linux.h"
-#include "refclock/refclock.h"
+#include "sources/engine.h"
 #include "tests/fakes/fake_file_reader.h"
 #include "tests/fakes/recording_logger.h"
 
@@ -36,45 +44,48 @@ namespace strata::daemon {
 
 class RefclockRig {
 public:
-	struct Refclock {
-		conf::RefclockConfig config;
-		std::unique_ptr<RefclockDriver> driver;
-		std::unique_ptr<refclock::Refclock> clock;
-		size_t index = 0;              ///< in the SourceSet
-		std::optional<size_t> lock;    ///< the `lock` refclock's position
-		RealTime next_tick;
-		int driver_polls = 0;
-		uint8_t reach = 0;
-		uint64_t polls_with_sample = 0;
-		std::vector<refclock::Verdict> verdicts;  ///< of every sample, in order
+	/// One refclock of the engine, by its configuration position.
+	class Refclock {
+	public:
+		Refclock(const RefclockRig &rig, size_t position) : rig_(&rig), position_(position) {}
+		const sources::RefclockSource &source() const { return *rig_->engine->refclocks()[position_]; }
+		/// Its index in the selection.
+		size_t index() const { return source().index; }
+		uint8_t reach() const { return source().reach; }
+		const refclock::RefclockStats &stats() const { return source().clock.stats(); }
+		size_t count(refclock::Verdict v) const { return static_cast<size_t>(stats().count(v)); }
+		std::string refid() const { return refclock::ref_id_text(source().clock.settings().ref_id); }
+		int fd() const { return source().driver->fd(); }
 
-		std::string refid() const { return refclock::ref_id_text(clock->settings().ref_id); }
-		size_t count(refclock::Verdict v) const
-		{
-			return static_cast<size_t>(std::count(verdicts.begin(), verdicts.end(), v));
-		}
+	private:
+		const RefclockRig *rig_;
+		size_t position_;
 	};
 
 	RecordingLogger log;
 	RefclockDevices devices;
-	SourceSet set{{}, {}};
-	std::vector<Refclock> refclocks;
 	/// Lines whose driver the factory refused, with its error.
 	std::vector<std::string> refused;
-	SourceSetDecision decision;  ///< the latest
 	RealTime now = RealTime::from_parts(1'700'000'000, 0);
 	MonoTime mono = MonoTime{} + std::chrono::seconds(1000);
-	/// Pulses with no lock: whether (and how well) the system clock is synchronised.
-	std::optional<double> synced_distance_s;
+	/// TAI − UTC, given to the engine as a leap second list (`tai`).
 	std::optional<int> tai_offset;
 	/// The system clock as read after a driver's call, for the samples'
-	/// age (NtpSources reads clock_.now()); `now` when empty. A fake that
-	/// lets time run on while it is read (the PHC's readings, the GPIO
-	/// clock brackets) is a little ahead of `now`.
+	/// age; `now` when empty. A fake that lets time run on while it is read
+	/// (the PHC's readings, the GPIO clock brackets) is a little ahead of
+	/// `now`.
 	std::function<RealTime()> clock;
+	ReferenceState reference{std::nullopt, MonoTime{}};
+	std::unique_ptr<sources::Engine> engine;
 
-	/// Parses `text` as a chrony.conf and builds each of its refclocks;
-	/// fails the test when the parser finds an error.
+	RefclockRig() = default;
+	RefclockRig(const RefclockRig &) = delete;
+	RefclockRig &operator=(const RefclockRig &) = delete;
+	/// The engine goes first: it cancels its timers and unwatches.
+	~RefclockRig() { engine.reset(); }
+
+	/// Parses `text` as a chrony.conf and starts the engine on it; fails the
+	/// test when the parser finds an error.
 	conf::Config load(std::string_view text, const std::string &name = "test.conf")
 	{
 		strata::testing::FakeFileReader files;
@@ -86,90 +97,88 @@ public:
 		return loaded.config;
 	}
 
-	/// Loads the configuration file at `path` with the real file system.
-	conf::Config load_file(const std::string &path)
+	/// Loads the configuration file at `path` with the real file system;
+	/// `adjust` may change it before the engine starts.
+	conf::Config load_file(const std::string &path, const std::function<void(conf::Config &)> &adjust = {})
 	{
 		conf::SystemFileReader files;
 		auto loaded = conf::load(files, path);
 		for (const auto &d : loaded.diagnostics) {
 			EXPECT_NE(d.severity, conf::Diagnostic::Severity::Error) << d.to_string();
 		}
+		if (adjust) {
+			adjust(loaded.config);
+		}
 		build(loaded.config);
 		return loaded.config;
 	}
 
-	/// Builds every refclock of `config` (those the factory refuses go to
-	/// `refused`), and their locks.
 	void build(const conf::Config &config)
 	{
-		for (size_t i = 0; i < config.refclocks.size(); i++) {
-			const auto &c = config.refclocks[i];
-			auto driver = make_refclock_driver(c, log, devices);
-			if (!driver) {
-				refused.push_back(fmt::format("refclock {} {}: {}", c.driver, c.parameter,
-							      driver.error().message()));
-				continue;
-			}
-			Refclock r;
-			auto settings = refclock_settings(c, i, **driver);
-			r.config = c;
-			SourceStatsConfig stats = set.stats_config();
-			if (c.minsamples) {
-				stats.min_samples = static_cast<size_t>(std::max(*c.minsamples, 3));
-			}
-			if (c.maxsamples && *c.maxsamples > 0) {
-				stats.max_samples = static_cast<size_t>(*c.maxsamples);
-			}
-			r.index = set.add_source(refclock_source_info(c, settings), stats);
-			r.clock = std::make_unique<refclock::Refclock>(settings);
-			r.driver = std::move(*driver);
-			r.next_tick = now;
-			refclocks.push_back(std::move(r));
+		sources::EngineSettings settings;
+		if (tai_offset) {
+			// One entry: TAI − UTC from 1900 on.
+			auto table = LeapTable::parse_list(fmt::format("86400\t{}\n", *tai_offset));
+			EXPECT_TRUE(table.has_value());
+			settings.leap_table = std::make_shared<const LeapTable>(std::move(*table));
 		}
-		for (auto &r : refclocks) {
-			if (r.config.lock.empty()) {
-				continue;
-			}
-			for (size_t k = 0; k < refclocks.size(); k++) {
-				if (refclocks[k].refid() == r.config.lock && &refclocks[k] != &r) {
-					r.lock = k;
-				}
-			}
-		}
+		auto started = sources::Engine::start(
+			config, settings,
+			{.scheduler = timers_iface_,
+			 .clock = clock_iface_,
+			 .io = io_iface_,
+			 .log = log,
+			 .reference = reference,
+			 .resolver = &names_,
+			 .refclocks = [this](const conf::RefclockConfig &c) {
+				 auto driver = make_refclock_driver(c, log, devices);
+				 if (!driver) {
+					 refused.push_back(fmt::format("refclock {} {}: {}", c.driver, c.parameter,
+								       driver.error().message()));
+				 }
+				 return driver;
+			 }});
+		ASSERT_TRUE(started.has_value()) << started.error().message();
+		engine = std::move(*started);
 	}
 
-	Refclock &by_refid(std::string_view refid)
+	size_t refclock_count() const { return engine->refclocks().size(); }
+	Refclock by_refid(std::string_view refid) const
 	{
-		for (auto &r : refclocks) {
-			if (r.refid() == refid) {
-				return r;
+		for (size_t k = 0; k < refclock_count(); k++) {
+			if (Refclock(*this, k).refid() == refid) {
+				return Refclock(*this, k);
 			}
 		}
 		ADD_FAILURE() << "no refclock " << refid;
-		return refclocks.front();
+		return Refclock(*this, 0);
 	}
+	/// The clock as the engine reads it.
+	RealTime clock_now() const { return clock_iface_.now(); }
+	/// What the NTP server would serve now.
+	Reference served() { return reference.current(clock_now(), mono); }
+	/// The estimate of the engine's last clock update.
+	const std::optional<ClockEstimate> &estimate() const { return engine->tracking().last_estimate; }
+	/// The engine's last selection.
+	const SourceSetDecision &decision() const { return engine->last_decision(); }
+	std::optional<size_t> selected() const { return engine->last_decision().selection.selected; }
 
-	/// Runs every dpoll and poll end due up to `t`, in time order, then
-	/// moves to `t`; the event-driven descriptors are read after each tick
-	/// and at `t` (the events the test made are read within a dpoll, and
-	/// at `t` at the latest). `on_tick(time)` is called whenever time has
-	/// moved, before anything is read, so that the fakes' clocks can follow.
+	/// Runs every timer due up to `t`, in time order, then moves to `t`.
+	/// `on_tick(time)` is called whenever time has moved, before anything
+	/// is read, so that the fakes' clocks can follow.
 	template <class OnTick>
 	void run_to(RealTime t, OnTick &&on_tick)
 	{
 		for (;;) {
-			Refclock *next = nullptr;
-			for (auto &r : refclocks) {
-				if (next == nullptr || r.next_tick < next->next_tick) {
-					next = &r;
-				}
-			}
-			if (next == nullptr || next->next_tick > t) {
+			auto next = timers_.begin();
+			if (next == timers_.end() || real_at(next->first.at) > t) {
 				break;
 			}
-			advance_to(next->next_tick);
+			advance_to(real_at(next->first.at));
 			on_tick(now);
-			tick(*next);
+			auto fn = std::move(next->second);
+			timers_.erase(next);
+			fn();
 			receive_all();
 		}
 		advance_to(t);
@@ -181,78 +190,118 @@ public:
 		run_to(t, [](RealTime) {});
 	}
 
-	/// The event-driven drivers' descriptors are read (as the loop does
-	/// when they are readable; reading one with nothing waiting is
-	/// harmless for every driver).
+	/// The descriptors the engine watches are read (as the loop does when
+	/// they are readable; reading one with nothing waiting is harmless for
+	/// every driver).
 	void receive_all()
 	{
-		for (auto &r : refclocks) {
-			if (r.driver->fd() >= 0) {
-				std::vector<refclock::RawSample> batch;
-				r.driver->receive(mono, batch);
-				add_samples(r, batch);
-			}
+		std::vector<size_t> watched;
+		for (const auto &[position, fd] : watched_) {
+			watched.push_back(position);
+		}
+		for (size_t position : watched) {
+			engine->on_refclock_readable(position);
 		}
 	}
 
 private:
+	/// The engine's scheduler: virtual monotonic time.
+	class Timers final : public Scheduler {
+	public:
+		explicit Timers(RefclockRig &rig) : rig_(rig) {}
+		MonoTime now() const override { return rig_.mono; }
+		TimerId add_timer(MonoTime at, std::function<void()> fn) override
+		{
+			TimerId id = rig_.next_timer_++;
+			rig_.timers_.emplace(Key{std::max(at, rig_.mono), id}, std::move(fn));
+			return id;
+		}
+		void cancel(TimerId id) override
+		{
+			for (auto it = rig_.timers_.begin(); it != rig_.timers_.end(); ++it) {
+				if (it->first.id == id) {
+					rig_.timers_.erase(it);
+					return;
+				}
+			}
+		}
+
+	private:
+		RefclockRig &rig_;
+	};
+
+	/// Names never resolve here.
+	class NoNames final : public sources::NameResolver {
+	public:
+		void resolve(const std::string &name, bool, bool, Done done) override
+		{
+			done({}, "no name resolution in the refclock rig: " + name);
+		}
+	};
+
+	/// The engine's clock: the system clock, read only.
+	class Clock final : public LocalClock {
+	public:
+		explicit Clock(RefclockRig &rig) : rig_(rig) {}
+		RealTime now() const override { return rig_.clock ? rig_.clock() : rig_.now; }
+		RealTime from_system(RealTime raw) const override { return raw; }
+		Result<double> set_frequency_ppm(double) override { return refuse(); }
+		double frequency_ppm() const override { return 0; }
+		double max_frequency_ppm() const override { return 500000; }
+		Result<> step(Duration) override { return refuse(); }
+		Result<> set_leap(Leap) override { return {}; }
+		Result<> set_sync_status(bool, double, double) override { return {}; }
+
+	private:
+		static tl::unexpected<Error> refuse() { return fail_errno("clock_adjtime", EPERM); }
+		RefclockRig &rig_;
+	};
+
+	/// The engine's I/O: refclock descriptors. NTP sources (a fixture's
+	/// servers) get a socket that goes nowhere: they are never answered.
+	class Io final : public sources::EngineIo {
+	public:
+		explicit Io(RefclockRig &rig) : rig_(rig) {}
+		Result<sources::SourceIoInfo> open_source(sources::SourceId, const IpAddress &) override { return {}; }
+		void close_source(sources::SourceId) override {}
+		Result<> send(sources::SourceId, const IpAddress &, uint16_t, std::span<const std::byte>) override
+		{
+			return {};
+		}
+		void watch_refclock(size_t position, int fd) override
+		{
+			if (fd >= 0) {
+				rig_.watched_[position] = fd;
+			} else {
+				rig_.watched_.erase(position);
+			}
+		}
+		void stop() override { ADD_FAILURE() << "the engine stopped the refclock rig"; }
+
+	private:
+		RefclockRig &rig_;
+	};
+
+	struct Key {
+		MonoTime at;
+		TimerId id;
+		friend auto operator<=>(const Key &, const Key &) = default;
+	};
+	RealTime real_at(MonoTime at) const { return now + (at - mono); }
 	void advance_to(RealTime t)
 	{
 		if (t > now) {
-			mono += t - now;
+			mono = mono + (t - now);
 			now = t;
 		}
 	}
-
-	void tick(Refclock &r)
-	{
-		const auto &s = r.clock->settings();
-		int interval_log2 = s.poll_log2;
-		if (r.driver->polled()) {
-			interval_log2 = s.dpoll_log2;
-			std::vector<refclock::RawSample> batch;
-			r.driver->poll(mono, batch);
-			add_samples(r, batch);
-			if (++r.driver_polls >= (1 << (s.poll_log2 - s.dpoll_log2))) {
-				r.driver_polls = 0;
-				end_poll(r);
-			}
-		} else if (r.driver_polls++ > 0) {
-			end_poll(r);
-		}
-		r.next_tick = r.next_tick + from_seconds(std::ldexp(1.0, interval_log2));
-	}
-
-	void add_samples(Refclock &r, const std::vector<refclock::RawSample> &batch)
-	{
-		refclock::SampleContext context{.now = clock ? clock() : now,
-						.tai_offset = tai_offset,
-						.locked = r.lock.has_value(),
-						.clock_synchronized = synced_distance_s.has_value(),
-						.clock_distance_s = synced_distance_s.value_or(0.0)};
-		if (r.lock) {
-			context.lock_sample = refclocks[*r.lock].clock->last_sample();
-		}
-		for (const auto &raw : batch) {
-			r.verdicts.push_back(r.clock->add(raw, raw.local, context));
-		}
-	}
-
-	void end_poll(Refclock &r)
-	{
-		auto outcome = r.clock->poll();
-		r.reach = static_cast<uint8_t>((r.reach << 1) | (outcome.reached ? 1 : 0));
-		set.set_reachable(r.index, r.reach != 0);
-		if (outcome.sample) {
-			r.polls_with_sample++;
-			SourceInfo info = refclock_source_info(r.config, r.clock->settings());
-			info.leap = outcome.leap;
-			info.reachable = true;
-			set.set_info(r.index, info);
-			set.add_sample(r.index, *outcome.sample);
-		}
-		decision = set.decide(now);
-	}
+	std::map<Key, std::function<void()>> timers_;
+	TimerId next_timer_ = 1;
+	std::map<size_t, int> watched_;
+	Timers timers_iface_{*this};
+	Clock clock_iface_{*this};
+	Io io_iface_{*this};
+	NoNames names_;
 };
 
 } // namespace strata::daemon

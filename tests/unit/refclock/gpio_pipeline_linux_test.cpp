@@ -105,7 +105,7 @@ struct World {
 		}
 	}
 
-	std::optional<size_t> selected() const { return rig.decision.selection.selected; }
+	std::optional<size_t> selected() const { return rig.decision().selection.selected; }
 };
 
 constexpr const char *kLockedConf = "refclock SHM 0 refid NMEA offset 0.15 precision 0.02 noselect\n"
@@ -114,20 +114,20 @@ constexpr const char *kLockedConf = "refclock SHM 0 refid NMEA offset 0.15 preci
 void expect_selected_locked(World &w, const char *refid, int stratum)
 {
 	w.rig.load(kLockedConf);
-	ASSERT_EQ(w.rig.refclocks.size(), 2u);
+	ASSERT_EQ(w.rig.refclock_count(), 2u);
 	w.seconds(1, 96);
-	auto &gpio = w.rig.by_refid(refid);
+	auto gpio = w.rig.by_refid(refid);
 	ASSERT_TRUE(w.selected().has_value());
-	EXPECT_EQ(*w.selected(), gpio.index);
-	EXPECT_EQ(refclock::ref_id_text(w.rig.decision.reference.ref_id), refid);
-	EXPECT_EQ(w.rig.decision.reference.stratum, stratum);
-	ASSERT_TRUE(w.rig.decision.estimate.has_value());
+	EXPECT_EQ(*w.selected(), gpio.index());
+	EXPECT_EQ(refclock::ref_id_text(w.rig.served().ref_id), refid);
+	EXPECT_EQ(w.rig.served().stratum, stratum);
+	ASSERT_TRUE(w.rig.estimate().has_value());
 	// The edges are stamped exactly (CLOCK_REALTIME) or mapped from
 	// CLOCK_MONOTONIC to within half a bracket (25 ns here): the whole
 	// 2.3 s from the lock, the phase to the bracket bound (25 ns).
-	EXPECT_NEAR(w.rig.decision.estimate->offset_s, w.behind_s, 25e-9);
+	EXPECT_NEAR(w.rig.estimate()->offset_s, w.behind_s, 25e-9);
 	EXPECT_GE(gpio.count(Verdict::Accepted), 90u);
-	EXPECT_EQ(gpio.clock->stats().out_of_phase, 0u);
+	EXPECT_EQ(gpio.stats().out_of_phase, 0u);
 }
 
 TEST(GpioPipeline, Libgpiod1MonotonicStampsLockedToNmeaAreSelectedAsStratum1)
@@ -152,22 +152,22 @@ TEST(GpioPipeline, Libgpiod2RealtimeStampsLockedToNmeaAreSelectedAsStratum1)
 
 TEST(GpioPipeline, CompletedFromTheSynchronisedClockWithItsConfiguredRefidAndStratum)
 {
-	// No lock: the system clock, synchronised within 1 ms, says which
-	// second each edge starts; it reads 20 µs behind.
+	// No lock: the system clock, synchronised by gpsd's NMEA (its 150 ms
+	// latency taken off by `offset`), says which second each edge starts;
+	// it reads 20 µs behind. `prefer` makes the pulses the only ones used.
 	for (bool v1 : {true, false}) {
 		World w(v1);
 		w.behind_s = 20e-6;
 		w.start = RealTime::from_parts(w.rig.now.seconds() + 1, 0) - from_seconds(w.behind_s);
-		w.nmea = false;
-		w.rig.synced_distance_s = 1e-3;
-		w.rig.load("refclock GPIO /dev/gpiochip0:GPIO18:rising refid GPS stratum 2\n");
+		w.rig.load("refclock GPIO /dev/gpiochip0:GPIO18:rising refid GPS stratum 2 prefer\n"
+			   "refclock SHM 0 refid NMEA offset 0.15\n");
 		w.seconds(1, 96);
 		SCOPED_TRACE(v1 ? "libgpiod 1.6" : "libgpiod 2");
-		ASSERT_EQ(w.selected(), w.rig.by_refid("GPS").index);
-		EXPECT_EQ(refclock::ref_id_text(w.rig.decision.reference.ref_id), "GPS");
-		EXPECT_EQ(w.rig.decision.reference.stratum, 3);
-		ASSERT_TRUE(w.rig.decision.estimate.has_value());
-		EXPECT_NEAR(w.rig.decision.estimate->offset_s, 20e-6, 25e-9);
+		ASSERT_EQ(w.selected(), w.rig.by_refid("GPS").index());
+		EXPECT_EQ(refclock::ref_id_text(w.rig.served().ref_id), "GPS");
+		EXPECT_EQ(w.rig.served().stratum, 3);
+		ASSERT_TRUE(w.rig.estimate().has_value());
+		EXPECT_NEAR(w.rig.estimate()->offset_s, 20e-6, 25e-9);
 	}
 }
 
@@ -178,7 +178,7 @@ TEST(GpioPipeline, WithoutLockOrSynchronisedClockTheEdgesAreNotUsed)
 	w.rig.load("refclock GPIO gpiochip0:18\n");
 	w.seconds(1, 40);
 	EXPECT_FALSE(w.selected().has_value());
-	auto &gpio = w.rig.by_refid("GPI0");
+	auto gpio = w.rig.by_refid("GPI0");
 	EXPECT_GE(gpio.count(Verdict::ClockNotSynced), 38u);
 	EXPECT_EQ(gpio.count(Verdict::Accepted), 0u);
 }
@@ -192,11 +192,11 @@ TEST(GpioPipeline, AMissingChipAtStartIsSaidOnceAndUsedWhenItAppears)
 	EXPECT_EQ(w.rig.log.count_with("GPIO gpiochip0:18: Could not open /dev/gpiochip0: No such file or directory; "
 					"trying again at every poll"),
 		  1u);
-	auto &gpio = w.rig.by_refid("GPI1");
-	EXPECT_EQ(gpio.reach, 0);
+	auto gpio = w.rig.by_refid("GPI1");
+	EXPECT_EQ(gpio.reach(), 0);
 	w.gpio.add_chip(kChip, pi_lines());
 	w.seconds(49, 160);
-	EXPECT_EQ(w.selected(), gpio.index);
+	EXPECT_EQ(w.selected(), gpio.index());
 	EXPECT_EQ(w.rig.log.count_with("requested rising edges of line 18 of /dev/gpiochip0"), 1u);
 }
 
@@ -205,22 +205,22 @@ TEST(GpioPipeline, AChipThatGoesAwayMidRunIsUnreachableUntilItComesBack)
 	World w(false);
 	w.rig.load(kLockedConf);
 	w.seconds(1, 64);
-	auto &gpio = w.rig.by_refid("GPI1");
-	ASSERT_EQ(w.selected(), gpio.index);
+	auto gpio = w.rig.by_refid("GPI1");
+	ASSERT_EQ(w.selected(), gpio.index());
 	w.gpio.remove_chip(kChip);  // a USB GPIO adapter pulled
 	w.seconds(65, 65 + 9 * 16);
-	EXPECT_EQ(gpio.reach, 0);
+	EXPECT_EQ(gpio.reach(), 0);
 	EXPECT_FALSE(w.selected().has_value());  // NMEA is noselect: nothing left
 	EXPECT_EQ(w.rig.log.count_with("line 18 of /dev/gpiochip0 lost"), 1u);
 	EXPECT_EQ(w.rig.log.count_with("Could not open /dev/gpiochip0"), 1u);
 	w.gpio.add_chip(kChip, pi_lines());
 	w.seconds(210, 330);
-	EXPECT_EQ(w.selected(), gpio.index);
+	EXPECT_EQ(w.selected(), gpio.index());
 	EXPECT_EQ(w.rig.log.count_with("requested rising edges of line 18 of /dev/gpiochip0, stamped on "
 					"CLOCK_REALTIME again"),
 		  1u);
-	ASSERT_TRUE(w.rig.decision.estimate.has_value());
-	EXPECT_NEAR(w.rig.decision.estimate->offset_s, w.behind_s, 25e-9);
+	ASSERT_TRUE(w.rig.estimate().has_value());
+	EXPECT_NEAR(w.rig.estimate()->offset_s, w.behind_s, 25e-9);
 }
 
 TEST(GpioPipeline, GarbageEventsAreCountedAndLoggedAndTheGoodEdgesStillSelect)
@@ -239,10 +239,10 @@ TEST(GpioPipeline, GarbageEventsAreCountedAndLoggedAndTheGoodEdgesStillSelect)
 			}
 			w.second(k);
 		}
-		auto &gpio = w.rig.by_refid("GPI1");
-		EXPECT_EQ(w.selected(), gpio.index);
-		ASSERT_TRUE(w.rig.decision.estimate.has_value());
-		EXPECT_NEAR(w.rig.decision.estimate->offset_s, w.behind_s, 25e-9);
+		auto gpio = w.rig.by_refid("GPI1");
+		EXPECT_EQ(w.selected(), gpio.index());
+		ASSERT_TRUE(w.rig.estimate().has_value());
+		EXPECT_NEAR(w.rig.estimate()->offset_s, w.behind_s, 25e-9);
 		EXPECT_GE(w.rig.log.count_with("time stamp 12345 ns is on neither clock"), 1u);
 		EXPECT_GE(gpio.count(Verdict::Accepted), 90u);
 	}

@@ -1,0 +1,403 @@
+// The engine's clock side: start-up, the selection after each sample, the
+// discipline's corrections, -q/-Q, initstepslew, leap seconds and
+// fallbackdrift. NTP sources are in engine_ntp.cpp, refclocks in
+// engine_refclock.cpp, the log files in engine_logs.cpp.
+#include "sources/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/md5.h"
+
+namespace strata::sources {
+
+namespace {
+
+/// Without a drift file the discipline starts from the frequency the clock
+/// already has (set by a previous run, or by another daemon), as chronyd does.
+DisciplineConfig discipline_config(const conf::Config &c, const std::optional<DriftValues> &drift,
+				   double current_ppm)
+{
+	DisciplineConfig d;
+	d.initial_frequency_ppm = current_ppm;
+	if (drift) {
+		d.initial_frequency_ppm = drift->correction_ppm;
+		d.initial_skew_ppm = drift->skew_ppm;
+	}
+	d.makestep = c.makestep;
+	d.maxchange = c.maxchange;
+	d.maxslewrate_ppm = c.maxslewrate_ppm;
+	d.corrtimeratio = c.corrtimeratio;
+	d.maxdrift_ppm = c.maxdrift_ppm;
+	d.maxupdateskew_ppm = c.maxupdateskew_ppm;
+	d.maxclockerror_ppm = c.maxclockerror_ppm;
+	d.logchange_s = c.logchange_s;
+	return d;
+}
+
+SelectionConfig selection_config(const conf::Config &c)
+{
+	return {.minsources = c.minsources,
+		.maxdistance_s = c.maxdistance_s,
+		.maxjitter_s = c.maxjitter_s,
+		.stratumweight_s = c.stratumweight_s,
+		.reselectdist_s = c.reselectdist_s,
+		.combinelimit = c.combinelimit};
+}
+
+SourceStatsConfig stats_config(const conf::Config &c)
+{
+	return {.min_samples = static_cast<size_t>(std::max(c.minsamples, 3)),
+		.max_samples = c.maxsamples > 0 ? static_cast<size_t>(c.maxsamples) : 64,
+		.precision_s = 1e-8};
+}
+
+} // namespace
+
+Engine::Engine(const conf::Config &config, const EngineSettings &settings, EngineEnv env)
+	: settings_(settings),
+	  env_(env),
+	  max_clock_error_ppm_(config.maxclockerror_ppm),
+	  rng_(settings.seed),
+	  set_(selection_config(config), stats_config(config)),
+	  discipline_(discipline_config(config, settings.drift, env.clock.frequency_ppm()), env.clock, env.log),
+	  self_(std::make_shared<Engine *>(this))
+{
+}
+
+Engine::~Engine()
+{
+	for (auto &s : ntp_) {
+		cancel(s->timer);
+		env_.io.close_source(s->id);
+	}
+	for (auto &r : refclocks_) {
+		cancel(r->timer);
+		if (r->watched_fd >= 0) {
+			env_.io.watch_refclock(r->position, -1);
+		}
+	}
+	cancel(discipline_timer_);
+	cancel(leap_timer_);
+	cancel(fallback_timer_);
+}
+
+void Engine::cancel(std::optional<TimerId> &timer)
+{
+	if (timer) {
+		env_.scheduler.cancel(*timer);
+		timer.reset();
+	}
+}
+
+Result<std::unique_ptr<Engine>> Engine::start(const conf::Config &config, const EngineSettings &settings,
+					      EngineEnv env)
+{
+	std::unique_ptr<Engine> e(new Engine(config, settings, env));
+	// initstepslew's hosts are iburst servers like any other (chronyd adds
+	// them so), unless the configuration already has them.
+	std::vector<conf::SourceConfig> all = config.sources;
+	if (config.initstepslew) {
+		for (const auto &host : config.initstepslew->hosts) {
+			bool configured = std::any_of(all.begin(), all.end(), [&](const conf::SourceConfig &c) {
+				return c.host == host && c.kind == conf::SourceKind::Server;
+			});
+			if (!configured) {
+				conf::SourceConfig c;
+				c.host = host;
+				c.iburst = true;
+				all.push_back(c);
+			}
+		}
+		e->init_step_threshold_ = config.initstepslew->threshold_s;
+	}
+	if (config.fallbackdrift) {
+		e->fallback_ = std::make_unique<FallbackDrift>(config.fallbackdrift->min_log2, config.fallbackdrift->max_log2);
+	}
+	e->start_refclocks(config);
+	e->sourcedirs_ = config.sourcedirs;
+	for (const auto &c : all) {
+		if (auto configured = e->configure(c); !configured) {
+			return tl::unexpected(configured.error());
+		}
+	}
+	e->log_unsynchronised();  // as chronyd's tracking.log starts
+	return e;
+}
+
+std::optional<DriftValues> Engine::drift() const
+{
+	if (discipline_.frequency_updates() == 0 || settings_.print_once || settings_.set_once) {
+		return std::nullopt;
+	}
+	return DriftValues{.correction_ppm = discipline_.base_frequency_ppm(), .skew_ppm = discipline_.skew_ppm()};
+}
+
+const NtpSource *Engine::ntp_at(size_t index) const
+{
+	if (index >= entries_.size() || entries_[index].refclock) {
+		return nullptr;
+	}
+	return ntp_[entries_[index].position].get();
+}
+
+const RefclockSource *Engine::refclock_at(size_t index) const
+{
+	if (index >= entries_.size() || !entries_[index].refclock) {
+		return nullptr;
+	}
+	return refclocks_[entries_[index].position].get();
+}
+
+std::string Engine::label_of(size_t index) const
+{
+	const Entry &e = entries_[index];
+	return e.refclock ? refclocks_[e.position]->label : ntp_[e.position]->label;
+}
+
+uint32_t Engine::ref_id_of(size_t index) const
+{
+	const Entry &e = entries_[index];
+	return e.refclock ? refclocks_[e.position]->clock.settings().ref_id : address_ref_id(ntp_[e.position]->address);
+}
+
+std::string Engine::log_name(size_t index) const
+{
+	const Entry &e = entries_[index];
+	return e.refclock ? refclock::ref_id_text(refclocks_[e.position]->clock.settings().ref_id)
+			  : ntp_[e.position]->address.to_string();
+}
+
+void Engine::update(RealTime now)
+{
+	if (once_done_) {
+		return;
+	}
+	last_decision_ = set_.decide(now);
+	SourceSetDecision &decision = last_decision_;
+	log_selection(now);
+	std::optional<size_t> leader = decision.selection.selected;
+	if (leader != tracking_.selected) {
+		if (leader) {
+			env_.log.info("Selected source {}", label_of(*leader));
+		} else {
+			env_.log.info("Can't synchronise: no selectable sources");
+			lose_sync();
+		}
+		tracking_.selected = leader;
+	}
+	if (!decision.estimate) {
+		return;
+	}
+	if (settings_.print_once || settings_.set_once) {
+		finish_once(decision.estimate->offset_s);
+		return;
+	}
+	MonoTime mono = env_.scheduler.now();
+	if (init_step_threshold_) {
+		// initstepslew: the first update steps or slews the whole offset.
+		double offset = decision.estimate->offset_s;
+		bool step = std::abs(offset) >= *init_step_threshold_;
+		init_step_threshold_.reset();
+		env_.log.info("System's initial offset : {:.6f} seconds {} of true ({})", std::abs(offset),
+			      offset <= 0 ? "fast" : "slow", step ? "step" : "slew");
+		if (step) {
+			RealTime at = env_.clock.now();
+			if (auto stepped = env_.clock.step(from_seconds(offset)); !stepped) {
+				env_.log.error("Could not step the clock: {}", stepped.error().message());
+			} else {
+				clock_changed({at, offset, 0.0, env_.clock.frequency_ppm()});
+				decision.estimate->offset_s = 0;
+			}
+		}
+	}
+	double remaining = discipline_.remaining_correction_s(mono);
+	apply(discipline_.update(*decision.estimate, mono));
+	tracking_.last_offset_s = decision.estimate->offset_s;
+	tracking_.last_estimate = *decision.estimate;
+	double avg2 = tracking_.rms_offset_s * tracking_.rms_offset_s;
+	avg2 += 0.1 * (tracking_.last_offset_s * tracking_.last_offset_s - avg2);
+	tracking_.rms_offset_s = std::sqrt(avg2);
+	if (last_clock_update_) {
+		tracking_.last_update_interval_s = to_seconds(mono - *last_clock_update_);
+	}
+	last_clock_update_ = mono;
+	if (auto e = set_.stats(*leader).estimate(now)) {
+		tracking_.resid_freq_ppm = e->frequency_ppm;
+	}
+	if (fallback_) {
+		double interval = last_update_ ? to_seconds(mono - *last_update_) : 0.0;
+		fallback_->on_update(discipline_.base_frequency_ppm(), interval);
+		last_update_ = mono;
+		schedule_fallback();
+	}
+	if (settings_.leap_table) {
+		decision.reference.leap = settings_.leap_table->leap_at_end_of_day(env_.clock.now());
+	}
+	if (decision.reference.leap != leap_) {
+		announce_leap(decision.reference.leap);
+	}
+	if (auto synced = env_.clock.set_sync_status(true, std::abs(decision.estimate->offset_s),
+						     decision.root_distance_s);
+	    !synced) {
+		env_.log.debug("Could not set the kernel's sync status: {}", synced.error().message());
+	}
+	env_.reference.set_synchronized({.leap = decision.reference.leap,
+					 .stratum = decision.reference.stratum,
+					 .ref_id = ref_id_of(*leader),
+					 .ref_time = env_.clock.now(),
+					 .root_delay_s = decision.reference.root_delay_s,
+					 .root_dispersion_s = decision.reference.root_dispersion_s,
+					 .dispersion_rate = (decision.estimate->skew_ppm + 1.0) * 1e-6});
+	size_t combined = static_cast<size_t>(std::count(decision.selection.states.begin(),
+							 decision.selection.states.end(), CandidateState::Combined));
+	tracking_.synced_distance_s = decision.root_distance_s;
+	env_.log.debug("Clock update from {} (+{} combined): offset {:+.9f} s, frequency {:+.3f} ppm",
+		       label_of(*leader), combined, decision.estimate->offset_s, discipline_.base_frequency_ppm());
+	log_tracking(decision, remaining);
+}
+
+void Engine::finish_once(double offset)
+{
+	if (settings_.print_once) {
+		env_.log.info("System clock wrong by {:.6f} seconds (ignored)", offset);
+		printed_offset_ = offset;
+	} else if (auto stepped = env_.clock.step(from_seconds(offset)); !stepped) {
+		env_.log.error("Could not step the system clock by {:.6f} seconds: {}", offset,
+			       stepped.error().message());
+	} else {
+		env_.log.info("System clock wrong by {:.6f} seconds (step)", offset);
+		printed_offset_ = offset;
+	}
+	once_done_ = true;
+	env_.io.stop();
+}
+
+void Engine::announce_leap(Leap leap)
+{
+	if (settings_.leap_mode == LeapMode::System) {
+		if (auto set = env_.clock.set_leap(leap); !set) {
+			env_.log.warning("Could not set the leap second status: {}", set.error().message());
+		}
+	} else if (settings_.leap_mode != LeapMode::Ignore) {
+		schedule_leap_correction(leap);
+	}
+	if (leap != Leap::None) {
+		env_.log.info("Leap second announced: {} at the end of the UTC day",
+			      leap == Leap::Insert ? "insertion" : "deletion");
+	}
+	leap_ = leap;
+}
+
+void Engine::lose_sync()
+{
+	log_unsynchronised();
+	env_.reference.set_unsynchronized(env_.scheduler.now());
+	tracking_.synced_distance_s.reset();
+	(void)env_.clock.set_sync_status(false, 0, 16);
+}
+
+void Engine::apply(const DisciplineResult &result)
+{
+	for (const auto &change : result.changes) {
+		clock_changed(change);
+	}
+	if (result.gave_up) {
+		env_.log.fatal("Too many large offsets (maxchange): exiting");
+		env_.io.stop();
+	}
+	cancel(discipline_timer_);
+	if (auto wake = discipline_.next_wakeup()) {
+		discipline_timer_ = env_.scheduler.add_timer(*wake, [this] {
+			discipline_timer_.reset();
+			apply(discipline_.on_timer(env_.scheduler.now()));
+		});
+	}
+}
+
+void Engine::clock_changed(const ClockChange &change)
+{
+	set_.on_clock_change(change);
+	for (auto &r : refclocks_) {
+		r->clock.on_clock_change(change);
+	}
+	if (clock_observer_) {
+		clock_observer_(change);
+	}
+}
+
+bool Engine::make_step()
+{
+	RealTime now = env_.clock.now();
+	auto decision = set_.decide(now);
+	if (!decision.selection.selected) {
+		return false;
+	}
+	auto e = set_.stats(*decision.selection.selected).estimate(now);
+	if (!e) {
+		return false;
+	}
+	// The whole offset now; the slew under way, which was to correct it
+	// gradually, ends.
+	double offset = e->offset_s;
+	apply(discipline_.stop_slew());
+	RealTime at = env_.clock.now();
+	if (auto stepped = env_.clock.step(from_seconds(offset)); !stepped) {
+		env_.log.error("Could not step the system clock: {}", stepped.error().message());
+		return false;
+	}
+	env_.log.info("System clock wrong by {:.6f} seconds (step, makestep command)", offset);
+	clock_changed({at, offset, 0.0, env_.clock.frequency_ppm()});
+	return true;
+}
+
+void Engine::schedule_fallback()
+{
+	cancel(fallback_timer_);
+	MonoTime now = env_.scheduler.now();
+	auto next = fallback_->next_due_s(to_seconds(now - *last_update_));
+	if (!next) {
+		return;
+	}
+	fallback_timer_ = env_.scheduler.add_timer(*last_update_ + from_seconds(*next), [this] {
+		fallback_timer_.reset();
+		if (auto step = fallback_->due(to_seconds(env_.scheduler.now() - *last_update_))) {
+			env_.log.info("Fallback drift {} active: {:.3f} ppm", step->level, -step->freq_ppm);
+			apply(discipline_.set_base_frequency(step->freq_ppm));
+		}
+		schedule_fallback();
+	});
+}
+
+void Engine::schedule_leap_correction(Leap leap)
+{
+	cancel(leap_timer_);
+	if (leap != Leap::Insert && leap != Leap::Delete) {
+		return;
+	}
+	// After an inserted second the clock is a second ahead of UTC; after a
+	// deleted one, a second behind.
+	double correction = leap == Leap::Insert ? -1.0 : 1.0;
+	RealTime now = env_.clock.now();
+	int64_t midnight = (now.seconds() / 86400 + 1) * 86400;
+	double wait = to_seconds(RealTime::from_parts(midnight, 0) - now);
+	leap_timer_ = env_.scheduler.add_timer(env_.scheduler.now() + from_seconds(wait), [this, correction] {
+		leap_timer_.reset();
+		if (settings_.leap_mode == LeapMode::Step) {
+			RealTime at = env_.clock.now();
+			if (auto stepped = env_.clock.step(from_seconds(correction)); !stepped) {
+				env_.log.error("Could not step the clock for the leap second: {}", stepped.error().message());
+				return;
+			}
+			env_.log.info("System clock stepped by {:+.0f} second for the leap second", correction);
+			clock_changed({at, correction, 0.0, env_.clock.frequency_ppm()});
+		} else {
+			env_.log.info("Slewing the system clock by {:+.0f} second for the leap second", correction);
+			apply(discipline_.slew_offset(correction, env_.scheduler.now()));
+		}
+	});
+}
+
+} // namespace strata::sources
