@@ -352,8 +352,7 @@ int run(const Options &options)
 		.print_once = options.print_offset,
 		.set_once = options.set_once,
 		.drift = drift,
-		.leap_table = leap_table,
-		.leap_mode = parse_leap_mode(config.leapsecmode).value_or(LeapMode::System)};
+		.leap_table = leap_table};
 	auto sources_started =
 		start_sources(config, engine_settings, loop, *log, *clock, reference_state, log_files.get());
 	if (!sources_started) {

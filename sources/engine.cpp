@@ -60,6 +60,7 @@ Engine::Engine(const conf::Config &config, const EngineSettings &settings, Engin
 	: settings_(settings),
 	  env_(env),
 	  max_clock_error_ppm_(config.maxclockerror_ppm),
+	  leap_mode_(parse_leap_mode(config.leapsecmode).value_or(LeapMode::System)),
 	  rng_(settings.seed),
 	  set_(selection_config(config), stats_config(config)),
 	  discipline_(discipline_config(config, settings.drift, env.clock.frequency_ppm()), env.clock, env.log),
@@ -277,11 +278,11 @@ void Engine::finish_once(double offset)
 
 void Engine::announce_leap(Leap leap)
 {
-	if (settings_.leap_mode == LeapMode::System) {
+	if (leap_mode_ == LeapMode::System) {
 		if (auto set = env_.clock.set_leap(leap); !set) {
 			env_.log.warning("Could not set the leap second status: {}", set.error().message());
 		}
-	} else if (settings_.leap_mode != LeapMode::Ignore) {
+	} else if (leap_mode_ != LeapMode::Ignore) {
 		schedule_leap_correction(leap);
 	}
 	if (leap != Leap::None) {
@@ -385,16 +386,26 @@ void Engine::schedule_leap_correction(Leap leap)
 	double wait = to_seconds(RealTime::from_parts(midnight, 0) - now);
 	leap_timer_ = env_.scheduler.add_timer(env_.scheduler.now() + from_seconds(wait), [this, correction] {
 		leap_timer_.reset();
-		if (settings_.leap_mode == LeapMode::Step) {
-			RealTime at = env_.clock.now();
+		// UTC itself repeated (or skipped) a second: every source's history
+		// moves onto the new timescale, as if the clock had stepped the
+		// other way (chronyd's LCL_NotifyLeap). Then the clock follows,
+		// stepped or slewed; a step moves the history back again, so with
+		// `step` the samples stay where they were.
+		RealTime at = env_.clock.now();
+		ClockChange utc{at, -correction, 0.0, env_.clock.frequency_ppm()};
+		set_.on_clock_change(utc);
+		for (auto &r : refclocks_) {
+			r->clock.on_clock_change(utc);
+		}
+		if (leap_mode_ == LeapMode::Step) {
 			if (auto stepped = env_.clock.step(from_seconds(correction)); !stepped) {
 				env_.log.error("Could not step the clock for the leap second: {}", stepped.error().message());
 				return;
 			}
-			env_.log.info("System clock stepped by {:+.0f} second for the leap second", correction);
+			env_.log.warning("System clock was stepped for leap second");
 			clock_changed({at, correction, 0.0, env_.clock.frequency_ppm()});
 		} else {
-			env_.log.info("Slewing the system clock by {:+.0f} second for the leap second", correction);
+			env_.log.warning("Adjusting system clock for leap second");
 			apply(discipline_.slew_offset(correction, env_.scheduler.now()));
 		}
 	});

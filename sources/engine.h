@@ -58,7 +58,6 @@ struct EngineSettings {
 	/// leapseclist / leapsectz: when set, it announces leap seconds instead
 	/// of the sources.
 	std::shared_ptr<const LeapTable> leap_table;
-	LeapMode leap_mode = LeapMode::System;
 	/// Seeds the engine's random numbers (request cookies, pool choices).
 	uint64_t seed = 1;
 };
@@ -261,6 +260,7 @@ private:
 	EngineSettings settings_;
 	EngineEnv env_;
 	double max_clock_error_ppm_;
+	LeapMode leap_mode_;  ///< leapsecmode
 	Xoshiro256 rng_;
 	SourceSet set_;
 	Discipline discipline_;

@@ -72,7 +72,8 @@ TEST(ScenarioFile, ParsesEveryKey)
 	EXPECT_EQ(s.seed, 7u);
 	EXPECT_EQ(s.minpoll, 4);
 	EXPECT_TRUE(s.iburst);
-	EXPECT_EQ(s.discipline.makestep->limit, -1);
+	ASSERT_EQ(s.conf.size(), 1u);
+	EXPECT_EQ(s.conf[0], "makestep 0.1 -1");
 	ASSERT_EQ(s.servers.size(), 1u);
 	EXPECT_EQ(s.servers[0].jitter, Jitter::Exponential);
 	EXPECT_DOUBLE_EQ(s.servers[0].jitter_s, 2e-4);

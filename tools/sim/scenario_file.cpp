@@ -232,7 +232,11 @@ Result<ScenarioFile> parse_scenario(std::string_view text)
 			if (!threshold || !limit) {
 				return bad("expected THRESHOLD LIMIT");
 			}
-			s.discipline.makestep = DisciplineConfig::MakeStep{*threshold, static_cast<int>(*limit)};
+			s.conf.push_back(fmt::format("makestep {} {}", w[0], w[1]));
+		} else if (key == "conf") {
+			s.conf.push_back(std::string(value));
+		} else if (key == "server_options") {
+			s.server_options = std::string(value);
 		} else if (!n) {
 			return bad(fmt::format("'{}' is not a number (or the key is unknown)", value));
 		} else if (key == "seed") {
@@ -270,6 +274,10 @@ Result<ScenarioFile> parse_scenario(std::string_view text)
 	// No server line: one default server, unless refclocks are the sources.
 	if (f.scenario.servers.empty() && f.scenario.refclocks.empty()) {
 		f.scenario.servers.push_back(ServerParams{});
+	}
+	// The client's chrony.conf (conf, server_options, makestep) parses.
+	if (auto ok = check_conf(f.scenario); !ok) {
+		return fail(Errc::Malformed, fmt::format("the client's configuration: {}", ok.error().context));
 	}
 	return f;
 }

@@ -9,7 +9,9 @@
 //   minpoll = 6
 //   maxpoll = 10
 //   iburst = yes
-//   makestep = 1.0 3          # threshold limit
+//   makestep = 1.0 3          # threshold limit (the chrony.conf line)
+//   conf = initstepslew 1 10.0.0.1   # any chrony.conf line for the client
+//   server_options = filter 3 maxdelay 0.01   # added to every server line
 //   leap_insert_at = 5000     # a leap second inserted at this true time
 //   server = delay=100e-6 jitter=100e-6          # one line per server
 //   server = offset=1.0 jitter=exponential:1e-3 asymmetry=0.2 out=10 back=1

@@ -1,16 +1,19 @@
-// The simulator: strata's discipline and source statistics against a
-// simulated oscillator, network and NTP servers, in simulated time.
+// The simulator: stratad's source engine (sources/engine.h) against a
+// simulated oscillator, network, NTP servers and reference clocks, in
+// simulated time. The engine is the daemon's own: its requests are real NTP
+// packets, answered by simulated servers with the daemon's responder code,
+// and its refclock drivers are simulated devices read at the engine's
+// dpoll; the client's configuration is a chrony.conf built from the
+// scenario (plus any `conf` lines), parsed by the daemon's parser.
 //
 // True time runs from 0; the local clock reads true time plus its offset,
 // which grows with the oscillator's frequency error (a random walk: wander)
-// plus the frequency the discipline sets. Each NTP exchange draws its two
+// plus the frequency the engine sets. Each NTP exchange draws its two
 // one-way delays (base + jitter from a normal or exponential distribution,
 // split by an asymmetry), may be lost, and may meet a server that is off
-// (a falseticker) or steps mid-run. Reference clocks (NMEA, PPS locked to
-// it or not, PHCs fast or slow) feed the same Refclock framework the daemon
-// uses. The same SourceSet and Discipline the daemon uses process the
-// samples. Deterministic from the seed; runs
-// thousands of times faster than real time.
+// (a falseticker) or steps mid-run. Reference clocks: NMEA (gpsd's SHM),
+// PPS (locked to it or not), PHCs fast or slow. Deterministic from the
+// seed; runs thousands of times faster than real time.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
-#include "core/discipline.h"
-#include "core/random.h"
-#include "core/selection.h"
+#include "core/result.h"
 
 namespace strata::sim {
 
@@ -87,8 +87,11 @@ struct Scenario {
 	/// against UTC.
 	std::optional<double> leap_insert_at_s;
 	bool iburst = false;
-	DisciplineConfig discipline;
-	SelectionConfig selection;
+	/// More chrony.conf lines for the client (`makestep 1 3`, `filter`
+	/// options go on server lines instead: see conf_text()).
+	std::vector<std::string> conf;
+	/// Options added to every `server` line (`filter 3`, `maxdelay 0.1`).
+	std::string server_options;
 	std::vector<ServerParams> servers = {ServerParams{}};
 	std::vector<RefclockParams> refclocks;
 };
@@ -107,7 +110,16 @@ struct Outcome {
 	bool selected_falseticker = false;  ///< any server with |offset_s| ≥ 0.1 was ever selected
 	int steps = 0;
 	int leaps = 0;  ///< leap seconds the clock inserted
+	std::string error;  ///< the client's configuration did not parse (nothing ran)
 };
+
+/// The client's chrony.conf for the scenario: a `server 10.0.0.N` line per
+/// server (minpoll, maxpoll, iburst, prefer, noselect, server_options), a
+/// `refclock` line per refclock (refid SIMn: NMEA as SHM, PPS, PHC), then
+/// the `conf` lines.
+std::string conf_text(const Scenario &scenario);
+/// conf_text() parsed; errors name the line.
+Result<> check_conf(const Scenario &scenario);
 
 Outcome run(const Scenario &scenario);
 
