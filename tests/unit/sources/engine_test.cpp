@@ -1,0 +1,428 @@
+// The source engine driven as the daemon drives it, with a fake scheduler
+// (virtual time), a fake clock and canned NTP packets: polling intervals,
+// iburst and burst, the reachability register, falsetickers, a leap second
+// announced to the clock, `filter`, and -q/-Q. The servers are the test's:
+// each request the engine sends is answered (or not) by building a reply
+// with the daemon's responder code.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "conf/parser.h"
+#include "core/random.h"
+#include "ntp/packet.h"
+#include "ntp/responder.h"
+#include "sources/engine.h"
+#include "sources/reports.h"
+#include "tests/fakes/fake_file_reader.h"
+#include "tests/fakes/recording_logger.h"
+
+namespace strata::sources {
+namespace {
+
+using namespace std::chrono_literals;
+
+const RealTime kStart = RealTime::from_parts(1'800'000'000, 0);
+
+/// What a fake server does with a request.
+struct ServerBehaviour {
+	double offset_s = 0;       ///< its clock against true time
+	double delay_s = 1e-3;     ///< round trip
+	bool answers = true;
+	Leap leap = Leap::None;
+	int stratum = 1;
+};
+
+struct Sent {
+	SourceId id;
+	IpAddress to;
+	double at_s;  ///< true seconds since the start
+};
+
+class Harness final : public Scheduler, public EngineIo {
+public:
+	/// The local clock: true time plus `offset`, steered by the engine (a
+	/// perfect oscillator: it runs at exactly the frequency set).
+	class Clock final : public LocalClock {
+	public:
+		explicit Clock(Harness &h) : h_(h) {}
+		RealTime now() const override { return kStart + h_.now_ + from_seconds(error_s()); }
+		RealTime from_system(RealTime raw) const override { return raw; }
+		Result<double> set_frequency_ppm(double ppm) override
+		{
+			offset_s = error_s();
+			since_ = h_.now_;
+			freq_ppm = ppm;
+			return ppm;
+		}
+		/// local − true now.
+		double error_s() const { return offset_s + freq_ppm * 1e-6 * to_seconds(h_.now_ - since_); }
+		double frequency_ppm() const override { return freq_ppm; }
+		double max_frequency_ppm() const override { return 500000; }
+		Result<> step(Duration d) override
+		{
+			offset_s = error_s() + to_seconds(d);
+			since_ = h_.now_;
+			steps.push_back(to_seconds(d));
+			return {};
+		}
+		Result<> set_leap(Leap leap) override
+		{
+			leaps.push_back(leap);
+			return {};
+		}
+		Result<> set_sync_status(bool synced, double, double) override
+		{
+			synced_updates += synced ? 1 : 0;
+			return {};
+		}
+
+		double offset_s = 0;  ///< local − true when the frequency was last set
+		double freq_ppm = 0;
+		std::vector<double> steps;
+		std::vector<Leap> leaps;
+		int synced_updates = 0;
+
+	private:
+		Harness &h_;
+		Duration since_{};
+	};
+
+	RecordingLogger log;
+	Clock clock{*this};
+	ReferenceState reference{std::nullopt, MonoTime{}};
+	std::map<IpAddress, ServerBehaviour> servers;
+	std::vector<Sent> sent;
+	bool stopped = false;
+	std::unique_ptr<Engine> engine;
+
+	~Harness() override { engine.reset(); }
+
+	void start(const std::string &conf, EngineSettings settings = {})
+	{
+		strata::testing::FakeFileReader files;
+		auto loaded = conf::load_text(files, conf, "test.conf");
+		for (const auto &d : loaded.diagnostics) {
+			ASSERT_NE(d.severity, conf::Diagnostic::Severity::Error) << d.to_string();
+		}
+		auto started = Engine::start(loaded.config, settings,
+					     {.scheduler = *this, .clock = clock, .io = *this, .log = log, .reference = reference});
+		ASSERT_TRUE(started.has_value()) << started.error().message();
+		engine = std::move(*started);
+	}
+
+	/// Runs every event due up to true time `t_s`.
+	void run_to(double t_s)
+	{
+		Duration end = from_seconds(t_s);
+		while (!events_.empty() && events_.begin()->first.at <= end && !stopped) {
+			auto it = events_.begin();
+			now_ = it->first.at;
+			auto fn = std::move(it->second);
+			events_.erase(it);
+			fn();
+		}
+		now_ = std::max(now_, end);
+	}
+	double now_s() const { return to_seconds(now_); }
+
+	/// Send times to `to`, in true seconds.
+	std::vector<double> sends_to(const IpAddress &to) const
+	{
+		std::vector<double> out;
+		for (const auto &s : sent) {
+			if (s.to == to) {
+				out.push_back(s.at_s);
+			}
+		}
+		return out;
+	}
+
+	// Scheduler
+	MonoTime now() const override { return MonoTime{now_}; }
+	TimerId add_timer(MonoTime at, std::function<void()> fn) override
+	{
+		TimerId id = next_id_++;
+		events_.emplace(Key{std::max(at.since_epoch, now_), id}, std::move(fn));
+		return id;
+	}
+	void cancel(TimerId id) override
+	{
+		std::erase_if(events_, [id](const auto &e) { return e.first.id == id; });
+	}
+
+	// EngineIo
+	Result<SourceIoInfo> open_source(SourceId, const IpAddress &) override { return SourceIoInfo{}; }
+	void close_source(SourceId) override {}
+	Result<> send(SourceId id, const IpAddress &to, uint16_t, std::span<const std::byte> packet) override
+	{
+		sent.push_back({id, to, now_s()});
+		auto server = servers.find(to);
+		if (server == servers.end() || !server->second.answers) {
+			return {};
+		}
+		const ServerBehaviour &b = server->second;
+		ntp::Drop why{};
+		auto request = ntp::classify(packet, false, why);
+		EXPECT_TRUE(request.has_value());
+		if (!request) {
+			return {};
+		}
+		double half = b.delay_s / 2;
+		RealTime t2 = kStart + now_ + from_seconds(half + b.offset_s);
+		Reference ref{.synchronized = true, .leap = b.leap, .stratum = b.stratum, .ref_id = 0x47505300,
+			      .ref_time = t2 - 10s};
+		std::array<std::byte, ntp::kHeaderSize> reply{};
+		ntp::build_reply(*request, t2, ref, false, {.precision_log2 = -25}, rng_, reply);
+		ntp::stamp_transmit(reply, t2, -25, rng_);
+		add_timer(MonoTime{now_ + from_seconds(b.delay_s)}, [this, id, to, reply] {
+			engine->on_packet(id, {.from = to, .from_port = 123, .rx_system = clock.now(), .payload = reply});
+		});
+		return {};
+	}
+	void watch_refclock(size_t, int) override {}
+	void stop() override { stopped = true; }
+
+private:
+	struct Key {
+		Duration at;
+		TimerId id;
+		friend auto operator<=>(const Key &, const Key &) = default;
+	};
+	Duration now_{};
+	std::map<Key, std::function<void()>> events_;
+	TimerId next_id_ = 1;
+	Xoshiro256 rng_{3};
+};
+
+IpAddress ip(const char *text)
+{
+	return *IpAddress::parse(text);
+}
+
+std::vector<double> gaps(const std::vector<double> &times)
+{
+	std::vector<double> out;
+	for (size_t i = 1; i < times.size(); i++) {
+		out.push_back(times[i] - times[i - 1]);
+	}
+	return out;
+}
+
+TEST(Engine, PollsAtMinpollAndStaysWithinMinpollAndMaxpoll)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 minpoll 4 maxpoll 6\n");
+	h.run_to(3000);
+	auto times = h.sends_to(ip("192.0.2.1"));
+	ASSERT_GE(times.size(), 40u);
+	EXPECT_DOUBLE_EQ(times[0], 0.0);
+	EXPECT_NEAR(times[1], 16.0, 1e-9);  // the first interval is minpoll
+	for (double g : gaps(times)) {
+		EXPECT_GE(g, 16.0 - 1e-9);
+		EXPECT_LE(g, 64.0 + 1e-9);
+	}
+	// A quiet server lets the interval grow to maxpoll.
+	EXPECT_NEAR(gaps(times).back(), 64.0, 1e-9);
+	EXPECT_GT(h.clock.synced_updates, 10);
+}
+
+TEST(Engine, IburstSendsFourRequestsTwoSecondsApartThenPolls)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 iburst minpoll 6 maxpoll 6\n");
+	h.run_to(200);
+	auto times = h.sends_to(ip("192.0.2.1"));
+	ASSERT_GE(times.size(), 6u);
+	auto g = gaps(times);
+	for (size_t i = 0; i < 3; i++) {
+		EXPECT_NEAR(g[i], 2.0, 1e-9) << i;
+	}
+	EXPECT_NEAR(g[3], 64.0, 1e-9);
+	// Synchronised within the burst (chronyd's iburst: a few seconds).
+	EXPECT_GE(h.clock.synced_updates, 1);
+	EXPECT_EQ(h.log.count_with("Selected source 192.0.2.1"), 1u);
+}
+
+TEST(Engine, BurstCommandSendsAtTwoSecondsUntilEnoughGoodResponses)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 minpoll 8 maxpoll 8\n");
+	h.run_to(100);
+	ASSERT_EQ(h.sends_to(ip("192.0.2.1")).size(), 1u);
+	EXPECT_EQ(h.engine->burst([](const IpAddress &) { return true; }, 3, 5), 1u);
+	h.run_to(120);
+	auto times = h.sends_to(ip("192.0.2.1"));
+	// Now, then 2 s apart until three good responses.
+	ASSERT_EQ(times.size(), 4u);
+	EXPECT_NEAR(times[1], 100.0, 1e-9);
+	EXPECT_NEAR(times[2], 102.0, 1e-9);
+	EXPECT_NEAR(times[3], 104.0, 1e-9);
+}
+
+TEST(Engine, TheReachRegisterFillsAndEmptiesAndTheSourceIsDeclaredUnreachable)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 minpoll 4 maxpoll 4\n");
+	h.run_to(16 * 9 + 1);
+	const NtpSource *s = h.engine->find(ip("192.0.2.1"));
+	ASSERT_NE(s, nullptr);
+	EXPECT_EQ(s->client.reach(), 0xff);
+	ASSERT_EQ(h.engine->tracking().selected, std::optional<size_t>(s->index));
+	h.servers[ip("192.0.2.1")].answers = false;
+	// Each unanswered poll shifts a 0 in: 0xfe, 0xfc, … 0x00.
+	uint8_t expected = 0xff;
+	for (int k = 0; k < 8; k++) {
+		h.run_to(h.now_s() + 16);
+		expected = static_cast<uint8_t>(expected << 1);
+		EXPECT_EQ(s->client.reach(), expected) << k;
+	}
+	h.run_to(h.now_s() + 16);
+	EXPECT_EQ(h.log.count_with("Source 192.0.2.1 is unreachable"), 1u);
+	EXPECT_FALSE(h.engine->source_set().info(s->index).reachable);
+	EXPECT_EQ(select_letter(*h.engine, s->index), 'N');
+	// Answering again: reachable, selected again.
+	h.servers[ip("192.0.2.1")].answers = true;
+	h.run_to(h.now_s() + 16 * 8);
+	EXPECT_TRUE(h.engine->source_set().info(s->index).reachable);
+	EXPECT_EQ(h.engine->tracking().selected, std::optional<size_t>(s->index));
+}
+
+TEST(Engine, AFalsetickerIsNeverSelected)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.servers[ip("192.0.2.2")] = {.offset_s = 1.0};
+	h.servers[ip("192.0.2.3")] = {};
+	h.start("server 192.0.2.1 minpoll 4 maxpoll 4\nserver 192.0.2.2 minpoll 4 maxpoll 4\n"
+		"server 192.0.2.3 minpoll 4 maxpoll 4\n");
+	for (int k = 0; k < 40; k++) {
+		h.run_to(h.now_s() + 16);
+		auto selected = h.engine->tracking().selected;
+		if (selected) {
+			EXPECT_NE(h.engine->ntp_at(*selected)->address, ip("192.0.2.2"));
+		}
+	}
+	const NtpSource *bad = h.engine->find(ip("192.0.2.2"));
+	EXPECT_EQ(h.engine->state_of(bad->index), CandidateState::Falseticker);
+	EXPECT_EQ(select_letter(*h.engine, bad->index), 'x');
+	EXPECT_LT(std::abs(h.clock.error_s()), 1e-3);
+}
+
+TEST(Engine, ALeapSecondAnnouncedByTheSourcesIsPassedToTheClock)
+{
+	Harness h;
+	for (const char *a : {"192.0.2.1", "192.0.2.2", "192.0.2.3"}) {
+		h.servers[ip(a)] = {.leap = Leap::Insert};
+	}
+	h.start("server 192.0.2.1 minpoll 4 maxpoll 4\nserver 192.0.2.2 minpoll 4 maxpoll 4\n"
+		"server 192.0.2.3 minpoll 4 maxpoll 4\n");
+	h.run_to(200);
+	ASSERT_FALSE(h.clock.leaps.empty());
+	EXPECT_EQ(h.clock.leaps.back(), Leap::Insert);
+	EXPECT_EQ(h.log.count_with("Leap second announced: insertion"), 1u);
+	// Served on to the clients.
+	EXPECT_EQ(h.reference.current(h.clock.now(), h.now()).leap, Leap::Insert);
+	// And withdrawn when the sources stop announcing it.
+	for (auto &[address, b] : h.servers) {
+		b.leap = Leap::None;
+	}
+	h.run_to(400);
+	EXPECT_EQ(h.clock.leaps.back(), Leap::None);
+}
+
+TEST(Engine, FilterMakesOneSampleOfEveryNResponses)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 minpoll 2 maxpoll 2 filter 4\n");
+	h.run_to(4 * 40 + 1);
+	const NtpSource *s = h.engine->find(ip("192.0.2.1"));
+	EXPECT_EQ(s->total_valid, 41u);
+	EXPECT_EQ(s->total_good, 10u);
+	EXPECT_EQ(h.engine->source_set().stats(s->index).size(), 10u);
+}
+
+TEST(Engine, SetOnceStepsTheClockByTheMeasuredOffsetAndStops)
+{
+	Harness h;
+	h.clock.offset_s = -0.25;  // the clock is slow
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 iburst\n", {.set_once = true});
+	h.run_to(60);
+	EXPECT_TRUE(h.stopped);
+	ASSERT_EQ(h.clock.steps.size(), 1u);
+	EXPECT_NEAR(h.clock.steps[0], 0.25, 1e-6);
+	ASSERT_TRUE(h.engine->printed_offset().has_value());
+	EXPECT_NEAR(*h.engine->printed_offset(), 0.25, 1e-6);
+	EXPECT_EQ(h.log.count_with("System clock wrong by 0.25"), 1u);
+	EXPECT_FALSE(h.engine->drift().has_value());  // -q never writes the drift file
+}
+
+TEST(Engine, PrintOnceMeasuresWithoutTouchingTheClock)
+{
+	Harness h;
+	h.clock.offset_s = 0.5;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 iburst\n", {.print_once = true});
+	h.run_to(60);
+	EXPECT_TRUE(h.stopped);
+	EXPECT_TRUE(h.clock.steps.empty());
+	EXPECT_EQ(h.clock.freq_ppm, 0.0);
+	ASSERT_TRUE(h.engine->printed_offset().has_value());
+	EXPECT_NEAR(*h.engine->printed_offset(), -0.5, 1e-6);
+	EXPECT_EQ(h.log.count_with("(ignored)"), 1u);
+}
+
+TEST(Engine, InitstepslewStepsALargeFirstOffset)
+{
+	Harness h;
+	h.clock.offset_s = 3.0;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("initstepslew 1 192.0.2.1\n");
+	h.run_to(30);
+	ASSERT_EQ(h.clock.steps.size(), 1u);
+	EXPECT_NEAR(h.clock.steps[0], -3.0, 1e-6);
+	EXPECT_EQ(h.log.count_with("System's initial offset : 3.000000 seconds fast of true (step)"), 1u);
+	EXPECT_LT(std::abs(h.clock.error_s()), 1e-3);
+}
+
+TEST(Engine, AddAndRemoveAtRunTime)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.servers[ip("192.0.2.2")] = {};
+	h.start("server 192.0.2.1 minpoll 4 maxpoll 4\n");
+	h.run_to(100);
+	conf::SourceConfig c;
+	c.host = "192.0.2.2";
+	c.minpoll_log2 = 4;
+	c.maxpoll_log2 = 4;
+	EXPECT_EQ(h.engine->add(c), AddResult::Added);
+	EXPECT_EQ(h.engine->add(c), AddResult::AlreadyKnown);
+	h.run_to(200);
+	EXPECT_FALSE(h.sends_to(ip("192.0.2.2")).empty());
+	EXPECT_EQ(h.engine->entry_count(), 2u);
+	EXPECT_TRUE(h.engine->remove(ip("192.0.2.1")));
+	EXPECT_FALSE(h.engine->remove(ip("192.0.2.1")));
+	size_t before = h.sends_to(ip("192.0.2.1")).size();
+	h.run_to(400);
+	EXPECT_EQ(h.sends_to(ip("192.0.2.1")).size(), before);  // no more polls
+	EXPECT_EQ(h.engine->entry_count(), 1u);
+	EXPECT_EQ(h.engine->ntp_at(0)->address, ip("192.0.2.2"));
+}
+
+} // namespace
+} // namespace strata::sources
