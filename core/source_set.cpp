@@ -32,7 +32,12 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	for (size_t i = 0; i < sources_.size(); i++) {
 		const auto &s = sources_[i];
 		auto e = s.stats.estimate(now);
-		if (!e || s.info.leap == Leap::Unsynchronized || !s.info.reachable) {
+		// As chronyd: a source is a candidate once its samples make a
+		// regression (three), unless it may never hold that many
+		// (maxsamples 1 or 2: chronyd's special case for -q/-Q).
+		size_t n = s.stats.size();
+		bool enough = n >= kMinSamplesToSelect || n >= s.stats.config().max_samples;
+		if (!e || !enough || s.info.leap == Leap::Unsynchronized || !s.info.reachable) {
 			absent_require |= s.info.require;
 			continue;
 		}

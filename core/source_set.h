@@ -48,6 +48,9 @@ struct SourceSetDecision {
 
 class SourceSet {
 public:
+	/// Samples a source needs before it can be selected.
+	static constexpr size_t kMinSamplesToSelect = 3;
+
 	SourceSet(const SelectionConfig &selection, const SourceStatsConfig &stats);
 
 	/// Returns the new source's index. `stats`: the source's own statistics

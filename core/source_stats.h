@@ -76,6 +76,7 @@ public:
 
 	void add(const SourceSample &sample);
 	size_t size() const { return samples_.size(); }
+	const SourceStatsConfig &config() const { return config_; }
 	const std::deque<SourceSample> &samples() const { return samples_; }
 	/// Drops everything (the source was replaced, or reset by the user).
 	void clear()

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -83,6 +84,7 @@ Engine::~Engine()
 	cancel(discipline_timer_);
 	cancel(leap_timer_);
 	cancel(fallback_timer_);
+	cancel(deferred_timer_);
 }
 
 void Engine::cancel(std::optional<TimerId> &timer)
@@ -97,29 +99,29 @@ Result<std::unique_ptr<Engine>> Engine::start(const conf::Config &config, const 
 					      EngineEnv env)
 {
 	std::unique_ptr<Engine> e(new Engine(config, settings, env));
-	// initstepslew's hosts are iburst servers like any other (chronyd adds
-	// them so), unless the configuration already has them.
-	std::vector<conf::SourceConfig> all = config.sources;
-	if (config.initstepslew) {
+	std::vector<conf::SourceConfig> now = config.sources;
+	if (settings.print_once || settings.set_once) {
+		e->mode_ = Mode::Once;
+	} else if (config.initstepslew && !config.initstepslew->hosts.empty()) {
+		// chronyd's initstepslew: its hosts first, as iburst servers of
+		// their own; the configured sources once the clock is set.
+		e->mode_ = Mode::InitStepSlew;
+		e->init_step_threshold_s_ = config.initstepslew->threshold_s;
+		e->deferred_sources_ = std::move(now);
+		now.clear();
 		for (const auto &host : config.initstepslew->hosts) {
-			bool configured = std::any_of(all.begin(), all.end(), [&](const conf::SourceConfig &c) {
-				return c.host == host && c.kind == conf::SourceKind::Server;
-			});
-			if (!configured) {
-				conf::SourceConfig c;
-				c.host = host;
-				c.iburst = true;
-				all.push_back(c);
-			}
+			conf::SourceConfig c;
+			c.host = host;
+			c.iburst = true;
+			now.push_back(c);
 		}
-		e->init_step_threshold_ = config.initstepslew->threshold_s;
 	}
 	if (config.fallbackdrift) {
 		e->fallback_ = std::make_unique<FallbackDrift>(config.fallbackdrift->min_log2, config.fallbackdrift->max_log2);
 	}
 	e->start_refclocks(config);
 	e->sourcedirs_ = config.sourcedirs;
-	for (const auto &c : all) {
+	for (const auto &c : now) {
 		if (auto configured = e->configure(c); !configured) {
 			return tl::unexpected(configured.error());
 		}
@@ -130,7 +132,7 @@ Result<std::unique_ptr<Engine>> Engine::start(const conf::Config &config, const 
 
 std::optional<DriftValues> Engine::drift() const
 {
-	if (discipline_.frequency_updates() == 0 || settings_.print_once || settings_.set_once) {
+	if (discipline_.frequency_updates() == 0 || mode_ == Mode::Once) {
 		return std::nullopt;
 	}
 	return DriftValues{.correction_ppm = discipline_.base_frequency_ppm(), .skew_ppm = discipline_.skew_ppm()};
@@ -192,28 +194,15 @@ void Engine::update(RealTime now)
 	if (!decision.estimate) {
 		return;
 	}
-	if (settings_.print_once || settings_.set_once) {
+	if (mode_ == Mode::Once) {
 		finish_once(decision.estimate->offset_s);
 		return;
 	}
-	MonoTime mono = env_.scheduler.now();
-	if (init_step_threshold_) {
-		// initstepslew: the first update steps or slews the whole offset.
-		double offset = decision.estimate->offset_s;
-		bool step = std::abs(offset) >= *init_step_threshold_;
-		init_step_threshold_.reset();
-		env_.log.info("System's initial offset : {:.6f} seconds {} of true ({})", std::abs(offset),
-			      offset <= 0 ? "fast" : "slow", step ? "step" : "slew");
-		if (step) {
-			RealTime at = env_.clock.now();
-			if (auto stepped = env_.clock.step(from_seconds(offset)); !stepped) {
-				env_.log.error("Could not step the clock: {}", stepped.error().message());
-			} else {
-				clock_changed({at, offset, 0.0, env_.clock.frequency_ppm()});
-				decision.estimate->offset_s = 0;
-			}
-		}
+	if (mode_ == Mode::InitStepSlew) {
+		initial_correction(decision.estimate->offset_s);
+		return;
 	}
+	MonoTime mono = env_.scheduler.now();
 	double remaining = discipline_.remaining_correction_s(mono);
 	apply(discipline_.update(*decision.estimate, mono));
 	tracking_.last_offset_s = decision.estimate->offset_s;
@@ -274,6 +263,86 @@ void Engine::finish_once(double offset)
 	}
 	once_done_ = true;
 	env_.io.stop();
+}
+
+void Engine::initial_correction(double offset)
+{
+	bool step = std::abs(offset) >= init_step_threshold_s_;
+	env_.log.info("System's initial offset : {:.6f} seconds {} of true ({})", std::abs(offset),
+		      offset <= 0 ? "fast" : "slow", step ? "step" : "slew");
+	if (step) {
+		RealTime at = env_.clock.now();
+		if (auto stepped = env_.clock.step(from_seconds(offset)); !stepped) {
+			env_.log.error("Could not step the clock: {}", stepped.error().message());
+		} else {
+			clock_changed({at, offset, 0.0, env_.clock.frequency_ppm()});
+		}
+	} else {
+		apply(discipline_.slew_offset(offset, env_.scheduler.now()));
+	}
+	end_special_mode(true);
+}
+
+bool Engine::special_mode_hopeless() const
+{
+	constexpr uint32_t kReachBits = 8;
+	auto hopeful = [](uint32_t polls, size_t samples) {
+		// No more updates than the first burst's; is there room for enough
+		// samples in what is left of it?
+		return polls < kReachBits - 1 && kReachBits - 1 - polls + samples >= SourceSet::kMinSamplesToSelect;
+	};
+	for (const auto &s : ntp_) {
+		if (s->online && hopeful(s->polls, set_.stats(s->index).size())) {
+			return false;
+		}
+	}
+	for (const auto &r : refclocks_) {
+		if (hopeful(r->polls, set_.stats(r->index).size())) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void Engine::check_special_mode()
+{
+	if (mode_ != Mode::Normal && !once_done_ && special_mode_hopeless()) {
+		end_special_mode(false);
+	}
+}
+
+void Engine::end_special_mode(bool succeeded)
+{
+	if (mode_ == Mode::Once) {
+		if (!succeeded) {
+			env_.log.warning("No suitable source for synchronisation");
+			once_done_ = true;
+			env_.io.stop();
+		}
+		return;
+	}
+	if (mode_ != Mode::InitStepSlew) {
+		return;
+	}
+	if (!succeeded) {
+		env_.log.warning("No suitable source for initstepslew");
+	}
+	mode_ = Mode::Normal;
+	// initstepslew's sources go; the configured ones come 2 s later (as
+	// chronyd: a configured server that was also an initstepslew host does
+	// not poll faster than its burst allowed).
+	while (!ntp_.empty()) {
+		remove_at(ntp_.size() - 1);
+	}
+	configs_.clear();
+	deferred_timer_ = env_.scheduler.add_timer(env_.scheduler.now() + std::chrono::seconds(2), [this] {
+		deferred_timer_.reset();
+		for (const auto &c : std::exchange(deferred_sources_, {})) {
+			if (auto configured = configure(c); !configured) {
+				env_.log.error("{}", configured.error().message());
+			}
+		}
+	});
 }
 
 void Engine::announce_leap(Leap leap)

@@ -232,6 +232,18 @@ private:
 	void update(RealTime now);
 	/// The first estimate under -q/-Q: printed or stepped, then stop.
 	void finish_once(double offset_s);
+	/// initstepslew's estimate: the clock stepped or slewed by it once.
+	void initial_correction(double offset_s);
+	/// A special mode (initstepslew, -q/-Q) ends: its sources give way to
+	/// the configured ones (initstepslew) or the run ends (-q/-Q).
+	void end_special_mode(bool succeeded);
+	/// Whether no source of a special mode can still become selectable
+	/// (chronyd's special_mode_end): each has polled (nearly) a full
+	/// reachability register, or has too few polls left to gather the
+	/// samples a selection needs.
+	bool special_mode_hopeless() const;
+	/// After a poll: a special mode with no hope left ends.
+	void check_special_mode();
 	/// No source selected any more: the reference and the kernel told.
 	void lose_sync();
 	void apply(const DisciplineResult &result);
@@ -271,11 +283,18 @@ private:
 	TrackingState tracking_;
 	std::optional<MonoTime> last_clock_update_;
 	std::optional<TimerId> discipline_timer_;
-	bool once_done_ = false;  ///< -q/-Q: the offset was printed or set
+	/// How the clock is corrected: normally, or once at the start
+	/// (initstepslew), or once and then the run ends (-q/-Q).
+	enum class Mode { Normal, InitStepSlew, Once };
+	Mode mode_ = Mode::Normal;
+	bool once_done_ = false;  ///< -q/-Q: the offset was printed or set, or no source was suitable
 	std::optional<double> printed_offset_;
+	/// initstepslew: the configured sources, added when its mode ends.
+	std::vector<conf::SourceConfig> deferred_sources_;
+	std::optional<TimerId> deferred_timer_;
 	Leap leap_ = Leap::None;  ///< as last announced
 	std::optional<TimerId> leap_timer_;
-	std::optional<double> init_step_threshold_;  ///< initstepslew, until the first update
+	double init_step_threshold_s_ = 0;  ///< initstepslew's threshold
 	std::unique_ptr<FallbackDrift> fallback_;
 	std::optional<MonoTime> last_update_;
 	std::optional<TimerId> fallback_timer_;

@@ -185,6 +185,7 @@ void Engine::poll(NtpSource &s)
 	RealTime t1 = env_.clock.now();
 	auto request = s.client.make_request(t1);
 	s.last_request = t1;
+	s.polls++;
 	auto sent = env_.io.send(s.id, s.address, static_cast<uint16_t>(s.config.port), request);
 	if (sent) {
 		s.total_tx++;
@@ -197,6 +198,7 @@ void Engine::poll(NtpSource &s)
 		}
 	}
 	schedule_poll(s, s.client.next_interval_s());
+	check_special_mode();
 }
 
 void Engine::set_online(NtpSource &s, bool online)
@@ -342,6 +344,7 @@ bool Engine::move_to_fresh(SourceId id, const std::vector<IpAddress> &addresses)
 	s->io = *io;
 	s->label = fmt::format("{} ({})", s->address.to_string(), s->name);
 	s->client.reset();
+	s->polls = 0;
 	s->filtered.clear();
 	s->last_header.reset();
 	s->last_local.reset();

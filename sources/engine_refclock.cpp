@@ -214,6 +214,7 @@ void Engine::refclock_end_poll(RefclockSource &r)
 {
 	auto outcome = r.clock.poll();
 	r.log_sequence = 0;
+	r.polls++;
 	bool was_reachable = r.reach != 0;
 	r.reach = static_cast<uint8_t>((r.reach << 1) | (outcome.reached ? 1 : 0));
 	if (was_reachable && r.reach == 0) {
@@ -224,6 +225,7 @@ void Engine::refclock_end_poll(RefclockSource &r)
 		if (tracking_.selected == r.index) {
 			update(env_.clock.now());  // the leader missed a poll: a better source may take over (chronyd)
 		}
+		check_special_mode();
 		return;
 	}
 	const auto &settings = r.clock.settings();

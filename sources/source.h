@@ -44,6 +44,7 @@ struct NtpSource {
 	bool online = true;
 	bool replacing = false;
 	RealTime last_request;
+	uint32_t polls = 0;      ///< requests sent (chronyd's reachability_size, up to 8)
 	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
 	// For the ntpdata and sources reports.
 	std::optional<ntp::Header> last_header;  ///< the last valid response
@@ -74,6 +75,7 @@ struct RefclockSource {
 	int driver_polls = 0;          ///< since the last poll's end
 	int log_sequence = 0;          ///< refclocks.log: samples in this poll interval
 	uint8_t reach = 0;
+	uint32_t polls = 0;            ///< poll intervals ended (chronyd's reachability_size)
 	uint64_t missed_logged = 0;    ///< missed pulses already reported
 	size_t min_samples = 6;        ///< its statistics' minsamples: `local` follows from then on
 	refclock::BadSampleLog bad_log;

@@ -8,11 +8,16 @@
 # into a scratch directory, where its one exit check also accepts
 # "stratad exiting".
 #
-#   tests/clknetsim/run_chrony_suite.sh [-d STRATAD] [-c CHRONYC] [-s SEED] [-k] \
+#   tests/clknetsim/run_chrony_suite.sh [-d STRATAD] [-S SERVER_DAEMON] [-c CHRONYC] [-s SEED] [-k] \
 #       CLKNETSIM_DIR CHRONY_DIR [TEST...]
 #
 # -d: the daemon to run as chronyd (default build/release/daemon/stratad);
 #     give a chronyd to run the suite against chronyd itself, side by side.
+# -S: another daemon for the server nodes (those whose configuration has no
+#     `deny` line), e.g. /usr/sbin/chronyd to try stratad as a client of
+#     chronyd servers; a small static program picks the daemon per node (a
+#     static binary, so that it does not take the node's simulator
+#     connection itself). The acceptance runs use -d alone.
 # -c: the chronyc the tests run (default: Debian's, /usr/bin/chronyc).
 # -s: clknetsim's random seed (default 1, so runs are repeatable).
 # -k: keep the scratch directory (its tmp/ holds each node's log).
@@ -28,11 +33,13 @@ here=$(dirname "$(realpath "$0")")
 root=$(realpath "$here/../..")
 daemon=$root/build/release/daemon/stratad
 chronyc=/usr/bin/chronyc
+server_daemon=
 seed=1
 keep=0
-while getopts ":d:c:s:k" opt; do
+while getopts ":d:S:c:s:k" opt; do
 	case $opt in
 	d) daemon=$(realpath "$OPTARG") ;;
+	S) server_daemon=$(realpath "$OPTARG") ;;
 	c) chronyc=$(realpath "$OPTARG") ;;
 	s) seed=$OPTARG ;;
 	k) keep=1 ;;
@@ -55,7 +62,7 @@ shift 2
 
 if [ "${STRATA_SUITE_INNER:-}" != 1 ]; then
 	STRATA_SUITE_INNER=1 exec "$root/tests/integration/in_netns.sh" "$0" -d "$daemon" -c "$chronyc" -s "$seed" \
-		$([ $keep = 1 ] && echo -k) "$clknetsim" "$chrony" "$@"
+		${server_daemon:+-S "$server_daemon"} $([ $keep = 1 ] && echo -k) "$clknetsim" "$chrony" "$@"
 fi
 
 work=$(mktemp -d /tmp/strata-chrony-suite.XXXXXX)
@@ -63,7 +70,37 @@ work=$(mktemp -d /tmp/strata-chrony-suite.XXXXXX)
 mkdir -p "$work/test"
 cp -r "$chrony/test/simulation" "$work/test/"
 # The suite runs `chronyd` and `chronyc` from the tree's root (../../).
-ln -s "$daemon" "$work/chronyd"
+if [ -n "$server_daemon" ]; then
+	cat >"$work/pick.c" <<EOF2
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+/* Runs the server daemon for a node whose configuration (-f FILE) has no
+   "deny" line, the client daemon otherwise. */
+int main(int argc, char **argv)
+{
+	const char *daemon = "$server_daemon";
+	for (int i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "-f") != 0)
+			continue;
+		FILE *f = fopen(argv[i + 1], "r");
+		char line[4096];
+		while (f && fgets(line, sizeof(line), f))
+			if (strcmp(line, "deny\\n") == 0)
+				daemon = "$daemon";
+		if (f)
+			fclose(f);
+	}
+	argv[0] = (char *)daemon;
+	execv(daemon, argv);
+	perror(daemon);
+	return 1;
+}
+EOF2
+	gcc -static -O2 -o "$work/chronyd" "$work/pick.c" || { echo "could not build the static picker" >&2; exit 2; }
+else
+	ln -s "$daemon" "$work/chronyd"
+fi
 ln -s "$chronyc" "$work/chronyc"
 # What the suite asks of config.h: the features the daemon has. stratad
 # says which with -v (chronyd's "+NTP +CMDMON …" list); NTP_ERA_SPLIT is

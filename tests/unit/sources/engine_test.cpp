@@ -399,6 +399,41 @@ TEST(Engine, InitstepslewStepsALargeFirstOffset)
 	EXPECT_LT(std::abs(h.clock.error_s()), 1e-3);
 }
 
+TEST(Engine, InitstepslewWithNoAnswerGivesUpThenTheConfiguredSourcesRun)
+{
+	Harness h;
+	h.servers[ip("192.0.2.9")] = {.answers = false};
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("initstepslew 1 192.0.2.9\nserver 192.0.2.1 minpoll 4 maxpoll 4\n");
+	h.run_to(7);
+	// Only the initstepslew host is polled meanwhile: its burst, 2 s apart.
+	EXPECT_TRUE(h.sends_to(ip("192.0.2.1")).empty());
+	EXPECT_EQ(h.log.count_with("No suitable source for initstepslew"), 0u);
+	h.run_to(9.5);
+	// Five requests unanswered: too few are left of the first eight for
+	// three samples (chronyd's rule). It gives up at once.
+	EXPECT_EQ(h.log.count_with("No suitable source for initstepslew"), 1u);
+	EXPECT_EQ(h.sends_to(ip("192.0.2.9")).size(), 5u);
+	EXPECT_TRUE(h.sends_to(ip("192.0.2.1")).empty());
+	EXPECT_EQ(h.engine->find(ip("192.0.2.9")), nullptr);
+	h.run_to(500);
+	EXPECT_FALSE(h.sends_to(ip("192.0.2.1")).empty());
+	EXPECT_EQ(h.log.count_with("Selected source 192.0.2.1"), 1u);
+	EXPECT_TRUE(h.clock.steps.empty());
+}
+
+TEST(Engine, SetOnceWithNoAnswerGivesUpAndStops)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {.answers = false};
+	h.start("server 192.0.2.1 iburst minpoll 1 maxpoll 1\n", {.set_once = true});
+	h.run_to(60);
+	EXPECT_TRUE(h.stopped);
+	EXPECT_EQ(h.log.count_with("No suitable source for synchronisation"), 1u);
+	EXPECT_FALSE(h.engine->printed_offset().has_value());
+	EXPECT_TRUE(h.clock.steps.empty());
+}
+
 TEST(Engine, AddAndRemoveAtRunTime)
 {
 	Harness h;
