@@ -96,7 +96,11 @@ printf 'server 127.0.0.1 port 11140 iburst\nport 0\npidfile %s/nox.pid\n' "$work
 "$stratad" -d -f "$work/nox.conf" >"$work/nox.log" 2>&1 &
 nox_pid=$!
 STARTED_PIDS+=("$nox_pid")
-sleep 3
+# Selected from the third sample of the iburst (about 4 s), as chronyd.
+for _ in $(seq 100); do
+	grep -q "Selected source 127.0.0.1" "$work/nox.log" && break
+	sleep 0.1
+done
 stop_pid "$nox_pid" || fail "stratad without -x exited $?"
 grep -q "Not allowed to control the system clock (clock_adjtime ADJ_FREQUENCY: Operation not permitted)" \
 	"$work/nox.log" || fail "no EPERM fallback line: $(cat "$work/nox.log")"
@@ -107,7 +111,7 @@ echo "without -x: EPERM reported, measuring only"
 # a name that does not resolve is logged and skipped.
 printf 'pool localhost port 11140 iburst\nserver nonexistent.invalid iburst\nport 0\npidfile %s/n.pid\n' "$work" \
 	>"$work/names.conf"
-"$stratad" -x -d -f "$work/names.conf" -t 3 >"$work/names.log" 2>&1 || fail "stratad (names) exited $?"
+"$stratad" -x -d -f "$work/names.conf" -t 7 >"$work/names.log" 2>&1 || fail "stratad (names) exited $?"
 grep -q "Selected source 127.0.0.1 (localhost)" "$work/names.log" || fail "pool localhost: $(cat "$work/names.log")"
 grep -q "Could not resolve nonexistent.invalid" "$work/names.log" || fail "no resolver error logged"
 echo "names: pool localhost selected, an unresolvable name logged"
@@ -134,14 +138,19 @@ PY
 [ ! -e "$work/drift.tmp" ] || fail "temporary drift file left behind"
 echo "drift file: read, corrupt one kept until measured, then written: $(cat "$work/drift" | xargs)"
 
-# initstepslew: its host is an iburst server (here also configured, for
-# the test port); the first update slews (an offset far below 10 s) and
-# says so as chronyd does.
+# initstepslew: its host is polled on NTP's port (a chronyd on port 123
+# here) as an iburst server of its own; the first estimate slews the clock
+# (an offset far below 10 s) and says so as chronyd does; then the
+# configured server takes over.
+start_chronyd_server "$work" c123 123
 printf 'initstepslew 10 127.0.0.1\nserver 127.0.0.1 port 11140 iburst\nport 0\npidfile %s/i.pid\n' "$work" \
 	>"$work/init.conf"
-"$stratad" -x -d -f "$work/init.conf" -t 8 >"$work/init.log" 2>&1 || fail "stratad (initstepslew) exited $?"
+"$stratad" -x -d -f "$work/init.conf" -t 14 >"$work/init.log" 2>&1 || fail "stratad (initstepslew) exited $?"
 grep -qE "System's initial offset : [0-9]+\.[0-9]{6} seconds (fast|slow) of true \(slew\)" "$work/init.log" ||
 	fail "initstepslew: $(cat "$work/init.log")"
+# Selected twice: the initstepslew host, then the configured server.
+[ "$(grep -c "Selected source 127.0.0.1" "$work/init.log")" -ge 2 ] ||
+	fail "initstepslew: the configured server was not selected: $(cat "$work/init.log")"
 echo "initstepslew: $(grep "initial offset" "$work/init.log" | cut -d' ' -f2-)"
 
 # fallbackdrift: updates every second fill the 2 s and 4 s levels; when the
@@ -175,7 +184,7 @@ echo "fallbackdrift: $(grep -o "Fallback drift 1 active.*" "$work/fb.log")"
 # filter, burst, presend, maxdelayratio, mindelay and asymmetry leave it
 # synchronised; an option strata does not act on yet is named in the log.
 cat >"$work/opts.conf" <<CONF
-server 127.0.0.1 port 11140 iburst minstratum 4 filter 2 burst presend 6 maxdelayratio 50 mindelay 0.00001 asymmetry 0.1 key 7
+server 127.0.0.1 port 11140 iburst minpoll 0 maxpoll 1 minstratum 4 filter 2 burst presend 6 maxdelayratio 50 mindelay 0.00001 asymmetry 0.1 key 7
 allow 127.0.0.0/8
 port 11142
 pidfile $work/opts.pid
