@@ -1547,14 +1547,6 @@ void validate(LoadResult &result)
 						       c.rtcsync ? "rtcsync" : "rtcfile"));
 		}
 	}
-	for (const auto &s : c.sources) {
-		if (s.minpoll_log2 > s.maxpoll_log2) {
-			// chronyd silently raises maxpoll; say so instead.
-			result.diagnostics.push_back({Diagnostic::Severity::Warning, s.origin.file, s.origin.line,
-						      fmt::format("minpoll {} is above maxpoll {} for {}; maxpoll raised to {}",
-								  s.minpoll_log2, s.maxpoll_log2, s.host, s.minpoll_log2)});
-		}
-	}
 	// A refclock's refid defaults to its driver's first three letters and its
 	// index among the refclocks ("SHM0", "PPS1"), as in chronyd.
 	std::vector<std::string> refids;

@@ -274,14 +274,19 @@ ParsedOptions parse_source_options(std::span<const std::string_view> words, cons
 		out.settings.push_back(*setting);
 	}
 	if (out.ok()) {
-		out.warnings = source_kind_warnings(source, context);
+		out.warnings = source_warnings(source, context);
 	}
 	return out;
 }
 
-std::vector<std::string> source_kind_warnings(const SourceConfig &source, const OptionsContext &context)
+std::vector<std::string> source_warnings(const SourceConfig &source, const OptionsContext &context)
 {
 	std::vector<std::string> out;
+	if (source.minpoll_log2 > source.maxpoll_log2) {
+		// chronyd silently raises maxpoll (so does strata); say so instead.
+		out.push_back(fmt::format("minpoll {} is above maxpoll {} for {}; maxpoll raised to {}",
+					  source.minpoll_log2, source.maxpoll_log2, source.host, source.minpoll_log2));
+	}
 	if (source.kind != SourceKind::Pool && source.maxsources != SourceConfig{}.maxsources) {
 		std::string where = context.command ? fmt::format("add {}", context.directive)
 						    : fmt::format("a {} directive", context.directive);

@@ -176,14 +176,15 @@ struct ParsedOptions {
 /// mean 'iburst'?)") or a missing value ("option 'minpoll' of server needs a
 /// value") ends the reading; a bad value is reported and reading goes on,
 /// so that one pass reports every bad value. Warnings: those of
-/// source_kind_warnings().
+/// source_warnings().
 ParsedOptions parse_source_options(std::span<const std::string_view> words, const OptionsContext &context,
 				   SourceConfig &source);
 
-/// Options set that do nothing for this kind of source: `maxsources`
-/// outside a pool ("option 'maxsources' has no effect in a server
-/// directive").
-std::vector<std::string> source_kind_warnings(const SourceConfig &source, const OptionsContext &context);
+/// Options that do not do what they say: `maxsources` outside a pool
+/// ("option 'maxsources' has no effect in a server directive"), a minpoll
+/// above maxpoll ("minpoll 12 is above maxpoll 10 for HOST; maxpoll raised
+/// to 12").
+std::vector<std::string> source_warnings(const SourceConfig &source, const OptionsContext &context);
 
 /// " minpoll 4 iburst …": the options whose member differs from
 /// SourceConfig's default, in table order (the canonical dump).

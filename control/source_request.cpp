@@ -315,7 +315,7 @@ tl::expected<RequestedSource, std::string> source_from_request(const AddSourceAr
 		return tl::unexpected(text);
 	}
 	conf::OptionsContext context{.directive = directive_of(request.kind), .command = true};
-	out.warnings = conf::source_kind_warnings(s, context);
+	out.warnings = conf::source_warnings(s, context);
 	return out;
 }
 

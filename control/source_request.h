@@ -23,8 +23,8 @@ namespace strata::control {
 
 struct AddSourceCommand {
 	AddSourceArgs request;
-	/// Options that do nothing for this kind of source (`maxsources`
-	/// outside a pool), as the configuration parser warns of them.
+	/// What the configuration parser warns of in such a line (`maxsources`
+	/// outside a pool, a minpoll above maxpoll).
 	std::vector<std::string> warnings;
 };
 

@@ -78,6 +78,9 @@ TEST(ConfParser, SourceOptionErrorsNameTheDirective)
 		  (std::vector<std::string>{"test.conf:1: option 'maxsources' of pool needs a value",
 					    "test.conf:2: warning: option 'maxsources' has no effect in a peer directive",
 					    "test.conf:2: warning: 'peer' is not supported by strata yet; ignored"}));
+	EXPECT_EQ(messages(parse("server 192.0.2.1 minpoll 12\n")),
+		  (std::vector<std::string>{"test.conf:1: warning: minpoll 12 is above maxpoll 10 for 192.0.2.1; "
+					    "maxpoll raised to 12"}));
 	// Every bad value of a line is reported, and the line is not used.
 	auto r = parse("server 192.0.2.1 minpoll 99 maxdelay -1 iburst\n");
 	EXPECT_EQ(messages(r), (std::vector<std::string>{"test.conf:1: minpoll 99 out of range -7..24",

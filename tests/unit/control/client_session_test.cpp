@@ -389,8 +389,9 @@ TEST_F(Fixture, AddSourceErrorsAndWarningsArePrinted)
 			     "Invalid host/IP address\n");
 	EXPECT_TRUE(daemon.requests.empty());
 	err.str("");
-	EXPECT_TRUE(run("add server 192.0.2.1 maxsources 2"));
-	EXPECT_EQ(err.str(), "Warning: option 'maxsources' has no effect in add server\n");
+	EXPECT_TRUE(run("add server 192.0.2.1 maxsources 2 minpoll 12"));
+	EXPECT_EQ(err.str(), "Warning: minpoll 12 is above maxpoll 10 for 192.0.2.1; maxpoll raised to 12\n"
+			     "Warning: option 'maxsources' has no effect in add server\n");
 	ASSERT_EQ(daemon.requests.size(), 1u);
 	EXPECT_EQ(std::get<AddSourceArgs>(daemon.requests.back().args).max_sources, 2u);
 }
