@@ -33,11 +33,13 @@ struct SocketAddress {
 struct Origin {
 	std::string file;  ///< path, or "command line"
 	int line = 0;
+	friend bool operator==(const Origin &, const Origin &) = default;
 };
 
 enum class SourceKind { Server, Pool, Peer };
 
-/// `server`, `pool` and `peer` (chrony.conf(5) "Time sources").
+/// `server`, `pool` and `peer` (chrony.conf(5) "Time sources"); the options'
+/// names, ranges and wire forms are in conf/source_options.h.
 struct SourceConfig {
 	SourceKind kind = SourceKind::Server;
 	std::string host;
@@ -80,6 +82,7 @@ struct SourceConfig {
 	Origin origin;
 	/// Read from a `sourcedir` file: `reload sources` may remove it.
 	bool from_sourcedir = false;
+	friend bool operator==(const SourceConfig &, const SourceConfig &) = default;
 };
 
 /// `refclock DRIVER PARAM[:OPT…] [options]`.

@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 
 #include "conf/directives.h"
+#include "conf/source_options.h"
+#include "conf/values.h"
 #include "core/text.h"
 
 namespace strata::conf {
@@ -23,87 +25,6 @@ constexpr int kMaxIncludeDepth = 10;
 constexpr int kMaxConfdirDirectories = 10;
 constexpr int64_t kIntMax = std::numeric_limits<int>::max();
 constexpr double kHuge = 1e12;
-
-/// Edits (insert, delete, replace, swap of neighbours) from a to b, ignoring case.
-size_t edit_distance(std::string_view a, std::string_view b)
-{
-	auto same = [](char x, char y) {
-		return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-	};
-	std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-	for (size_t i = 0; i <= a.size(); i++) {
-		d[i][0] = i;
-	}
-	for (size_t j = 0; j <= b.size(); j++) {
-		d[0][j] = j;
-	}
-	for (size_t i = 1; i <= a.size(); i++) {
-		for (size_t j = 1; j <= b.size(); j++) {
-			size_t cost = same(a[i - 1], b[j - 1]) ? 0 : 1;
-			d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-			if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1])) {
-				d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-			}
-		}
-	}
-	return d[a.size()][b.size()];
-}
-
-/// " (did you mean 'x'?)" for the closest candidate within a typo's reach.
-template <class Range, class Name>
-std::string did_you_mean(std::string_view word, const Range &candidates, Name name_of)
-{
-	std::string_view best;
-	size_t best_distance = std::max<size_t>(1, word.size() / 3) + 1;
-	if (word.size() > 64) {
-		return {};  // no directive or option is that long
-	}
-	for (const auto &candidate : candidates) {
-		std::string_view name = name_of(candidate);
-		size_t length_gap = name.size() > word.size() ? name.size() - word.size() : word.size() - name.size();
-		if (length_gap >= best_distance) {
-			continue;  // cannot be closer than the best so far
-		}
-		size_t d = edit_distance(word, name);
-		if (d < best_distance) {
-			best_distance = d;
-			best = name;
-		}
-	}
-	return best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best);
-}
-
-std::optional<int64_t> to_int(std::string_view s)
-{
-	if (!s.empty() && s[0] == '+') {
-		s.remove_prefix(1);
-	}
-	int64_t value = 0;
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-	if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
-		return std::nullopt;
-	}
-	return value;
-}
-
-std::optional<double> to_real(std::string_view s)
-{
-	if (!s.empty() && s[0] == '+') {
-		s.remove_prefix(1);
-	}
-	double value = 0;
-	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-	if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) {
-		return std::nullopt;
-	}
-	return value;
-}
-
-/// Shortest text that reads back as the same double.
-std::string real_text(double v)
-{
-	return fmt::format("{}", v);
-}
 
 std::vector<std::string_view> split_words(std::string_view line)
 {
@@ -197,30 +118,22 @@ struct Ctx {
 
 	std::optional<int64_t> integer(std::string_view what, std::string_view text, int64_t lo, int64_t hi)
 	{
-		auto v = to_int(text);
+		auto v = read_integer(what, text, lo, hi);
 		if (!v) {
-			error(fmt::format("{}: '{}' is not an integer", what, text));
+			error(v.error());
 			return std::nullopt;
 		}
-		if (*v < lo || *v > hi) {
-			error(fmt::format("{} {} out of range {}..{}", what, *v, lo, hi));
-			return std::nullopt;
-		}
-		return v;
+		return *v;
 	}
 
 	std::optional<double> real(std::string_view what, std::string_view text, double lo, double hi)
 	{
-		auto v = to_real(text);
+		auto v = read_real(what, text, lo, hi);
 		if (!v) {
-			error(fmt::format("{}: '{}' is not a number", what, text));
+			error(v.error());
 			return std::nullopt;
 		}
-		if (*v < lo || *v > hi) {
-			error(fmt::format("{} {} out of range {}..{}", what, text, real_text(lo), real_text(hi)));
-			return std::nullopt;
-		}
-		return v;
+		return *v;
 	}
 };
 
@@ -389,71 +302,6 @@ std::string dump_options(const T &v, const std::vector<Opt<T>> &opts)
 
 // ---------------------------------------------------------------------------
 // Option tables
-
-const std::vector<Opt<SourceConfig>> &source_options()
-{
-	using S = SourceConfig;
-	static const std::vector<Opt<S>> opts = [] {
-		std::vector<Opt<S>> o = {
-			o_int("minpoll", &S::minpoll_log2, -7, 24),
-			o_int("maxpoll", &S::maxpoll_log2, -7, 24),
-			o_flag("iburst", &S::iburst),
-			o_flag("burst", &S::burst),
-			o_int("key", &S::key, 1, std::numeric_limits<uint32_t>::max()),
-			o_flag("nts", &S::nts),
-			o_int("certset", &S::certset, 0, kIntMax),
-			o_real("maxdelay", &S::maxdelay_s, 0, kHuge),
-			o_real("maxdelayratio", &S::maxdelayratio, 0, kHuge),
-			o_real("maxdelaydevratio", &S::maxdelaydevratio, 0, kHuge),
-			o_real("maxdelayquant", &S::maxdelayquant, 0, 1),
-			o_real("mindelay", &S::mindelay_s, 0, kHuge),
-			o_real("asymmetry", &S::asymmetry, -0.5, 0.5),
-			o_real("offset", &S::offset_s, -kHuge, kHuge),
-			o_int("minsamples", &S::minsamples, 0, kIntMax),
-			o_int("maxsamples", &S::maxsamples, 0, kIntMax),
-			o_int("maxunreach", &S::maxunreach, 0, kIntMax),
-			o_int("filter", &S::filter, 0, kIntMax),
-			o_flag("offline", &S::offline),
-			o_flag("auto_offline", &S::auto_offline),
-			o_flag("prefer", &S::prefer),
-			o_flag("noselect", &S::noselect),
-			o_flag("trust", &S::trust),
-			o_flag("require", &S::require),
-			o_flag("xleave", &S::xleave),
-			o_int("polltarget", &S::polltarget, 1, kIntMax),
-			o_int("port", &S::port, 1, 65535),
-			o_int("ntsport", &S::ntsport, 1, 65535),
-			o_int("presend", &S::presend_log2, -7, 24),
-			o_int("minstratum", &S::minstratum, 0, 15),
-			o_int("version", &S::version, 1, 4),
-			o_flag("copy", &S::copy),
-			o_flag("ipv4", &S::ipv4_only),
-			o_flag("ipv6", &S::ipv6_only),
-			o_int("maxsources", &S::maxsources, 1, 16),
-		};
-		o.push_back({"extfield", true,
-			     [](Ctx &ctx, S &s, std::string_view text) {
-				     static constexpr std::string_view kKnown[] = {"F323", "F324", "10A"};
-				     for (auto k : kKnown) {
-					     if (iequals(k, text)) {
-						     s.extfields.emplace_back(k);
-						     return true;
-					     }
-				     }
-				     ctx.error(fmt::format("extfield: unknown extension field '{}' (known: F323, F324, 10A)", text));
-				     return false;
-			     },
-			     [](const S &v, const S &) {
-				     std::string out;
-				     for (const auto &e : v.extfields) {
-					     out += " extfield " + e;
-				     }
-				     return out;
-			     }});
-		return o;
-	}();
-	return opts;
-}
 
 const std::vector<Opt<RefclockConfig>> &refclock_options()
 {
@@ -815,11 +663,16 @@ void parse_source(Ctx &ctx, SourceKind kind)
 		return;
 	}
 	SourceConfig s{.kind = kind, .host = std::string(ctx.args[0]), .origin = ctx.origin};
-	if (!parse_options(ctx, 1, s, source_options())) {
+	// The options' grammar is shared with chronyc's `add` (conf/source_options.h).
+	auto parsed = parse_source_options(std::span(ctx.args).subspan(1), {.directive = ctx.def.info.name}, s);
+	for (auto &e : parsed.errors) {
+		ctx.error(std::move(e));
+	}
+	if (!parsed.ok()) {
 		return;
 	}
-	if (kind != SourceKind::Pool && s.maxsources != SourceConfig{}.maxsources) {
-		ctx.warning(fmt::format("option 'maxsources' has no effect in a {} directive", ctx.def.info.name));
+	for (auto &w : parsed.warnings) {
+		ctx.warning(std::move(w));
 	}
 	ctx.config.sources.push_back(std::move(s));
 }
@@ -832,7 +685,7 @@ void dump_sources(const Config &c, Lines &out, SourceKind kind)
 	}
 	for (const auto &s : c.sources) {
 		std::string_view name = s.kind == SourceKind::Server ? "server" : s.kind == SourceKind::Pool ? "pool" : "peer";
-		out.push_back(fmt::format("{} {}{}", name, s.host, dump_options(s, source_options())));
+		out.push_back(fmt::format("{} {}{}", name, s.host, dump_source_options(s)));
 	}
 }
 
@@ -1692,14 +1545,6 @@ void validate(LoadResult &result)
 		if (r.driver == "RTC" && (c.rtcsync || !c.rtcfile.empty())) {
 			error_at(r.origin, fmt::format("refclock RTC cannot be used together with {}",
 						       c.rtcsync ? "rtcsync" : "rtcfile"));
-		}
-	}
-	for (const auto &s : c.sources) {
-		if (s.minpoll_log2 > s.maxpoll_log2) {
-			// chronyd silently raises maxpoll; say so instead.
-			result.diagnostics.push_back({Diagnostic::Severity::Warning, s.origin.file, s.origin.line,
-						      fmt::format("minpoll {} is above maxpoll {} for {}; maxpoll raised to {}",
-								  s.minpoll_log2, s.maxpoll_log2, s.host, s.minpoll_log2)});
 		}
 	}
 	// A refclock's refid defaults to its driver's first three letters and its

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "control/report_json.h"
+#include "control/source_request.h"
 #include "core/text.h"
 
 namespace strata::control {
@@ -70,7 +71,7 @@ std::optional<double> scan_real(std::string_view text)
 	return v;
 }
 
-/// A whole word as a number (the add-source options).
+/// A whole word as a number (the local command's options).
 std::optional<long long> word_integer(std::string_view word)
 {
 	long long v = 0;
@@ -149,142 +150,6 @@ std::string normalize_line(std::string_view line)
 		out.pop_back();
 	}
 	return out;
-}
-
-std::optional<AddSourceArgs> parse_add_source(std::string_view args)
-{
-	AddSourceArgs a;
-	std::string_view kind = split_word(args);
-	if (iequals(kind, "server")) {
-		a.kind = SourceKind::Server;
-	} else if (iequals(kind, "peer")) {
-		a.kind = SourceKind::Peer;
-	} else if (iequals(kind, "pool")) {
-		a.kind = SourceKind::Pool;
-	} else {
-		return std::nullopt;
-	}
-	a.name = std::string(split_word(args));
-	if (a.name.empty()) {
-		return std::nullopt;
-	}
-	// chronyc's defaults (its srcparams.h) for what the line leaves out.
-	a.port = 123;
-	a.minpoll = 6;
-	a.maxpoll = 10;
-	a.presend_minpoll = 100;
-	a.poll_target = 8;
-	a.max_sources = 4;
-	a.min_samples = -1;
-	a.max_samples = -1;
-	a.nts_port = 4460;
-	a.max_delay_s = 3.0;
-	a.max_delay_dev_ratio = 10.0;
-	a.asymmetry = 1.0;
-	a.flags = kAddOnline;
-
-	struct Flag {
-		std::string_view name;
-		uint32_t bit;
-	};
-	static constexpr Flag kFlags[] = {
-		{"auto_offline", kAddAutoOffline}, {"burst", kAddBurst}, {"copy", kAddCopy},
-		{"iburst", kAddIburst},	      {"noselect", kAddNoselect}, {"prefer", kAddPrefer},
-		{"require", kAddRequire},      {"trust", kAddTrust},	     {"nts", kAddNts},
-		{"xleave", kAddInterleaved},
-	};
-	struct IntOption {
-		std::string_view name;
-		int32_t AddSourceArgs::*signed_field;
-		uint32_t AddSourceArgs::*unsigned_field;
-	};
-	static const IntOption kInts[] = {
-		{"certset", nullptr, &AddSourceArgs::cert_set},
-		{"key", nullptr, &AddSourceArgs::authkey},
-		{"filter", &AddSourceArgs::filter_length, nullptr},
-		{"maxpoll", &AddSourceArgs::maxpoll, nullptr},
-		{"maxsamples", &AddSourceArgs::max_samples, nullptr},
-		{"maxsources", nullptr, &AddSourceArgs::max_sources},
-		{"minpoll", &AddSourceArgs::minpoll, nullptr},
-		{"minsamples", &AddSourceArgs::min_samples, nullptr},
-		{"minstratum", nullptr, &AddSourceArgs::min_stratum},
-		{"ntsport", nullptr, &AddSourceArgs::nts_port},
-		{"port", nullptr, &AddSourceArgs::port},
-		{"polltarget", nullptr, &AddSourceArgs::poll_target},
-		{"presend", &AddSourceArgs::presend_minpoll, nullptr},
-		{"version", nullptr, &AddSourceArgs::version},
-	};
-	struct RealOption {
-		std::string_view name;
-		double AddSourceArgs::*field;
-	};
-	static const RealOption kReals[] = {
-		{"asymmetry", &AddSourceArgs::asymmetry},
-		{"maxdelay", &AddSourceArgs::max_delay_s},
-		{"maxdelayratio", &AddSourceArgs::max_delay_ratio},
-		{"maxdelaydevratio", &AddSourceArgs::max_delay_dev_ratio},
-		{"maxdelayquant", &AddSourceArgs::max_delay_quant_s},
-		{"mindelay", &AddSourceArgs::min_delay_s},
-		{"offset", &AddSourceArgs::offset_s},
-	};
-
-	while (!args.empty()) {
-		std::string_view option = split_word(args);
-		bool done = false;
-		if (iequals(option, "offline")) {
-			a.flags &= ~kAddOnline;
-			continue;
-		}
-		for (const Flag &f : kFlags) {
-			if (iequals(option, f.name)) {
-				a.flags |= f.bit;
-				done = true;
-			}
-		}
-		if (done) {
-			continue;
-		}
-		if (iequals(option, "extfield")) {
-			std::string_view v = split_word(args);
-			unsigned long type = 0;
-			auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), type, 16);
-			if (ec != std::errc() || ptr != v.data() + v.size() || type != 0xF323) {
-				return std::nullopt;
-			}
-			a.flags |= kAddExtField1;
-			continue;
-		}
-		for (const IntOption &o : kInts) {
-			if (!iequals(option, o.name)) {
-				continue;
-			}
-			auto v = word_integer(split_word(args));
-			if (!v || (o.name == "key" && *v == 0)) {  // key 0 means none
-				return std::nullopt;
-			}
-			if (o.signed_field) {
-				a.*o.signed_field = static_cast<int32_t>(*v);
-			} else {
-				a.*o.unsigned_field = static_cast<uint32_t>(*v);
-			}
-			done = true;
-		}
-		for (const RealOption &o : kReals) {
-			if (!iequals(option, o.name)) {
-				continue;
-			}
-			auto v = word_real(split_word(args));
-			if (!v) {
-				return std::nullopt;
-			}
-			a.*o.field = *v;
-			done = true;
-		}
-		if (!done) {
-			return std::nullopt;
-		}
-	}
-	return a;
 }
 
 double attempt_timeout_s(int attempt)
@@ -970,18 +835,23 @@ std::optional<Request> Session::status_command(std::string_view command, std::st
 			       .args = MakestepArgs{static_cast<int32_t>(*limit), *threshold}};
 	}
 	if (command == "add") {
+		// The options as the configuration parser reads them
+		// (control/source_request.h): same words, same messages.
 		auto a = parse_add_source(args);
 		if (!a) {
-			err_ << "Invalid syntax for add command\n";
+			err_ << a.error() << '\n';
 			return std::nullopt;
 		}
 		// chronyc checks that the name resolves here (same host as the daemon).
-		if (a->name.size() >= kNameFieldLength || !parse_address(a->name) ||
-		    a->name.substr(0, 3) == "ID#") {
+		const std::string &name = a->request.name;
+		if (name.size() >= kNameFieldLength || !parse_address(name) || name.substr(0, 3) == "ID#") {
 			err_ << "Invalid host/IP address\n";
 			return std::nullopt;
 		}
-		return Request{.command = Command::AddSource, .args = *a};
+		for (const auto &w : a->warnings) {
+			err_ << "Warning: " << w << '\n';
+		}
+		return Request{.command = Command::AddSource, .args = std::move(a->request)};
 	}
 	if (command == "delete") {
 		std::string_view rest = args;

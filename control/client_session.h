@@ -118,10 +118,6 @@ private:
 /// start with ! ; # or % emptied (comments).
 std::string normalize_line(std::string_view line);
 
-/// Parses `add server|peer|pool NAME [options]` arguments (after "add") with
-/// chronyc's defaults for what is not given. nullopt on a syntax error.
-std::optional<AddSourceArgs> parse_add_source(std::string_view args);
-
 // --- The command line -------------------------------------------------------
 
 /// The servers stratactl tries, in order, when -h is not given: the daemon's

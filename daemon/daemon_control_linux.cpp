@@ -120,12 +120,15 @@ std::optional<control::ClientAccessesReport> DaemonControl::client_accesses(uint
 
 control::Status DaemonControl::add_source(const control::AddSourceArgs &args)
 {
-	auto config = source_config_from(args);
-	if (!config) {
-		log_.warning("add {}: {}", args.name, config.error().message());
-		return config.error().code == Errc::Unsupported ? control::Status::NotEnabled : control::Status::Invalid;
+	auto source = source_config_from(args);
+	if (!source) {
+		log_.warning("add {}: {}", args.name, source.error().message());
+		return source.error().code == Errc::Unsupported ? control::Status::NotEnabled : control::Status::Invalid;
 	}
-	switch (sources_.add(*config)) {
+	for (const auto &w : source->warnings) {
+		log_.warning("add {}: {}", args.name, w);
+	}
+	switch (sources_.add(source->config)) {
 	case sources::AddResult::Added:
 		return control::Status::Success;
 	case sources::AddResult::AlreadyKnown:

@@ -59,6 +59,35 @@ TEST(ConfParser, ServerOptionsAreTyped)
 	EXPECT_EQ(s.origin.line, 1);
 }
 
+TEST(ConfParser, ExtfieldIsAHexTypeAsChronydReadsIt)
+{
+	// chronyd reads the type with sscanf("%x"): any case, "0x" allowed. A
+	// field named twice is one field (chronyd keeps a bit per field).
+	auto r = parse("server 192.0.2.1 extfield f323 extfield 0xF323 extfield 10a\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	EXPECT_EQ(r.config.sources[0].extfields, (std::vector<std::string>{"F323", "10A"}));
+	EXPECT_EQ(dump(r.config), "server 192.0.2.1 extfield F323 extfield 10A\n");
+	EXPECT_EQ(messages(parse("server 192.0.2.1 extfield F999\n")),
+		  (std::vector<std::string>{
+			  "test.conf:1: extfield: unknown extension field 'F999' (known: F323, F324, 10A)"}));
+}
+
+TEST(ConfParser, SourceOptionErrorsNameTheDirective)
+{
+	EXPECT_EQ(messages(parse("pool p.example maxsources\npeer 192.0.2.1 prefer maxsources 2\n")),
+		  (std::vector<std::string>{"test.conf:1: option 'maxsources' of pool needs a value",
+					    "test.conf:2: warning: option 'maxsources' has no effect in a peer directive",
+					    "test.conf:2: warning: 'peer' is not supported by strata yet; ignored"}));
+	EXPECT_EQ(messages(parse("server 192.0.2.1 minpoll 12\n")),
+		  (std::vector<std::string>{"test.conf:1: warning: minpoll 12 is above maxpoll 10 for 192.0.2.1; "
+					    "maxpoll raised to 12"}));
+	// Every bad value of a line is reported, and the line is not used.
+	auto r = parse("server 192.0.2.1 minpoll 99 maxdelay -1 iburst\n");
+	EXPECT_EQ(messages(r), (std::vector<std::string>{"test.conf:1: minpoll 99 out of range -7..24",
+							 "test.conf:1: maxdelay -1 out of range 0..1000000000000"}));
+	EXPECT_TRUE(r.config.sources.empty());
+}
+
 TEST(ConfParser, UnsupportedDirectiveWarnsOnceAndNamesIt)
 {
 	auto r = parse("peer a.example\npeer b.example\nport 123\n");

@@ -2,6 +2,7 @@
 // command sends, in order, and what it prints (chronyc's text, status lines
 // and error messages) and returns (the exit status).
 #include "control/client_session.h"
+#include "control/source_request.h"
 
 #include <functional>
 #include <map>
@@ -274,7 +275,7 @@ TEST_F(Fixture, SyntaxErrorsSendNothing)
 		       Case{"reload", "Invalid syntax for reload command\n"},
 		       Case{"add server", "Invalid syntax for add command\n"},
 		       Case{"add server nowhere", "Invalid host/IP address\n"},
-		       Case{"add server 192.0.2.5 bogus", "Invalid syntax for add command\n"},
+		       Case{"add server 192.0.2.5 bogus", "Invalid syntax for add command: unknown option 'bogus'\n"},
 		       Case{"minpoll 192.0.2.1", "Invalid syntax for address value\n"},
 		       Case{"ntpdata nowhere", "Could not get address for hostname\n"},
 		       Case{"frobnicate", "Unrecognized command\n"},
@@ -353,28 +354,46 @@ TEST(ClientSession, NormalizeLine)
 TEST(ClientSession, AddSourceDefaultsAndOptions)
 {
 	auto a = parse_add_source("pool pool.example maxsources 2 minpoll -2 maxdelay 0.5 prefer offline key 7 extfield F323");
-	ASSERT_TRUE(a);
-	EXPECT_EQ(a->kind, SourceKind::Pool);
-	EXPECT_EQ(a->max_sources, 2u);
-	EXPECT_EQ(a->minpoll, -2);
-	EXPECT_EQ(a->maxpoll, 10);
-	EXPECT_EQ(a->max_delay_s, 0.5);
-	EXPECT_EQ(a->authkey, 7u);
-	EXPECT_EQ(a->flags, kAddPrefer | kAddExtField1);
+	ASSERT_TRUE(a) << a.error();
+	EXPECT_EQ(a->request.kind, SourceKind::Pool);
+	EXPECT_EQ(a->request.max_sources, 2u);
+	EXPECT_EQ(a->request.minpoll, -2);
+	EXPECT_EQ(a->request.maxpoll, 10);
+	EXPECT_EQ(a->request.max_delay_s, 0.5);
+	EXPECT_EQ(a->request.authkey, 7u);
+	EXPECT_EQ(a->request.flags, kAddPrefer | kAddExtField1);
 	auto d = parse_add_source("SERVER 192.0.2.1");
-	ASSERT_TRUE(d);
-	EXPECT_EQ(d->port, 123u);
-	EXPECT_EQ(d->presend_minpoll, 100);
-	EXPECT_EQ(d->poll_target, 8u);
-	EXPECT_EQ(d->min_samples, -1);
-	EXPECT_EQ(d->nts_port, 4460u);
-	EXPECT_EQ(d->max_delay_dev_ratio, 10.0);
-	EXPECT_EQ(d->asymmetry, 1.0);
-	EXPECT_EQ(d->flags, kAddOnline);
+	ASSERT_TRUE(d) << d.error();
+	EXPECT_EQ(d->request.port, 123u);
+	EXPECT_EQ(d->request.presend_minpoll, 100);
+	EXPECT_EQ(d->request.poll_target, 8u);
+	EXPECT_EQ(d->request.min_samples, -1);
+	EXPECT_EQ(d->request.nts_port, 4460u);
+	EXPECT_EQ(d->request.max_delay_dev_ratio, 10.0);
+	EXPECT_EQ(d->request.asymmetry, 1.0);
+	EXPECT_EQ(d->request.flags, kAddOnline);
 	EXPECT_FALSE(parse_add_source("client 192.0.2.1"));
 	EXPECT_FALSE(parse_add_source("server 192.0.2.1 key 0"));
 	EXPECT_FALSE(parse_add_source("server 192.0.2.1 port"));
 	EXPECT_FALSE(parse_add_source("server 192.0.2.1 extfield F324"));
+}
+
+TEST_F(Fixture, AddSourceErrorsAndWarningsArePrinted)
+{
+	EXPECT_FALSE(run("add server 192.0.2.1 minpoll 99"));
+	EXPECT_FALSE(run("add server 192.0.2.1 ipv6"));
+	EXPECT_FALSE(run("add server not-an-address"));
+	EXPECT_EQ(err.str(), "Invalid syntax for add command: minpoll 99 out of range -7..24\n"
+			     "Option ipv6 can't be set in an add command: chronyc's request has no field for it (a "
+			     "server line in a sourcedir file and `reload sources` can set it)\n"
+			     "Invalid host/IP address\n");
+	EXPECT_TRUE(daemon.requests.empty());
+	err.str("");
+	EXPECT_TRUE(run("add server 192.0.2.1 maxsources 2 minpoll 12"));
+	EXPECT_EQ(err.str(), "Warning: minpoll 12 is above maxpoll 10 for 192.0.2.1; maxpoll raised to 12\n"
+			     "Warning: option 'maxsources' has no effect in add server\n");
+	ASSERT_EQ(daemon.requests.size(), 1u);
+	EXPECT_EQ(std::get<AddSourceArgs>(daemon.requests.back().args).max_sources, 2u);
 }
 
 TEST(ClientSession, CommandLine)

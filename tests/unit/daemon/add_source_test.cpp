@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "control/client_session.h"
+#include "control/source_request.h"
 
 namespace strata::daemon {
 namespace {
@@ -36,24 +36,13 @@ control::AddSourceArgs chronyc_defaults(std::string name)
 		.max_delay_quant_s = 0.0};
 }
 
-TEST(AddSource, ChronycDefaultsAreAPlainServerLine)
+TEST(AddSource, ChronycDefaultsAreAPlainServer)
 {
-	auto a = chronyc_defaults("ntp.example.org");
-	EXPECT_EQ(source_line(a), "server ntp.example.org");
-	auto c = source_config_from(a);
+	auto c = source_config_from(chronyc_defaults("ntp.example.org"));
 	ASSERT_TRUE(c.has_value()) << c.error().message();
-	conf::SourceConfig defaults;
-	EXPECT_EQ(c->host, "ntp.example.org");
-	EXPECT_EQ(c->kind, conf::SourceKind::Server);
-	EXPECT_EQ(c->port, 123);
-	EXPECT_EQ(c->minpoll_log2, defaults.minpoll_log2);
-	EXPECT_EQ(c->maxpoll_log2, defaults.maxpoll_log2);
-	EXPECT_EQ(c->presend_log2, defaults.presend_log2);
-	EXPECT_FALSE(c->asymmetry.has_value());
-	EXPECT_FALSE(c->minsamples.has_value());
-	EXPECT_FALSE(c->key.has_value());
-	EXPECT_FALSE(c->offline);
-	EXPECT_FALSE(c->iburst);
+	conf::SourceConfig want{.host = "ntp.example.org", .origin = {"chronyc", 0}};
+	EXPECT_EQ(c->config, want);
+	EXPECT_TRUE(c->warnings.empty());
 }
 
 TEST(AddSource, OptionsAndFlagsBecomeTheirDirectiveOptions)
@@ -67,63 +56,58 @@ TEST(AddSource, OptionsAndFlagsBecomeTheirDirectiveOptions)
 	a.asymmetry = 0.25;
 	a.offset_s = -0.5;
 	a.flags = control::kAddIburst | control::kAddPrefer | control::kAddAutoOffline | control::kAddExtField1;
-	EXPECT_EQ(source_line(a), "server 127.0.0.2 port 11155 minpoll 0 maxpoll 2 presend 9 minsamples 4 asymmetry "
-				  "0.25 offset -0.5 offline auto_offline iburst prefer extfield F323");
 	auto c = source_config_from(a);
 	ASSERT_TRUE(c.has_value()) << c.error().message();
-	EXPECT_EQ(c->port, 11155);
-	EXPECT_EQ(c->minpoll_log2, 0);
-	EXPECT_EQ(c->maxpoll_log2, 2);
-	EXPECT_EQ(c->presend_log2, 9);
-	EXPECT_EQ(c->minsamples, 4);
-	EXPECT_EQ(c->asymmetry, 0.25);
-	EXPECT_EQ(c->offset_s, -0.5);
-	EXPECT_TRUE(c->offline);  // chronyc's `offline`: no kAddOnline bit
-	EXPECT_TRUE(c->auto_offline && c->iburst && c->prefer);
-	EXPECT_EQ(c->extfields, std::vector<std::string>{"F323"});
+	EXPECT_EQ(c->config.port, 11155);
+	EXPECT_EQ(c->config.minpoll_log2, 0);
+	EXPECT_EQ(c->config.maxpoll_log2, 2);
+	EXPECT_EQ(c->config.presend_log2, 9);
+	EXPECT_EQ(c->config.minsamples, 4);
+	EXPECT_EQ(c->config.asymmetry, 0.25);
+	EXPECT_EQ(c->config.offset_s, -0.5);
+	EXPECT_TRUE(c->config.offline);  // chronyc's `offline`: no kAddOnline bit
+	EXPECT_TRUE(c->config.auto_offline && c->config.iburst && c->config.prefer);
+	EXPECT_EQ(c->config.extfields, std::vector<std::string>{"F323"});
 }
 
-TEST(AddSource, WhatStratactlSendsComesBackAsTyped)
-{
-	// stratactl fills the request in as chronyc does: the line typed is the
-	// line the daemon parses.
-	for (const char *typed : {"server 192.0.2.1", "pool pool.example minpoll -2 maxsources 2 maxdelay 0.5 prefer",
-				  "server 192.0.2.1 port 11154 minpoll 0 maxpoll 2 offline iburst"}) {
-		auto a = control::parse_add_source(typed);
-		ASSERT_TRUE(a.has_value()) << typed;
-		EXPECT_EQ(source_line(*a), typed);
-		EXPECT_TRUE(source_config_from(*a).has_value()) << typed;
-	}
-}
-
-TEST(AddSource, PoolKeepsMaxsources)
+TEST(AddSource, PoolKeepsMaxsourcesAServerWarns)
 {
 	auto a = chronyc_defaults("pool.example.org");
 	a.kind = control::SourceKind::Pool;
 	a.max_sources = 2;
 	auto c = source_config_from(a);
 	ASSERT_TRUE(c.has_value()) << c.error().message();
-	EXPECT_EQ(c->kind, conf::SourceKind::Pool);
-	EXPECT_EQ(c->maxsources, 2);
+	EXPECT_EQ(c->config.kind, conf::SourceKind::Pool);
+	EXPECT_EQ(c->config.maxsources, 2);
+	EXPECT_TRUE(c->warnings.empty());
+	a.kind = control::SourceKind::Server;
+	c = source_config_from(a);
+	ASSERT_TRUE(c.has_value()) << c.error().message();
+	EXPECT_EQ(c->warnings, std::vector<std::string>{"option 'maxsources' has no effect in add server"});
 }
 
 TEST(AddSource, WhatChronyConfRefusesIsRefused)
 {
 	auto a = chronyc_defaults("192.0.2.1");
 	a.maxpoll = 40;
-	EXPECT_FALSE(source_config_from(a).has_value());
+	auto c = source_config_from(a);
+	ASSERT_FALSE(c.has_value());
+	EXPECT_EQ(c.error().code, make_error_code(Errc::InvalidArgument));
+	EXPECT_EQ(c.error().context, "maxpoll 40 out of range -7..24");
 	a = chronyc_defaults("192.0.2.1");
 	a.kind = control::SourceKind::Pool;
 	a.max_sources = 99;
-	auto c = source_config_from(a);
+	c = source_config_from(a);
 	ASSERT_FALSE(c.has_value());
-	EXPECT_NE(c.error().context.find("maxsources"), std::string::npos) << c.error().context;
-	a = chronyc_defaults("192.0.2.1");
-	a.kind = control::SourceKind::Peer;
-	EXPECT_FALSE(source_config_from(a).has_value());
+	EXPECT_EQ(c.error().context, "maxsources 99 out of range 1..16");
 	a = chronyc_defaults("192.0.2.1");
 	a.version = 7;
 	EXPECT_FALSE(source_config_from(a).has_value());
+	a = chronyc_defaults("192.0.2.1");
+	a.kind = control::SourceKind::Peer;
+	c = source_config_from(a);
+	ASSERT_FALSE(c.has_value());
+	EXPECT_EQ(c.error().code, make_error_code(Errc::Unsupported));
 }
 
 } // namespace
