@@ -68,9 +68,9 @@ std::optional<std::vector<ntp::ClientRecord>> ControlServer::clients() const
 
 ControlServer::~ControlServer()
 {
-	if (unix_fd_ >= 0) {
+	if (unix_fd_.valid()) {
 		loop_.unwatch(unix_watch_);
-		::close(unix_fd_);
+		unix_fd_.reset();
 		// Only our own socket: another daemon may have taken the path since.
 		struct stat st {};
 		if (::lstat(settings_.unix_path.c_str(), &st) == 0 && st.st_dev == unix_dev_ && st.st_ino == unix_ino_) {
@@ -106,34 +106,29 @@ Result<> ControlServer::open_unix()
 	}
 	addr.sun_family = AF_UNIX;
 	std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-	int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+	if (!fd.valid()) {
 		return fail_errno("socket(AF_UNIX)");
 	}
 	struct stat st {};
 	if (::lstat(path.c_str(), &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			::close(fd);
 			return fail_errno(fmt::format("Command socket path {} exists and is not a socket", path), EEXIST);
 		}
 		// A socket someone still reads is another daemon's: leave it. One
 		// nobody reads (connection refused) was left by a killed daemon.
-		if (::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) == 0) {
-			::close(fd);
+		if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) == 0) {
 			return fail_errno(fmt::format("Command socket {} is in use by another process", path), EADDRINUSE);
 		}
 		::unlink(path.c_str());
 	}
-	if (::bind(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
-		int err = errno;
-		::close(fd);
-		return fail_errno(fmt::format("Could not bind command socket {}", path), err);
+	if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
+		return fail_errno(fmt::format("Could not bind command socket {}", path));
 	}
 	// Who may talk to the daemon: anyone who may enter the directory (mode
 	// 0666 in a root-only directory, chronyd's way), or the socket's group.
 	if (settings_.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *settings_.group) != 0) {
 		int err = errno;
-		::close(fd);
 		::unlink(path.c_str());
 		return fail_errno(fmt::format("Could not give command socket {} to group {}", path, *settings_.group), err);
 	}
@@ -141,13 +136,13 @@ Result<> ControlServer::open_unix()
 	// Every datagram then carries its sender's credentials: who may change
 	// the daemon is decided per request.
 	int on = 1;
-	::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+	::setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
 	if (::lstat(path.c_str(), &st) == 0) {
 		unix_dev_ = st.st_dev;
 		unix_ino_ = st.st_ino;
 	}
-	unix_fd_ = fd;
-	unix_watch_ = loop_.watch_fd(fd, POLLIN, [this](short) { on_unix(); });
+	unix_fd_ = std::move(fd);
+	unix_watch_ = loop_.watch_fd(unix_fd_.get(), POLLIN, [this](short) { on_unix(); });
 	listening_.push_back(fmt::format("Unix socket {}", path));
 	return {};
 }
@@ -227,7 +222,7 @@ void ControlServer::on_unix()
 		msg.msg_iovlen = 1;
 		msg.msg_control = credentials;
 		msg.msg_controllen = sizeof(credentials);
-		ssize_t n = ::recvmsg(unix_fd_, &msg, MSG_TRUNC);
+		ssize_t n = ::recvmsg(unix_fd_.get(), &msg, MSG_TRUNC);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
 				log_.debug("Command socket: recvmsg: {}", std::strerror(errno));
@@ -255,7 +250,7 @@ void ControlServer::on_unix()
 		std::string peer = uid == static_cast<uid_t>(-1) ? std::string("Unix socket")
 								 : fmt::format("Unix socket (uid {})", uid);
 		auto reply = answer(std::span<const std::byte>(buffer, length), control::Transport::Unix, peer, privileged);
-		if (!reply.empty() && ::sendto(unix_fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr *>(&from),
+		if (!reply.empty() && ::sendto(unix_fd_.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr *>(&from),
 					       msg.msg_namelen) < 0) {
 			log_.debug("Command socket: sendto: {}", std::strerror(errno));
 		}

@@ -21,6 +21,7 @@
 #include "core/address.h"
 #include "core/log.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "daemon/poll_loop_linux.h"
 #include "core/random.h"
 #include "ntp/access.h"
@@ -105,7 +106,7 @@ private:
 	PollLoop &loop_;
 	Logger &log_;
 	control::ControlHandler &handler_;
-	int unix_fd_ = -1;
+	UniqueFd unix_fd_;
 	dev_t unix_dev_ = 0;  ///< the socket file we bound, to remove only ours
 	ino_t unix_ino_ = 0;
 	WatchId unix_watch_ = 0;

@@ -264,9 +264,9 @@ NtpServer::NtpServer(NtpServerSettings settings, Logger &log) : settings_(std::m
 
 NtpServer::~NtpServer()
 {
-	if (stop_pipe_[1] >= 0) {
+	if (stop_write_.valid()) {
 		char byte = 0;
-		ssize_t ignored = ::write(stop_pipe_[1], &byte, 1);
+		ssize_t ignored = ::write(stop_write_.get(), &byte, 1);
 		(void)ignored;
 	}
 	for (auto &t : threads_) {
@@ -275,11 +275,6 @@ NtpServer::~NtpServer()
 	if (loop_ != nullptr) {
 		for (auto id : watches_) {
 			loop_->unwatch(id);
-		}
-	}
-	for (int fd : stop_pipe_) {
-		if (fd >= 0) {
-			::close(fd);
 		}
 	}
 }
@@ -345,10 +340,13 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 		return server;
 	}
 
-	if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
+	int stop_pipe[2];
+	if (::pipe2(stop_pipe, O_CLOEXEC) != 0) {
 		return fail_errno("pipe2");
 	}
-	int stop_fd = server->stop_pipe_[0];
+	server->stop_read_.reset(stop_pipe[0]);
+	server->stop_write_.reset(stop_pipe[1]);
+	int stop_fd = server->stop_read_.get();
 	for (auto &w : server->workers_) {
 		Worker *worker = w.get();
 		server->threads_.emplace_back([worker, stop_fd] {

@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "core/reference.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "daemon/poll_loop_linux.h"
 #include "ntp/access.h"
 #include "ntp/client_log.h"
@@ -107,7 +108,9 @@ private:
 	std::vector<std::thread> threads_;
 	std::vector<WatchId> watches_;
 	PollLoop *loop_ = nullptr;
-	int stop_pipe_[2] = {-1, -1};
+	/// Tells the worker threads to stop (a byte written, or the write end closed).
+	UniqueFd stop_read_;
+	UniqueFd stop_write_;
 	std::vector<std::string> listening_;
 	std::atomic<int64_t> last_malformed_log_s_{0};
 };

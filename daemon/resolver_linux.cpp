@@ -18,12 +18,13 @@ Result<std::unique_ptr<Resolver>> Resolver::create(PollLoop &loop)
 	if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
 		return fail_errno("pipe2");
 	}
-	return std::unique_ptr<Resolver>(new Resolver(loop, fds[0], fds[1]));
+	return std::unique_ptr<Resolver>(new Resolver(loop, UniqueFd(fds[0]), UniqueFd(fds[1])));
 }
 
-Resolver::Resolver(PollLoop &loop, int read_fd, int write_fd) : loop_(loop), read_fd_(read_fd), write_fd_(write_fd)
+Resolver::Resolver(PollLoop &loop, UniqueFd read_fd, UniqueFd write_fd)
+	: loop_(loop), read_fd_(std::move(read_fd)), write_fd_(std::move(write_fd))
 {
-	watch_ = loop_.watch_fd(read_fd_, POLLIN, [this](short) { deliver(); });
+	watch_ = loop_.watch_fd(read_fd_.get(), POLLIN, [this](short) { deliver(); });
 }
 
 Resolver::~Resolver()
@@ -34,8 +35,6 @@ Resolver::~Resolver()
 		t.join();
 	}
 	loop_.unwatch(watch_);
-	::close(read_fd_);
-	::close(write_fd_);
 }
 
 void Resolver::resolve(const std::string &name, bool ipv4, bool ipv6, Done done)
@@ -75,7 +74,7 @@ void Resolver::resolve(const std::string &name, bool ipv4, bool ipv6, Done done)
 			answers_.push_back(std::move(answer));
 		}
 		char byte = 0;
-		ssize_t ignored = ::write(write_fd_, &byte, 1);
+		ssize_t ignored = ::write(write_fd_.get(), &byte, 1);
 		(void)ignored;
 	});
 }
@@ -83,7 +82,7 @@ void Resolver::resolve(const std::string &name, bool ipv4, bool ipv6, Done done)
 void Resolver::deliver()
 {
 	char buffer[64];
-	while (::read(read_fd_, buffer, sizeof(buffer)) > 0) {
+	while (::read(read_fd_.get(), buffer, sizeof(buffer)) > 0) {
 	}
 	std::vector<Answer> ready;
 	{

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/address.h"
+#include "core/unique_fd.h"
 #include "daemon/poll_loop_linux.h"
 
 namespace strata::daemon {
@@ -32,7 +33,7 @@ public:
 	void resolve(const std::string &name, bool ipv4, bool ipv6, Done done);
 
 private:
-	Resolver(PollLoop &loop, int read_fd, int write_fd);
+	Resolver(PollLoop &loop, UniqueFd read_fd, UniqueFd write_fd);
 	void deliver();
 
 	struct Answer {
@@ -41,8 +42,8 @@ private:
 		std::string error;
 	};
 	PollLoop &loop_;
-	int read_fd_;
-	int write_fd_;
+	UniqueFd read_fd_;
+	UniqueFd write_fd_;
 	WatchId watch_ = 0;
 	std::mutex mutex_;
 	std::vector<Answer> answers_;

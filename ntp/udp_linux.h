@@ -24,6 +24,7 @@
 #include "core/address.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "core/unique_fd.h"
 
 namespace strata::ntp {
 
@@ -113,7 +114,7 @@ public:
 	/// socket then reports RxStampSource::Daemon.
 	static Result<UdpSocket> open(const UdpOptions &options);
 
-	int fd() const { return fd_; }
+	int fd() const { return fd_.get(); }
 	IpAddress::Family family() const { return family_; }
 	/// The bound address and port (the port the kernel chose for port 0).
 	Result<SocketAddress> local_address() const;
@@ -146,9 +147,9 @@ public:
 
 private:
 	struct Scratch;  // mmsghdr, iovec, address and control buffers for one batch
-	UdpSocket(int fd, IpAddress::Family family);
+	UdpSocket(UniqueFd fd, IpAddress::Family family);
 
-	int fd_ = -1;
+	UniqueFd fd_;
 	IpAddress::Family family_ = IpAddress::Family::V4;
 	bool kernel_stamps_ = false;
 	bool tx_stamps_ = false;
