@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -38,18 +39,21 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, P
 		}
 	}
 	if (s->settings_.port != 0) {
-		if (s->settings_.ipv4) {
-			IpAddress a = s->settings_.bind_v4.value_or(IpAddress::v4(0x7f000001));
-			if (auto opened = s->open_udp(a); !opened) {
-				log.warning("Could not open command socket on {}: {}", a.to_string(), opened.error().message());
+		// Each family on its own: one that cannot be opened (IPv6 disabled
+		// in the kernel or absent under clknetsim, an address not on this
+		// host, the port in use) is logged, and the other still serves, as
+		// with chronyd.
+		std::array<uint8_t, 16> loopback6{};
+		loopback6[15] = 1;
+		for (bool v4 : {true, false}) {
+			if (!(v4 ? s->settings_.ipv4 : s->settings_.ipv6)) {
+				continue;
 			}
-		}
-		if (s->settings_.ipv6) {
-			std::array<uint8_t, 16> loopback{};
-			loopback[15] = 1;
-			IpAddress a = s->settings_.bind_v6.value_or(IpAddress::v6(loopback));
+			IpAddress a = v4 ? s->settings_.bind_v4.value_or(IpAddress::v4(0x7f000001))
+					 : s->settings_.bind_v6.value_or(IpAddress::v6(loopback6));
 			if (auto opened = s->open_udp(a); !opened) {
-				log.debug("Could not open command socket on {}: {}", a.to_string(), opened.error().message());
+				log.error("Could not open command socket on {} port {} ({}): {}", a.to_string(),
+					  s->settings_.port, v4 ? "IPv4" : "IPv6", opened.error().message());
 			}
 		}
 	}

@@ -293,7 +293,13 @@ int run(const Options &options)
 		log->info("Serving NTP on {}", where);
 	}
 	if (!(*server)->serving() && !options.once()) {
-		log->info("Not serving NTP: {}", config.port == 0 ? "port 0" : "no allow directive");
+		if (config.port == 0) {
+			log->info("Not serving NTP: port 0");
+		} else if ((*server)->failed_sockets() > 0) {
+			log->warning("Not serving NTP: no NTP socket could be opened");
+		} else {
+			log->info("Not serving NTP: no allow directive");
+		}
 	}
 
 	// The drift file: where the frequency starts (chronyd's format).
