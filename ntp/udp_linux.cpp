@@ -295,14 +295,50 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 			}
 		}
 	}
-	int sent = sendmmsg(fd_.get(), s.tx.msgs.data(), static_cast<unsigned>(n), 0);
-	if (sent < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			return size_t{0};
-		}
-		return fail_errno("sendmmsg");
+	if (n == 1 || !sendmmsg_works_) {
+		return send_each(0, n);
 	}
-	return static_cast<size_t>(sent);
+	int sent = sendmmsg(fd_.get(), s.tx.msgs.data(), static_cast<unsigned>(n), 0);
+	if (sent >= 0) {
+		return static_cast<size_t>(sent);
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		return size_t{0};
+	}
+	// sendmmsg() failed on the first datagram. If sendmsg() takes that one,
+	// the call itself is what fails (an LD_PRELOAD simulator such as
+	// clknetsim intercepts sendmsg() only, or a kernel without it): use
+	// sendmsg() from now on rather than failing again at every batch.
+	if (sendmsg(fd_.get(), &s.tx.msgs[0].msg_hdr, 0) < 0) {
+		return fail_errno("sendmsg");  // the datagram: sendmsg() refuses it too
+	}
+	sendmmsg_works_ = false;
+	auto rest = send_each(1, n);
+	return 1 + (rest ? *rest : 0);
+}
+
+Result<size_t> UdpSocket::send_each(size_t from, size_t to)
+{
+	Scratch &s = *scratch_;
+	size_t sent = 0;
+	std::optional<Error> first_error;
+	for (size_t i = from; i < to; i++) {
+		if (sendmsg(fd_.get(), &s.tx.msgs[i].msg_hdr, 0) >= 0) {
+			sent++;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			break;  // the socket's buffer is full: so are the next ones
+		}
+		if (errno != EINTR && !first_error) {
+			first_error = Error{std::error_code(errno, std::generic_category()), "sendmsg"};
+		}
+		// Another destination may well be reachable: go on.
+	}
+	if (sent == 0 && first_error) {
+		return tl::unexpected(*first_error);
+	}
+	return sent;
 }
 
 Result<> UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress &to)

@@ -130,7 +130,12 @@ public:
 
 	/// Sends each datagram to its `peer` (from `local` when set, so a reply
 	/// leaves from the address its request came to); returns how many the
-	/// kernel accepted, which may be fewer than given.
+	/// kernel accepted, which may be fewer than given. One datagram goes
+	/// out with sendmsg(), a batch with sendmmsg(); should sendmmsg() fail
+	/// where sendmsg() works (clknetsim intercepts only the latter), the
+	/// socket sends each datagram with sendmsg() from then on. Errors: the
+	/// first datagram's (sendmmsg), or every datagram's (sendmsg); EAGAIN
+	/// is no error (0, or fewer, sent).
 	Result<size_t> send(std::span<const Datagram> datagrams);
 
 	/// The most datagrams one receive() or send() call handles.
@@ -148,6 +153,8 @@ public:
 private:
 	struct Scratch;  // mmsghdr, iovec, address and control buffers for one batch
 	UdpSocket(UniqueFd fd, IpAddress::Family family);
+	/// sendmsg() for the prepared transmit headers [from, to).
+	Result<size_t> send_each(size_t from, size_t to);
 
 	UniqueFd fd_;
 	IpAddress::Family family_ = IpAddress::Family::V4;
@@ -155,6 +162,8 @@ private:
 	bool tx_stamps_ = false;
 	/// Bound to one address: replies leave from it without IP_PKTINFO.
 	bool bound_to_address_ = false;
+	/// Cleared when sendmmsg() failed where sendmsg() worked.
+	bool sendmmsg_works_ = true;
 	std::unique_ptr<Scratch> scratch_;
 };
 
