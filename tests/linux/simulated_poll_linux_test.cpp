@@ -1,11 +1,15 @@
-// The resolver on the daemon's poll loop, with real getaddrinfo() on names
-// that need no network ("localhost", numeric addresses), and under a
+// The poll loop's pipes (the resolver's, the signal self-pipe) under a
 // stand-in for clknetsim: this binary's own poll(), which on demand reports
 // every descriptor readable, as clknetsim's does for those it does not
-// simulate (pipes). There the resolver's pipe must neither be watched when
-// nothing is in flight nor make the loop spin while something is.
+// simulate. There no pipe may be watched when nothing can come through it
+// (the loop would wake at once, forever, and simulated time would stand
+// still), nor make the loop spin while something can. The resolver runs
+// real getaddrinfo() on names that need no network ("localhost", numeric
+// addresses).
 #include <poll.h>
 #include <time.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <atomic>
@@ -150,6 +154,29 @@ TEST(Resolver, UnderASimulatorThatCallsEveryPipeReadableTheLoopNeitherSpinsNorSt
 	}
 	EXPECT_GE(std::chrono::steady_clock::now() - start, 60ms);
 	EXPECT_EQ(g_polls, polls + 3);
+}
+
+TEST(PollLoop, UnderASimulatorThatCallsEveryPipeReadableSignalsStillArriveAndTheLoopWaits)
+{
+	Rig rig;
+	bool got = false;
+	ASSERT_TRUE(rig.loop->on_signal(SIGUSR2, [&] { got = true; }).has_value());
+	g_all_readable = true;
+	// The empty self-pipe reported readable: from then on it is read after
+	// each poll() instead of polled, and the loop waits its timeouts.
+	ASSERT_TRUE(rig.loop->run_once(20ms).has_value());
+	auto start = std::chrono::steady_clock::now();
+	for (int i = 0; i < 3; i++) {
+		ASSERT_TRUE(rig.loop->run_once(20ms).has_value());
+	}
+	EXPECT_GE(std::chrono::steady_clock::now() - start, 60ms);
+	// A signal still reaches its handler (poll() returns EINTR, the pipe is
+	// read after it).
+	rig.loop->add_timer(rig.loop->now() + 1ms, [] { ::raise(SIGUSR2); });
+	for (int i = 0; i < 10 && !got; i++) {
+		ASSERT_TRUE(rig.loop->run_once(20ms).has_value());
+	}
+	EXPECT_TRUE(got);
 }
 
 } // namespace
