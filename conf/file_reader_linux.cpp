@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/unique_fd.h"
+
 namespace strata::conf {
 
 namespace {
@@ -20,37 +22,32 @@ constexpr size_t kMaxFileSize = 16 * 1024 * 1024;
 
 Result<std::string> SystemFileReader::read(const std::string &path)
 {
-	int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd.valid()) {
 		return fail_errno(path);
 	}
 	struct stat st {};
-	if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		::close(fd);
+	if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
 		return fail_errno(path, EISDIR);
 	}
 	std::string text;
 	char buffer[8192];
 	for (;;) {
-		ssize_t n = ::read(fd, buffer, sizeof(buffer));
+		ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
 			}
-			int err = errno;
-			::close(fd);
-			return fail_errno(path, err);
+			return fail_errno(path);
 		}
 		if (n == 0) {
 			break;
 		}
 		text.append(buffer, static_cast<size_t>(n));
 		if (text.size() > kMaxFileSize) {
-			::close(fd);
 			return fail_errno(path, EFBIG);
 		}
 	}
-	::close(fd);
 	return text;
 }
 

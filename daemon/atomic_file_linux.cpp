@@ -6,30 +6,33 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "core/unique_fd.h"
+
 namespace strata::daemon {
 
 Result<> write_file_atomically(const std::string &path, std::string_view content)
 {
 	std::string tmp = path + ".tmp";
-	int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+	if (!fd.valid()) {
 		return fail_errno("open " + tmp);
 	}
 	size_t done = 0;
 	while (done < content.size()) {
-		ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+		ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
 		if (n <= 0) {
 			int err = n < 0 ? errno : EIO;
-			::close(fd);
+			fd.reset();
 			::unlink(tmp.c_str());
 			return fail_errno("write " + tmp, err);
 		}
 		done += static_cast<size_t>(n);
 	}
-	if (::fsync(fd) != 0 || ::close(fd) != 0) {
+	// close() checked here: it may report a write that failed late (NFS).
+	if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
 		int err = errno;
 		::unlink(tmp.c_str());
 		return fail_errno("sync " + tmp, err);

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -22,7 +23,119 @@ namespace {
 /// bytes with its padding); longer datagrams are cut and rejected.
 constexpr size_t kMaxRequest = 1024;
 
+std::string errno_text(int err)
+{
+	return std::generic_category().message(err);
+}
+
+/// An error whose context is the whole log line.
+tl::unexpected<Error> refuse(int err, std::string line)
+{
+	return tl::unexpected<Error>(Error{std::error_code(err, std::generic_category()), std::move(line)});
+}
+
+/// stat() of one component; creates it when missing. `last`: the socket's
+/// own directory (mode 0750, given to uid:gid), else a parent (0755).
+Result<> ensure_directory(const std::string &p, bool last, uid_t uid, gid_t gid)
+{
+	struct stat st {};
+	if (::stat(p.c_str(), &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			return refuse(ENOTDIR, fmt::format("{} is not a directory", p));
+		}
+		return {};
+	}
+	if (errno != ENOENT) {
+		int err = errno;
+		return refuse(err, fmt::format("Could not access {}: {}", p, errno_text(err)));
+	}
+	if (::mkdir(p.c_str(), last ? 0750 : 0755) != 0) {
+		int err = errno;
+		return refuse(err, fmt::format("Could not create directory {}: {}", p, errno_text(err)));
+	}
+	if (last) {
+		// Whatever the umask: the monitoring group may enter, not write.
+		(void)::chmod(p.c_str(), 0750);
+		if (::chown(p.c_str(), uid, gid) != 0) {
+			int err = errno;
+			::rmdir(p.c_str());  // not left with the wrong owner
+			return refuse(err, fmt::format("Could not change ownership of {}: {}", p, errno_text(err)));
+		}
+	}
+	return {};
+}
+
 } // namespace
+
+std::string socket_directory(const std::string &socket_path)
+{
+	auto slash = socket_path.rfind('/');
+	if (slash == std::string::npos) {
+		return ".";
+	}
+	return slash == 0 ? "/" : socket_path.substr(0, slash);
+}
+
+Result<std::string> prepare_command_directory(const std::string &dir, uid_t uid, gid_t gid,
+					      std::optional<gid_t> group)
+{
+	// Every component from the top down, stat() first: only what is
+	// missing is created.
+	if (dir != "." && dir != "/") {
+		size_t end = 0;
+		while (end != std::string::npos) {
+			end = dir.find('/', end + 1);
+			std::string prefix = dir.substr(0, end);
+			if (prefix.empty() || prefix.back() == '/') {
+				continue;  // "//" in the path
+			}
+			bool last = end == std::string::npos || dir.find_first_not_of('/', end) == std::string::npos;
+			if (auto made = ensure_directory(prefix, last, uid, group.value_or(gid)); !made) {
+				return tl::unexpected(made.error());
+			}
+			if (last) {
+				break;
+			}
+		}
+	}
+	// New or not, the directory decides who may reach the socket: no one
+	// but its owner and group (chronyd's UTI_CheckDirPermissions with 0770).
+	struct stat st {};
+	if (::stat(dir.c_str(), &st) != 0) {
+		int err = errno;
+		return refuse(err, fmt::format("Could not access {}: {}", dir, errno_text(err)));
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		return refuse(ENOTDIR, fmt::format("{} is not a directory", dir));
+	}
+	if ((st.st_mode & 0007) != 0) {
+		return refuse(EPERM, fmt::format("Wrong permissions on {} (mode {:04o}: others may enter it; the command "
+						 "socket's directory must not be accessible by others)",
+						 dir, st.st_mode & 07777));
+	}
+	if (st.st_uid != uid) {
+		return refuse(EPERM, fmt::format("Wrong owner of {} (UID {}, not {})", dir, st.st_uid, uid));
+	}
+	// The group: the daemon's own (chronyd's rule), or the monitoring group,
+	// which may enter but must not write (it could put its own socket there).
+	bool monitoring = group && st.st_gid == *group && st.st_gid != gid;
+	if (st.st_gid != gid && !monitoring) {
+		return refuse(EPERM, group ? fmt::format("Wrong owner of {} (GID {}, not {} or {})", dir, st.st_gid, gid,
+							 *group)
+					   : fmt::format("Wrong owner of {} (GID {}, not {})", dir, st.st_gid, gid));
+	}
+	if (monitoring && (st.st_mode & 0020) != 0) {
+		return refuse(EPERM, fmt::format("Wrong permissions on {} (mode {:04o}: the monitoring group {} may "
+						 "write in it)",
+						 dir, st.st_mode & 07777, *group));
+	}
+	if (group && st.st_gid != *group) {
+		return fmt::format("The members of group {} cannot reach the command socket: its directory {} "
+				   "belongs to group {}",
+				   *group, dir, st.st_gid);
+	}
+	return std::string();
+}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, PollLoop &loop, Logger &log,
 							    control::ControlHandler &handler)
@@ -31,25 +144,38 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, P
 	auto seed = static_cast<uint64_t>(loop.real_now().since_epoch.count()) ^
 		    (uint64_t{0x9e3779b9} * static_cast<uint64_t>(::getpid()));
 	std::unique_ptr<ControlServer> s(new ControlServer(std::move(settings), loop, log, handler, seed));
-	if (!s->settings_.unix_path.empty()) {
+	if (const std::string &path = s->settings_.unix_path; !path.empty()) {
 		// Without the Unix socket the reports are still there over UDP.
-		if (auto opened = s->open_unix(); !opened) {
-			log.error("Could not open the command socket: {}", opened.error().message());
+		auto dir = prepare_command_directory(socket_directory(path), ::geteuid(), ::getegid(),
+						     s->settings_.group);
+		if (!dir) {
+			log.error("{}", dir.error().context);
+			log.warning("Disabled command socket {}", path);
+		} else {
+			if (!dir->empty()) {
+				log.warning("{}", *dir);
+			}
+			if (auto opened = s->open_unix(); !opened) {
+				log.error("Could not open command socket on {}: {}", path, opened.error().message());
+			}
 		}
 	}
 	if (s->settings_.port != 0) {
-		if (s->settings_.ipv4) {
-			IpAddress a = s->settings_.bind_v4.value_or(IpAddress::v4(0x7f000001));
-			if (auto opened = s->open_udp(a); !opened) {
-				log.warning("Could not open command socket on {}: {}", a.to_string(), opened.error().message());
+		// Each family on its own: one that cannot be opened (IPv6 disabled
+		// in the kernel or absent under clknetsim, an address not on this
+		// host, the port in use) is logged, and the other still serves, as
+		// with chronyd.
+		std::array<uint8_t, 16> loopback6{};
+		loopback6[15] = 1;
+		for (bool v4 : {true, false}) {
+			if (!(v4 ? s->settings_.ipv4 : s->settings_.ipv6)) {
+				continue;
 			}
-		}
-		if (s->settings_.ipv6) {
-			std::array<uint8_t, 16> loopback{};
-			loopback[15] = 1;
-			IpAddress a = s->settings_.bind_v6.value_or(IpAddress::v6(loopback));
+			IpAddress a = v4 ? s->settings_.bind_v4.value_or(IpAddress::v4(0x7f000001))
+					 : s->settings_.bind_v6.value_or(IpAddress::v6(loopback6));
 			if (auto opened = s->open_udp(a); !opened) {
-				log.debug("Could not open command socket on {}: {}", a.to_string(), opened.error().message());
+				log.error("Could not open command socket on {} port {} ({}): {}", a.to_string(),
+					  s->settings_.port, v4 ? "IPv4" : "IPv6", opened.error().message());
 			}
 		}
 	}
@@ -68,9 +194,9 @@ std::optional<std::vector<ntp::ClientRecord>> ControlServer::clients() const
 
 ControlServer::~ControlServer()
 {
-	if (unix_fd_ >= 0) {
+	if (unix_fd_.valid()) {
 		loop_.unwatch(unix_watch_);
-		::close(unix_fd_);
+		unix_fd_.reset();
 		// Only our own socket: another daemon may have taken the path since.
 		struct stat st {};
 		if (::lstat(settings_.unix_path.c_str(), &st) == 0 && st.st_dev == unix_dev_ && st.st_ino == unix_ino_) {
@@ -89,65 +215,56 @@ Result<> ControlServer::open_unix()
 	if (path.size() >= sizeof(addr.sun_path)) {
 		return fail_errno(fmt::format("Command socket path {} is too long", path), ENAMETOOLONG);
 	}
-	// The directory: made when missing, not world-accessible (chronyd's
-	// rule for its own), so that who may send commands is who may enter it.
-	if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
-		std::string dir = path.substr(0, slash);
-		if (::mkdir(dir.c_str(), 0750) == 0) {
-			// Ours: the monitoring group may enter it (to reach the socket,
-			// not to write). A directory that was there is left as it is.
-			if (settings_.group && ::chown(dir.c_str(), static_cast<uid_t>(-1), *settings_.group) != 0) {
-				return fail_errno(fmt::format("Could not give directory {} to group {}", dir, *settings_.group));
-			}
-			::chmod(dir.c_str(), 0750);
-		} else if (errno != EEXIST) {
-			return fail_errno(fmt::format("Could not create directory {} for the command socket", dir));
-		}
-	}
 	addr.sun_family = AF_UNIX;
 	std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-	int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	// Flags set with fcntl() rather than in socket()'s type, for LD_PRELOAD
+	// simulators (clknetsim) that take only the plain type.
+	UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM, 0));
+	if (!fd.valid()) {
 		return fail_errno("socket(AF_UNIX)");
+	}
+	if (::fcntl(fd.get(), F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fd.get(), F_SETFL, O_NONBLOCK) != 0) {
+		return fail_errno("fcntl");
 	}
 	struct stat st {};
 	if (::lstat(path.c_str(), &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			::close(fd);
 			return fail_errno(fmt::format("Command socket path {} exists and is not a socket", path), EEXIST);
 		}
 		// A socket someone still reads is another daemon's: leave it. One
 		// nobody reads (connection refused) was left by a killed daemon.
-		if (::connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) == 0) {
-			::close(fd);
+		if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) == 0) {
 			return fail_errno(fmt::format("Command socket {} is in use by another process", path), EADDRINUSE);
 		}
 		::unlink(path.c_str());
 	}
-	if (::bind(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
-		int err = errno;
-		::close(fd);
-		return fail_errno(fmt::format("Could not bind command socket {}", path), err);
+	if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
+		return fail_errno(fmt::format("Could not bind command socket {}", path));
 	}
 	// Who may talk to the daemon: anyone who may enter the directory (mode
 	// 0666 in a root-only directory, chronyd's way), or the socket's group.
 	if (settings_.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *settings_.group) != 0) {
 		int err = errno;
-		::close(fd);
 		::unlink(path.c_str());
 		return fail_errno(fmt::format("Could not give command socket {} to group {}", path, *settings_.group), err);
 	}
 	::chmod(path.c_str(), static_cast<mode_t>(settings_.mode.value_or(settings_.group ? 0660 : 0666)));
 	// Every datagram then carries its sender's credentials: who may change
-	// the daemon is decided per request.
+	// the daemon is decided per request. Without them (an LD_PRELOAD
+	// simulator's socket), see on_unix().
 	int on = 1;
-	::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
+	passcred_ = ::setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == 0;
+	if (!passcred_) {
+		log_.warning("Command socket {}: no sender credentials ({}); {}", path, std::strerror(errno),
+			     settings_.group ? "every sender may read reports only"
+					     : "every sender may send every command, as with chronyd");
+	}
 	if (::lstat(path.c_str(), &st) == 0) {
 		unix_dev_ = st.st_dev;
 		unix_ino_ = st.st_ino;
 	}
-	unix_fd_ = fd;
-	unix_watch_ = loop_.watch_fd(fd, POLLIN, [this](short) { on_unix(); });
+	unix_fd_ = std::move(fd);
+	unix_watch_ = loop_.watch_fd(unix_fd_.get(), POLLIN, [this](short) { on_unix(); });
 	listening_.push_back(fmt::format("Unix socket {}", path));
 	return {};
 }
@@ -227,7 +344,7 @@ void ControlServer::on_unix()
 		msg.msg_iovlen = 1;
 		msg.msg_control = credentials;
 		msg.msg_controllen = sizeof(credentials);
-		ssize_t n = ::recvmsg(unix_fd_, &msg, MSG_TRUNC);
+		ssize_t n = ::recvmsg(unix_fd_.get(), &msg, MSG_TRUNC);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
 				log_.debug("Command socket: recvmsg: {}", std::strerror(errno));
@@ -241,7 +358,10 @@ void ControlServer::on_unix()
 		}
 		// Root and the daemon's own user may do everything; anyone else who
 		// could reach the socket (its group) may read reports.
-		bool privileged = false;
+		// Without credentials (SO_PASSCRED refused): chronyd's rule, whoever
+		// can enter the directory may do everything, unless a monitoring
+		// group shares the socket.
+		bool privileged = !passcred_ && !settings_.group;
 		uid_t uid = static_cast<uid_t>(-1);
 		for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
@@ -255,7 +375,7 @@ void ControlServer::on_unix()
 		std::string peer = uid == static_cast<uid_t>(-1) ? std::string("Unix socket")
 								 : fmt::format("Unix socket (uid {})", uid);
 		auto reply = answer(std::span<const std::byte>(buffer, length), control::Transport::Unix, peer, privileged);
-		if (!reply.empty() && ::sendto(unix_fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr *>(&from),
+		if (!reply.empty() && ::sendto(unix_fd_.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr *>(&from),
 					       msg.msg_namelen) < 0) {
 			log_.debug("Command socket: sendto: {}", std::strerror(errno));
 		}

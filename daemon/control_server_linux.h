@@ -21,6 +21,7 @@
 #include "core/address.h"
 #include "core/log.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "daemon/poll_loop_linux.h"
 #include "core/random.h"
 #include "ntp/access.h"
@@ -33,12 +34,14 @@ class ControlServer {
 public:
 	struct Settings {
 		/// The Unix socket; empty = none. Its directory is created (mode
-		/// 0750) when missing; a socket file left by a killed daemon is
-		/// replaced, one another daemon still reads or any other file is
-		/// an error.
+		/// 0750) when missing and must not be accessible by others, and
+		/// belong to the daemon's user and group (or `group`): see
+		/// prepare_command_directory(), else the socket is not opened. A
+		/// socket file left by a killed daemon is replaced, one another
+		/// daemon still reads or any other file is an error.
 		std::string unix_path;
-		/// The monitoring group (cmdsocketgroup): the socket, and its
-		/// directory when the server creates it, belong to it; members
+		/// The monitoring group (cmdsocketgroup): the socket belongs to it,
+		/// and so does its directory when the server creates it; members
 		/// may read reports, only root and the daemon's user may change
 		/// anything.
 		std::optional<gid_t> group;
@@ -105,7 +108,8 @@ private:
 	PollLoop &loop_;
 	Logger &log_;
 	control::ControlHandler &handler_;
-	int unix_fd_ = -1;
+	UniqueFd unix_fd_;
+	bool passcred_ = false;  ///< the kernel attaches each sender's credentials
 	dev_t unix_dev_ = 0;  ///< the socket file we bound, to remove only ours
 	ino_t unix_ino_ = 0;
 	WatchId unix_watch_ = 0;
@@ -117,5 +121,27 @@ private:
 	Xoshiro256 rng_;
 	std::vector<std::string> listening_;
 };
+
+/// The directory of a Unix socket's path: "/run/strata" for
+/// "/run/strata/stratad.sock", "/" for "/x", "." for a bare name.
+std::string socket_directory(const std::string &socket_path);
+
+/// chronyd's rule for the command socket's directory (its CNF_CreateDirs,
+/// UTI_CreateDirAndParents and UTI_CheckDirPermissions): each missing
+/// component of `dir` is created, parents with mode 0755, the directory
+/// itself with mode 0750 and owner `uid`, group `group` (the
+/// cmdsocketgroup) or else `gid`; then the directory, new or not, must be
+/// a directory that others cannot enter (no permission bits for others),
+/// owned by `uid`, and of group `gid` (the daemon's: it may write, as with
+/// chronyd) or `group` (which then must not write: it could replace the
+/// socket). Each component is stat()ed before anything is created, so that
+/// LD_PRELOAD simulators work (clknetsim's /clknetsim/unix is virtual: it
+/// answers stat() and creates nothing). An existing directory is never
+/// changed. Returns a warning for the log (the monitoring group cannot
+/// enter a directory of the daemon's group), empty when none. The error's
+/// context is the log line ("Wrong permissions on /run/strata (mode 0755:
+/// …)"); the caller then runs without the Unix socket and says so.
+Result<std::string> prepare_command_directory(const std::string &dir, uid_t uid, gid_t gid,
+					      std::optional<gid_t> group = std::nullopt);
 
 } // namespace strata::daemon

@@ -46,7 +46,6 @@ std::unique_ptr<LogFiles> LogFiles::start(Settings settings, Logger &log)
 
 LogFiles::LogFiles(Settings settings, Logger &log) : settings_(std::move(settings)), log_(log)
 {
-	fds_.fill(-1);
 	paused_ = settings_.start_paused;
 	for (const auto &word : settings_.logs) {
 		if (auto file = log_file_for(word)) {
@@ -264,7 +263,7 @@ void LogFiles::run()
 bool LogFiles::ensure_open(LogFile file)
 {
 	size_t i = static_cast<size_t>(file);
-	if (fds_[i] >= 0) {
+	if (fds_[i].valid()) {
 		return true;
 	}
 	if (failed_[i]) {
@@ -311,7 +310,7 @@ bool LogFiles::ensure_open(LogFile file)
 		failed_[i] = true;
 		return false;
 	}
-	fds_[i] = fd;
+	fds_[i].reset(fd);
 	lines_[i] = 0;
 	return true;
 }
@@ -320,16 +319,15 @@ void LogFiles::write_out(LogFile file, const std::string &data)
 {
 	size_t i = static_cast<size_t>(file);
 	size_t done = 0;
-	while (done < data.size() && fds_[i] >= 0) {
-		ssize_t n = ::write(fds_[i], data.data() + done, data.size() - done);
+	while (done < data.size() && fds_[i].valid()) {
+		ssize_t n = ::write(fds_[i].get(), data.data() + done, data.size() - done);
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
 		if (n <= 0) {
 			note(fmt::format("Could not write to log file {}/{}: {}; its lines are dropped (until cyclelogs)",
 					 settings_.directory, log_file_name(file), n < 0 ? errno_text(errno) : "no progress"));
-			::close(fds_[i]);
-			fds_[i] = -1;
+			fds_[i].reset();
 			failed_[i] = true;
 			return;
 		}
@@ -340,10 +338,7 @@ void LogFiles::write_out(LogFile file, const std::string &data)
 void LogFiles::close_all()
 {
 	for (size_t i = 0; i < fds_.size(); i++) {
-		if (fds_[i] >= 0) {
-			::close(fds_[i]);
-			fds_[i] = -1;
-		}
+		fds_[i].reset();
 		failed_[i] = false;
 		lines_[i] = 0;
 	}

@@ -34,6 +34,7 @@
 
 #include "core/log.h"
 #include "core/log_files.h"
+#include "core/unique_fd.h"
 
 namespace strata::daemon {
 
@@ -127,7 +128,7 @@ private:
 	std::atomic<uint64_t> dropped_{0};
 
 	// The writer's own state.
-	std::array<int, kLogFiles.size()> fds_;
+	std::array<UniqueFd, kLogFiles.size()> fds_;
 	std::array<bool, kLogFiles.size()> failed_{};
 	std::array<uint64_t, kLogFiles.size()> lines_{};
 	std::optional<bool> directory_ok_;  ///< checked before the first open after a start or cycle

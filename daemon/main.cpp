@@ -29,6 +29,7 @@
 #include "daemon/control_server_linux.h"
 #include "daemon/daemon_control_linux.h"
 #include "core/reference.h"
+#include "core/unique_fd.h"
 #include "daemon/log_files_linux.h"
 #include "daemon/logging_linux.h"
 #include "daemon/metrics_server_linux.h"
@@ -54,46 +55,47 @@ namespace {
 /// Writes the start-up status to the waiting parent (daemon mode).
 class StartupPipe {
 public:
-	void set(int fd) { fd_ = fd; }
+	void set(UniqueFd fd) { fd_ = std::move(fd); }
 	void report(bool ok)
 	{
-		if (fd_ >= 0) {
+		if (fd_.valid()) {
 			char status = ok ? '0' : '1';
-			ssize_t ignored = ::write(fd_, &status, 1);
+			ssize_t ignored = ::write(fd_.get(), &status, 1);
 			(void)ignored;
-			::close(fd_);
-			fd_ = -1;
+			fd_.reset();
 		}
 	}
 
 private:
-	int fd_ = -1;
+	UniqueFd fd_;
 };
 
 /// Forks; the parent waits for the child's start-up status and exits with it.
-/// Returns in the child only.
-Result<int> daemonize()
+/// Returns in the child only: the pipe's end to report the status on.
+Result<UniqueFd> daemonize()
 {
 	int fds[2];
 	if (::pipe(fds) != 0) {
 		return fail_errno("pipe");
 	}
+	UniqueFd status_read(fds[0]);
+	UniqueFd status_write(fds[1]);
 	pid_t pid = ::fork();
 	if (pid < 0) {
 		return fail_errno("fork");
 	}
 	if (pid > 0) {
-		::close(fds[1]);
+		status_write.reset();  // so that a child dying early reads as end of file
 		char status = '1';
-		ssize_t n = ::read(fds[0], &status, 1);
+		ssize_t n = ::read(status_read.get(), &status, 1);
 		::_exit(n == 1 && status == '0' ? 0 : 1);
 	}
-	::close(fds[0]);
+	status_read.reset();
 	::setsid();
 	if (::chdir("/") != 0) {
 		return fail_errno("chdir /");
 	}
-	return fds[1];
+	return status_write;
 }
 
 /// The id of the group named `name` (cmdsocketgroup), or a number as it is.
@@ -116,12 +118,14 @@ Result<gid_t> group_id(const std::string &name)
 
 void detach_stdio()
 {
-	int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		::dup2(null, 0);
-		::dup2(null, 1);
-		::dup2(null, 2);
-		::close(null);
+	UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+	if (null.valid()) {
+		::dup2(null.get(), 0);
+		::dup2(null.get(), 1);
+		::dup2(null.get(), 2);
+		if (null.get() <= 2) {
+			(void)null.release();  // it is one of the three now
+		}
 	}
 }
 
@@ -153,7 +157,7 @@ int run(const Options &options)
 			std::fprintf(stderr, "Fatal error : %s\n", fd.error().message().c_str());
 			return 1;
 		}
-		startup.set(*fd);
+		startup.set(std::move(*fd));
 	}
 
 	std::unique_ptr<Logger> log;
@@ -290,7 +294,13 @@ int run(const Options &options)
 		log->info("Serving NTP on {}", where);
 	}
 	if (!(*server)->serving() && !options.once()) {
-		log->info("Not serving NTP: {}", config.port == 0 ? "port 0" : "no allow directive");
+		if (config.port == 0) {
+			log->info("Not serving NTP: port 0");
+		} else if ((*server)->failed_sockets() > 0) {
+			log->warning("Not serving NTP: no NTP socket could be opened");
+		} else {
+			log->info("Not serving NTP: no allow directive");
+		}
 	}
 
 	// The drift file: where the frequency starts (chronyd's format).

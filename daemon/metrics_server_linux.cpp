@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "core/unique_fd.h"
+
 namespace strata::daemon {
 
 namespace {
@@ -164,35 +166,35 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const IpAddress &add
 		std::memcpy(&sin6->sin6_addr, address.bytes().data(), 16);
 		length = sizeof(sockaddr_in6);
 	}
-	int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	UniqueFd fd(::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+	if (!fd.valid()) {
 		return fail_errno(fmt::format("Could not open the metrics socket for {}", where));
 	}
 	int one = 1;
-	::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (!address.is_v4()) {
-		::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	}
-	if (::bind(fd, reinterpret_cast<const sockaddr *>(&storage), length) != 0 || ::listen(fd, kListenBacklog) != 0) {
-		int err = errno;
-		::close(fd);
-		return fail_errno(fmt::format("Could not listen for metrics on {}", where), err);
+	if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&storage), length) != 0 ||
+	    ::listen(fd.get(), kListenBacklog) != 0) {
+		return fail_errno(fmt::format("Could not listen for metrics on {}", where));
 	}
 
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (address.is_v4() ? 0u : unsigned{MHD_USE_IPv6});
 	s->daemon_ = s->mhd_->start_daemon(flags, 0, nullptr, nullptr, &MhdCallbacks::on_request, s.get(),
 				      MHD_OPTION_EXTERNAL_LOGGER, &MhdCallbacks::on_log, s.get(),
-				      MHD_OPTION_LISTEN_SOCKET, fd,
+				      MHD_OPTION_LISTEN_SOCKET, fd.get(),
 				      MHD_OPTION_CONNECTION_LIMIT, kMaxConnections,
 				      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(kIdleTimeout.count()),
 				      MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
 				      MHD_OPTION_END);
 	if (s->daemon_ == nullptr) {
-		if (::fcntl(fd, F_GETFD) != -1) {
-			::close(fd);
+		if (::fcntl(fd.get(), F_GETFD) == -1) {
+			(void)fd.release();  // libmicrohttpd closed it already
 		}
 		return fail(Errc::Unsupported, fmt::format("libmicrohttpd could not serve metrics on {}", where));
 	}
+	(void)fd.release();  // libmicrohttpd's now: stop_daemon() closes it
 	const MHD_DaemonInfo *info = s->mhd_->get_daemon_info(s->daemon_, MHD_DAEMON_INFO_EPOLL_FD);
 	if (info == nullptr || info->epoll_fd < 0) {
 		return fail(Errc::Unsupported, "libmicrohttpd has no epoll descriptor for the metrics server");

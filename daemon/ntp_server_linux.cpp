@@ -264,9 +264,9 @@ NtpServer::NtpServer(NtpServerSettings settings, Logger &log) : settings_(std::m
 
 NtpServer::~NtpServer()
 {
-	if (stop_pipe_[1] >= 0) {
+	if (stop_write_.valid()) {
 		char byte = 0;
-		ssize_t ignored = ::write(stop_pipe_[1], &byte, 1);
+		ssize_t ignored = ::write(stop_write_.get(), &byte, 1);
 		(void)ignored;
 	}
 	for (auto &t : threads_) {
@@ -275,11 +275,6 @@ NtpServer::~NtpServer()
 	if (loop_ != nullptr) {
 		for (auto id : watches_) {
 			loop_->unwatch(id);
-		}
-	}
-	for (int fd : stop_pipe_) {
-		if (fd >= 0) {
-			::close(fd);
 		}
 	}
 }
@@ -295,11 +290,17 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 	}
 	int threads = std::max(1, s.threads);
 	uint64_t seed = static_cast<uint64_t>(realtime_now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid());
+	// A family whose socket cannot be opened (IPv6 disabled in the kernel,
+	// or absent as under clknetsim; an address not on this host; a port in
+	// use) is logged and left out; the other one serves. As with chronyd,
+	// this is never fatal: with no socket at all the daemon runs on as a
+	// client, and says why it does not serve.
+	bool family_failed[2] = {false, false};
 	for (int i = 0; i < threads; i++) {
 		auto worker = std::make_unique<Worker>(*server, seed + static_cast<uint64_t>(i) * uint64_t{0x9e3779b97f4a7c15});
 		for (auto family : {IpAddress::Family::V4, IpAddress::Family::V6}) {
 			bool v4 = family == IpAddress::Family::V4;
-			if (!(v4 ? s.ipv4 : s.ipv6) || !s.access.any_allowed(family)) {
+			if (!(v4 ? s.ipv4 : s.ipv6) || !s.access.any_allowed(family) || family_failed[v4 ? 0 : 1]) {
 				continue;
 			}
 			ntp::UdpOptions options{.family = family,
@@ -317,12 +318,13 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 									     : (v4 ? std::string("0.0.0.0") : std::string("::")),
 							s.port);
 			if (!socket) {
-				if (!v4 && socket.error().code == std::errc::address_family_not_supported) {
-					log.warning("Could not open IPv6 NTP socket: {}", socket.error().message());
-					continue;
+				log.error("Could not open NTP socket on {} ({}): {}", where, v4 ? "IPv4" : "IPv6",
+					  socket.error().message());
+				server->failed_sockets_++;
+				if (i == 0) {
+					family_failed[v4 ? 0 : 1] = true;  // the other workers would fail alike
 				}
-				return fail_errno(fmt::format("Could not open NTP socket on {}", where),
-						  socket.error().code.value());
+				continue;
 			}
 			if (i == 0) {
 				server->listening_.push_back(where);
@@ -345,10 +347,13 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 		return server;
 	}
 
-	if (::pipe2(server->stop_pipe_, O_CLOEXEC) != 0) {
+	int stop_pipe[2];
+	if (::pipe2(stop_pipe, O_CLOEXEC) != 0) {
 		return fail_errno("pipe2");
 	}
-	int stop_fd = server->stop_pipe_[0];
+	server->stop_read_.reset(stop_pipe[0]);
+	server->stop_write_.reset(stop_pipe[1]);
+	int stop_fd = server->stop_read_.get();
 	for (auto &w : server->workers_) {
 		Worker *worker = w.get();
 		server->threads_.emplace_back([worker, stop_fd] {

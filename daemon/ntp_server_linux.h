@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "core/reference.h"
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "daemon/poll_loop_linux.h"
 #include "ntp/access.h"
 #include "ntp/client_log.h"
@@ -70,7 +71,11 @@ struct NtpServerStats {
 class NtpServer {
 public:
 	/// Opens the sockets (none when the port is 0 or nothing is allowed for a
-	/// family) and starts serving. Errors: a socket that cannot be bound.
+	/// family) and starts serving. A socket that cannot be opened or bound
+	/// (IPv6 disabled or missing, an address not on this host, a port in
+	/// use) is logged as an error and left out, as chronyd does: the other
+	/// family still serves (failed_sockets() counts them). Errors: only
+	/// what stops the server as a whole (no pipe for the worker threads).
 	static Result<std::unique_ptr<NtpServer>> start(NtpServerSettings settings, PollLoop &loop, Logger &log,
 							 Reference initial);
 	~NtpServer();
@@ -91,6 +96,8 @@ public:
 	/// The bound addresses, for the start-up log line.
 	std::vector<std::string> listening() const { return listening_; }
 	bool serving() const { return !listening_.empty(); }
+	/// Sockets that could not be opened (logged at start).
+	int failed_sockets() const { return failed_sockets_; }
 
 	struct Worker;
 
@@ -107,8 +114,11 @@ private:
 	std::vector<std::thread> threads_;
 	std::vector<WatchId> watches_;
 	PollLoop *loop_ = nullptr;
-	int stop_pipe_[2] = {-1, -1};
+	/// Tells the worker threads to stop (a byte written, or the write end closed).
+	UniqueFd stop_read_;
+	UniqueFd stop_write_;
 	std::vector<std::string> listening_;
+	int failed_sockets_ = 0;
 	std::atomic<int64_t> last_malformed_log_s_{0};
 };
 

@@ -17,15 +17,14 @@ Result<PidFile> PidFile::acquire(const std::string &path)
 	if (path.empty()) {
 		return PidFile();
 	}
-	int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+	if (!fd.valid()) {
 		return fail_errno(fmt::format("Could not open pidfile {}", path));
 	}
-	if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
 		int err = errno;
 		char buffer[32] = {};
-		ssize_t n = ::pread(fd, buffer, sizeof(buffer) - 1, 0);
-		::close(fd);
+		ssize_t n = ::pread(fd.get(), buffer, sizeof(buffer) - 1, 0);
 		if (err != EWOULDBLOCK) {
 			return fail_errno(fmt::format("Could not lock pidfile {}", path), err);
 		}
@@ -34,12 +33,11 @@ Result<PidFile> PidFile::acquire(const std::string &path)
 		return fail(Errc::Busy, fmt::format("Another stratad is already running (pid {}, pidfile {})", pid, path));
 	}
 	std::string text = fmt::format("{}\n", ::getpid());
-	if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-		int err = errno;
-		::close(fd);
-		return fail_errno(fmt::format("Could not write pidfile {}", path), err);
+	if (::ftruncate(fd.get(), 0) != 0 ||
+	    ::pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+		return fail_errno(fmt::format("Could not write pidfile {}", path));
 	}
-	return PidFile(path, fd);
+	return PidFile(path, std::move(fd));
 }
 
 PidFile::~PidFile()
@@ -47,28 +45,21 @@ PidFile::~PidFile()
 	release();
 }
 
-PidFile::PidFile(PidFile &&other) noexcept : path_(std::move(other.path_)), fd_(other.fd_)
-{
-	other.fd_ = -1;
-}
-
 PidFile &PidFile::operator=(PidFile &&other) noexcept
 {
 	if (this != &other) {
 		release();
 		path_ = std::move(other.path_);
-		fd_ = other.fd_;
-		other.fd_ = -1;
+		fd_ = std::move(other.fd_);
 	}
 	return *this;
 }
 
 void PidFile::release()
 {
-	if (fd_ >= 0) {
+	if (fd_.valid()) {
 		::unlink(path_.c_str());
-		::close(fd_);
-		fd_ = -1;
+		fd_.reset();
 	}
 }
 

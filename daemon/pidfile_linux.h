@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 
 namespace strata::daemon {
 
@@ -16,7 +17,9 @@ public:
 	/// already running (pid N, pidfile PATH)", or the open/lock failure.
 	static Result<PidFile> acquire(const std::string &path);
 	~PidFile();
-	PidFile(PidFile &&other) noexcept;
+	/// The moved-from object owns nothing and removes nothing.
+	PidFile(PidFile &&other) noexcept = default;
+	/// Releases this one's file first.
 	PidFile &operator=(PidFile &&other) noexcept;
 	PidFile(const PidFile &) = delete;
 	PidFile &operator=(const PidFile &) = delete;
@@ -26,9 +29,9 @@ public:
 	const std::string &path() const { return path_; }
 
 private:
-	PidFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+	PidFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
 	std::string path_;
-	int fd_ = -1;
+	UniqueFd fd_;  ///< holds the lock
 };
 
 } // namespace strata::daemon

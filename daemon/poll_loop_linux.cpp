@@ -42,12 +42,13 @@ Result<std::unique_ptr<PollLoop>> PollLoop::create()
 	if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
 		return fail_errno("pipe2");
 	}
-	return std::unique_ptr<PollLoop>(new PollLoop(fds[0], fds[1]));
+	return std::unique_ptr<PollLoop>(new PollLoop(UniqueFd(fds[0]), UniqueFd(fds[1])));
 }
 
-PollLoop::PollLoop(int read_fd, int write_fd) : signal_read_fd_(read_fd), signal_write_fd_(write_fd)
+PollLoop::PollLoop(UniqueFd read_fd, UniqueFd write_fd)
+	: signal_read_fd_(std::move(read_fd)), signal_write_fd_(std::move(write_fd))
 {
-	g_signal_pipe.store(write_fd);
+	g_signal_pipe.store(signal_write_fd_.get());
 	read_clocks();
 }
 
@@ -57,10 +58,8 @@ PollLoop::~PollLoop()
 		::sigaction(signo, &previous, nullptr);
 	}
 	// Another loop may have taken the pipe over since; leave it to that one.
-	int ours = signal_write_fd_;
+	int ours = signal_write_fd_.get();
 	g_signal_pipe.compare_exchange_strong(ours, -1);
-	::close(signal_read_fd_);
-	::close(signal_write_fd_);
 }
 
 void PollLoop::read_clocks()
@@ -158,7 +157,7 @@ bool PollLoop::drain_signals()
 	unsigned char buffer[64];
 	bool any = false;
 	for (;;) {
-		ssize_t n = ::read(signal_read_fd_, buffer, sizeof(buffer));
+		ssize_t n = ::read(signal_read_fd_.get(), buffer, sizeof(buffer));
 		if (n <= 0) {
 			return any;
 		}
@@ -193,7 +192,7 @@ Result<> PollLoop::run_once(Duration max_wait)
 	if (pollfds_dirty_) {
 		pollfds_.clear();
 		pollfd_watches_.clear();
-		pollfds_.push_back({poll_self_pipe_ ? signal_read_fd_ : -1, POLLIN, 0});
+		pollfds_.push_back({poll_self_pipe_ ? signal_read_fd_.get() : -1, POLLIN, 0});
 		pollfd_watches_.push_back(nullptr);
 		for (auto &[id, w] : watches_) {
 			pollfds_.push_back({w.fd, w.events, 0});

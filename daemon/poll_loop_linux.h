@@ -21,6 +21,7 @@
 
 #include "core/result.h"
 #include "core/scheduler.h"
+#include "core/unique_fd.h"
 
 namespace strata::daemon {
 
@@ -63,7 +64,7 @@ public:
 	bool stopped() const { return stopped_; }
 
 private:
-	PollLoop(int read_fd, int write_fd);
+	PollLoop(UniqueFd read_fd, UniqueFd write_fd);
 	void read_clocks();
 	void run_due_timers();
 	/// Reads the self-pipe and runs the handlers; false if it was empty.
@@ -81,8 +82,8 @@ private:
 		bool removed = false;  ///< unwatched while callbacks run; erased after them
 	};
 
-	int signal_read_fd_;
-	int signal_write_fd_;
+	UniqueFd signal_read_fd_;
+	UniqueFd signal_write_fd_;
 	MonoTime now_;
 	RealTime real_now_;
 	bool stopped_ = false;

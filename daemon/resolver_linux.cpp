@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 namespace strata::daemon {
 
@@ -18,34 +19,38 @@ Result<std::unique_ptr<Resolver>> Resolver::create(PollLoop &loop)
 	if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
 		return fail_errno("pipe2");
 	}
-	return std::unique_ptr<Resolver>(new Resolver(loop, fds[0], fds[1]));
+	return std::unique_ptr<Resolver>(new Resolver(loop, UniqueFd(fds[0]), UniqueFd(fds[1])));
 }
 
-Resolver::Resolver(PollLoop &loop, int read_fd, int write_fd) : loop_(loop), read_fd_(read_fd), write_fd_(write_fd)
+Resolver::Resolver(PollLoop &loop, UniqueFd read_fd, UniqueFd write_fd)
+	: loop_(loop), read_fd_(std::move(read_fd)), write_fd_(std::move(write_fd))
 {
-	watch_ = loop_.watch_fd(read_fd_, POLLIN, [this](short) { deliver(); });
 }
 
 Resolver::~Resolver()
 {
 	// getaddrinfo cannot be cancelled: wait for the lookups still running
 	// (bounded by the resolver's own timeouts).
-	for (auto &t : threads_) {
+	for (auto &[id, t] : threads_) {
 		t.join();
 	}
-	loop_.unwatch(watch_);
-	::close(read_fd_);
-	::close(write_fd_);
+	if (watch_ != 0) {
+		loop_.unwatch(watch_);
+	}
 }
 
 void Resolver::resolve(const std::string &name, bool ipv4, bool ipv6, Done done)
 {
-	threads_.emplace_back([this, name, ipv4, ipv6, done = std::move(done)]() mutable {
+	uint64_t id = next_id_++;
+	if (watch_ == 0) {
+		watch_ = loop_.watch_fd(read_fd_.get(), POLLIN, [this](short) { deliver(); });
+	}
+	threads_.emplace(id, std::thread([this, id, name, ipv4, ipv6, done = std::move(done)]() mutable {
 		addrinfo hints{};
 		hints.ai_family = ipv4 && !ipv6 ? AF_INET : (ipv6 && !ipv4 ? AF_INET6 : AF_UNSPEC);
 		hints.ai_socktype = SOCK_DGRAM;
 		addrinfo *result = nullptr;
-		Answer answer{std::move(done), {}, {}};
+		Answer answer{id, std::move(done), {}, {}};
 		int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &result);
 		if (rc != 0) {
 			answer.error = ::gai_strerror(rc);
@@ -74,21 +79,43 @@ void Resolver::resolve(const std::string &name, bool ipv4, bool ipv6, Done done)
 			std::lock_guard lock(mutex_);
 			answers_.push_back(std::move(answer));
 		}
+		answered_.notify_one();
 		char byte = 0;
-		ssize_t ignored = ::write(write_fd_, &byte, 1);
+		ssize_t ignored = ::write(write_fd_.get(), &byte, 1);
 		(void)ignored;
-	});
+	}));
 }
 
 void Resolver::deliver()
 {
 	char buffer[64];
-	while (::read(read_fd_, buffer, sizeof(buffer)) > 0) {
+	bool woken = false;  // the pipe held a byte
+	while (::read(read_fd_.get(), buffer, sizeof(buffer)) > 0) {
+		woken = true;
 	}
 	std::vector<Answer> ready;
 	{
-		std::lock_guard lock(mutex_);
+		std::unique_lock lock(mutex_);
+		if (answers_.empty() && !woken && !threads_.empty()) {
+			// Readable but empty: no kernel says that of a pipe, an
+			// LD_PRELOAD simulator does of every descriptor it does not
+			// simulate. Returning would have the loop spin on it while
+			// simulated time stands still; wait for the answer instead.
+			answered_.wait(lock, [this] { return !answers_.empty(); });
+		}
 		ready.swap(answers_);
+	}
+	for (auto &a : ready) {
+		if (auto t = threads_.find(a.id); t != threads_.end()) {
+			t->second.join();  // it has only to return
+			threads_.erase(t);
+		}
+	}
+	// Nothing in flight: stop watching until the next request, so that
+	// nothing wakes the loop for a pipe no thread will write to.
+	if (threads_.empty() && watch_ != 0) {
+		loop_.unwatch(watch_);
+		watch_ = 0;
 	}
 	for (auto &a : ready) {
 		a.done(std::move(a.addresses), std::move(a.error));

@@ -83,38 +83,15 @@ struct UdpSocket::Scratch {
 	size_t received_last = 0;                ///< headers the last recvmmsg filled
 };
 
-UdpSocket::UdpSocket(int fd, IpAddress::Family family)
-	: fd_(fd), family_(family), scratch_(new Scratch)
+UdpSocket::UdpSocket(UniqueFd fd, IpAddress::Family family)
+	: fd_(std::move(fd)), family_(family), scratch_(new Scratch)
 {
 }
 
-UdpSocket::UdpSocket(UdpSocket &&other) noexcept
-{
-	*this = std::move(other);  // one place that knows every member
-}
-
-UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept
-{
-	if (this != &other) {
-		if (fd_ >= 0) {
-			close(fd_);
-		}
-		fd_ = std::exchange(other.fd_, -1);
-		family_ = other.family_;
-		kernel_stamps_ = other.kernel_stamps_;
-		tx_stamps_ = other.tx_stamps_;
-		bound_to_address_ = other.bound_to_address_;
-		scratch_ = std::move(other.scratch_);
-	}
-	return *this;
-}
-
-UdpSocket::~UdpSocket()
-{
-	if (fd_ >= 0) {
-		close(fd_);
-	}
-}
+// Defined here, where Scratch is complete.
+UdpSocket::UdpSocket(UdpSocket &&other) noexcept = default;
+UdpSocket &UdpSocket::operator=(UdpSocket &&other) noexcept = default;
+UdpSocket::~UdpSocket() = default;
 
 Result<UdpSocket> UdpSocket::open(const UdpOptions &o)
 {
@@ -125,7 +102,7 @@ Result<UdpSocket> UdpSocket::open(const UdpOptions &o)
 	if (fd < 0) {
 		return fail_errno(v4 ? "socket(AF_INET)" : "socket(AF_INET6)");
 	}
-	UdpSocket sock(fd, o.family);
+	UdpSocket sock(UniqueFd(fd), o.family);
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
 		return fail_errno("fcntl");
 	}
@@ -187,7 +164,7 @@ Result<SocketAddress> UdpSocket::local_address() const
 {
 	sockaddr_storage sa{};
 	socklen_t len = sizeof(sa);
-	if (getsockname(fd_, reinterpret_cast<sockaddr *>(&sa), &len) != 0) {
+	if (getsockname(fd_.get(), reinterpret_cast<sockaddr *>(&sa), &len) != 0) {
 		return fail_errno("getsockname");
 	}
 	auto a = from_sockaddr(sa);
@@ -225,7 +202,7 @@ Result<size_t> UdpSocket::receive(std::span<Datagram> slots)
 		h.msg_flags = 0;
 	}
 	s.received_last = 0;
-	int got = recvmmsg(fd_, s.rx.msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+	int got = recvmmsg(fd_.get(), s.rx.msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
 	if (got < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			return size_t{0};
@@ -318,21 +295,57 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 			}
 		}
 	}
-	int sent = sendmmsg(fd_, s.tx.msgs.data(), static_cast<unsigned>(n), 0);
-	if (sent < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			return size_t{0};
-		}
-		return fail_errno("sendmmsg");
+	if (n == 1 || !sendmmsg_works_) {
+		return send_each(0, n);
 	}
-	return static_cast<size_t>(sent);
+	int sent = sendmmsg(fd_.get(), s.tx.msgs.data(), static_cast<unsigned>(n), 0);
+	if (sent >= 0) {
+		return static_cast<size_t>(sent);
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		return size_t{0};
+	}
+	// sendmmsg() failed on the first datagram. If sendmsg() takes that one,
+	// the call itself is what fails (an LD_PRELOAD simulator such as
+	// clknetsim intercepts sendmsg() only, or a kernel without it): use
+	// sendmsg() from now on rather than failing again at every batch.
+	if (sendmsg(fd_.get(), &s.tx.msgs[0].msg_hdr, 0) < 0) {
+		return fail_errno("sendmsg");  // the datagram: sendmsg() refuses it too
+	}
+	sendmmsg_works_ = false;
+	auto rest = send_each(1, n);
+	return 1 + (rest ? *rest : 0);
+}
+
+Result<size_t> UdpSocket::send_each(size_t from, size_t to)
+{
+	Scratch &s = *scratch_;
+	size_t sent = 0;
+	std::optional<Error> first_error;
+	for (size_t i = from; i < to; i++) {
+		if (sendmsg(fd_.get(), &s.tx.msgs[i].msg_hdr, 0) >= 0) {
+			sent++;
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			break;  // the socket's buffer is full: so are the next ones
+		}
+		if (errno != EINTR && !first_error) {
+			first_error = Error{std::error_code(errno, std::generic_category()), "sendmsg"};
+		}
+		// Another destination may well be reachable: go on.
+	}
+	if (sent == 0 && first_error) {
+		return tl::unexpected(*first_error);
+	}
+	return sent;
 }
 
 Result<> UdpSocket::send_to(std::span<const std::byte> data, const SocketAddress &to)
 {
 	sockaddr_storage sa{};
 	socklen_t len = to_sockaddr(to, sa);
-	if (sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<sockaddr *>(&sa), len) < 0) {
+	if (sendto(fd_.get(), data.data(), data.size(), 0, reinterpret_cast<sockaddr *>(&sa), len) < 0) {
 		return fail_errno(fmt::format("sendto {}", to.ip.to_string()));
 	}
 	return {};
@@ -348,7 +361,7 @@ Result<std::optional<TxTimestamp>> UdpSocket::read_tx_timestamp()
 	h.msg_iovlen = 1;
 	h.msg_control = control;
 	h.msg_controllen = sizeof(control);
-	if (recvmsg(fd_, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+	if (recvmsg(fd_.get(), &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			return std::optional<TxTimestamp>{};
 		}

@@ -24,6 +24,7 @@
 #include "core/address.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "core/unique_fd.h"
 
 namespace strata::ntp {
 
@@ -113,7 +114,7 @@ public:
 	/// socket then reports RxStampSource::Daemon.
 	static Result<UdpSocket> open(const UdpOptions &options);
 
-	int fd() const { return fd_; }
+	int fd() const { return fd_.get(); }
 	IpAddress::Family family() const { return family_; }
 	/// The bound address and port (the port the kernel chose for port 0).
 	Result<SocketAddress> local_address() const;
@@ -129,7 +130,12 @@ public:
 
 	/// Sends each datagram to its `peer` (from `local` when set, so a reply
 	/// leaves from the address its request came to); returns how many the
-	/// kernel accepted, which may be fewer than given.
+	/// kernel accepted, which may be fewer than given. One datagram goes
+	/// out with sendmsg(), a batch with sendmmsg(); should sendmmsg() fail
+	/// where sendmsg() works (clknetsim intercepts only the latter), the
+	/// socket sends each datagram with sendmsg() from then on. Errors: the
+	/// first datagram's (sendmmsg), or every datagram's (sendmsg); EAGAIN
+	/// is no error (0, or fewer, sent).
 	Result<size_t> send(std::span<const Datagram> datagrams);
 
 	/// The most datagrams one receive() or send() call handles.
@@ -146,14 +152,18 @@ public:
 
 private:
 	struct Scratch;  // mmsghdr, iovec, address and control buffers for one batch
-	UdpSocket(int fd, IpAddress::Family family);
+	UdpSocket(UniqueFd fd, IpAddress::Family family);
+	/// sendmsg() for the prepared transmit headers [from, to).
+	Result<size_t> send_each(size_t from, size_t to);
 
-	int fd_ = -1;
+	UniqueFd fd_;
 	IpAddress::Family family_ = IpAddress::Family::V4;
 	bool kernel_stamps_ = false;
 	bool tx_stamps_ = false;
 	/// Bound to one address: replies leave from it without IP_PKTINFO.
 	bool bound_to_address_ = false;
+	/// Cleared when sendmmsg() failed where sendmsg() worked.
+	bool sendmmsg_works_ = true;
 	std::unique_ptr<Scratch> scratch_;
 };
 

@@ -32,9 +32,7 @@ PhcSyscalls with_defaults(PhcSyscalls sys)
 	if (!sys.open) {
 		sys.open = [](const char *path, int flags) { return ::open(path, flags); };
 	}
-	if (!sys.close) {
-		sys.close = [](int fd) { return ::close(fd); };
-	}
+	// sys.close stays as given: empty, UniqueFd closes with close(2).
 	if (!sys.ioctl) {
 		sys.ioctl = [](int fd, unsigned long request, void *arg) {
 			return ::ioctl(fd, request, arg);
@@ -186,19 +184,16 @@ Result<int> phc_index_by_ioctl(const std::string &interface)
 	if (interface.empty() || interface.size() >= sizeof(ifr.ifr_name)) {
 		return fail_errno(what, ENODEV);
 	}
-	int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!fd.valid()) {
 		return fail_errno(fmt::format("socket for {}", what));
 	}
 	struct ethtool_ts_info info{};
 	info.cmd = ETHTOOL_GET_TS_INFO;
 	std::memcpy(ifr.ifr_name, interface.data(), interface.size());
 	ifr.ifr_data = reinterpret_cast<char *>(&info);
-	int r = ::ioctl(fd, SIOCETHTOOL, &ifr);
-	int err = errno;
-	::close(fd);
-	if (r < 0) {
-		return fail_errno(what, err);
+	if (::ioctl(fd.get(), SIOCETHTOOL, &ifr) < 0) {
+		return fail_errno(what);
 	}
 	return info.phc_index;
 }
@@ -221,28 +216,20 @@ const char *to_string(PhcReadMethod method)
 Result<PhcDevice> PhcDevice::open(const std::string &path, bool read_write, PhcSyscalls sys)
 {
 	sys = with_defaults(std::move(sys));
-	int fd = sys.open(path.c_str(), (read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0) {
+	UniqueFd fd(sys.open(path.c_str(), (read_write ? O_RDWR : O_RDONLY) | O_CLOEXEC), sys.close);
+	if (!fd.valid()) {
 		int err = errno;
 		return fail_errno("open " + path, err);
 	}
 	struct ptp_clock_caps caps{};
-	if (sys.ioctl(fd, PTP_CLOCK_GETCAPS, &caps) < 0) {
+	if (sys.ioctl(fd.get(), PTP_CLOCK_GETCAPS, &caps) < 0) {
 		int err = errno;
-		sys.close(fd);
 		return fail_errno("PTP_CLOCK_GETCAPS " + path, err);
 	}
 	PhcCaps c{.n_ext_ts = caps.n_ext_ts,
 		  .n_pins = caps.n_pins,
 		  .cross_timestamping = caps.cross_timestamping != 0};
-	return PhcDevice(path, fd, c, std::move(sys));
-}
-
-PhcDevice::PhcDevice(PhcDevice &&other) noexcept
-	: path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), caps_(other.caps_),
-	  sys_(std::move(other.sys_)), pin_set_(std::exchange(other.pin_set_, std::nullopt)),
-	  extts_on_(std::exchange(other.extts_on_, std::nullopt))
-{
+	return PhcDevice(path, std::move(fd), c, std::move(sys));
 }
 
 PhcDevice &PhcDevice::operator=(PhcDevice &&other) noexcept
@@ -250,7 +237,7 @@ PhcDevice &PhcDevice::operator=(PhcDevice &&other) noexcept
 	if (this != &other) {
 		release();
 		path_ = std::move(other.path_);
-		fd_ = std::exchange(other.fd_, -1);
+		fd_ = std::move(other.fd_);
 		caps_ = other.caps_;
 		sys_ = std::move(other.sys_);
 		pin_set_ = std::exchange(other.pin_set_, std::nullopt);
@@ -266,8 +253,8 @@ PhcDevice::~PhcDevice()
 
 void PhcDevice::release()
 {
-	if (fd_ < 0) {
-		return;
+	if (!fd_.valid()) {
+		return;  // moved from
 	}
 	// Failures on the way out (ENODEV: the device is gone) change nothing.
 	if (extts_on_) {
@@ -276,13 +263,12 @@ void PhcDevice::release()
 	if (pin_set_) {
 		(void)set_pin_function(*pin_set_, 0, false);
 	}
-	sys_.close(fd_);
-	fd_ = -1;
+	fd_.reset();
 }
 
 Result<> PhcDevice::ioctl(unsigned long request, void *arg, const char *what)
 {
-	if (sys_.ioctl(fd_, request, arg) < 0) {
+	if (sys_.ioctl(fd_.get(), request, arg) < 0) {
 		int err = errno;
 		return fail_errno(fmt::format("{} {}", what, path_), err);
 	}
@@ -387,7 +373,7 @@ Result<> PhcDevice::request_extts(int channel, bool enable, bool falling)
 
 Result<bool> PhcDevice::event_waiting()
 {
-	struct pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+	struct pollfd p{.fd = fd_.get(), .events = POLLIN, .revents = 0};
 	int r = sys_.poll(&p, 1, 0);
 	if (r < 0) {
 		int err = errno;
@@ -405,7 +391,7 @@ Result<bool> PhcDevice::event_waiting()
 Result<ExttsEvent> PhcDevice::read_event()
 {
 	struct ptp_extts_event event{};
-	ssize_t r = sys_.read(fd_, &event, sizeof(event));
+	ssize_t r = sys_.read(fd_.get(), &event, sizeof(event));
 	if (r < 0) {
 		int err = errno;
 		return fail_errno("read " + path_, err);

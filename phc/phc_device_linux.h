@@ -50,6 +50,7 @@
 #include "core/log.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "core/unique_fd.h"
 #include "phc/phc_options.h"
 #include "phc/readings.h"
 #include "refclock/bad_sample_log.h"
@@ -123,13 +124,15 @@ public:
 	/// device), EACCES, ENOTTY (not a PHC). The caller retries later.
 	static Result<PhcDevice> open(const std::string &path, bool read_write, PhcSyscalls sys = {});
 
-	PhcDevice(PhcDevice &&other) noexcept;
+	/// The moved-from object owns nothing and undoes nothing.
+	PhcDevice(PhcDevice &&other) noexcept = default;
+	/// Undoes this one's pin and channel and closes it first.
 	PhcDevice &operator=(PhcDevice &&other) noexcept;
 	PhcDevice(const PhcDevice &) = delete;
 	PhcDevice &operator=(const PhcDevice &) = delete;
 	~PhcDevice();
 
-	int fd() const { return fd_; }
+	int fd() const { return fd_.get(); }
 	const std::string &path() const { return path_; }
 	const PhcCaps &caps() const { return caps_; }
 
@@ -168,15 +171,15 @@ public:
 	Result<ExttsEvent> read_event();
 
 private:
-	PhcDevice(std::string path, int fd, PhcCaps caps, PhcSyscalls sys)
-		: path_(std::move(path)), fd_(fd), caps_(caps), sys_(std::move(sys))
+	PhcDevice(std::string path, UniqueFd fd, PhcCaps caps, PhcSyscalls sys)
+		: path_(std::move(path)), fd_(std::move(fd)), caps_(caps), sys_(std::move(sys))
 	{
 	}
 	void release();
 	Result<> ioctl(unsigned long request, void *arg, const char *what);
 
 	std::string path_;
-	int fd_ = -1;  ///< −1 once moved from
+	UniqueFd fd_;  ///< closed with sys_.close; invalid once moved from
 	PhcCaps caps_;
 	PhcSyscalls sys_;
 	std::optional<int> pin_set_;      ///< the pin set to PTP_PF_EXTTS here

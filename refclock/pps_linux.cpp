@@ -26,9 +26,7 @@ PpsSyscalls with_defaults(PpsSyscalls sys)
 			return ::ioctl(fd, request, arg);
 		};
 	}
-	if (!sys.close) {
-		sys.close = [](int fd) { return ::close(fd); };
-	}
+	// sys.close stays as given: empty, UniqueFd closes with close(2).
 	return sys;
 }
 
@@ -73,7 +71,7 @@ Result<PpsRefclock> PpsRefclock::open(std::string path, PpsEdge edge, Logger &lo
 	bool permanent = false;
 	auto fd = pps.open_device(permanent);
 	if (fd) {
-		pps.fd_ = *fd;
+		pps.fd_ = std::move(*fd);
 		log.debug("{}: opened", pps.name_);
 		return pps;
 	}
@@ -85,60 +83,20 @@ Result<PpsRefclock> PpsRefclock::open(std::string path, PpsEdge edge, Logger &lo
 	return pps;
 }
 
-PpsRefclock::PpsRefclock(PpsRefclock &&other) noexcept
-	: path_(std::move(other.path_)), edge_(other.edge_), name_(std::move(other.name_)),
-	  log_(other.log_), sys_(std::move(other.sys_)), fd_(std::exchange(other.fd_, -1)),
-	  last_seq_(other.last_seq_), open_warned_(other.open_warned_),
-	  fetch_warned_(other.fetch_warned_), bad_log_(other.bad_log_), stats_(other.stats_)
-{
-}
-
-PpsRefclock &PpsRefclock::operator=(PpsRefclock &&other) noexcept
-{
-	if (this != &other) {
-		close_device();
-		path_ = std::move(other.path_);
-		edge_ = other.edge_;
-		name_ = std::move(other.name_);
-		log_ = other.log_;
-		sys_ = std::move(other.sys_);
-		fd_ = std::exchange(other.fd_, -1);
-		last_seq_ = other.last_seq_;
-		open_warned_ = other.open_warned_;
-		fetch_warned_ = other.fetch_warned_;
-		bad_log_ = other.bad_log_;
-		stats_ = other.stats_;
-	}
-	return *this;
-}
-
-PpsRefclock::~PpsRefclock()
-{
-	close_device();
-}
-
-void PpsRefclock::close_device()
-{
-	if (fd_ >= 0) {
-		sys_.close(fd_);  // nothing to do about a failure: the fd is gone either way
-		fd_ = -1;
-	}
-}
-
-Result<int> PpsRefclock::open_device(bool &permanent)
+Result<UniqueFd> PpsRefclock::open_device(bool &permanent)
 {
 	permanent = false;
-	int fd = sys_.open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	UniqueFd device(sys_.open(path_.c_str(), O_RDONLY | O_CLOEXEC), sys_.close);
+	if (!device.valid()) {
 		int err = errno;
 		stats_.errors++;
 		return fail_errno(fmt::format("Could not open {}", path_), err);
 	}
 	// From here on the device is there: what it refuses, it will refuse
-	// again, unless it is going away as we speak.
+	// again, unless it is going away as we speak. (Returning closes it.)
+	int fd = device.get();
 	auto refuse = [&](std::string what, int err) {
 		stats_.errors++;
-		sys_.close(fd);
 		permanent = !is_gone(err);
 		return fail_errno(fmt::format("{} {}", what, path_), err);
 	};
@@ -150,7 +108,6 @@ Result<int> PpsRefclock::open_device(bool &permanent)
 	int bit = capture_bit(edge_);
 	if ((caps & bit) == 0 || (caps & PPS_TSFMT_TSPEC) == 0) {
 		stats_.errors++;
-		sys_.close(fd);
 		permanent = true;
 		if ((caps & bit) == 0) {
 			return fail(Errc::Unsupported,
@@ -173,7 +130,6 @@ Result<int> PpsRefclock::open_device(bool &permanent)
 			int err = errno;
 			if (err == EPERM) {
 				stats_.errors++;
-				sys_.close(fd);
 				permanent = true;
 				return fail_errno(
 					fmt::format("PPS_SETPARAMS {} (capturing {} edges needs "
@@ -191,7 +147,7 @@ Result<int> PpsRefclock::open_device(bool &permanent)
 		return refuse("PPS_FETCH", errno);
 	}
 	last_seq_ = edge_ == PpsEdge::Clear ? data.info.clear_sequence : data.info.assert_sequence;
-	return fd;
+	return device;
 }
 
 bool PpsRefclock::reopen()
@@ -206,7 +162,7 @@ bool PpsRefclock::reopen()
 		}
 		return false;
 	}
-	fd_ = *fd;
+	fd_ = std::move(*fd);
 	stats_.reopened++;
 	fetch_warned_ = false;
 	log_->info("{}: device opened", name_);
@@ -216,13 +172,13 @@ bool PpsRefclock::reopen()
 
 std::optional<RawSample> PpsRefclock::poll(MonoTime now)
 {
-	if (fd_ < 0 && !reopen()) {
+	if (!fd_.valid() && !reopen()) {
 		return std::nullopt;
 	}
 	// A zero timeout (and no PPS_TIME_INVALID flag) asks for the last edge
 	// at once, without waiting for the next.
 	pps_fdata data{};
-	if (sys_.ioctl(fd_, PPS_FETCH, &data) != 0) {
+	if (sys_.ioctl(fd_.get(), PPS_FETCH, &data) != 0) {
 		int err = errno;
 		if (err == EINTR) {
 			return std::nullopt;
@@ -232,7 +188,7 @@ std::optional<RawSample> PpsRefclock::poll(MonoTime now)
 			log_->warning("{}: device lost (PPS_FETCH: {}); opening it again at every "
 				      "poll",
 				      name_, std::generic_category().message(err));
-			close_device();
+			fd_.reset();
 			open_warned_ = true;  // the line above said it
 			fetch_warned_ = false;
 		} else if (!fetch_warned_) {

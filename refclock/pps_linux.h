@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "core/unique_fd.h"
 #include "refclock/bad_sample_log.h"
 #include "refclock/pps.h"
 #include "refclock/sample.h"
@@ -69,18 +70,18 @@ public:
 	static Result<PpsRefclock> open(std::string path, PpsEdge edge, Logger &log,
 					PpsSyscalls sys = {});
 
-	PpsRefclock(PpsRefclock &&other) noexcept;
-	PpsRefclock &operator=(PpsRefclock &&other) noexcept;
+	PpsRefclock(PpsRefclock &&other) noexcept = default;
+	PpsRefclock &operator=(PpsRefclock &&other) noexcept = default;
 	PpsRefclock(const PpsRefclock &) = delete;
 	PpsRefclock &operator=(const PpsRefclock &) = delete;
 	/// Closes the device (its mode is left as it is, as chronyd leaves it).
-	~PpsRefclock();
+	~PpsRefclock() = default;
 
 	/// "PPS /dev/pps0", or "PPS /dev/pps0:clear": names the source in log lines.
 	const std::string &name() const { return name_; }
 	const std::string &path() const { return path_; }
 	PpsEdge edge() const { return edge_; }
-	bool is_open() const { return fd_ >= 0; }
+	bool is_open() const { return fd_.valid(); }
 
 	/// Called by the loop every dpoll (`now`: the loop's monotonic time, for
 	/// the rate limit of the bad-sample log). Opens the device if it is
@@ -100,16 +101,15 @@ private:
 	PpsRefclock(std::string path, PpsEdge edge, Logger &log, PpsSyscalls sys);
 	/// Opens and sets up the device. The error says whether it is the
 	/// device's answer (permanent) or a missing or vanishing device.
-	Result<int> open_device(bool &permanent);
+	Result<UniqueFd> open_device(bool &permanent);
 	bool reopen();
-	void close_device();
 
 	std::string path_;
 	PpsEdge edge_;
 	std::string name_;
 	Logger *log_;
 	PpsSyscalls sys_;
-	int fd_ = -1;
+	UniqueFd fd_;  ///< closed with sys_.close
 	uint32_t last_seq_ = 0;
 	bool open_warned_ = false;   ///< a failed open was logged, none has worked since
 	bool fetch_warned_ = false;  ///< a failed fetch was logged, none has worked since

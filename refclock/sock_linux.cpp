@@ -55,40 +55,27 @@ Result<SockRefclock> SockRefclock::open(std::string path, Logger &log)
 
 	// Flags set with fcntl() rather than in socket()'s type, as for the NTP
 	// sockets, for LD_PRELOAD simulators that intercept only the plain calls.
-	int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
-	if (fd < 0) {
+	UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM, 0));
+	if (!fd.valid()) {
 		return fail_errno("socket(AF_UNIX)");
 	}
-	if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
-		int err = errno;
-		::close(fd);
-		return fail_errno("fcntl", err);
+	if (::fcntl(fd.get(), F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fd.get(), F_SETFL, O_NONBLOCK) != 0) {
+		return fail_errno("fcntl");
 	}
-	if (::bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof(address)) != 0) {
-		int err = errno;
-		::close(fd);
-		return fail_errno(fmt::format("Could not bind {}", path), err);
+	if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&address), sizeof(address)) != 0) {
+		return fail_errno(fmt::format("Could not bind {}", path));
 	}
 	if (::lstat(path.c_str(), &st) != 0) {
-		int err = errno;
-		::close(fd);
-		return fail_errno(fmt::format("stat {}", path), err);
+		return fail_errno(fmt::format("stat {}", path));
 	}
-	return SockRefclock(fd, std::move(path), st.st_dev, st.st_ino, log);
-}
-
-SockRefclock::SockRefclock(SockRefclock &&other) noexcept
-	: fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)),
-	  name_(std::move(other.name_)), dev_(other.dev_), ino_(other.ino_), log_(other.log_),
-	  bad_log_(other.bad_log_), stats_(other.stats_)
-{
+	return SockRefclock(std::move(fd), std::move(path), st.st_dev, st.st_ino, log);
 }
 
 SockRefclock &SockRefclock::operator=(SockRefclock &&other) noexcept
 {
 	if (this != &other) {
 		close_and_unlink();
-		fd_ = std::exchange(other.fd_, -1);
+		fd_ = std::move(other.fd_);
 		path_ = std::move(other.path_);
 		name_ = std::move(other.name_);
 		dev_ = other.dev_;
@@ -107,8 +94,8 @@ SockRefclock::~SockRefclock()
 
 void SockRefclock::close_and_unlink()
 {
-	if (fd_ < 0) {
-		return;
+	if (!fd_.valid()) {
+		return;  // moved from
 	}
 	struct stat st {};
 	bool ours = ::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == dev_ &&
@@ -116,8 +103,7 @@ void SockRefclock::close_and_unlink()
 	if (ours) {
 		::unlink(path_.c_str());
 	}
-	::close(fd_);
-	fd_ = -1;
+	fd_.reset();
 }
 
 Result<std::optional<RawSample>> SockRefclock::receive(MonoTime now)
@@ -126,7 +112,7 @@ Result<std::optional<RawSample>> SockRefclock::receive(MonoTime now)
 	for (int i = 0; i < kMaxDatagramsPerCall; i++) {
 		// MSG_TRUNC: the datagram's real length, even when it is longer
 		// than the buffer (Linux 3.4 and later for Unix sockets).
-		ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), MSG_TRUNC);
+		ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_TRUNC);
 		if (n < 0) {
 			int err = errno;
 			if (err == EAGAIN || err == EWOULDBLOCK) {

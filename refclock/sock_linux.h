@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/result.h"
 #include "core/time.h"
+#include "core/unique_fd.h"
 #include "refclock/bad_sample_log.h"
 #include "refclock/sample.h"
 
@@ -50,7 +51,9 @@ public:
 	/// outlive the object.
 	static Result<SockRefclock> open(std::string path, Logger &log);
 
-	SockRefclock(SockRefclock &&other) noexcept;
+	/// The moved-from object owns nothing: it neither closes nor removes.
+	SockRefclock(SockRefclock &&other) noexcept = default;
+	/// Closes this one's socket and removes its file first.
 	SockRefclock &operator=(SockRefclock &&other) noexcept;
 	SockRefclock(const SockRefclock &) = delete;
 	SockRefclock &operator=(const SockRefclock &) = delete;
@@ -58,7 +61,7 @@ public:
 	/// bound here (not one another process has put there since).
 	~SockRefclock();
 
-	int fd() const { return fd_; }
+	int fd() const { return fd_.get(); }
 	const std::string &path() const { return path_; }
 	/// "SOCK /run/chrony.ttyS0.sock": names the source in log lines.
 	const std::string &name() const { return name_; }
@@ -74,14 +77,14 @@ public:
 	const SockStats &stats() const { return stats_; }
 
 private:
-	SockRefclock(int fd, std::string path, dev_t dev, ino_t ino, Logger &log)
-		: fd_(fd), path_(std::move(path)), name_("SOCK " + path_), dev_(dev), ino_(ino),
+	SockRefclock(UniqueFd fd, std::string path, dev_t dev, ino_t ino, Logger &log)
+		: fd_(std::move(fd)), path_(std::move(path)), name_("SOCK " + path_), dev_(dev), ino_(ino),
 		  log_(&log)
 	{
 	}
 	void close_and_unlink();
 
-	int fd_ = -1;  ///< -1 once moved from
+	UniqueFd fd_;  ///< invalid once moved from
 	std::string path_;
 	std::string name_;
 	dev_t dev_ = 0;  ///< the bound socket file, to recognise it at close

@@ -35,9 +35,7 @@ void fill_defaults(RtcSyscalls &sys)
 			return ::poll(fds, nfds, timeout_ms);
 		};
 	}
-	if (!sys.close) {
-		sys.close = [](int fd) { return ::close(fd); };
-	}
+	// sys.close stays as given: empty, UniqueFd closes with close(2).
 }
 
 // "Could not read the time of /dev/rtc0 (RTC_RD_TIME)": what failed, on
@@ -63,18 +61,12 @@ int timeout_ms(Duration timeout)
 Result<RtcLinux> RtcLinux::open(std::string path, RtcSyscalls sys)
 {
 	fill_defaults(sys);
-	int fd = sys.open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
+	UniqueFd fd(sys.open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC), sys.close);
+	if (!fd.valid()) {
 		int err = errno;  // before anything that allocates
 		return fail_errno("Could not open " + path, err);
 	}
-	return RtcLinux(std::move(path), fd, std::move(sys));
-}
-
-RtcLinux::RtcLinux(RtcLinux &&other) noexcept
-	: path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)),
-	  sys_(std::move(other.sys_)), uie_on_(std::exchange(other.uie_on_, false))
-{
+	return RtcLinux(std::move(path), std::move(fd), std::move(sys));
 }
 
 RtcLinux &RtcLinux::operator=(RtcLinux &&other) noexcept
@@ -82,7 +74,7 @@ RtcLinux &RtcLinux::operator=(RtcLinux &&other) noexcept
 	if (this != &other) {
 		close_fd();
 		path_ = std::move(other.path_);
-		fd_ = std::exchange(other.fd_, -1);
+		fd_ = std::move(other.fd_);
 		sys_ = std::move(other.sys_);
 		uie_on_ = std::exchange(other.uie_on_, false);
 	}
@@ -96,23 +88,22 @@ RtcLinux::~RtcLinux()
 
 void RtcLinux::close_fd()
 {
-	if (fd_ < 0) {
-		return;
+	if (!fd_.valid()) {
+		return;  // moved from
 	}
 	// Closing turns the interrupt off too, but a device shared with another
 	// open descriptor would keep it: say so explicitly.
 	if (uie_on_) {
-		sys_.ioctl(fd_, RTC_UIE_OFF, nullptr);
+		sys_.ioctl(fd_.get(), RTC_UIE_OFF, nullptr);
 		uie_on_ = false;
 	}
-	sys_.close(fd_);
-	fd_ = -1;
+	fd_.reset();
 }
 
 Result<int64_t> RtcLinux::read_time()
 {
 	struct rtc_time tm {};
-	if (sys_.ioctl(fd_, RTC_RD_TIME, &tm) < 0) {
+	if (sys_.ioctl(fd_.get(), RTC_RD_TIME, &tm) < 0) {
 		int err = errno;
 		return fail_errno(could_not("read the time of", path_, "RTC_RD_TIME"), err);
 	}
@@ -153,7 +144,7 @@ Result<> RtcLinux::set_time(int64_t rtc_s)
 	tm.tm_wday = weekday(t);
 	tm.tm_yday = yearday(t);
 	tm.tm_isdst = 0;
-	if (sys_.ioctl(fd_, RTC_SET_TIME, &tm) < 0) {
+	if (sys_.ioctl(fd_.get(), RTC_SET_TIME, &tm) < 0) {
 		int err = errno;
 		return fail_errno(could_not("set the time of", path_, "RTC_SET_TIME"), err);
 	}
@@ -162,7 +153,7 @@ Result<> RtcLinux::set_time(int64_t rtc_s)
 
 Result<> RtcLinux::enable_update_interrupts()
 {
-	if (sys_.ioctl(fd_, RTC_UIE_ON, nullptr) < 0) {
+	if (sys_.ioctl(fd_.get(), RTC_UIE_ON, nullptr) < 0) {
 		int err = errno;
 		return fail_errno(could_not("enable update interrupts of", path_, "RTC_UIE_ON"),
 				  err);
@@ -173,7 +164,7 @@ Result<> RtcLinux::enable_update_interrupts()
 
 Result<> RtcLinux::disable_update_interrupts()
 {
-	if (sys_.ioctl(fd_, RTC_UIE_OFF, nullptr) < 0) {
+	if (sys_.ioctl(fd_.get(), RTC_UIE_OFF, nullptr) < 0) {
 		int err = errno;
 		return fail_errno(could_not("disable update interrupts of", path_, "RTC_UIE_OFF"),
 				  err);
@@ -185,7 +176,7 @@ Result<> RtcLinux::disable_update_interrupts()
 Result<bool> RtcLinux::wait_update(Duration timeout)
 {
 	struct pollfd pfd {};
-	pfd.fd = fd_;
+	pfd.fd = fd_.get();
 	pfd.events = POLLIN;
 	int n = sys_.poll(&pfd, 1, timeout_ms(timeout));
 	if (n < 0) {
@@ -206,7 +197,7 @@ Result<bool> RtcLinux::wait_update(Duration timeout)
 		return fail_errno("Could not poll " + path_, EIO);
 	}
 	unsigned long data = 0;
-	ssize_t got = sys_.read(fd_, &data, sizeof data);
+	ssize_t got = sys_.read(fd_.get(), &data, sizeof data);
 	if (got < 0) {
 		int err = errno;
 		if (err == EAGAIN || err == EINTR) {

@@ -25,6 +25,7 @@
 #include <functional>
 #include <string>
 
+#include "core/unique_fd.h"
 #include "rtc/rtc_device.h"
 
 namespace strata::rtc {
@@ -47,7 +48,9 @@ public:
 	/// then runs without the RTC.
 	static Result<RtcLinux> open(std::string path, RtcSyscalls sys = {});
 
-	RtcLinux(RtcLinux &&other) noexcept;
+	/// The moved-from object owns nothing and turns nothing off.
+	RtcLinux(RtcLinux &&other) noexcept = default;
+	/// Turns this one's update interrupt off and closes it first.
 	RtcLinux &operator=(RtcLinux &&other) noexcept;
 	RtcLinux(const RtcLinux &) = delete;
 	RtcLinux &operator=(const RtcLinux &) = delete;
@@ -56,7 +59,7 @@ public:
 	~RtcLinux() override;
 
 	const std::string &path() const override { return path_; }
-	int fd() const override { return fd_; }
+	int fd() const override { return fd_.get(); }
 	Result<int64_t> read_time() override;
 	Result<> set_time(int64_t rtc_s) override;
 	Result<> enable_update_interrupts() override;
@@ -64,14 +67,14 @@ public:
 	Result<bool> wait_update(Duration timeout) override;
 
 private:
-	RtcLinux(std::string path, int fd, RtcSyscalls sys)
-		: path_(std::move(path)), fd_(fd), sys_(std::move(sys))
+	RtcLinux(std::string path, UniqueFd fd, RtcSyscalls sys)
+		: path_(std::move(path)), fd_(std::move(fd)), sys_(std::move(sys))
 	{
 	}
 	void close_fd();
 
 	std::string path_;
-	int fd_ = -1;
+	UniqueFd fd_;  ///< closed with sys_.close; invalid once moved from
 	RtcSyscalls sys_;
 	bool uie_on_ = false;
 };

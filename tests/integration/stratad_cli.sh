@@ -108,17 +108,56 @@ for _ in $(seq 100); do [ -e "$work/d.pid" ] || break; sleep 0.05; done
 [ ! -e "$work/d.pid" ] || fail "daemon left its pid file"
 STARTED_PIDS=()
 # Start-up errors in daemon mode still reach the caller's exit status.
-sed -i 's/^port .*/port 11131/' "$work/d.conf"
 conf a 11131
 start_stratad "$build" "$work/a.conf" "$work/a.log"
 wait_udp_port 11131 "$STRATAD_PID"
-sed -i "s|^pidfile .*|pidfile $work/d.pid|" "$work/d.conf"
+sed -i "s|^pidfile .*|pidfile $work/a.pid|" "$work/d.conf"
 status=0
 "$stratad" -x -f "$work/d.conf" -l "$work/d2.log" || status=$?
-[ "$status" = 1 ] || fail "a daemon that cannot bind its port exited $status"
-grep -q "Could not open NTP socket on 0.0.0.0 port 11131" "$work/d2.log" || fail "no bind error: $(cat "$work/d2.log")"
+[ "$status" = 1 ] || fail "a daemon that cannot lock its pid file exited $status"
+grep -q "Another stratad is already running" "$work/d2.log" || fail "no pid file error: $(cat "$work/d2.log")"
+# A port in use is not one, as with chronyd: the socket is logged as an
+# error and the daemon runs on (here serving nothing, and saying so).
+sed -i "s|^pidfile .*|pidfile $work/d.pid|; s/^port .*/port 11131/" "$work/d.conf"
+"$stratad" -x -d -t 0.5 -f "$work/d.conf" >"$work/d3.log" 2>&1 || fail "stratad on a port in use exited $?"
+for line in "Could not open NTP socket on 0.0.0.0 port 11131 (IPv4): bind 0.0.0.0:11131: Address already in use" \
+	"Not serving NTP: no NTP socket could be opened"; do
+	grep -qF "$line" "$work/d3.log" || fail "no '$line' in: $(cat "$work/d3.log")"
+done
 stop_pid "$STRATAD_PID" || fail "stratad (port holder) did not exit cleanly"
 STARTED_PIDS=()
+
+# A family that cannot be opened (IPv6 disabled in the kernel, absent under
+# clknetsim; here an IPv6 address not on this host) is logged with its error
+# and the other family serves, NTP and commands alike (chronyd's rule).
+cat >"$work/v.conf" <<CONF
+local stratum 3
+allow
+port 11136
+cmdport 11137
+bindaddress 2001:db8::1
+bindcmdaddress 2001:db8::1
+bindcmdaddress /
+pidfile $work/v.pid
+CONF
+start_stratad "$build" "$work/v.conf" "$work/v.log"
+wait_udp_port 11136 "$STRATAD_PID"
+out=$("$build/tools/ntpload" --server 127.0.0.1 --port 11136 --rate 20 --duration 0.5 --json)
+python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["sent"] > 0 and r["received"] == r["sent"], r' "$out" ||
+	fail "IPv4 does not serve while IPv6 cannot: $out"
+chronyc -n -h 127.0.0.1 -p 11137 tracking | grep -q "^Stratum         : 3$" ||
+	fail "the IPv4 command socket does not answer while IPv6 cannot"
+stop_pid "$STRATAD_PID" || fail "stratad without IPv6 exited $?: $(cat "$work/v.log")"
+STARTED_PIDS=()
+for line in "Could not open NTP socket on 2001:db8::1 port 11136 (IPv6): bind [2001:db8::1]:11136: Cannot assign requested address" \
+	"Could not open command socket on 2001:db8::1 port 11137 (IPv6): bind [2001:db8::1]:11137: Cannot assign requested address" \
+	"Serving NTP on 0.0.0.0 port 11136" "Serving commands on UDP 127.0.0.1 port 11137"; do
+	grep -qF "$line" "$work/v.log" || fail "no '$line' in: $(cat "$work/v.log")"
+done
+# -6 with that address: nothing to serve NTP on; the daemon says so and runs.
+"$stratad" -x -d -6 -t 0.5 -f "$work/v.conf" >"$work/v6.log" 2>&1 || fail "stratad -6 without IPv6 exited $?"
+grep -qF "Not serving NTP: no NTP socket could be opened" "$work/v6.log" || fail "stratad -6: $(cat "$work/v6.log")"
+echo "sockets: a port in use and an unavailable family are logged, the rest serves"
 
 # -4 / -6 and bindaddress / binddevice choose the sockets.
 cat >"$work/b.conf" <<CONF

@@ -3,6 +3,7 @@
 // tests assert order and "never early", never an upper bound on time.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "core/leap_table.h"
+#include "daemon/control_server_linux.h"
 #include "daemon/logging_linux.h"
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
@@ -302,6 +304,142 @@ TEST(PidFile, UnwritableDirectoryIsAClearError)
 	auto p = PidFile::acquire("/nonexistent-dir/x.pid");
 	ASSERT_FALSE(p.has_value());
 	EXPECT_EQ(p.error().message(), "Could not open pidfile /nonexistent-dir/x.pid: No such file or directory");
+}
+
+TEST(CommandDirectory, SocketDirectoryOfAPath)
+{
+	EXPECT_EQ(socket_directory("/run/strata/stratad.sock"), "/run/strata");
+	EXPECT_EQ(socket_directory("/stratad.sock"), "/");
+	EXPECT_EQ(socket_directory("stratad.sock"), ".");
+	EXPECT_EQ(socket_directory("/clknetsim/unix/chronyd.sock"), "/clknetsim/unix");
+}
+
+/// A fresh directory under the test's temporary one.
+std::filesystem::path fresh_dir(const std::string &name)
+{
+	auto dir = temp_dir() / name;
+	std::filesystem::remove_all(dir);
+	return dir;
+}
+
+mode_t mode_of(const std::filesystem::path &p)
+{
+	struct stat st {};
+	EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+	return st.st_mode & 07777;
+}
+
+TEST(CommandDirectory, MissingDirectoriesAreCreatedParentsOpenTheSocketsOwnClosed)
+{
+	auto top = fresh_dir("cmd-missing");
+	auto dir = top / "a" / "run";
+	mode_t umask_was = ::umask(022);  // the parents' modes follow it (as chronyd's)
+	auto made = prepare_command_directory(dir.string(), ::geteuid(), ::getegid());
+	::umask(umask_was);
+	ASSERT_TRUE(made.has_value()) << made.error().context;
+	EXPECT_EQ(*made, "");  // no warning
+	EXPECT_EQ(mode_of(top), 0755u);
+	EXPECT_EQ(mode_of(top / "a"), 0755u);
+	EXPECT_EQ(mode_of(dir), 0750u);
+	// Again, with everything there: nothing to do, and it passes.
+	EXPECT_TRUE(prepare_command_directory(dir.string(), ::geteuid(), ::getegid()).has_value());
+	// "//" in the path changes nothing.
+	auto doubled = top.string() + "//a//run";
+	EXPECT_TRUE(prepare_command_directory(doubled, ::geteuid(), ::getegid()).has_value());
+}
+
+TEST(CommandDirectory, ADirectoryOthersMayEnterIsRefused)
+{
+	auto dir = fresh_dir("cmd-open");
+	std::filesystem::create_directories(dir);
+	for (mode_t mode : {0755u, 0701u, 0704u, 0777u}) {
+		ASSERT_EQ(::chmod(dir.c_str(), mode), 0);
+		auto r = prepare_command_directory(dir.string(), ::geteuid(), ::getegid());
+		ASSERT_FALSE(r.has_value()) << std::oct << mode;
+		EXPECT_EQ(r.error().context, fmt::format("Wrong permissions on {} (mode {:04o}: others may enter it; the "
+							 "command socket's directory must not be accessible by others)",
+							 dir.string(), mode));
+		EXPECT_EQ(mode_of(dir), mode);  // checked, never changed
+	}
+	// Owner and group may have every right (chronyd's 0770).
+	for (mode_t mode : {0700u, 0750u, 0770u}) {
+		ASSERT_EQ(::chmod(dir.c_str(), mode), 0);
+		EXPECT_TRUE(prepare_command_directory(dir.string(), ::geteuid(), ::getegid()).has_value())
+			<< std::oct << mode;
+	}
+}
+
+TEST(CommandDirectory, AnotherOwnerOrGroupIsRefused)
+{
+	auto dir = fresh_dir("cmd-owner");
+	std::filesystem::create_directories(dir);
+	ASSERT_EQ(::chmod(dir.c_str(), 0750), 0);
+	uid_t uid = ::geteuid();
+	gid_t gid = ::getegid();
+	auto r = prepare_command_directory(dir.string(), uid + 1, gid);
+	ASSERT_FALSE(r.has_value());
+	EXPECT_EQ(r.error().context, fmt::format("Wrong owner of {} (UID {}, not {})", dir.string(), uid, uid + 1));
+	r = prepare_command_directory(dir.string(), uid, gid + 1);
+	ASSERT_FALSE(r.has_value());
+	EXPECT_EQ(r.error().context, fmt::format("Wrong owner of {} (GID {}, not {})", dir.string(), gid, gid + 1));
+	// A directory that exists is never given to the daemon: still not ours.
+	struct stat st {};
+	ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+	EXPECT_EQ(st.st_uid, uid);
+	EXPECT_EQ(st.st_gid, gid);
+}
+
+TEST(CommandDirectory, TheMonitoringGroupMayEnterButNotWrite)
+{
+	auto dir = fresh_dir("cmd-group");
+	std::filesystem::create_directories(dir);
+	ASSERT_EQ(::chmod(dir.c_str(), 0750), 0);
+	uid_t uid = ::geteuid();
+	gid_t gid = ::getegid();
+	// The directory of the daemon's group: fine, but the monitoring group's
+	// members cannot enter it, and the log says so.
+	auto r = prepare_command_directory(dir.string(), uid, gid, gid + 7);
+	ASSERT_TRUE(r.has_value()) << r.error().context;
+	EXPECT_EQ(*r, fmt::format("The members of group {} cannot reach the command socket: its directory {} belongs "
+				  "to group {}",
+				  gid + 7, dir.string(), gid));
+	// The directory of the monitoring group (the daemon's being another):
+	// it may enter, not write.
+	r = prepare_command_directory(dir.string(), uid, gid + 7, gid);
+	ASSERT_TRUE(r.has_value()) << r.error().context;
+	EXPECT_EQ(*r, "");
+	ASSERT_EQ(::chmod(dir.c_str(), 0770), 0);
+	r = prepare_command_directory(dir.string(), uid, gid + 7, gid);
+	ASSERT_FALSE(r.has_value());
+	EXPECT_EQ(r.error().context, fmt::format("Wrong permissions on {} (mode 0770: the monitoring group {} may "
+						 "write in it)",
+						 dir.string(), gid));
+	// Neither group.
+	r = prepare_command_directory(dir.string(), uid, gid + 7, gid + 8);
+	ASSERT_FALSE(r.has_value());
+	EXPECT_EQ(r.error().context,
+		  fmt::format("Wrong owner of {} (GID {}, not {} or {})", dir.string(), gid, gid + 7, gid + 8));
+}
+
+TEST(CommandDirectory, AFileInThePathIsRefusedAndNothingIsCreated)
+{
+	auto top = fresh_dir("cmd-file");
+	std::filesystem::create_directories(top);
+	std::ofstream(top / "file") << "x";
+	auto r = prepare_command_directory((top / "file" / "run").string(), ::geteuid(), ::getegid());
+	ASSERT_FALSE(r.has_value());
+	EXPECT_EQ(r.error().context, (top / "file").string() + " is not a directory");
+	r = prepare_command_directory((top / "file").string(), ::geteuid(), ::getegid());
+	ASSERT_FALSE(r.has_value());
+	EXPECT_EQ(r.error().context, (top / "file").string() + " is not a directory");
+}
+
+TEST(CommandDirectory, ADirectoryThatCannotBeCreatedIsAClearError)
+{
+	auto r = prepare_command_directory("/proc/strata-test/run", ::geteuid(), ::getegid());
+	ASSERT_FALSE(r.has_value());
+	EXPECT_EQ(r.error().context.rfind("Could not create directory /proc/strata-test: ", 0), 0u)
+		<< r.error().context;
 }
 
 TEST(Loggers, StreamAndFileLinesAreStampedAndFiltered)

@@ -2,12 +2,37 @@
 #include "ntp/udp_linux.h"
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+namespace {
+/// Calls of sendmmsg() by the code under test, and whether it fails.
+std::atomic<int> g_sendmmsg_calls{0};
+std::atomic<bool> g_sendmmsg_fails{false};
+} // namespace
+
+/// The test binary's own sendmmsg(), which the linker prefers to libc's:
+/// counts the calls and, on demand, fails as sendmmsg() does under
+/// clknetsim (which intercepts sendmsg() but not sendmmsg(), so that the
+/// real call sees one of its descriptors: EBADF); else the system call.
+extern "C" int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int n, int flags)
+{
+	g_sendmmsg_calls++;
+	if (g_sendmmsg_fails) {
+		errno = EBADF;
+		return -1;
+	}
+	return static_cast<int>(::syscall(SYS_sendmmsg, fd, msgs, n, flags));
+}
 
 namespace strata::ntp {
 namespace {
@@ -175,6 +200,91 @@ TEST(UdpSocket, RepliesLeaveFromTheRequestsDestinationAddress)
 	ASSERT_EQ(receive_n(client, back.slots(), 1), 1u);
 	EXPECT_EQ(back.slots()[0].peer, (SocketAddress{IpAddress::v4(0x7f000003), port}));
 	EXPECT_EQ(std::memcmp(back.slots()[0].payload().data(), "pong", 4), 0);
+}
+
+/// `n` datagrams "0", "1", … from `out` to `to`.
+std::span<Datagram> numbered(DatagramBatch<8, 64> &out, size_t n, SocketAddress to)
+{
+	for (size_t i = 0; i < n; i++) {
+		Datagram &d = out.slots()[i];
+		d.buffer[0] = static_cast<std::byte>('0' + i);
+		d.length = 1;
+		d.peer = to;
+		d.local.reset();
+	}
+	return out.first(n);
+}
+
+TEST(UdpSocket, OneDatagramGoesOutWithSendmsgABatchWithSendmmsg)
+{
+	auto server = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	DatagramBatch<8, 64> out;
+	DatagramBatch<8, 64> in;
+	int calls = g_sendmmsg_calls;
+	auto sent = server.send(numbered(out, 1, *client.local_address()));
+	ASSERT_TRUE(sent) << sent.error().message();
+	EXPECT_EQ(*sent, 1u);
+	EXPECT_EQ(g_sendmmsg_calls, calls);  // sendmsg(): what clknetsim intercepts
+	EXPECT_EQ(receive_n(client, in.slots(), 1), 1u);
+	sent = server.send(numbered(out, 3, *client.local_address()));
+	ASSERT_TRUE(sent) << sent.error().message();
+	EXPECT_EQ(*sent, 3u);
+	EXPECT_EQ(g_sendmmsg_calls, calls + 1);  // the batched path
+	EXPECT_EQ(receive_n(client, in.slots(), 3), 3u);
+}
+
+TEST(UdpSocket, SendmmsgFailingWhereSendmsgWorksIsNotTriedAgain)
+{
+	auto server = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	DatagramBatch<8, 64> out;
+	DatagramBatch<8, 64> in;
+	int calls = g_sendmmsg_calls;
+	g_sendmmsg_fails = true;
+	auto sent = server.send(numbered(out, 3, *client.local_address()));
+	ASSERT_TRUE(sent) << sent.error().message();
+	EXPECT_EQ(*sent, 3u);
+	EXPECT_EQ(g_sendmmsg_calls, calls + 1);
+	ASSERT_EQ(receive_n(client, in.slots(), 3), 3u);
+	for (size_t i = 0; i < 3; i++) {
+		EXPECT_EQ(in.slots()[i].payload()[0], static_cast<std::byte>('0' + i));  // in order
+	}
+	// Remembered: the next batch goes out datagram by datagram at once.
+	sent = server.send(numbered(out, 4, *client.local_address()));
+	ASSERT_TRUE(sent);
+	EXPECT_EQ(*sent, 4u);
+	EXPECT_EQ(g_sendmmsg_calls, calls + 1);
+	EXPECT_EQ(receive_n(client, in.slots(), 4), 4u);
+	// Per socket: a new one tries the batched call again.
+	g_sendmmsg_fails = false;
+	auto other = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	sent = other.send(numbered(out, 2, *client.local_address()));
+	ASSERT_TRUE(sent);
+	EXPECT_EQ(g_sendmmsg_calls, calls + 2);
+	EXPECT_EQ(receive_n(client, in.slots(), 2), 2u);
+}
+
+TEST(UdpSocket, ADatagramSendmsgRefusesTooIsAnErrorAndSendmmsgStays)
+{
+	auto server = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
+	DatagramBatch<8, 64> out;
+	DatagramBatch<8, 64> in;
+	auto batch = numbered(out, 2, *client.local_address());
+	batch[0].peer.port = 0;  // the kernel refuses to send to port 0 (EINVAL)
+	int calls = g_sendmmsg_calls;
+	g_sendmmsg_fails = true;
+	auto sent = server.send(batch);
+	g_sendmmsg_fails = false;
+	ASSERT_FALSE(sent);
+	EXPECT_EQ(sent.error().context, "sendmsg");
+	// The datagram was at fault, not the call: the next batch is batched.
+	sent = server.send(numbered(out, 2, *client.local_address()));
+	ASSERT_TRUE(sent);
+	EXPECT_EQ(*sent, 2u);
+	EXPECT_EQ(g_sendmmsg_calls, calls + 2);
+	EXPECT_EQ(receive_n(client, in.slots(), 2), 2u);
 }
 
 TEST(UdpSocket, MarksTruncatedDatagrams)
