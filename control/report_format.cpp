@@ -333,25 +333,55 @@ bool is_refclock(const TrackingReport &r)
 	return std::holds_alternative<NoAddress>(r.address);
 }
 
+std::optional<uint32_t> refclock_id(const SourceDataReport &r)
+{
+	return is_refclock(r) ? std::optional(std::get<IpAddress>(r.address).v4_host_order()) : std::nullopt;
+}
+
+std::optional<uint32_t> refclock_id(const SourceStatsReport &r)
+{
+	return is_refclock(r) ? std::optional(r.ref_id) : std::nullopt;
+}
+
+std::optional<uint32_t> refclock_id(const SelectDataReport &r)
+{
+	return is_refclock(r) ? std::optional(r.ref_id) : std::nullopt;
+}
+
+std::optional<uint32_t> refclock_id(const TrackingReport &r)
+{
+	return is_refclock(r) ? std::optional(r.ref_id) : std::nullopt;
+}
+
+namespace {
+
+template <class Report>
+std::string numeric(const Report &r)
+{
+	auto id = refclock_id(r);
+	return id ? refid_text(*id) : address_text(r.address);
+}
+
+} // namespace
+
 std::string numeric_name(const SourceDataReport &r)
 {
-	return is_refclock(r) ? refid_text(std::get<IpAddress>(r.address).v4_host_order())
-			      : address_text(r.address);
+	return numeric(r);
 }
 
 std::string numeric_name(const SourceStatsReport &r)
 {
-	return is_refclock(r) ? refid_text(r.ref_id) : address_text(r.address);
+	return numeric(r);
 }
 
 std::string numeric_name(const SelectDataReport &r)
 {
-	return is_refclock(r) ? refid_text(r.ref_id) : address_text(r.address);
+	return numeric(r);
 }
 
 std::string numeric_name(const TrackingReport &r)
 {
-	return is_refclock(r) ? refid_text(r.ref_id) : address_text(r.address);
+	return numeric(r);
 }
 
 char mode_symbol(SourceMode mode)
