@@ -250,11 +250,11 @@ std::optional<MaskArgs> Session::parse_mask_address(std::string_view text)
 	return MaskArgs{NoAddress{}, *addr};
 }
 
-std::string Session::name_of(const Address &address, bool refclock, uint32_t ref_id, bool from_source,
+std::string Session::name_of(const Address &address, std::optional<uint32_t> refclock, bool from_source,
 			     size_t truncate)
 {
 	if (refclock) {
-		return refid_text(ref_id);
+		return refid_text(*refclock);
 	}
 	if (from_source && options_.source_names) {
 		Request req{.command = Command::NtpSourceName, .args = AddressArgs{address}};
@@ -319,7 +319,7 @@ bool Session::cmd_tracking()
 		return false;
 	}
 	const auto &r = std::get<TrackingReport>(reply->body);
-	std::string name = name_of(r.address, is_refclock(r), r.ref_id, true, 0);
+	std::string name = name_of(r.address, refclock_id(r), true, 0);
 	if (options_.json) {
 		out_ << tracking_json(r, name).dump() << '\n';
 	} else {
@@ -350,8 +350,7 @@ bool Session::cmd_sources(std::string_view args)
 		if (!o.all && std::holds_alternative<AddressId>(r.address)) {
 			continue;
 		}
-		uint32_t refid = is_refclock(r) ? std::get<IpAddress>(r.address).v4_host_order() : 0;
-		std::string name = name_of(r.address, is_refclock(r), refid, true, 25);
+		std::string name = name_of(r.address, refclock_id(r), true, 25);
 		if (options_.json) {
 			rows.push_back({r, std::move(name)});
 		} else {
@@ -386,7 +385,7 @@ bool Session::cmd_sourcestats(std::string_view args)
 		if (!o.all && std::holds_alternative<AddressId>(r.address)) {
 			continue;
 		}
-		std::string name = name_of(r.address, is_refclock(r), r.ref_id, true, 25);
+		std::string name = name_of(r.address, refclock_id(r), true, 25);
 		if (options_.json) {
 			rows.push_back({r, std::move(name)});
 		} else {
@@ -421,7 +420,7 @@ bool Session::cmd_selectdata(std::string_view args)
 		if (!o.all && std::holds_alternative<AddressId>(r.address)) {
 			continue;
 		}
-		std::string name = name_of(r.address, is_refclock(r), r.ref_id, true, 25);
+		std::string name = name_of(r.address, refclock_id(r), true, 25);
 		if (options_.json) {
 			rows.push_back({r, std::move(name)});
 		} else {
@@ -466,7 +465,7 @@ bool Session::cmd_authdata(std::string_view args)
 			return false;
 		}
 		const auto &a = std::get<AuthDataReport>(auth->body);
-		std::string name = name_of(address, false, 0, true, 25);
+		std::string name = name_of(address, std::nullopt, true, 25);
 		if (options_.json) {
 			rows.push_back({SourceAuth{address, a}, std::move(name)});
 		} else {
@@ -521,7 +520,7 @@ bool Session::cmd_clients(std::string_view args)
 			if (std::holds_alternative<NoAddress>(c.address)) {
 				continue;
 			}
-			std::string name = name_of(c.address, false, 0, false, 25);
+			std::string name = name_of(c.address, std::nullopt, false, 25);
 			if (options_.json) {
 				rows.push_back({c, std::move(name)});
 			} else {

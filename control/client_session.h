@@ -85,7 +85,10 @@ private:
 	void print_status_line(std::string_view command, std::string_view line, bool success);
 	std::optional<Address> parse_address(std::string_view word);
 	std::optional<MaskArgs> parse_mask_address(std::string_view text);
-	std::string name_of(const Address &address, bool refclock, uint32_t ref_id, bool from_source,
+	/// A row's name column: a reference clock's id (`refclock`) as text,
+	/// else the configured name (with -N, `from_source`), the address (-n,
+	/// -c) or its resolved name cut to `truncate` columns.
+	std::string name_of(const Address &address, std::optional<uint32_t> refclock, bool from_source,
 			    size_t truncate);
 	std::optional<uint32_t> n_sources(std::string_view command);
 

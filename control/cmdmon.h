@@ -22,6 +22,14 @@
 //   socket; over the network it answers "not authorised" to all but a few
 //   reports (is_permitted).
 //
+// Each request's arguments and each reply's report is described once, in
+// a fields() function after its struct (control/fields.h): its fields in
+// wire order, each with its wire type, its JSON key and form and, for the
+// reports chronyc prints one line per field, its text line. The codec
+// here, the JSON forms (control/fields_json.h) and those text reports
+// (control/report_format.h) are generic over the descriptions; adding a
+// field is adding its member and its line there.
+//
 // Lengths, codes and layouts were learnt from chrony 4.3's candm.h,
 // pktlength.c, cmdmon.c, client.c and util.c; the code is our own.
 #pragma once
@@ -35,6 +43,7 @@
 #include <variant>
 #include <vector>
 
+#include "control/fields.h"
 #include "core/address.h"
 #include "core/reference.h"
 #include "core/result.h"
@@ -258,11 +267,25 @@ Address decode_address(std::span<const std::byte, 20> in);
 struct NoArgs {
 	friend bool operator==(const NoArgs &, const NoArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &, Of<NoArgs>)
+{
+}
+
 /// SOURCE_DATA, SOURCESTATS, SELECT_DATA: the index of a source, 0 … N_SOURCES − 1.
 struct IndexArgs {
 	uint32_t index = 0;
 	friend bool operator==(const IndexArgs &, const IndexArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<IndexArgs>)
+{
+	using R = IndexArgs;
+	v(&R::index, wire::u32, "index");
+}
+
 /// ONLINE, OFFLINE: the sources whose address matches `address` under
 /// `mask` (both NoAddress: every source).
 struct MaskArgs {
@@ -270,6 +293,15 @@ struct MaskArgs {
 	Address address;
 	friend bool operator==(const MaskArgs &, const MaskArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<MaskArgs>)
+{
+	using R = MaskArgs;
+	v(&R::mask, wire::address, "mask");
+	v(&R::address, wire::address, "address");
+}
+
 /// BURST: `n_good` good samples out of at most `n_total` requests.
 struct BurstArgs {
 	Address mask;
@@ -278,29 +310,74 @@ struct BurstArgs {
 	int32_t n_total = 0;
 	friend bool operator==(const BurstArgs &, const BurstArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<BurstArgs>)
+{
+	using R = BurstArgs;
+	v(&R::mask, wire::address, "mask");
+	v(&R::address, wire::address, "address");
+	v(&R::n_good, wire::i32, "good");
+	v(&R::n_total, wire::i32, "total");
+}
+
 /// MODIFY_MINPOLL, MAXPOLL (log2 s), MINSTRATUM, POLLTARGET for one source.
 struct AddressIntArgs {
 	Address address;
 	int32_t value = 0;
 	friend bool operator==(const AddressIntArgs &, const AddressIntArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<AddressIntArgs>)
+{
+	using R = AddressIntArgs;
+	v(&R::address, wire::address, "address");
+	v(&R::value, wire::i32, "value");
+}
+
 /// MODIFY_MAXDELAY (s), MAXDELAYRATIO, MAXDELAYDEVRATIO for one source.
 struct AddressFloatArgs {
 	Address address;
 	double value = 0;
 	friend bool operator==(const AddressFloatArgs &, const AddressFloatArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<AddressFloatArgs>)
+{
+	using R = AddressFloatArgs;
+	v(&R::address, wire::address, "address");
+	v(&R::value, wire::real, "value");
+}
+
 /// MODIFY_MAXUPDATESKEW (ppm), DFREQ (ppm), DOFFSET2 (s), RESELECTDISTANCE (s).
 struct FloatArgs {
 	double value = 0;
 	friend bool operator==(const FloatArgs &, const FloatArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<FloatArgs>)
+{
+	using R = FloatArgs;
+	v(&R::value, wire::real, "value");
+}
+
 /// MANUAL (0 off, 1 on, 2 reset), SMOOTHTIME (0 reset, 1 activate),
 /// MANUAL_DELETE (a sample index).
 struct IntArgs {
 	int32_t value = 0;
 	friend bool operator==(const IntArgs &, const IntArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<IntArgs>)
+{
+	using R = IntArgs;
+	v(&R::value, wire::i32, "value");
+}
+
 /// MODIFY_MAKESTEP: step when the offset exceeds `threshold_s`, in the
 /// first `limit` updates (−1: always).
 struct MakestepArgs {
@@ -308,11 +385,28 @@ struct MakestepArgs {
 	double threshold_s = 0;
 	friend bool operator==(const MakestepArgs &, const MakestepArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<MakestepArgs>)
+{
+	using R = MakestepArgs;
+	v(&R::limit, wire::i32, "limit");
+	v(&R::threshold_s, wire::real, "threshold_s");
+}
+
 /// SETTIME (the time the user typed), LOGON (obsolete).
 struct TimeArgs {
 	RealTime time;
 	friend bool operator==(const TimeArgs &, const TimeArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<TimeArgs>)
+{
+	using R = TimeArgs;
+	v(&R::time, wire::timespec, "time");
+}
+
 /// LOCAL2: `local stratum N distance D orphan`, or `local off` (on = false).
 struct LocalArgs {
 	bool on = false;
@@ -321,6 +415,17 @@ struct LocalArgs {
 	bool orphan = false;
 	friend bool operator==(const LocalArgs &, const LocalArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<LocalArgs>)
+{
+	using R = LocalArgs;
+	v(&R::on, wire::i32, "on");
+	v(&R::stratum, wire::i32, "stratum");
+	v(&R::distance_s, wire::real, "distance_s");
+	v(&R::orphan, wire::i32, "orphan");
+}
+
 /// ALLOW, DENY, CMDALLOW, CMDDENY and their -ALL forms: a subnet
 /// (NoAddress with 0 bits: everything).
 struct SubnetArgs {
@@ -328,11 +433,28 @@ struct SubnetArgs {
 	int32_t prefix_bits = 0;
 	friend bool operator==(const SubnetArgs &, const SubnetArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<SubnetArgs>)
+{
+	using R = SubnetArgs;
+	v(&R::address, wire::address, "address");
+	v(&R::prefix_bits, wire::i32, "prefix_bits");
+}
+
 /// ACCHECK, CMDACCHECK, DEL_SOURCE, NTP_DATA, NTP_SOURCE_NAME, AUTH_DATA.
 struct AddressArgs {
 	Address address;
 	friend bool operator==(const AddressArgs &, const AddressArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<AddressArgs>)
+{
+	using R = AddressArgs;
+	v(&R::address, wire::address, "address");
+}
+
 /// CLIENT_ACCESSES_BY_INDEX3: up to `n_clients` records from `first_index`
 /// with at least `min_hits` hits; `reset` zeroes the counters after reading.
 struct ClientAccessesArgs {
@@ -343,8 +465,21 @@ struct ClientAccessesArgs {
 	friend bool operator==(const ClientAccessesArgs &, const ClientAccessesArgs &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<ClientAccessesArgs>)
+{
+	using R = ClientAccessesArgs;
+	v(&R::first_index, wire::u32, "first_index");
+	v(&R::n_clients, wire::u32, "n_clients");
+	v(&R::min_hits, wire::u32, "min_hits");
+	v(&R::reset, wire::u32, "reset");
+}
+
 /// ADD_SOURCE kinds.
 enum class SourceKind : uint32_t { Server = 1, Peer = 2, Pool = 3 };
+inline constexpr as::Names<SourceKind, 3> kSourceKindNames{
+	{{{SourceKind::Server, "server"}, {SourceKind::Peer, "peer"}, {SourceKind::Pool, "pool"}}},
+	"unknown"};
 /// ADD_SOURCE flag bits (chrony's REQ_ADDSRC_*).
 inline constexpr uint32_t kAddOnline = 0x1;
 inline constexpr uint32_t kAddAutoOffline = 0x2;
@@ -388,6 +523,38 @@ struct AddSourceArgs {
 	double max_delay_quant_s = 0;
 	friend bool operator==(const AddSourceArgs &, const AddSourceArgs &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<AddSourceArgs>)
+{
+	using R = AddSourceArgs;
+	// chronyd answers an unknown kind "invalid", before it looks at the name.
+	v(&R::kind, wire::u32.within(1, 3), "kind", kSourceKindNames);
+	v(&R::name, wire::name, "name");
+	v(&R::port, wire::u32, "port");
+	v(&R::minpoll, wire::i32, "minpoll");
+	v(&R::maxpoll, wire::i32, "maxpoll");
+	v(&R::presend_minpoll, wire::i32, "presend_minpoll");
+	v(&R::min_stratum, wire::u32, "min_stratum");
+	v(&R::poll_target, wire::u32, "poll_target");
+	v(&R::version, wire::u32, "version");
+	v(&R::max_sources, wire::u32, "max_sources");
+	v(&R::min_samples, wire::i32, "min_samples");
+	v(&R::max_samples, wire::i32, "max_samples");
+	v(&R::authkey, wire::u32, "key");
+	v(&R::nts_port, wire::u32, "nts_port");
+	v(&R::max_delay_s, wire::real, "max_delay_s");
+	v(&R::max_delay_ratio, wire::real, "max_delay_ratio");
+	v(&R::max_delay_dev_ratio, wire::real, "max_delay_dev_ratio");
+	v(&R::min_delay_s, wire::real, "min_delay_s");
+	v(&R::asymmetry, wire::real, "asymmetry");
+	v(&R::offset_s, wire::real, "offset_s");
+	v(&R::flags, wire::u32, "flags");
+	v(&R::filter_length, wire::i32, "filter_length");
+	v(&R::cert_set, wire::u32, "cert_set");
+	v(&R::max_delay_quant_s, wire::real, "max_delay_quant_s");
+	v.fill(4);  // reserved
+}
 
 /// A command's arguments; which alternative a command takes is fixed
 /// (args_of()).
@@ -460,18 +627,46 @@ enum class Transport { Unix, Network };
 bool is_permitted(Command command, Transport transport);
 
 // --- Replies --------------------------------------------------------------
+//
+// Each report's description (control/fields.h) follows it: its wire layout,
+// its JSON keys (docs/control.md lists them) and, for the reports chronyc
+// prints one line per field, those lines.
+
+/// The words the JSON reports (and the metrics' labels) use for the leap
+/// status.
+inline constexpr as::Names<Leap, 4> kLeapNames{{{{Leap::None, "normal"},
+						 {Leap::Insert, "insert_second"},
+						 {Leap::Delete, "delete_second"},
+						 {Leap::Unsynchronized, "unsynchronised"}}},
+					       "invalid"};
 
 /// RPY_NULL: the status alone.
 struct NullReport {
 	friend bool operator==(const NullReport &, const NullReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &, Of<NullReport>)
+{
+}
+
 struct NSourcesReport {
 	uint32_t n_sources = 0;
 	friend bool operator==(const NSourcesReport &, const NSourcesReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<NSourcesReport>)
+{
+	v(&NSourcesReport::n_sources, wire::u32, "count");
+}
+
 enum class SourceMode : uint16_t { Client = 0, Peer = 1, RefClock = 2 };
+inline constexpr as::Names<SourceMode, 3> kSourceModeNames{{{{SourceMode::Client, "server"},
+							      {SourceMode::Peer, "peer"},
+							      {SourceMode::RefClock, "refclock"}}},
+							    "unknown"};
+
 /// The selection state chronyc draws as * + - x ~ ?. chrony's names are
 /// easy to misread: "unselected" sources are combined with the selected
 /// one, "selectable" ones are usable but left out.
@@ -483,6 +678,14 @@ enum class SourceState : uint16_t {
 	Unselected = 4,     ///< '+' combined
 	Selectable = 5,     ///< '-' not combined
 };
+inline constexpr as::Names<SourceState, 6> kSourceStateNames{
+	{{{SourceState::Selected, "selected"},
+	  {SourceState::NonSelectable, "unusable"},
+	  {SourceState::Falseticker, "falseticker"},
+	  {SourceState::Jittery, "jittery"},
+	  {SourceState::Unselected, "combined"},
+	  {SourceState::Selectable, "not_combined"}}},
+	"unknown"};
 
 /// One line of `chronyc sources`.
 struct SourceDataReport {
@@ -501,6 +704,24 @@ struct SourceDataReport {
 	double latest_meas_err_s = 0;    ///< its error bound
 	friend bool operator==(const SourceDataReport &, const SourceDataReport &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<SourceDataReport>)
+{
+	using R = SourceDataReport;
+	// A reference clock's address is its id: sources_json() shows it so.
+	v(&R::address, wire::address, "address");
+	v(&R::poll, wire::i16, "poll_log2");
+	v(&R::stratum, wire::u16, "stratum");
+	v(&R::state, wire::u16, "state", kSourceStateNames);
+	v(&R::mode, wire::u16, "mode", kSourceModeNames);
+	v(&R::flags, wire::u16, "");  // always 0
+	v(&R::reachability, wire::u16, "reachability");
+	v(&R::since_sample_s, wire::u32, "last_sample_ago_s", as::age);
+	v(&R::orig_latest_meas_s, wire::real, "measured_offset_s");
+	v(&R::latest_meas_s, wire::real, "offset_s");
+	v(&R::latest_meas_err_s, wire::real, "error_s");
+}
 
 /// `chronyc tracking`. Signs as chronyd's: current_correction_s > 0 means
 /// the system clock is behind NTP time (chronyc: "slow of NTP time"), and
@@ -523,6 +744,26 @@ struct TrackingReport {
 	friend bool operator==(const TrackingReport &, const TrackingReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<TrackingReport>)
+{
+	using R = TrackingReport;
+	v(&R::ref_id, wire::u32, "reference_id", as::hex_id);
+	v(&R::address, wire::address, "reference_address");
+	v(&R::stratum, wire::u16, "stratum");
+	v(&R::leap, wire::u16, "leap", kLeapNames);
+	v(&R::ref_time, wire::timespec, "reference_time");
+	v(&R::current_correction_s, wire::real, "correction_s");
+	v(&R::last_offset_s, wire::real, "last_offset_s");
+	v(&R::rms_offset_s, wire::real, "rms_offset_s");
+	v(&R::freq_ppm, wire::real, "frequency_ppm");
+	v(&R::resid_freq_ppm, wire::real, "residual_frequency_ppm");
+	v(&R::skew_ppm, wire::real, "skew_ppm");
+	v(&R::root_delay_s, wire::real, "root_delay_s");
+	v(&R::root_dispersion_s, wire::real, "root_dispersion_s");
+	v(&R::last_update_interval_s, wire::real, "update_interval_s");
+}
+
 /// One line of `chronyc sourcestats`.
 struct SourceStatsReport {
 	uint32_t ref_id = 0;
@@ -538,6 +779,23 @@ struct SourceStatsReport {
 	friend bool operator==(const SourceStatsReport &, const SourceStatsReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<SourceStatsReport>)
+{
+	using R = SourceStatsReport;
+	// sourcestats_json() keeps the id for reference clocks only.
+	v(&R::ref_id, wire::u32, "reference_id", as::hex_id);
+	v(&R::address, wire::address, "address");
+	v(&R::n_samples, wire::u32, "samples");
+	v(&R::n_runs, wire::u32, "runs");
+	v(&R::span_s, wire::u32, "span_s");
+	v(&R::sd_s, wire::real, "std_dev_s");
+	v(&R::resid_freq_ppm, wire::real, "frequency_ppm");
+	v(&R::skew_ppm, wire::real, "frequency_skew_ppm");
+	v(&R::est_offset_s, wire::real, "offset_s");
+	v(&R::est_offset_err_s, wire::real, "");  // chronyc does not show it
+}
+
 /// `chronyc rtcdata`.
 struct RtcReport {
 	RealTime ref_time;
@@ -549,6 +807,21 @@ struct RtcReport {
 	friend bool operator==(const RtcReport &, const RtcReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<RtcReport>)
+{
+	using R = RtcReport;
+	v(&R::ref_time, wire::timespec, "reference_time",
+	  show::line(0, "RTC ref time (UTC) : ", show::date));
+	v(&R::n_samples, wire::u16, "samples", show::line(1, "Number of samples  : "));
+	v(&R::n_runs, wire::u16, "runs", show::line(2, "Number of runs     : "));
+	v(&R::span_s, wire::u32, "span_s", show::line(3, "Sample span period : ", show::interval));
+	v(&R::rtc_seconds_fast, wire::real, "rtc_fast_s",
+	  show::line(4, "RTC is fast by     : ", show::fixed(6, 12), " seconds\n"));
+	v(&R::rtc_gain_rate_ppm, wire::real, "rtc_gain_rate_ppm",
+	  show::line(5, "RTC gains time at  : ", show::fixed(3, 9), " ppm\n"));
+}
+
 /// `chronyc activity`.
 struct ActivityReport {
 	int32_t online = 0;
@@ -558,6 +831,22 @@ struct ActivityReport {
 	int32_t unresolved = 0;
 	friend bool operator==(const ActivityReport &, const ActivityReport &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<ActivityReport>)
+{
+	using R = ActivityReport;
+	v(&R::online, wire::i32, "online",
+	  show::line(0, "", show::as_unsigned, " sources online\n"));
+	v(&R::offline, wire::i32, "offline",
+	  show::line(1, "", show::as_unsigned, " sources offline\n"));
+	v(&R::burst_online, wire::i32, "burst_returning_online",
+	  show::line(2, "", show::as_unsigned, " sources doing burst (return to online)\n"));
+	v(&R::burst_offline, wire::i32, "burst_returning_offline",
+	  show::line(3, "", show::as_unsigned, " sources doing burst (return to offline)\n"));
+	v(&R::unresolved, wire::i32, "unresolved",
+	  show::line(4, "", show::as_unsigned, " sources with unknown address\n"));
+}
 
 /// `chronyc smoothing`.
 struct SmoothingReport {
@@ -570,6 +859,28 @@ struct SmoothingReport {
 	double remaining_time_s = 0;
 	friend bool operator==(const SmoothingReport &, const SmoothingReport &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<SmoothingReport>)
+{
+	using R = SmoothingReport;
+	v.word(wire::u32, [](auto &bits) {
+		bits(&R::active, wire::mask(0x1), "active",
+		     show::line(0, "Active         : ", show::yes_no, " "));
+		bits(&R::leap_only, wire::mask(0x2), "leap_only",
+		     show::line(1, "", show::IfSet{"(leap second only)"}));
+	});
+	v(&R::offset_s, wire::real, "offset_s",
+	  show::line(2, "Offset         : ", show::signed_fixed(9), " seconds\n"));
+	v(&R::freq_ppm, wire::real, "frequency_ppm",
+	  show::line(3, "Frequency      : ", show::signed_fixed(6), " ppm\n"));
+	v(&R::wander_ppm, wire::real, "wander_ppm_per_s",
+	  show::line(4, "Wander         : ", show::signed_fixed(6), " ppm per second\n"));
+	v(&R::last_update_ago_s, wire::real, "last_update_ago_s",
+	  show::line(5, "Last update    : ", show::fixed(1), " seconds ago\n"));
+	v(&R::remaining_time_s, wire::real, "remaining_time_s",
+	  show::line(6, "Remaining time : ", show::fixed(1), " seconds\n"));
+}
 
 /// `chronyc serverstats` (RPY_SERVER_STATS3, 32-bit counters).
 struct ServerStatsReport {
@@ -586,6 +897,35 @@ struct ServerStatsReport {
 	uint32_t ntp_span_s = 0;
 	friend bool operator==(const ServerStatsReport &, const ServerStatsReport &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<ServerStatsReport>)
+{
+	using R = ServerStatsReport;
+	// chronyc prints the counters in its own order (the lines' numbers).
+	v(&R::ntp_hits, wire::u32, "ntp_packets_received",
+	  show::line(0, "NTP packets received       : "));
+	v(&R::nke_hits, wire::u32, "nts_ke_connections_accepted",
+	  show::line(5, "NTS-KE connections accepted: "));
+	v(&R::cmd_hits, wire::u32, "command_packets_received",
+	  show::line(2, "Command packets received   : "));
+	v(&R::ntp_drops, wire::u32, "ntp_packets_dropped",
+	  show::line(1, "NTP packets dropped        : "));
+	v(&R::nke_drops, wire::u32, "nts_ke_connections_dropped",
+	  show::line(6, "NTS-KE connections dropped : "));
+	v(&R::cmd_drops, wire::u32, "command_packets_dropped",
+	  show::line(3, "Command packets dropped    : "));
+	v(&R::log_drops, wire::u32, "client_log_records_dropped",
+	  show::line(4, "Client log records dropped : "));
+	v(&R::ntp_auth_hits, wire::u32, "authenticated_ntp_packets",
+	  show::line(7, "Authenticated NTP packets  : "));
+	v(&R::ntp_interleaved_hits, wire::u32, "interleaved_ntp_packets",
+	  show::line(8, "Interleaved NTP packets    : "));
+	v(&R::ntp_timestamps, wire::u32, "ntp_timestamps_held",
+	  show::line(9, "NTP timestamps held        : "));
+	v(&R::ntp_span_s, wire::u32, "ntp_timestamp_span_s",
+	  show::line(10, "NTP timestamp span         : "));
+}
 
 /// One client of `chronyc clients`. Intervals are log2 s (chronyc prints
 /// −128 … 127 as given; 127 means "none").
@@ -607,6 +947,26 @@ struct ClientAccess {
 	friend bool operator==(const ClientAccess &, const ClientAccess &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<ClientAccess>)
+{
+	using R = ClientAccess;
+	v(&R::address, wire::address, "address");
+	v(&R::ntp_hits, wire::u32, "ntp/packets");
+	v(&R::nke_hits, wire::u32, "nts_ke/connections");
+	v(&R::cmd_hits, wire::u32, "command/packets");
+	v(&R::ntp_drops, wire::u32, "ntp/dropped");
+	v(&R::nke_drops, wire::u32, "nts_ke/dropped");
+	v(&R::cmd_drops, wire::u32, "command/dropped");
+	v(&R::ntp_interval, wire::i8, "ntp/interval_log2", as::log2_interval);
+	v(&R::nke_interval, wire::i8, "nts_ke/interval_log2", as::log2_interval);
+	v(&R::cmd_interval, wire::i8, "command/interval_log2", as::log2_interval);
+	v(&R::ntp_timeout_interval, wire::i8, "ntp/response_interval_log2", as::log2_interval);
+	v(&R::last_ntp_hit_ago_s, wire::u32, "ntp/last_ago_s", as::age);
+	v(&R::last_nke_hit_ago_s, wire::u32, "nts_ke/last_ago_s", as::age);
+	v(&R::last_cmd_hit_ago_s, wire::u32, "command/last_ago_s", as::age);
+}
+
 /// A page of `chronyc clients` (RPY_CLIENT_ACCESSES_BY_INDEX3).
 struct ClientAccessesReport {
 	uint32_t n_indices = 0;    ///< size of the server's client table
@@ -615,6 +975,23 @@ struct ClientAccessesReport {
 	friend bool operator==(const ClientAccessesReport &,
 			       const ClientAccessesReport &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<ClientAccessesReport>)
+{
+	using R = ClientAccessesReport;
+	v(&R::n_indices, wire::u32, "table_size");
+	v(&R::next_index, wire::u32, "next_index");
+	v(&R::clients, wire::records<kMaxClientsPerReply>, "clients");
+}
+
+/// The NTP modes an ntpdata report shows (RFC 5905 §3), as JSON words.
+inline constexpr as::Names<uint8_t, 3> kNtpModeNames{
+	{{{1, "symmetric_active"}, {2, "symmetric_passive"}, {4, "server"}}}, "invalid"};
+/// Where an ntpdata report's timestamps were taken: 'D' daemon, 'K'
+/// kernel, 'H' hardware.
+inline constexpr as::Names<char, 3> kTimestampingNames{
+	{{{'D', "daemon"}, {'K', "kernel"}, {'H', "hardware"}}}, "invalid"};
 
 /// `chronyc ntpdata` for one source. `tests` holds the results of the ten
 /// checks of the last packet (bit set = passed), the first in bit 9, as
@@ -650,6 +1027,42 @@ struct NtpDataReport {
 	friend bool operator==(const NtpDataReport &, const NtpDataReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<NtpDataReport>)
+{
+	using R = NtpDataReport;
+	v(&R::remote_address, wire::address, "remote_address");
+	v(&R::local_address, wire::address, "local_address");
+	v(&R::remote_port, wire::u16, "remote_port");
+	v(&R::leap, wire::u8, "leap", kLeapNames);
+	v(&R::version, wire::u8, "version");
+	v(&R::mode, wire::u8, "mode", kNtpModeNames);
+	v(&R::stratum, wire::u8, "stratum");
+	v(&R::poll, wire::i8, "poll_log2");
+	v(&R::precision, wire::i8, "precision_log2");
+	v(&R::root_delay_s, wire::real, "root_delay_s");
+	v(&R::root_dispersion_s, wire::real, "root_dispersion_s");
+	v(&R::ref_id, wire::u32, "reference_id", as::hex_id);
+	v(&R::ref_time, wire::timespec, "reference_time");
+	v(&R::offset_s, wire::real, "offset_s");
+	v(&R::peer_delay_s, wire::real, "peer_delay_s");
+	v(&R::peer_dispersion_s, wire::real, "peer_dispersion_s");
+	v(&R::response_time_s, wire::real, "response_time_s");
+	v(&R::jitter_asymmetry, wire::real, "jitter_asymmetry");
+	v.word(wire::u16, [](auto &bits) {
+		bits(&R::tests, wire::mask(0x3ff), "tests", as::bits<10>);
+		bits(&R::interleaved, wire::mask(0x4000), "interleaved");
+		bits(&R::authenticated, wire::mask(0x8000), "authenticated");
+	});
+	v(&R::tx_timestamping, wire::u8, "tx_timestamping", kTimestampingNames);
+	v(&R::rx_timestamping, wire::u8, "rx_timestamping", kTimestampingNames);
+	v(&R::total_tx_count, wire::u32, "total_tx");
+	v(&R::total_rx_count, wire::u32, "total_rx");
+	v(&R::total_valid_count, wire::u32, "total_valid_rx");
+	v(&R::total_good_count, wire::u32, "total_good_rx");
+	v.fill(3 * 4, 0xff);  // three reserved words, all ones as chronyd sends them
+}
+
 /// SETTIME's answer (RPY_MANUAL_TIMESTAMP2).
 struct ManualTimestampReport {
 	double offset_s = 0;
@@ -659,6 +1072,15 @@ struct ManualTimestampReport {
 			       const ManualTimestampReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<ManualTimestampReport>)
+{
+	using R = ManualTimestampReport;
+	v(&R::offset_s, wire::real, "offset_s");
+	v(&R::dfreq_ppm, wire::real, "frequency_change_ppm");
+	v(&R::new_afreq_ppm, wire::real, "frequency_ppm");
+}
+
 struct ManualSample {
 	RealTime when;
 	double slewed_offset_s = 0;
@@ -667,11 +1089,27 @@ struct ManualSample {
 	friend bool operator==(const ManualSample &, const ManualSample &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<ManualSample>)
+{
+	using R = ManualSample;
+	v(&R::when, wire::timespec, "time");
+	v(&R::slewed_offset_s, wire::real, "slewed_offset_s");
+	v(&R::orig_offset_s, wire::real, "original_offset_s");
+	v(&R::residual_s, wire::real, "residual_s");
+}
+
 /// `chronyc manual list` (RPY_MANUAL_LIST2).
 struct ManualListReport {
 	std::vector<ManualSample> samples;  ///< at most kMaxManualSamples
 	friend bool operator==(const ManualListReport &, const ManualListReport &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<ManualListReport>)
+{
+	v(&ManualListReport::samples, wire::records<kMaxManualSamples>, "samples");
+}
 
 /// `chronyc sourcename` and `sources -N`.
 struct SourceNameReport {
@@ -679,7 +1117,16 @@ struct SourceNameReport {
 	friend bool operator==(const SourceNameReport &, const SourceNameReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<SourceNameReport>)
+{
+	v(&SourceNameReport::name, wire::name, "name", show::line(0, ""));
+}
+
 enum class AuthMode : uint16_t { None = 0, Symmetric = 1, Nts = 2 };
+inline constexpr as::Names<AuthMode, 3> kAuthModeNames{
+	{{{AuthMode::None, "none"}, {AuthMode::Symmetric, "symmetric"}, {AuthMode::Nts, "nts"}}},
+	"unknown"};
 
 /// One line of `chronyc authdata`.
 struct AuthDataReport {
@@ -695,11 +1142,31 @@ struct AuthDataReport {
 	friend bool operator==(const AuthDataReport &, const AuthDataReport &) = default;
 };
 
+template <class V>
+constexpr void fields(V &v, Of<AuthDataReport>)
+{
+	using R = AuthDataReport;
+	v(&R::mode, wire::u16, "mode", kAuthModeNames);
+	v(&R::key_type, wire::u16, "key_type");
+	v(&R::key_id, wire::u32, "key_id");
+	v(&R::key_length, wire::u16, "key_length_bits");
+	v(&R::ke_attempts, wire::u16, "key_exchange_attempts");
+	v(&R::last_ke_ago_s, wire::u32, "last_key_exchange_ago_s", as::age);
+	v(&R::cookies, wire::u16, "cookies");
+	v(&R::cookie_length, wire::u16, "cookie_length_bytes");
+	v(&R::nak, wire::u16, "naks");
+	v.fill(2);  // pad
+}
+
 /// Selection option bits of SelectDataReport (chrony's RPY_SD_OPTION_*).
 inline constexpr uint16_t kSelectNoselect = 0x1;
 inline constexpr uint16_t kSelectPrefer = 0x2;
 inline constexpr uint16_t kSelectTrust = 0x4;
 inline constexpr uint16_t kSelectRequire = 0x8;
+inline constexpr as::FlagNames<uint16_t, 4> kSelectOptionNames{{{{kSelectNoselect, "noselect"},
+								  {kSelectPrefer, "prefer"},
+								  {kSelectTrust, "trust"},
+								  {kSelectRequire, "require"}}}};
 
 /// One line of `chronyc selectdata`.
 struct SelectDataReport {
@@ -716,6 +1183,25 @@ struct SelectDataReport {
 	double hi_limit_s = 0;
 	friend bool operator==(const SelectDataReport &, const SelectDataReport &) = default;
 };
+
+template <class V>
+constexpr void fields(V &v, Of<SelectDataReport>)
+{
+	using R = SelectDataReport;
+	// selectdata_json() keeps the id for reference clocks only.
+	v(&R::ref_id, wire::u32, "reference_id", as::hex_id);
+	v(&R::address, wire::address, "address");
+	v(&R::state, wire::u8, "state", as::letter);
+	v(&R::authenticated, wire::u8, "authenticated");
+	v(&R::leap, wire::u8, "leap", kLeapNames);
+	v.fill(1);  // pad
+	v(&R::configured_options, wire::u16, "configured_options", kSelectOptionNames);
+	v(&R::effective_options, wire::u16, "effective_options", kSelectOptionNames);
+	v(&R::last_sample_ago_s, wire::u32, "last_sample_ago_s", as::age);
+	v(&R::score, wire::real, "score");
+	v(&R::lo_limit_s, wire::real, "offset_low_s");
+	v(&R::hi_limit_s, wire::real, "offset_high_s");
+}
 
 /// A reply's report; the alternative decides the reply type (reply_type()).
 using ReplyBody = std::variant<NullReport, NSourcesReport, SourceDataReport, TrackingReport,

@@ -69,7 +69,7 @@ private:
 	/// Every source's report of one kind, with its name.
 	template <class Report>
 	std::variant<std::vector<Named<Report>>, Refusal> per_source(Command command);
-	std::string source_name(const Address &address, bool refclock, uint32_t ref_id);
+	std::string source_name(const Address &address, std::optional<uint32_t> refclock);
 
 	std::optional<Address> address_arg(const char *key);
 	std::optional<int64_t> int_arg(const char *key, int64_t low, int64_t high, int64_t fallback);
@@ -84,10 +84,10 @@ private:
 	std::optional<Refusal> bad_;  ///< the first bad argument
 };
 
-std::string JsonRequest::source_name(const Address &address, bool refclock, uint32_t ref_id)
+std::string JsonRequest::source_name(const Address &address, std::optional<uint32_t> refclock)
 {
 	if (refclock) {
-		return refid_text(ref_id);
+		return refid_text(*refclock);
 	}
 	if (const auto *ip = std::get_if<IpAddress>(&address)) {
 		if (auto name = handler_.source_name(*ip); name && !name->name.empty()) {
@@ -115,13 +115,7 @@ std::variant<std::vector<Named<Report>>, Refusal> JsonRequest::per_source(Comman
 			return *refused;
 		}
 		auto &report = std::get<Report>(one);
-		uint32_t ref_id = 0;
-		if constexpr (std::is_same_v<Report, SourceStatsReport> || std::is_same_v<Report, SelectDataReport>) {
-			ref_id = report.ref_id;
-		} else if (const auto *ip = std::get_if<IpAddress>(&report.address); ip && is_refclock(report)) {
-			ref_id = ip->v4_host_order();  // SOURCE_DATA carries a refclock's id as its address
-		}
-		std::string name = source_name(report.address, is_refclock(report), ref_id);
+		std::string name = source_name(report.address, refclock_id(report));
 		rows.push_back(Named<Report>{std::move(report), std::move(name)});
 	}
 	return rows;
@@ -254,7 +248,7 @@ json JsonRequest::answer()
 	if (command_ == "tracking") {
 		return reply_of(run<TrackingReport>(Command::Tracking), [&](const TrackingReport &r) {
 			// chronyc names the reference by its address, or by its id for a refclock.
-			return tracking_json(r, is_refclock(r) ? refid_text(r.ref_id) : source_name(r.address, false, 0));
+			return tracking_json(r, source_name(r.address, refclock_id(r)));
 		});
 	}
 	if (command_ == "sources") {

@@ -1,8 +1,10 @@
 #include "control/report_format.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -234,6 +236,117 @@ std::string ipv6_text(const IpAddress &a)
 	return a.to_string();
 }
 
+// --- Reports drawn from their descriptions -----------------------------------
+
+// A field's value as its show:: form renders it: the human text and the
+// CSV text.
+struct Rendered {
+	std::string human;
+	std::string csv;
+};
+
+template <class M>
+Rendered render(show::Plain, const M &v)
+{
+	std::string s = fmt::format("{}", v);
+	return {s, s};
+}
+
+Rendered render(show::Unsigned, int32_t v)
+{
+	// chronyc passes these counts as unsigned longs: a negative one prints
+	// as its two's complement.
+	std::string s = fmt::format("{}", static_cast<uint32_t>(v));
+	return {s, s};
+}
+
+Rendered render(show::Date, RealTime t)
+{
+	return {date_text(t), timestamp_csv(t)};
+}
+
+Rendered render(show::Interval, uint32_t s)
+{
+	return {interval_human(s), fmt::format("{}", s)};
+}
+
+Rendered render(show::YesNo, bool b)
+{
+	return {std::string(yes_no(b)), std::string(yes_no(b))};
+}
+
+Rendered render(show::IfSet form, bool b)
+{
+	std::string s(b ? form.text : std::string_view());
+	return {s, s};
+}
+
+Rendered render(show::Fixed form, double v)
+{
+	std::string human = form.sign ? fmt::format("{:+{}.{}f}", v, form.width, form.decimals)
+				      : fmt::format("{:{}.{}f}", v, form.width, form.decimals);
+	return {std::move(human), fixed(v, form.decimals)};
+}
+
+/// A field's line, rendered.
+struct Line {
+	int order;
+	std::string_view before;
+	Rendered value;
+	std::string_view after;
+};
+
+/// The lines in chronyc's order; `heading` goes first in the human style.
+std::string join_lines(std::vector<Line> lines, TextStyle style, std::string_view heading)
+{
+	std::stable_sort(lines.begin(), lines.end(),
+			 [](const Line &a, const Line &b) { return a.order < b.order; });
+	Record rec(style);
+	rec.text(heading);
+	for (const Line &l : lines) {
+		rec.text(l.before).value(l.value.human, l.value.csv).text(l.after);
+	}
+	return rec.done();
+}
+
+/// Collects the text lines (show::line) of a report's description.
+template <class T>
+class Lines {
+public:
+	explicit Lines(const T &r) : r_(r) {}
+
+	template <class M, class W, class... X>
+	void operator()(M T::*m, W, std::string_view, const X &...x)
+	{
+		if constexpr (kHasLine<X...>) {
+			auto line = text_line(x...);
+			lines_.push_back({line.order, line.before, render(line.render, r_.*m), line.after});
+		}
+	}
+	template <class W, class F>
+	void word(W, F &&fn)
+	{
+		fn(*this);
+	}
+	void fill(size_t, uint8_t = 0) {}
+
+	std::vector<Line> take() { return std::move(lines_); }
+
+private:
+	const T &r_;
+	std::vector<Line> lines_;
+};
+
+/// A report whose description gives each field its line (chronyc prints it
+/// one value per field, with no value from elsewhere).
+template <Described T>
+std::string format_lines(const T &r, TextStyle style, std::string_view heading = {})
+{
+	Lines<T> collect(r);
+	fields(collect, Of<T>{});
+	return join_lines(collect.take(), style, heading);
+}
+
 } // namespace
 
 // --- Pieces ----------------------------------------------------------------
@@ -333,25 +446,55 @@ bool is_refclock(const TrackingReport &r)
 	return std::holds_alternative<NoAddress>(r.address);
 }
 
+std::optional<uint32_t> refclock_id(const SourceDataReport &r)
+{
+	return is_refclock(r) ? std::optional(std::get<IpAddress>(r.address).v4_host_order()) : std::nullopt;
+}
+
+std::optional<uint32_t> refclock_id(const SourceStatsReport &r)
+{
+	return is_refclock(r) ? std::optional(r.ref_id) : std::nullopt;
+}
+
+std::optional<uint32_t> refclock_id(const SelectDataReport &r)
+{
+	return is_refclock(r) ? std::optional(r.ref_id) : std::nullopt;
+}
+
+std::optional<uint32_t> refclock_id(const TrackingReport &r)
+{
+	return is_refclock(r) ? std::optional(r.ref_id) : std::nullopt;
+}
+
+namespace {
+
+template <class Report>
+std::string numeric(const Report &r)
+{
+	auto id = refclock_id(r);
+	return id ? refid_text(*id) : address_text(r.address);
+}
+
+} // namespace
+
 std::string numeric_name(const SourceDataReport &r)
 {
-	return is_refclock(r) ? refid_text(std::get<IpAddress>(r.address).v4_host_order())
-			      : address_text(r.address);
+	return numeric(r);
 }
 
 std::string numeric_name(const SourceStatsReport &r)
 {
-	return is_refclock(r) ? refid_text(r.ref_id) : address_text(r.address);
+	return numeric(r);
 }
 
 std::string numeric_name(const SelectDataReport &r)
 {
-	return is_refclock(r) ? refid_text(r.ref_id) : address_text(r.address);
+	return numeric(r);
 }
 
 std::string numeric_name(const TrackingReport &r)
 {
-	return is_refclock(r) ? refid_text(r.ref_id) : address_text(r.address);
+	return numeric(r);
 }
 
 char mode_symbol(SourceMode mode)
@@ -387,6 +530,17 @@ char state_symbol(SourceState state)
 }
 
 // --- Reports ---------------------------------------------------------------
+//
+// serverstats, activity, rtcdata, smoothing and sourcename come from their
+// descriptions in control/cmdmon.h (format_lines): chronyc prints each as
+// one line per field. The others are chronyc's own layouts, written out
+// here because they are not one value per field: tracking's lines join a
+// value and its sign word ("slow"/"fast") and take the reference's name
+// from elsewhere; the tables (sources, sourcestats, selectdata, authdata,
+// clients) are columns in chronyc's order with a name column from the
+// caller, symbols and option letters drawn from several fields, and
+// clients switches columns with -k; ntpdata adds values derived from
+// fields (the addresses' ref ids, 2^poll in seconds, the tests in groups).
 
 std::string format_tracking(const TrackingReport &r, std::string_view name, TextStyle style)
 {
@@ -750,68 +904,27 @@ std::string format_ntpdata(const NtpDataReport &r, bool leading_blank, TextStyle
 
 std::string format_serverstats(const ServerStatsReport &r, TextStyle style)
 {
-	auto plain = [](uint32_t v) { return fmt::format("{}", v); };
-	return Record(style)
-		.text("NTP packets received       : ").value(plain(r.ntp_hits)).text("\n")
-		.text("NTP packets dropped        : ").value(plain(r.ntp_drops)).text("\n")
-		.text("Command packets received   : ").value(plain(r.cmd_hits)).text("\n")
-		.text("Command packets dropped    : ").value(plain(r.cmd_drops)).text("\n")
-		.text("Client log records dropped : ").value(plain(r.log_drops)).text("\n")
-		.text("NTS-KE connections accepted: ").value(plain(r.nke_hits)).text("\n")
-		.text("NTS-KE connections dropped : ").value(plain(r.nke_drops)).text("\n")
-		.text("Authenticated NTP packets  : ").value(plain(r.ntp_auth_hits)).text("\n")
-		.text("Interleaved NTP packets    : ").value(plain(r.ntp_interleaved_hits)).text("\n")
-		.text("NTP timestamps held        : ").value(plain(r.ntp_timestamps)).text("\n")
-		.text("NTP timestamp span         : ").value(plain(r.ntp_span_s)).text("\n")
-		.done();
+	return format_lines(r, style);
 }
 
 std::string format_activity(const ActivityReport &r, TextStyle style)
 {
-	// chronyc passes these as unsigned longs: a negative count prints as
-	// its two's complement.
-	auto count = [](int32_t v) { return fmt::format("{}", static_cast<uint32_t>(v)); };
-	return Record(style)
-		.text("200 OK\n")
-		.value(count(r.online)).text(" sources online\n")
-		.value(count(r.offline)).text(" sources offline\n")
-		.value(count(r.burst_online)).text(" sources doing burst (return to online)\n")
-		.value(count(r.burst_offline)).text(" sources doing burst (return to offline)\n")
-		.value(count(r.unresolved)).text(" sources with unknown address\n")
-		.done();
+	return format_lines(r, style, "200 OK\n");
 }
 
 std::string format_rtcdata(const RtcReport &r, TextStyle style)
 {
-	return Record(style)
-		.text("RTC ref time (UTC) : ").value(date_text(r.ref_time), timestamp_csv(r.ref_time)).text("\n")
-		.text("Number of samples  : ").value(fmt::format("{}", r.n_samples)).text("\n")
-		.text("Number of runs     : ").value(fmt::format("{}", r.n_runs)).text("\n")
-		.text("Sample span period : ").value(interval_human(r.span_s), fmt::format("{}", r.span_s)).text("\n")
-		.text("RTC is fast by     : ")
-		.value(fmt::format("{:12.6f}", r.rtc_seconds_fast), fixed(r.rtc_seconds_fast, 6)).text(" seconds\n")
-		.text("RTC gains time at  : ")
-		.value(fmt::format("{:9.3f}", r.rtc_gain_rate_ppm), fixed(r.rtc_gain_rate_ppm, 3)).text(" ppm\n")
-		.done();
+	return format_lines(r, style);
 }
 
 std::string format_smoothing(const SmoothingReport &r, TextStyle style)
 {
-	return Record(style)
-		.text("Active         : ").value(yes_no(r.active)).text(" ")
-		.value(r.leap_only ? "(leap second only)" : "").text("\n")
-		.text("Offset         : ").value(fmt::format("{:+.9f}", r.offset_s), fixed(r.offset_s, 9)).text(" seconds\n")
-		.text("Frequency      : ").value(fmt::format("{:+.6f}", r.freq_ppm), fixed(r.freq_ppm, 6)).text(" ppm\n")
-		.text("Wander         : ").value(fmt::format("{:+.6f}", r.wander_ppm), fixed(r.wander_ppm, 6))
-		.text(" ppm per second\n")
-		.text("Last update    : ").value(fixed(r.last_update_ago_s, 1)).text(" seconds ago\n")
-		.text("Remaining time : ").value(fixed(r.remaining_time_s, 1)).text(" seconds\n")
-		.done();
+	return format_lines(r, style);
 }
 
 std::string format_sourcename(const SourceNameReport &r, TextStyle style)
 {
-	return Record(style).value(r.name).text("\n").done();
+	return format_lines(r, style);
 }
 
 std::string format_waitsync_try(int attempt, uint32_t ref_id, double correction_s, double skew_ppm,

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,6 +83,12 @@ bool is_refclock(const SourceDataReport &r);
 bool is_refclock(const SourceStatsReport &r);
 bool is_refclock(const SelectDataReport &r);
 bool is_refclock(const TrackingReport &r);
+/// A reference clock's id (SOURCE_DATA carries it as the IPv4 address),
+/// or nullopt for an NTP source.
+std::optional<uint32_t> refclock_id(const SourceDataReport &r);
+std::optional<uint32_t> refclock_id(const SourceStatsReport &r);
+std::optional<uint32_t> refclock_id(const SelectDataReport &r);
+std::optional<uint32_t> refclock_id(const TrackingReport &r);
 
 /// The name column without name resolution (chronyc -n, and always with -c):
 /// a reference clock's ref id as text, otherwise the address.

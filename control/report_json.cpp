@@ -1,7 +1,9 @@
 #include "control/report_json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -16,73 +18,13 @@ json header(std::string_view report)
 	return json{{"version", kJsonVersion}, {"report", report}};
 }
 
-/// A real number, or null when it is not finite (JSON has no NaN).
-json real(double v)
+/// A report's fields under its header.
+template <class Report>
+json report_json(std::string_view report, const Report &r)
 {
-	return std::isfinite(v) ? json(v) : json(nullptr);
-}
-
-/// An age in whole seconds; all ones means never.
-json age(uint32_t s)
-{
-	return s == UINT32_MAX ? json(nullptr) : json(s);
-}
-
-std::string hex_id(uint32_t id)
-{
-	return fmt::format("{:08X}", id);
-}
-
-/// A client log interval: null when there is none (127).
-json interval_log2(int8_t v)
-{
-	return v >= 127 ? json(nullptr) : json(v);
-}
-
-json options(uint16_t bits)
-{
-	json out = json::array();
-	if (bits & kSelectNoselect) {
-		out.push_back("noselect");
-	}
-	if (bits & kSelectPrefer) {
-		out.push_back("prefer");
-	}
-	if (bits & kSelectTrust) {
-		out.push_back("trust");
-	}
-	if (bits & kSelectRequire) {
-		out.push_back("require");
-	}
+	json out = header(report);
+	put_fields_json(out, r);
 	return out;
-}
-
-std::string_view timestamping_name(char c)
-{
-	switch (c) {
-	case 'D':
-		return "daemon";
-	case 'K':
-		return "kernel";
-	case 'H':
-		return "hardware";
-	default:
-		return "invalid";
-	}
-}
-
-std::string_view ntp_mode_name(uint8_t mode)
-{
-	switch (mode) {
-	case 1:
-		return "symmetric_active";
-	case 2:
-		return "symmetric_passive";
-	case 4:
-		return "server";
-	default:
-		return "invalid";
-	}
 }
 
 double unix_seconds(RealTime t)
@@ -90,67 +32,109 @@ double unix_seconds(RealTime t)
 	return static_cast<double>(t.seconds()) + static_cast<double>(t.subsec_ns()) * 1e-9;
 }
 
-/// The fields every per-source row shares: its name, address and, for a
-/// reference clock, its id.
-json source_fields(std::string_view name, const Address &address, std::optional<uint32_t> refclock_id)
+/// What every per-source row shows of the source itself: its name and
+/// numeric address, or, for a reference clock, its id instead. This is
+/// chronyc's rule across fields (the mode, the address, the ref id), so it
+/// is written here rather than in the descriptions.
+void put_identity(json &row, std::string_view name, const Address &address,
+		  std::optional<uint32_t> refclock)
 {
-	json row{{"name", name}, {"address", refclock_id ? json(nullptr) : address_json(address)}};
-	row["reference_id"] = refclock_id ? json(hex_id(*refclock_id)) : json(nullptr);
-	return row;
+	row["name"] = name;
+	row["address"] = refclock ? json(nullptr) : address_json(address);
+	row["reference_id"] = refclock ? json(hex_id(*refclock)) : json(nullptr);
+}
+
+/// A per-source report's row: the report's fields and the source's identity.
+template <class Report>
+json source_row(const Named<Report> &row)
+{
+	json out = fields_json(row.report);
+	put_identity(out, row.name, row.report.address, refclock_id(row.report));
+	return out;
+}
+
+/// A list of rows under its header: `row` makes each one.
+template <class Row, class F>
+json rows_json(std::string_view report, std::string_view list, std::span<const Row> rows, F &&row)
+{
+	json out = header(report);
+	out[list] = json::array();
+	for (const Row &r : rows) {
+		out[list].push_back(row(r));
+	}
+	return out;
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of
+/// utc_time()'s count).
+int64_t days_from_civil(int64_t year, int64_t month, int64_t day)
+{
+	year -= month <= 2 ? 1 : 0;
+	int64_t era = (year >= 0 ? year : year - 399) / 400;
+	int64_t yoe = year - era * 400;                                // [0, 399]
+	int64_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           // [0, 146096]
+	return era * 146097 + doe - 719468;
+}
+
+/// Digits [at, at + n) of `text` as a number; nullopt if any is not a digit.
+std::optional<int64_t> digits(std::string_view text, size_t at, size_t n)
+{
+	int64_t v = 0;
+	for (size_t i = at; i < at + n; i++) {
+		if (text[i] < '0' || text[i] > '9') {
+			return std::nullopt;
+		}
+		v = v * 10 + (text[i] - '0');
+	}
+	return v;
 }
 
 } // namespace
 
 std::string_view leap_name(Leap leap)
 {
-	switch (leap) {
-	case Leap::None:
-		return "normal";
-	case Leap::Insert:
-		return "insert_second";
-	case Leap::Delete:
-		return "delete_second";
-	case Leap::Unsynchronized:
-		return "unsynchronised";
-	}
-	return "invalid";
+	return kLeapNames.name(leap);
 }
 
 std::string_view mode_name(SourceMode mode)
 {
-	switch (mode) {
-	case SourceMode::Client:
-		return "server";
-	case SourceMode::Peer:
-		return "peer";
-	case SourceMode::RefClock:
-		return "refclock";
-	}
-	return "unknown";
+	return kSourceModeNames.name(mode);
 }
 
 std::string_view state_name(SourceState state)
 {
-	switch (state) {
-	case SourceState::Selected:
-		return "selected";
-	case SourceState::NonSelectable:
-		return "unusable";
-	case SourceState::Falseticker:
-		return "falseticker";
-	case SourceState::Jittery:
-		return "jittery";
-	case SourceState::Unselected:
-		return "combined";
-	case SourceState::Selectable:
-		return "not_combined";
-	}
-	return "unknown";
+	return kSourceStateNames.name(state);
 }
+
+// --- The JSON forms' leaves (control/fields_json.h) ---------------------------
 
 json address_json(const Address &address)
 {
 	return std::holds_alternative<NoAddress>(address) ? json(nullptr) : json(address_text(address));
+}
+
+std::optional<Address> address_from_json(const json &j)
+{
+	if (j.is_null()) {
+		return Address{NoAddress{}};
+	}
+	if (!j.is_string()) {
+		return std::nullopt;
+	}
+	std::string_view text = j.get_ref<const std::string &>();
+	if (text.substr(0, 3) == "ID#") {
+		uint32_t id = 0;
+		auto [end, ec] = std::from_chars(text.data() + 3, text.data() + text.size(), id);
+		if (ec != std::errc() || end != text.data() + text.size() || text.size() == 3) {
+			return std::nullopt;
+		}
+		return Address{AddressId{id}};
+	}
+	if (auto ip = IpAddress::parse(text)) {
+		return Address{*ip};
+	}
+	return std::nullopt;
 }
 
 std::string rfc3339(RealTime t)
@@ -160,255 +144,135 @@ std::string rfc3339(RealTime t)
 			   u.second, t.subsec_ns());
 }
 
+std::optional<RealTime> parse_rfc3339(std::string_view text)
+{
+	// "YYYY-MM-DDTHH:MM:SS.NNNNNNNNNZ", as rfc3339() writes it.
+	constexpr std::string_view kShape = "0000-00-00T00:00:00.000000000Z";
+	if (text.size() != kShape.size()) {
+		return std::nullopt;
+	}
+	for (size_t i = 0; i < kShape.size(); i++) {
+		if (kShape[i] != '0' && text[i] != kShape[i]) {
+			return std::nullopt;
+		}
+	}
+	auto year = digits(text, 0, 4), month = digits(text, 5, 2), day = digits(text, 8, 2);
+	auto hour = digits(text, 11, 2), minute = digits(text, 14, 2), second = digits(text, 17, 2);
+	auto nanos = digits(text, 20, 9);
+	if (!year || !month || !day || !hour || !minute || !second || !nanos) {
+		return std::nullopt;
+	}
+	if (*month < 1 || *month > 12 || *day < 1 || *day > 31 || *hour > 23 || *minute > 59 ||
+	    *second > 59) {
+		return std::nullopt;
+	}
+	int64_t s = days_from_civil(*year, *month, *day) * 86400 + *hour * 3600 + *minute * 60 +
+		    *second;
+	// The seconds RealTime (int64 ns) holds, with room for the nanoseconds.
+	constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1'000'000'000 - 1;
+	constexpr int64_t kMinSeconds = std::numeric_limits<int64_t>::min() / 1'000'000'000;
+	if (s < kMinSeconds || s > kMaxSeconds) {
+		return std::nullopt;
+	}
+	RealTime t = RealTime::from_parts(s, *nanos);
+	// A day the month does not have (30 February) comes out as another date.
+	if (rfc3339(t) != text) {
+		return std::nullopt;
+	}
+	return t;
+}
+
+std::string hex_id(uint32_t id)
+{
+	return fmt::format("{:08X}", id);
+}
+
+std::optional<uint32_t> parse_hex_id(std::string_view text)
+{
+	uint32_t id = 0;
+	auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id, 16);
+	if (text.size() != 8 || ec != std::errc() || end != text.data() + text.size()) {
+		return std::nullopt;
+	}
+	return id;
+}
+
+// --- Reports ---------------------------------------------------------------------
+
 json tracking_json(const TrackingReport &r, std::string_view name)
 {
-	json out = header("tracking");
-	out["reference_id"] = hex_id(r.ref_id);
+	json out = report_json("tracking", r);
 	out["reference_name"] = name;
-	out["reference_address"] = address_json(r.address);
-	out["stratum"] = r.stratum;
-	out["reference_time"] = rfc3339(r.ref_time);
 	out["reference_time_unix_s"] = unix_seconds(r.ref_time);
-	out["correction_s"] = real(r.current_correction_s);
-	out["last_offset_s"] = real(r.last_offset_s);
-	out["rms_offset_s"] = real(r.rms_offset_s);
-	out["frequency_ppm"] = real(r.freq_ppm);
-	out["residual_frequency_ppm"] = real(r.resid_freq_ppm);
-	out["skew_ppm"] = real(r.skew_ppm);
-	out["root_delay_s"] = real(r.root_delay_s);
-	out["root_dispersion_s"] = real(r.root_dispersion_s);
-	out["update_interval_s"] = real(r.last_update_interval_s);
-	out["leap"] = leap_name(r.leap);
 	return out;
 }
 
 json sources_json(std::span<const Named<SourceDataReport>> rows)
 {
-	json list = json::array();
-	for (const auto &[r, name] : rows) {
-		std::optional<uint32_t> refid;
-		if (is_refclock(r)) {
-			refid = std::get<IpAddress>(r.address).v4_host_order();
-		}
-		json row = source_fields(name, r.address, refid);
-		row["mode"] = mode_name(r.mode);
-		row["state"] = state_name(r.state);
-		row["stratum"] = r.stratum;
-		row["poll_log2"] = r.poll;
-		row["reachability"] = r.reachability;
-		row["last_sample_ago_s"] = age(r.since_sample_s);
-		row["offset_s"] = real(r.latest_meas_s);
-		row["measured_offset_s"] = real(r.orig_latest_meas_s);
-		row["error_s"] = real(r.latest_meas_err_s);
-		list.push_back(std::move(row));
-	}
-	json out = header("sources");
-	out["sources"] = std::move(list);
-	return out;
+	return rows_json("sources", "sources", rows, source_row<SourceDataReport>);
 }
 
 json sourcestats_json(std::span<const Named<SourceStatsReport>> rows)
 {
-	json list = json::array();
-	for (const auto &[r, name] : rows) {
-		json row = source_fields(name, r.address, is_refclock(r) ? std::optional(r.ref_id) : std::nullopt);
-		row["samples"] = r.n_samples;
-		row["runs"] = r.n_runs;
-		row["span_s"] = r.span_s;
-		row["frequency_ppm"] = real(r.resid_freq_ppm);
-		row["frequency_skew_ppm"] = real(r.skew_ppm);
-		row["offset_s"] = real(r.est_offset_s);
-		row["std_dev_s"] = real(r.sd_s);
-		list.push_back(std::move(row));
-	}
-	json out = header("sourcestats");
-	out["sources"] = std::move(list);
-	return out;
+	return rows_json("sourcestats", "sources", rows, source_row<SourceStatsReport>);
 }
 
 json selectdata_json(std::span<const Named<SelectDataReport>> rows)
 {
-	json list = json::array();
-	for (const auto &[r, name] : rows) {
-		json row = source_fields(name, r.address, is_refclock(r) ? std::optional(r.ref_id) : std::nullopt);
-		row["state"] = std::string(1, r.state);
-		row["authenticated"] = r.authenticated;
-		row["configured_options"] = options(r.configured_options);
-		row["effective_options"] = options(r.effective_options);
-		row["last_sample_ago_s"] = age(r.last_sample_ago_s);
-		row["score"] = real(r.score);
-		row["offset_low_s"] = real(r.lo_limit_s);
-		row["offset_high_s"] = real(r.hi_limit_s);
-		row["leap"] = leap_name(r.leap);
-		list.push_back(std::move(row));
-	}
-	json out = header("selectdata");
-	out["sources"] = std::move(list);
-	return out;
+	return rows_json("selectdata", "sources", rows, source_row<SelectDataReport>);
 }
 
 json authdata_json(std::span<const Named<SourceAuth>> rows)
 {
-	json list = json::array();
-	for (const auto &[r, name] : rows) {
-		const AuthDataReport &a = r.auth;
-		json row = source_fields(name, r.address, std::nullopt);
-		switch (a.mode) {
-		case AuthMode::None:
-			row["mode"] = "none";
-			break;
-		case AuthMode::Symmetric:
-			row["mode"] = "symmetric";
-			break;
-		case AuthMode::Nts:
-			row["mode"] = "nts";
-			break;
-		default:
-			row["mode"] = "unknown";
-			break;
-		}
-		row["key_id"] = a.key_id;
-		row["key_type"] = a.key_type;
-		row["key_length_bits"] = a.key_length;
-		row["last_key_exchange_ago_s"] = age(a.last_ke_ago_s);
-		row["key_exchange_attempts"] = a.ke_attempts;
-		row["naks"] = a.nak;
-		row["cookies"] = a.cookies;
-		row["cookie_length_bytes"] = a.cookie_length;
-		list.push_back(std::move(row));
-	}
-	json out = header("authdata");
-	out["sources"] = std::move(list);
-	return out;
+	return rows_json("authdata", "sources", rows, [](const Named<SourceAuth> &row) {
+		json out = fields_json(row.report.auth);
+		put_identity(out, row.name, row.report.address, std::nullopt);
+		return out;
+	});
 }
 
 json clients_json(std::span<const Named<ClientAccess>> rows)
 {
-	json list = json::array();
-	for (const auto &[c, name] : rows) {
-		json row{{"name", name}, {"address", address_json(c.address)}};
-		row["ntp"] = {{"packets", c.ntp_hits},
-			      {"dropped", c.ntp_drops},
-			      {"interval_log2", interval_log2(c.ntp_interval)},
-			      {"response_interval_log2", interval_log2(c.ntp_timeout_interval)},
-			      {"last_ago_s", age(c.last_ntp_hit_ago_s)}};
-		row["nts_ke"] = {{"connections", c.nke_hits},
-				 {"dropped", c.nke_drops},
-				 {"interval_log2", interval_log2(c.nke_interval)},
-				 {"last_ago_s", age(c.last_nke_hit_ago_s)}};
-		row["command"] = {{"packets", c.cmd_hits},
-				  {"dropped", c.cmd_drops},
-				  {"interval_log2", interval_log2(c.cmd_interval)},
-				  {"last_ago_s", age(c.last_cmd_hit_ago_s)}};
-		list.push_back(std::move(row));
-	}
-	json out = header("clients");
-	out["clients"] = std::move(list);
-	return out;
+	return rows_json("clients", "clients", rows, [](const Named<ClientAccess> &row) {
+		json out = fields_json(row.report);
+		out["name"] = row.name;
+		return out;
+	});
 }
 
 json ntpdata_json(std::span<const NtpDataReport> rows)
 {
-	json list = json::array();
-	for (const NtpDataReport &r : rows) {
-		json row;
-		row["remote_address"] = address_json(r.remote_address);
-		row["remote_reference_id"] = hex_id(address_ref_id(r.remote_address));
-		row["remote_port"] = r.remote_port;
-		row["local_address"] = address_json(r.local_address);
-		row["leap"] = leap_name(r.leap);
-		row["version"] = r.version;
-		row["mode"] = ntp_mode_name(r.mode);
-		row["stratum"] = r.stratum;
-		row["poll_log2"] = r.poll;
-		row["precision_log2"] = r.precision;
-		row["root_delay_s"] = real(r.root_delay_s);
-		row["root_dispersion_s"] = real(r.root_dispersion_s);
-		row["reference_id"] = hex_id(r.ref_id);
-		row["reference_time"] = rfc3339(r.ref_time);
-		row["offset_s"] = real(r.offset_s);
-		row["peer_delay_s"] = real(r.peer_delay_s);
-		row["peer_dispersion_s"] = real(r.peer_dispersion_s);
-		row["response_time_s"] = real(r.response_time_s);
-		row["jitter_asymmetry"] = real(r.jitter_asymmetry);
-		std::string tests;
-		for (int bit = 9; bit >= 0; bit--) {
-			tests += (r.tests >> bit) & 1 ? '1' : '0';
-		}
-		row["tests"] = tests;
-		row["interleaved"] = r.interleaved;
-		row["authenticated"] = r.authenticated;
-		row["tx_timestamping"] = timestamping_name(r.tx_timestamping);
-		row["rx_timestamping"] = timestamping_name(r.rx_timestamping);
-		row["total_tx"] = r.total_tx_count;
-		row["total_rx"] = r.total_rx_count;
-		row["total_valid_rx"] = r.total_valid_count;
-		row["total_good_rx"] = r.total_good_count;
-		list.push_back(std::move(row));
-	}
-	json out = header("ntpdata");
-	out["sources"] = std::move(list);
-	return out;
+	return rows_json("ntpdata", "sources", rows, [](const NtpDataReport &r) {
+		json out = fields_json(r);
+		out["remote_reference_id"] = hex_id(address_ref_id(r.remote_address));
+		return out;
+	});
 }
 
 json serverstats_json(const ServerStatsReport &r)
 {
-	json out = header("serverstats");
-	out["ntp_packets_received"] = r.ntp_hits;
-	out["ntp_packets_dropped"] = r.ntp_drops;
-	out["command_packets_received"] = r.cmd_hits;
-	out["command_packets_dropped"] = r.cmd_drops;
-	out["client_log_records_dropped"] = r.log_drops;
-	out["nts_ke_connections_accepted"] = r.nke_hits;
-	out["nts_ke_connections_dropped"] = r.nke_drops;
-	out["authenticated_ntp_packets"] = r.ntp_auth_hits;
-	out["interleaved_ntp_packets"] = r.ntp_interleaved_hits;
-	out["ntp_timestamps_held"] = r.ntp_timestamps;
-	out["ntp_timestamp_span_s"] = r.ntp_span_s;
-	return out;
+	return report_json("serverstats", r);
 }
 
 json activity_json(const ActivityReport &r)
 {
-	json out = header("activity");
-	out["online"] = r.online;
-	out["offline"] = r.offline;
-	out["burst_returning_online"] = r.burst_online;
-	out["burst_returning_offline"] = r.burst_offline;
-	out["unresolved"] = r.unresolved;
-	return out;
+	return report_json("activity", r);
 }
 
 json rtcdata_json(const RtcReport &r)
 {
-	json out = header("rtcdata");
-	out["reference_time"] = rfc3339(r.ref_time);
-	out["samples"] = r.n_samples;
-	out["runs"] = r.n_runs;
-	out["span_s"] = r.span_s;
-	out["rtc_fast_s"] = real(r.rtc_seconds_fast);
-	out["rtc_gain_rate_ppm"] = real(r.rtc_gain_rate_ppm);
-	return out;
+	return report_json("rtcdata", r);
 }
 
 json smoothing_json(const SmoothingReport &r)
 {
-	json out = header("smoothing");
-	out["active"] = r.active;
-	out["leap_only"] = r.leap_only;
-	out["offset_s"] = real(r.offset_s);
-	out["frequency_ppm"] = real(r.freq_ppm);
-	out["wander_ppm_per_s"] = real(r.wander_ppm);
-	out["last_update_ago_s"] = real(r.last_update_ago_s);
-	out["remaining_time_s"] = real(r.remaining_time_s);
-	return out;
+	return report_json("smoothing", r);
 }
 
 json sourcename_json(const Address &address, const SourceNameReport &r)
 {
-	json out = header("sourcename");
+	json out = report_json("sourcename", r);
 	out["address"] = address_json(address);
-	out["name"] = r.name;
 	return out;
 }
 
@@ -417,8 +281,9 @@ json waitsync_json(int attempt, const TrackingReport &r, bool synchronised)
 	json out = header("waitsync");
 	out["try"] = attempt;
 	out["reference_id"] = hex_id(r.ref_id);
-	out["correction_s"] = real(std::fabs(r.current_correction_s));
-	out["skew_ppm"] = real(r.skew_ppm);
+	double correction = std::fabs(r.current_correction_s);
+	out["correction_s"] = std::isfinite(correction) ? json(correction) : json(nullptr);
+	out["skew_ppm"] = std::isfinite(r.skew_ppm) ? json(r.skew_ppm) : json(nullptr);
 	out["synchronised"] = synchronised;
 	return out;
 }

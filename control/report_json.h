@@ -13,6 +13,11 @@
 // ("2026-11-25T10:40:46.378595907Z"). Reference ids are 8 hex digits as
 // chronyc prints them. "Never" (chronyc's "-") is null. A NaN or infinite
 // value (which chronyd never sends) is null too.
+//
+// Each report's fields, their keys and forms come from its description in
+// control/cmdmon.h (written by control/fields_json.h); the functions here
+// add what is not a field of one report: the "version" and "report" keys,
+// a source's name, a reference clock's id in place of its address.
 #pragma once
 
 #include <span>
@@ -21,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/cmdmon.h"
+#include "control/fields_json.h"
 #include "control/report_format.h"
 
 namespace strata::control {
@@ -35,11 +41,6 @@ inline constexpr int kJsonVersion = 1;
 std::string_view leap_name(Leap leap);
 std::string_view mode_name(SourceMode mode);
 std::string_view state_name(SourceState state);
-
-/// `address` as JSON: its text, or null for NoAddress.
-nlohmann::json address_json(const Address &address);
-/// RFC 3339 UTC with nanoseconds.
-std::string rfc3339(RealTime t);
 
 nlohmann::json tracking_json(const TrackingReport &r, std::string_view name);
 nlohmann::json sources_json(std::span<const Named<SourceDataReport>> rows);
