@@ -35,6 +35,7 @@
 #include "daemon/metrics_server_linux.h"
 #include "daemon/ntp_server_linux.h"
 #include "daemon/sources_io_linux.h"
+#include "ntp/packet.h"
 #include "sources/reports.h"
 #include "daemon/unsteered_clock_linux.h"
 #include "phc/posix_clock_linux.h"
@@ -582,8 +583,8 @@ int main(int argc, char **argv)
 		// chronyd's form: the features built in, + or −, for scripts
 		// (chrony's test suite reads them).
 		std::printf("stratad (strata) version %s (+CMDMON +NTP +REFCLOCK +RTC +PPS +PHC -PRIVDROP "
-			    "-SCFILTER -SIGND -ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG)\n",
-			    STRATA_VERSION);
+			    "-SCFILTER -SIGND -ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG; NTP era split %lld)\n",
+			    STRATA_VERSION, static_cast<long long>(strata::ntp::kNtpEraSplit));
 		return 0;
 	}
 	return strata::daemon::run(*options);

@@ -233,8 +233,8 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 		why = Reject::BadTimestamps;
 		return std::nullopt;
 	}
-	RealTime t2 = from_ntp(h.receive, t1_);
-	RealTime t3 = from_ntp(h.transmit, t1_);
+	RealTime t2 = from_ntp(h.receive);
+	RealTime t3 = from_ntp(h.transmit);
 	// As chronyd: the delay's magnitude, at least the two clocks' precision.
 	// A server that fuzzes its timestamps below its precision (as chronyd and
 	// strata do) can answer with t3 a little before t2, which makes the

@@ -73,6 +73,12 @@ RealTime from_ntp(NtpTimestamp ts, RealTime pivot)
 	return RealTime::from_parts(sec, ns);
 }
 
+RealTime from_ntp(NtpTimestamp ts)
+{
+	// Nearest to the middle of the window: within it.
+	return from_ntp(ts, RealTime::from_parts(kNtpEraSplit + (int64_t{1} << 31), 0));
+}
+
 uint32_t to_short(double seconds)
 {
 	if (!(seconds > 0)) {

@@ -3,8 +3,11 @@
 // MAC trailer. Pure: bytes in, values out, and back.
 //
 // NTP timestamps carry seconds modulo 2^32 (an "era" is 136 years; era 1
-// begins 2036-02-07T06:28:16Z). from_ntp() resolves the era against a pivot
-// (normally the local clock), so conversions stay right across 2036 and
+// begins 2036-02-07T06:28:16Z). A received timestamp is read within a fixed
+// window of 2^32 s that starts at the era split (kNtpEraSplit, 1976), as
+// chronyd reads them (its NTP_ERA_SPLIT): the same instant whatever the
+// local clock says, so a box that boots at 1970 after 2036 (no RTC) still
+// reads its servers' time right. Conversions stay right across 2036 and
 // have nothing to do with the 2038 time_t limit: times are int64 ns here.
 #pragma once
 
@@ -36,8 +39,20 @@ struct NtpTimestamp {
 
 /// Nearest NTP timestamp to `t` (fraction rounded to the nearest 2^-32 s).
 NtpTimestamp to_ntp(RealTime t);
+/// The first second (Unix time) of the 2^32 s window received NTP
+/// timestamps are read in: 1976-01-01T00:00:00Z, so the window ends in
+/// 2112. Set at build time with -DSTRATA_NTP_ERA_SPLIT=SECONDS;
+/// `stratad -v` prints it.
+#ifdef STRATA_NTP_ERA_SPLIT
+inline constexpr int64_t kNtpEraSplit = STRATA_NTP_ERA_SPLIT;
+#else
+inline constexpr int64_t kNtpEraSplit = 189'302'400;
+#endif
 /// The instant within ±68 years of `pivot` that `ts` names (nearest 1 ns).
 RealTime from_ntp(NtpTimestamp ts, RealTime pivot);
+/// The instant in [kNtpEraSplit, kNtpEraSplit + 2^32 s) that `ts` names:
+/// how every received timestamp is read.
+RealTime from_ntp(NtpTimestamp ts);
 
 /// The 32-bit short format (16.16 seconds) used for root delay and dispersion;
 /// saturates at 0xffff.ffff and maps negative values to 0.

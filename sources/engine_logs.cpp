@@ -35,7 +35,7 @@ void Engine::log_measurement(const NtpSource &s, std::span<const std::byte> payl
 	} else {
 		// What the rejected response would have measured, from the request's t1.
 		RealTime t1 = s.client.transmit_time();
-		RealTime t2 = ntp::from_ntp(h.receive, t1), t3 = ntp::from_ntp(h.transmit, t1);
+		RealTime t2 = ntp::from_ntp(h.receive), t3 = ntp::from_ntp(h.transmit);
 		e.time = t1 + (rx - t1) / 2;
 		e.offset_s = (to_seconds(t2 - t1) + to_seconds(t3 - rx)) / 2;
 		e.peer_delay_s = std::abs(to_seconds(rx - t1) - to_seconds(t3 - t2));

@@ -243,8 +243,8 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	if (auto packet = ntp::parse(d.payload)) {
 		s.last_header = packet->header;
 		s.last_local = d.local;
-		s.last_response_time_s = to_seconds(ntp::from_ntp(packet->header.transmit, d.rx_system) -
-						    ntp::from_ntp(packet->header.receive, d.rx_system));
+		s.last_response_time_s = to_seconds(ntp::from_ntp(packet->header.transmit) -
+						    ntp::from_ntp(packet->header.receive));
 	}
 	if (s.client.take_burst_ended() && s.timer) {
 		// The burst is over early: the next request at the poll interval.

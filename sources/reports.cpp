@@ -226,7 +226,6 @@ std::optional<control::NtpDataReport> ntp_data_report(const Engine &engine, cons
 		return std::nullopt;
 	}
 	const NtpSource &s = *found;
-	RealTime now = engine.clock().now();
 	control::NtpDataReport r;
 	r.remote_address = s.address;
 	if (s.last_local) {
@@ -245,7 +244,7 @@ std::optional<control::NtpDataReport> ntp_data_report(const Engine &engine, cons
 		r.root_delay_s = ntp::from_short(h.root_delay);
 		r.root_dispersion_s = ntp::from_short(h.root_dispersion);
 		r.ref_id = h.ref_id;
-		r.ref_time = ntp::from_ntp(h.reference, now);
+		r.ref_time = ntp::from_ntp(h.reference);
 	}
 	r.offset_s = s.last_offset_s;
 	r.peer_delay_s = s.last_delay_s;

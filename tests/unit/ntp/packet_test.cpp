@@ -73,6 +73,22 @@ TEST(NtpTimestamp, Year2038IsAnOrdinaryDate)
 	}
 }
 
+TEST(NtpTimestamp, ReceivedTimestampsAreReadInTheWindowFromTheEraSplit)
+{
+	// Whatever the local clock says: the window is 1976-01-01 to 2112.
+	EXPECT_EQ(kNtpEraSplit, 189'302'400);
+	const int64_t kWindowEnd = kNtpEraSplit + (int64_t{1} << 32);
+	for (int64_t t : {kNtpEraSplit, kNtpEraSplit + 1, int64_t{1'800'000'000}, kEra1Start - 1, kEra1Start,
+			  int64_t{2'147'483'648}, kWindowEnd - 1}) {
+		EXPECT_EQ(from_ntp(to_ntp(utc(t, 123'000'000))), utc(t, 123'000'000)) << t;
+	}
+	// Before the split: read 136 years later (chronyd's rule; its test
+	// 008-ntpera expects no synchronisation there), and at the window's
+	// end, 136 years earlier.
+	EXPECT_EQ(from_ntp(to_ntp(utc(kNtpEraSplit - 1))), utc(kWindowEnd - 1));
+	EXPECT_EQ(from_ntp(to_ntp(utc(kWindowEnd))), utc(kNtpEraSplit));
+}
+
 TEST(NtpTimestamp, EraIsTheOneNearestThePivot)
 {
 	// 68 years either side of the pivot map back; a 1970 pivot reads a 2036+
