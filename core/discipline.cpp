@@ -49,11 +49,14 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 
 	if (config_.maxchange && updates_ > config_.maxchange->start &&
 	    std::abs(e.offset_s) > config_.maxchange->offset_s) {
+		// chronyd's count: `ignore` of them are ignored, the next one ends
+		// the daemon; a negative count never does.
+		bool exiting = config_.maxchange->ignore >= 0 && ignored_ >= config_.maxchange->ignore;
 		ignored_++;
 		log_.warning("Adjustment of {:.3f} seconds exceeds the allowed maximum of {:.3f} seconds ({})", -e.offset_s,
-			     config_.maxchange->offset_s, ignored_ >= config_.maxchange->ignore ? "exiting" : "ignored");
+			     config_.maxchange->offset_s, exiting ? "exiting" : "ignored");
 		r.ignored = true;
-		r.gave_up = ignored_ >= config_.maxchange->ignore;
+		r.gave_up = exiting;
 		return r;
 	}
 

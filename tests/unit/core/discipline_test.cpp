@@ -218,7 +218,22 @@ TEST(Discipline, MaxchangeIgnoresThenGivesUp)
 	EXPECT_TRUE(r.ignored);
 	EXPECT_FALSE(r.gave_up);
 	r = d.update({.offset_s = -5, .skew_ppm = 5000}, mono(128));
-	EXPECT_TRUE(r.gave_up);
+	EXPECT_TRUE(r.ignored);
+	EXPECT_FALSE(r.gave_up);  // `ignore` 2: two are ignored (chronyd's count)…
+	r = d.update({.offset_s = 5, .skew_ppm = 5000}, mono(192));
+	EXPECT_TRUE(r.gave_up);  // …and the third ends the daemon
+}
+
+TEST(Discipline, MaxchangeWithANegativeCountNeverGivesUp)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxchange = DisciplineConfig::MaxChange{0.5, 0, -1}}, clock, log);
+	for (int k = 0; k < 20; k++) {
+		auto r = d.update({.offset_s = 5, .skew_ppm = 5000}, mono(64 * k));
+		EXPECT_TRUE(r.ignored);
+		EXPECT_FALSE(r.gave_up);
+	}
 }
 
 TEST(Discipline, FrequencyIsClampedByMaxdrift)
