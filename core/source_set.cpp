@@ -29,6 +29,8 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	std::vector<SourceEstimate> estimates;
 	std::vector<size_t> index_of;
 	bool absent_require = false;
+	size_t waiting = 0;
+	uint8_t waiting_reach = 0, candidate_reach = 0, candidate_reach_size = 0;
 	for (size_t i = 0; i < sources_.size(); i++) {
 		const auto &s = sources_[i];
 		auto e = s.stats.estimate(now);
@@ -37,10 +39,16 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		// (maxsamples 1 or 2: chronyd's special case for -q/-Q).
 		size_t n = s.stats.size();
 		bool enough = n >= kMinSamplesToSelect || n >= s.stats.config().max_samples;
+		if (!s.info.noselect && s.info.leap != Leap::Unsynchronized && !enough) {
+			waiting++;
+			waiting_reach = std::max(waiting_reach, s.info.reach);
+		}
 		if (!e || !enough || s.info.leap == Leap::Unsynchronized || !s.info.reachable) {
 			absent_require |= s.info.require;
 			continue;
 		}
+		candidate_reach = std::max(candidate_reach, s.info.reach);
+		candidate_reach_size = std::max(candidate_reach_size, s.info.reach_size);
 		// The interval the true offset lies in: half the round trip to the
 		// root, the root's dispersion, and our own uncertainty about the source.
 		double distance = (s.info.root_delay_s + e->min_delay_s) / 2 + s.info.root_dispersion_s + e->stddev_s +
@@ -56,6 +64,16 @@ SourceSetDecision SourceSet::decide(RealTime now)
 				      .noselect = s.info.noselect});
 		estimates.push_back(*e);
 		index_of.push_back(i);
+	}
+	// At the start (nothing selected yet), a source that has answered as
+	// often as the candidates but for their latest poll is about to have
+	// its samples too: wait for it, so that servers polled in step are
+	// selected among together, not the first to have three samples alone
+	// (chronyd's SRC_WAITS_STATS).
+	if (waiting > 0 && !candidates.empty() && !leader_ && candidate_reach_size < 8 &&
+	    (candidate_reach >> 1) == waiting_reach) {
+		d.source_states.assign(sources_.size(), std::nullopt);
+		return d;
 	}
 	d.selection = select_sources(candidates, selection_, leader_, absent_require);
 	d.source_states.assign(sources_.size(), std::nullopt);

@@ -5,7 +5,9 @@
 // sample. Pure.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -30,6 +32,12 @@ struct SourceInfo {
 	/// false while the reachability register is empty: an unreachable
 	/// source is not a candidate, whatever its old samples say.
 	bool reachable = true;
+	/// The reachability register (bit 0: the last poll answered) and how
+	/// many polls it has seen, up to 8: while no source is selected at the
+	/// start, the selection waits for sources polled in step that have not
+	/// yet gathered enough samples (chronyd's rule).
+	uint8_t reach = 0;
+	uint8_t reach_size = 0;
 };
 
 struct SourceSetDecision {
@@ -62,6 +70,12 @@ public:
 	void set_info(size_t index, const SourceInfo &info) { sources_[index].info = info; }
 	const SourceInfo &info(size_t index) const { return sources_[index].info; }
 	void set_reachable(size_t index, bool reachable) { sources_[index].info.reachable = reachable; }
+	/// The source's reachability register and how many polls it has seen.
+	void set_reach(size_t index, uint8_t reach, uint32_t polls)
+	{
+		sources_[index].info.reach = reach;
+		sources_[index].info.reach_size = static_cast<uint8_t>(std::min<uint32_t>(polls, 8));
+	}
 	void add_sample(size_t index, const SourceSample &sample)
 	{
 		sources_[index].stats.add(sample);

@@ -178,6 +178,12 @@ void Engine::update(RealTime now)
 	if (once_done_) {
 		return;
 	}
+	for (const auto &s : ntp_) {
+		set_.set_reach(s->index, s->client.reach(), s->polls);
+	}
+	for (const auto &r : refclocks_) {
+		set_.set_reach(r->index, r->reach, r->polls);
+	}
 	last_decision_ = set_.decide(now);
 	SourceSetDecision &decision = last_decision_;
 	log_selection(now);
