@@ -106,7 +106,8 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 				  : kMinSlewDuration_s;
 	double slew_ppm = std::clamp(e.offset_s / duration * 1e6, -config_.maxslewrate_ppm, config_.maxslewrate_ppm);
 	if (slew_ppm != 0) {
-		slew_end_ = slew_end(e.offset_s, slew_ppm, mono);
+		duration = e.offset_s / slew_ppm * 1e6;
+		slew_end_ = mono + from_seconds(duration);
 	} else {
 		slew_end_.reset();
 	}
@@ -117,16 +118,6 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	return r;
 }
 
-MonoTime Discipline::slew_end(double offset_s, double slew_ppm, MonoTime mono)
-{
-	// CLOCK_MONOTONIC is slewed with the clock (the kernel's frequency and
-	// tick apply to it, not only its steps): while the slew adds slew_ppm,
-	// it runs that much faster than true time too, so the offset takes
-	// offset / slew of true time and offset more of monotonic time. (A
-	// slew of 83,333 ppm timed on the monotonic clock alone ends 7.7 % short.)
-	return mono + from_seconds(offset_s / slew_ppm * 1e6 + offset_s);
-}
-
 DisciplineResult Discipline::slew_offset(double offset_s, MonoTime mono)
 {
 	DisciplineResult r;
@@ -134,7 +125,7 @@ DisciplineResult Discipline::slew_offset(double offset_s, MonoTime mono)
 	if (offset_s == 0 || slew_ppm == 0) {
 		return r;
 	}
-	slew_end_ = slew_end(offset_s, slew_ppm, mono);
+	slew_end_ = mono + from_seconds(offset_s / slew_ppm * 1e6);
 	apply_frequency(slew_ppm, r);
 	return r;
 }
@@ -149,7 +140,7 @@ DisciplineResult Discipline::follow(double offset_s, double dfreq_ppm, MonoTime 
 	double duration = std::clamp(config_.corrtimeratio * 0.5 * elapsed, kMinSlewDuration_s, kMaxSlewDuration_s);
 	double slew_ppm = std::clamp(total / duration * 1e6, -config_.maxslewrate_ppm, config_.maxslewrate_ppm);
 	if (slew_ppm != 0) {
-		slew_end_ = slew_end(total, slew_ppm, mono);
+		slew_end_ = mono + from_seconds(total / slew_ppm * 1e6);
 	} else {
 		slew_end_.reset();
 	}

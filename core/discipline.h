@@ -107,9 +107,7 @@ public:
 		if (!slew_end_ || mono >= *slew_end_) {
 			return 0.0;
 		}
-		// The monotonic clock runs fast (or slow) by the slew itself.
-		double rate = (applied_ppm_ - base_freq_ppm_) * 1e-6;
-		return rate * to_seconds(*slew_end_ - mono) / (1 + rate);
+		return (applied_ppm_ - base_freq_ppm_) * 1e-6 * to_seconds(*slew_end_ - mono);
 	}
 	double skew_ppm() const { return skew_ppm_; }
 	int updates() const { return updates_; }
@@ -118,9 +116,6 @@ public:
 	int frequency_updates() const { return frequency_updates_; }
 
 private:
-	/// When a slew of `offset_s` at `slew_ppm` (same sign) ends on the
-	/// monotonic clock, started at `mono`.
-	static MonoTime slew_end(double offset_s, double slew_ppm, MonoTime mono);
 	/// Sets the clock to base + slew; appends the change of rate.
 	void apply_frequency(double slew_ppm, DisciplineResult &r);
 
