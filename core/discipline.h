@@ -107,7 +107,9 @@ public:
 		if (!slew_end_ || mono >= *slew_end_) {
 			return 0.0;
 		}
-		return (applied_ppm_ - base_freq_ppm_) * 1e-6 * to_seconds(*slew_end_ - mono);
+		// The inverse of slew_duration_s().
+		double remaining = (applied_ppm_ - base_freq_ppm_) * 1e-6 * to_seconds(*slew_end_ - mono);
+		return clock_.monotonic_follows_frequency() ? remaining / (1 + applied_ppm_ * 1e-6) : remaining;
 	}
 	double skew_ppm() const { return skew_ppm_; }
 	int updates() const { return updates_; }
@@ -116,6 +118,13 @@ public:
 	int frequency_updates() const { return frequency_updates_; }
 
 private:
+	/// Seconds of the monotonic clock that times the slew that `slew_ppm`
+	/// on top of the base frequency takes to correct `offset_s`. When that
+	/// clock runs at the slewed rate (the system clock's), then with the
+	/// base right it gains slew / (1 + base + slew) on every second of its
+	/// own: at 83,333 ppm, a slew timed as offset / rate alone ends with
+	/// 7.7 % of the offset left (or overshot, slewing back).
+	double slew_duration_s(double offset_s, double slew_ppm) const;
 	/// Sets the clock to base + slew; appends the change of rate.
 	void apply_frequency(double slew_ppm, DisciplineResult &r);
 
