@@ -67,6 +67,16 @@ out in SCENARIOS below):
            The same with the clock 0.5 s behind (node offset -0.5): slewed
            forward, the clock's seconds are shorter, and the iburst's last
            sample still finds the slew under way.
+
+And four of chrony's own test/simulation cases (001, 102, 006, 007), the
+client polling as chronyd's defaults have it (minpoll 6, maxpoll 10),
+10,000 s, statistics from 210 s (chrony's max_sync_time) unless said:
+
+  defaults The LAN of `lan`, `server 192.168.123.1`.
+  iburst   `server 192.168.123.1 iburst` and `makestep 0.01 1`
+           (statistics from 6 s).
+  jitter   100 ms of exponential jitter each way, 1 s initial offset.
+  wander   Wander 1e-7 s/s/√s.
 """
 import argparse
 import concurrent.futures
@@ -180,6 +190,58 @@ node2_delay1 = {LAN_DELAY}
         client_conf="server 192.168.123.1 iburst\nmakestep 1 3\n",
         limit_s=2000,
         stats_from_s=0,
+    ),
+    Scenario(
+        name="defaults",
+        title="chrony's defaults, minpoll 6",
+        clknetsim_conf=f"""node2_freq = {CLIENT_FREQ}
+node2_offset = 0.1
+node1_delay2 = {LAN_DELAY}
+node2_delay1 = {LAN_DELAY}
+""",
+        server_conf=SERVER_CONF,
+        client_conf="server 192.168.123.1\n",
+        limit_s=10000,
+        stats_from_s=210,
+    ),
+    Scenario(
+        name="iburst",
+        title="iburst, makestep 0.01 1",
+        clknetsim_conf=f"""node2_freq = {CLIENT_FREQ}
+node2_offset = 0.1
+node1_delay2 = {LAN_DELAY}
+node2_delay1 = {LAN_DELAY}
+""",
+        server_conf=SERVER_CONF,
+        client_conf="server 192.168.123.1 iburst\nmakestep 0.01 1\n",
+        limit_s=10000,
+        stats_from_s=6,
+    ),
+    Scenario(
+        name="jitter",
+        title="100 ms jitter, 1 s off",
+        clknetsim_conf=f"""node2_freq = {CLIENT_FREQ}
+node2_offset = 1.0
+node1_delay2 = (+ 1e-4 (* 1e-1 (exponential)))
+node2_delay1 = (+ 1e-4 (* 1e-1 (exponential)))
+""",
+        server_conf=SERVER_CONF,
+        client_conf="server 192.168.123.1\n",
+        limit_s=10000,
+        stats_from_s=210,
+    ),
+    Scenario(
+        name="wander",
+        title="wander 1e-7",
+        clknetsim_conf=f"""node2_freq = (+ 1e-4 (sum (* 1e-7 (normal))))
+node2_offset = 0.1
+node1_delay2 = {LAN_DELAY}
+node2_delay1 = {LAN_DELAY}
+""",
+        server_conf=SERVER_CONF,
+        client_conf="server 192.168.123.1\n",
+        limit_s=10000,
+        stats_from_s=210,
     ),
 ]
 
