@@ -28,7 +28,10 @@ Discipline::Discipline(const DisciplineConfig &config, ClockControl<Realtime> &c
 double Discipline::slew_duration_s(double offset_s, double slew_ppm) const
 {
 	double duration = offset_s / slew_ppm * 1e6;
-	return clock_.monotonic_follows_frequency() ? duration * (1 + (base_freq_ppm_ + slew_ppm) * 1e-6) : duration;
+	if (!clock_.monotonic_follows_frequency()) {
+		return duration;
+	}
+	return duration * (1 + (base_freq_ppm_ + slew_ppm) * 1e-6);
 }
 
 void Discipline::apply_frequency(double slew_ppm, DisciplineResult &r)
@@ -82,7 +85,8 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	// of 16 ppm from 3 samples set the frequency 1,245 ppm wrong).
 	if (std::max(e.skew_ppm, e.skew_bound_ppm) <= config_.maxupdateskew_ppm) {
 		double weight = prior * prior / (prior * prior + e.skew_ppm * e.skew_ppm);
-		double right = applied_ppm_ + e.frequency_ppm + applied_ppm_ * e.frequency_ppm * 1e-6;
+		double right = applied_ppm_ + e.frequency_ppm +
+			       applied_ppm_ * e.frequency_ppm * 1e-6;
 		base_freq_ppm_ = std::clamp(base_freq_ppm_ + weight * (right - base_freq_ppm_), -config_.maxdrift_ppm,
 					    config_.maxdrift_ppm);
 		skew_ppm_ = e.skew_ppm;

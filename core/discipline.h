@@ -112,8 +112,12 @@ public:
 			return 0.0;
 		}
 		// The inverse of slew_duration_s().
-		double remaining = (applied_ppm_ - base_freq_ppm_) * 1e-6 * to_seconds(*slew_end_ - mono);
-		return clock_.monotonic_follows_frequency() ? remaining / (1 + applied_ppm_ * 1e-6) : remaining;
+		double slew = (applied_ppm_ - base_freq_ppm_) * 1e-6;
+		double remaining = slew * to_seconds(*slew_end_ - mono);
+		if (!clock_.monotonic_follows_frequency()) {
+			return remaining;
+		}
+		return remaining / (1 + applied_ppm_ * 1e-6);
 	}
 	double skew_ppm() const { return skew_ppm_; }
 	int updates() const { return updates_; }

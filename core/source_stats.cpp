@@ -228,8 +228,11 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 	// ones. (distance_weights() would treat a dispersion a little above the
 	// window's smallest as a long round trip: in clknetsim with a 100 µs SHM
 	// refclock, RMS 10.7 → 9.2 µs over 20 seeds.)
+	double first_delay = samples_.front().delay_s;
 	bool one_delay = std::all_of(samples_.begin(), samples_.end(),
-				     [&](const SourceSample &x) { return x.delay_s == samples_.front().delay_s; });
+				     [&](const SourceSample &x) {
+					     return x.delay_s == first_delay;
+				     });
 	if (one_delay) {
 		double floor = std::max(config_.precision_s, 1e-12);
 		double smallest = samples_.front().dispersion_s;
@@ -242,8 +245,9 @@ std::optional<SourceEstimate> SourceStats::estimate(RealTime now) const
 			weights[i] = 1.0 / (ratio * ratio);
 		}
 	} else {
-		distance_weights(std::span<const double>(distances.data(), samples_.size()), config_.precision_s,
-				 std::span<double>(weights.data(), samples_.size()));
+		size_t count = samples_.size();
+		distance_weights(std::span<const double>(distances.data(), count),
+				 config_.precision_s, std::span<double>(weights.data(), count));
 	}
 	for (size_t i = 0; i < samples_.size(); i++) {
 		points[past + i].weight = weights[i];

@@ -84,9 +84,11 @@ std::optional<MedianFilter::Combined> MedianFilter::take(double precision_s)
 	if (dof > 0) {
 		double previous = average_dof_ > 0 ? average_variance_ : variance;
 		if (average_dof_ >= kAverageDof) {
-			average_variance_ += dof / (dof + kAverageDof) * (variance - average_variance_);
+			average_variance_ +=
+				dof / (dof + kAverageDof) * (variance - average_variance_);
 		} else {
-			average_variance_ = (average_variance_ * average_dof_ + variance * dof) / (average_dof_ + dof);
+			average_variance_ = (average_variance_ * average_dof_ + variance * dof) /
+					    (average_dof_ + dof);
 			average_dof_ += dof;
 		}
 		// This poll's variance unless its 90 % lower bound is below the
@@ -96,10 +98,10 @@ std::optional<MedianFilter::Combined> MedianFilter::take(double precision_s)
 			used = average_variance_;
 		}
 	}
-	return Combined{.sample = {.local = base + from_seconds(mean_dt),
-				   .offset_s = mean,
-				   .dispersion_s = std::max({precision_s, std::sqrt(used / n), max_dispersion})},
-			.spread_s = dof > 0 ? std::sqrt(variance) : 0.0};
+	double dispersion = std::max({precision_s, std::sqrt(used / n), max_dispersion});
+	RefSample sample{
+		.local = base + from_seconds(mean_dt), .offset_s = mean, .dispersion_s = dispersion};
+	return Combined{.sample = sample, .spread_s = dof > 0 ? std::sqrt(variance) : 0.0};
 }
 
 } // namespace strata::refclock

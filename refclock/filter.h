@@ -72,7 +72,8 @@ private:
 	size_t capacity_;
 	std::deque<RefSample> samples_;
 	double average_variance_ = 0;
-	double average_dof_ = 0;  ///< degrees of freedom behind average_variance_, at most kept to ~50
+	/// Degrees of freedom behind average_variance_ (counted up to 50).
+	double average_dof_ = 0;
 };
 
 } // namespace strata::refclock

@@ -435,7 +435,7 @@ def ratio(a, b):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("clknetsim", help="a clknetsim build directory")
     parser.add_argument("stratad", help="the stratad binary")

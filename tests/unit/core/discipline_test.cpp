@@ -199,7 +199,8 @@ TEST(Discipline, FrequencyEstimateComposesWithTheRateApplied)
 	// Measured on the clock slewed at +400 ppm, it runs 300 ppm too fast:
 	// it would run right at (1 + 400e-6)(1 − 300e-6) − 1 = 99.88 ppm, not
 	// 400 − 300.
-	d.update({.offset_s = 0.5, .frequency_ppm = -300, .skew_ppm = 1e-6, .skew_bound_ppm = 1e-6}, mono(10));
+	d.update({.offset_s = 0.5, .frequency_ppm = -300, .skew_ppm = 1e-6, .skew_bound_ppm = 1e-6},
+		 mono(10));
 	EXPECT_NEAR(d.base_frequency_ppm(), 99.88, 1e-9);
 }
 
@@ -346,9 +347,15 @@ TEST(Discipline, FollowMovesTheBaseFrequencyAndSlewsOnTopOfTheSlewUnderWay)
 class KernelClock final : public ClockControl<Realtime> {
 public:
 	/// `offset_s`: reference − local at the start; `error_ppm`: how fast it runs.
-	KernelClock(double offset_s, double error_ppm) : local_s_(-offset_s), error_(error_ppm * 1e-6) {}
+	KernelClock(double offset_s, double error_ppm)
+		: local_s_(-offset_s), error_(error_ppm * 1e-6)
+	{
+	}
 
-	RealTime now() const override { return RealTime::from_parts(1'800'000'000, 0) + from_seconds(local_s_); }
+	RealTime now() const override
+	{
+		return RealTime::from_parts(1'800'000'000, 0) + from_seconds(local_s_);
+	}
 	Result<double> set_frequency_ppm(double ppm) override
 	{
 		freq_ppm_ = std::clamp(ppm, -max_frequency_ppm(), max_frequency_ppm());
@@ -397,7 +404,9 @@ TEST(DisciplineWithStatistics, AFastSlewLeavesNeitherOffsetNorFrequencyBehind)
 		KernelClock clock(start, 100);
 		NullLogger log;
 		SourceStats stats({.min_samples = 3, .max_samples = 64});
-		Discipline d({.makestep = DisciplineConfig::MakeStep{.threshold_s = 1.0, .limit = 3}}, clock, log);
+		DisciplineConfig config;
+		config.makestep = DisciplineConfig::MakeStep{.threshold_s = 1.0, .limit = 3};
+		Discipline d(config, clock, log);
 		auto forward = [&](const DisciplineResult &r) {
 			EXPECT_FALSE(r.stepped);
 			for (const auto &c : r.changes) {
@@ -408,7 +417,8 @@ TEST(DisciplineWithStatistics, AFastSlewLeavesNeitherOffsetNorFrequencyBehind)
 		// The offset is linear between events: its extremes are at them.
 		auto look = [&](double mono_s) {
 			if (mono_s >= 10) {
-				worst_after_10s = std::max(worst_after_10s, std::abs(clock.offset_s()));
+				worst_after_10s =
+					std::max(worst_after_10s, std::abs(clock.offset_s()));
 			}
 		};
 		std::vector<double> polls{0, 2, 4, 6};

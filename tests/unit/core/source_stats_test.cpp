@@ -131,7 +131,8 @@ TEST(SourceStats, OneDelayWeighsTheSamplesByTheirDispersions)
 	SourceStats s({.min_samples = 6, .max_samples = 64});
 	for (int i = 0; i < 10; i++) {
 		double noise = (i % 2 == 0 ? 1 : -1) * 2e-6;
-		s.add({kStart + std::chrono::seconds(16 * i), i == 9 ? 10e-6 : noise, 1e-9, i == 9 ? 2e-6 : 1e-6});
+		s.add({kStart + std::chrono::seconds(16 * i), i == 9 ? 10e-6 : noise, 1e-9,
+		       i == 9 ? 2e-6 : 1e-6});
 	}
 	auto e = s.estimate(kStart + std::chrono::seconds(16 * 9));
 	ASSERT_TRUE(e.has_value());
@@ -141,7 +142,8 @@ TEST(SourceStats, OneDelayWeighsTheSamplesByTheirDispersions)
 	SourceStats t({.min_samples = 6, .max_samples = 64});
 	for (int i = 0; i < 10; i++) {
 		double noise = (i % 2 == 0 ? 1 : -1) * 2e-6;
-		t.add({kStart + std::chrono::seconds(16 * i), i == 9 ? 10e-6 : noise, i == 9 ? 2e-3 : 1e-3, 1e-6});
+		t.add({kStart + std::chrono::seconds(16 * i), i == 9 ? 10e-6 : noise,
+		       i == 9 ? 2e-3 : 1e-3, 1e-6});
 	}
 	auto d = t.estimate(kStart + std::chrono::seconds(16 * 9));
 	ASSERT_TRUE(d.has_value());

@@ -123,7 +123,9 @@ TEST(MedianFilter, DispersionIsTheStandardErrorOfARunningAverageSpread)
 		if (k >= 20) {
 			spreads.push_back(c.spread_s);
 			dispersions.push_back(c.sample.dispersion_s);
-			own += std::abs(c.sample.dispersion_s - c.spread_s / std::sqrt(10.0)) < 1e-6 * c.spread_s ? 1 : 0;
+			double from_own = c.spread_s / std::sqrt(10.0);
+			bool is_own = std::abs(c.sample.dispersion_s - from_own) < 1e-6 * c.spread_s;
+			own += is_own ? 1 : 0;
 		}
 	}
 	EXPECT_GT(relative_spread(spreads), 0.25);
@@ -139,7 +141,8 @@ TEST(MedianFilter, DispersionIsTheStandardErrorOfARunningAverageSpread)
 	// The reference gets five times worse: that poll's own spread counts at
 	// once, not the average's.
 	auto worse = poll(f, rng, 80, 500e-6);
-	EXPECT_NEAR(worse.sample.dispersion_s, worse.spread_s / std::sqrt(10.0), 1e-6 * worse.spread_s);
+	EXPECT_NEAR(worse.sample.dispersion_s, worse.spread_s / std::sqrt(10.0),
+		    1e-6 * worse.spread_s);
 	EXPECT_GT(worse.sample.dispersion_s, 3 * mean_dispersion);
 }
 
