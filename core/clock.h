@@ -31,6 +31,14 @@ public:
 	virtual Result<> set_leap(Leap leap) = 0;
 	/// The kernel's view: synchronised or not, estimated and maximum error.
 	virtual Result<> set_sync_status(bool synchronized, double est_error_s, double max_error_s) = 0;
+	/// Whether the monotonic clock, which times the discipline's slews, runs
+	/// at the rate this clock is set to: true for the system clock (the
+	/// kernel applies its frequency and tick to CLOCK_MONOTONIC as well, and
+	/// clknetsim does the same), false for a clock steered apart from it (a
+	/// PHC, the corrected copy of -x, a simulation timed in true time). A
+	/// slew of 83,333 ppm timed on a clock that follows it must last 8.3 %
+	/// longer to correct what it was meant to.
+	virtual bool monotonic_follows_frequency() const { return false; }
 };
 
 /// The clock the source engine steers, as it sees it: a ClockControl that

@@ -25,6 +25,15 @@ Discipline::Discipline(const DisciplineConfig &config, ClockControl<Realtime> &c
 	apply_frequency(0.0, ignored);
 }
 
+double Discipline::slew_duration_s(double offset_s, double slew_ppm) const
+{
+	double duration = offset_s / slew_ppm * 1e6;
+	if (!clock_.monotonic_follows_frequency()) {
+		return duration;
+	}
+	return duration * (1 + (base_freq_ppm_ + slew_ppm) * 1e-6);
+}
+
 void Discipline::apply_frequency(double slew_ppm, DisciplineResult &r)
 {
 	double target = base_freq_ppm_ + slew_ppm;
@@ -63,8 +72,15 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	// Frequency: weigh the new estimate against the base frequency, whose
 	// uncertainty has grown since the last update.
 	// The sources' samples follow every change of rate, slews included, so
-	// the estimate is relative to the frequency applied now: the clock would
-	// run right at applied + estimate.
+	// the estimate is relative to the frequency applied now (base + slew).
+	// Rates compose by multiplication (the clock runs at (1 + its own
+	// error) × (1 + the setting), in the kernel as in clknetsim), so the
+	// clock would run right at (1 + applied) × (1 + estimate) − 1. The sum
+	// alone misses the product, applied × estimate: nothing at a few ppm,
+	// but during a fast slew both are large and opposite (83,333 ppm
+	// applied, about −77,000 ppm measured in the slewed clock's seconds),
+	// and the sum set the frequency 6,400 ppm wrong: after an iburst slew of
+	// 0.5 s the clock ran away by 6 ms a second until the next poll.
 	double prior = skew_ppm_ + config_.maxclockerror_ppm * 1e-3 * elapsed;
 	// Whether to trust the estimate at all is decided on the bound, not the
 	// standard error: a line through three or four samples can pass close
@@ -72,7 +88,8 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	// of 16 ppm from 3 samples set the frequency 1,245 ppm wrong).
 	if (std::max(e.skew_ppm, e.skew_bound_ppm) <= config_.maxupdateskew_ppm) {
 		double weight = prior * prior / (prior * prior + e.skew_ppm * e.skew_ppm);
-		double right = applied_ppm_ + e.frequency_ppm;
+		double right = applied_ppm_ + e.frequency_ppm +
+			       applied_ppm_ * e.frequency_ppm * 1e-6;
 		base_freq_ppm_ = std::clamp(base_freq_ppm_ + weight * (right - base_freq_ppm_), -config_.maxdrift_ppm,
 					    config_.maxdrift_ppm);
 		skew_ppm_ = e.skew_ppm;
@@ -106,8 +123,7 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 				  : kMinSlewDuration_s;
 	double slew_ppm = std::clamp(e.offset_s / duration * 1e6, -config_.maxslewrate_ppm, config_.maxslewrate_ppm);
 	if (slew_ppm != 0) {
-		duration = e.offset_s / slew_ppm * 1e6;
-		slew_end_ = mono + from_seconds(duration);
+		slew_end_ = mono + from_seconds(slew_duration_s(e.offset_s, slew_ppm));
 	} else {
 		slew_end_.reset();
 	}
@@ -125,7 +141,7 @@ DisciplineResult Discipline::slew_offset(double offset_s, MonoTime mono)
 	if (offset_s == 0 || slew_ppm == 0) {
 		return r;
 	}
-	slew_end_ = mono + from_seconds(offset_s / slew_ppm * 1e6);
+	slew_end_ = mono + from_seconds(slew_duration_s(offset_s, slew_ppm));
 	apply_frequency(slew_ppm, r);
 	return r;
 }
@@ -140,7 +156,7 @@ DisciplineResult Discipline::follow(double offset_s, double dfreq_ppm, MonoTime 
 	double duration = std::clamp(config_.corrtimeratio * 0.5 * elapsed, kMinSlewDuration_s, kMaxSlewDuration_s);
 	double slew_ppm = std::clamp(total / duration * 1e6, -config_.maxslewrate_ppm, config_.maxslewrate_ppm);
 	if (slew_ppm != 0) {
-		slew_end_ = mono + from_seconds(total / slew_ppm * 1e6);
+		slew_end_ = mono + from_seconds(slew_duration_s(total, slew_ppm));
 	} else {
 		slew_end_.reset();
 	}

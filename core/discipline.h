@@ -1,12 +1,14 @@
 // The clock discipline: turns the selected sources' combined estimate into
 // corrections of the local clock (chrony.conf(5) "System clock").
 //
-// - Frequency: the estimate's frequency error is added to the clock's base
-//   frequency, weighted by how sure each side is (the new estimate's skew
-//   against the base frequency's own uncertainty, which grows with time as
-//   the oscillator wanders); estimates with a skew above `maxupdateskew` do
-//   not change it, nor do those whose 99.95 % bound (Student's t times the
-//   skew, chronyd's) is above it: those of the first few samples.
+// - Frequency: the estimate's frequency error (measured against the rate
+//   applied now, a slew included, and composed with it by multiplication)
+//   moves the clock's base frequency, weighted by how sure each side is
+//   (the new estimate's skew against the base frequency's own uncertainty,
+//   which grows with time as the oscillator wanders); estimates with a skew
+//   above `maxupdateskew` do not change it, nor do those whose 99.95 %
+//   bound (Student's t times the skew, chronyd's) is above it: those of the
+//   first few samples.
 // - Offset: slewed out as a temporary frequency offset of at most
 //   `maxslewrate`, ended by a timer; or stepped when `makestep` allows it.
 //   The slew's duration is inversely proportional to the offset, as
@@ -14,6 +16,8 @@
 //   `corrtimeratio` × half the interval between updates, a larger one (which
 //   is clearly real, not noise) proportionally less, at least a second. So an
 //   initial error is gone in seconds while the noise barely moves the rate.
+//   The timer runs on the monotonic clock, which for the system clock runs
+//   at the slewed rate: the slew lasts that much longer.
 // - `maxchange`: offsets above the limit are ignored after `start` updates,
 //   and the discipline gives up (the daemon exits) after `ignore` of them.
 //
@@ -107,7 +111,13 @@ public:
 		if (!slew_end_ || mono >= *slew_end_) {
 			return 0.0;
 		}
-		return (applied_ppm_ - base_freq_ppm_) * 1e-6 * to_seconds(*slew_end_ - mono);
+		// The inverse of slew_duration_s().
+		double slew = (applied_ppm_ - base_freq_ppm_) * 1e-6;
+		double remaining = slew * to_seconds(*slew_end_ - mono);
+		if (!clock_.monotonic_follows_frequency()) {
+			return remaining;
+		}
+		return remaining / (1 + applied_ppm_ * 1e-6);
 	}
 	double skew_ppm() const { return skew_ppm_; }
 	int updates() const { return updates_; }
@@ -116,6 +126,13 @@ public:
 	int frequency_updates() const { return frequency_updates_; }
 
 private:
+	/// Seconds of the monotonic clock that times the slew that `slew_ppm`
+	/// on top of the base frequency takes to correct `offset_s`. When that
+	/// clock runs at the slewed rate (the system clock's), then with the
+	/// base right it gains slew / (1 + base + slew) on every second of its
+	/// own: at 83,333 ppm, a slew timed as offset / rate alone ends with
+	/// 7.7 % of the offset left (or overshot, slewing back).
+	double slew_duration_s(double offset_s, double slew_ppm) const;
 	/// Sets the clock to base + slew; appends the change of rate.
 	void apply_frequency(double slew_ppm, DisciplineResult &r);
 

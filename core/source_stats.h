@@ -5,12 +5,14 @@
 //
 // Samples that took longer on the network carry more of its asymmetry, so a
 // sample's weight falls with its distance above the shortest in the window
-// (distance_weights). The window is sized by the runs test (core/regression.h),
-// and the samples it leaves out are dropped from it for good, as chronyd
-// prunes its register: after a change of frequency the window grows back a
-// sample at a time. When the local clock is stepped or its frequency
-// changed, the stored samples are moved as the clock was (on_clock_change),
-// so the fit stays a line. Pure.
+// (distance_weights); a reference clock's samples, whose delays are all the
+// configured one, are weighed by their dispersions (each the standard error
+// of a filtered sample) as inverse variances. The window is sized by the
+// runs test (core/regression.h), and the samples it leaves out are dropped
+// from it for good, as chronyd prunes its register: after a change of
+// frequency the window grows back a sample at a time. When the local clock
+// is stepped or its frequency changed, the stored samples are moved as the
+// clock was (on_clock_change), so the fit stays a line. Pure.
 #pragma once
 
 #include <cstddef>

@@ -26,6 +26,8 @@ public:
 	{
 		return clock_.set_sync_status(synced, est_error_s, max_error_s);
 	}
+	/// CLOCK_MONOTONIC runs at CLOCK_REALTIME's adjusted rate.
+	bool monotonic_follows_frequency() const override { return true; }
 
 private:
 	phc::PosixClock clock_;

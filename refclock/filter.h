@@ -43,16 +43,37 @@ public:
 		}
 	}
 
+	struct Combined {
+		/// The kept samples' mean offset at their mean time. Its dispersion
+		/// is the largest of the precision, the kept samples' largest own
+		/// dispersion, and the standard error of the mean offset.
+		RefSample sample;
+		/// The kept samples' standard deviation about the line through them
+		/// (this poll's alone): what `maxdispersion` is compared with.
+		double spread_s = 0;
+	};
+
 	/// Combines the samples collected since the last call and clears them:
 	/// sorted by offset, the outer fifth on each side is dropped (none when
-	/// fewer than 5 samples), the rest averaged. The dispersion is the largest
-	/// of the precision, the kept samples' standard deviation, and their
-	/// largest own dispersion. nullopt when nothing was added.
-	std::optional<RefSample> take(double precision_s);
+	/// fewer than 5 samples), the rest averaged. nullopt when nothing was
+	/// added.
+	///
+	/// The standard error is √(variance / n), with the variance of the
+	/// samples about a line through them (the clock drifts against the
+	/// reference during a poll; the spread about the mean would count the
+	/// drift as noise). A variance from ten or so samples is itself noisy
+	/// (±25 %), and the source statistics weigh each combined sample by its
+	/// dispersion: so the variance used is a running average over the polls
+	/// (chronyd's idea), unless this poll's is clearly larger (its 90 %
+	/// lower bound above the average: the reference got worse).
+	std::optional<Combined> take(double precision_s);
 
 private:
 	size_t capacity_;
 	std::deque<RefSample> samples_;
+	double average_variance_ = 0;
+	/// Degrees of freedom behind average_variance_ (counted up to 50).
+	double average_dof_ = 0;
 };
 
 } // namespace strata::refclock

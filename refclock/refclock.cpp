@@ -242,14 +242,14 @@ PollOutcome Refclock::poll()
 	// A local standard is never synchronised: not a candidate in selection.
 	out.leap = settings_.local ? Leap::Unsynchronized : leap_;
 	auto combined = filter_.take(settings_.precision_s);
-	if (!combined || combined->dispersion_s > settings_.maxdispersion_s) {
+	if (!combined || combined->spread_s > settings_.maxdispersion_s) {
 		stats_.empty_polls++;
 		return out;
 	}
-	out.sample = SourceSample{.local = combined->local,
-				  .offset_s = combined->offset_s,
+	out.sample = SourceSample{.local = combined->sample.local,
+				  .offset_s = combined->sample.offset_s,
 				  .delay_s = settings_.delay_s,
-				  .dispersion_s = combined->dispersion_s};
+				  .dispersion_s = combined->sample.dispersion_s};
 	return out;
 }
 

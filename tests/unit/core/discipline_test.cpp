@@ -1,8 +1,11 @@
 #include "core/discipline.h"
 
+#include <cmath>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "core/source_stats.h"
 
 namespace strata {
 namespace {
@@ -20,7 +23,7 @@ public:
 		return freq_;
 	}
 	double frequency_ppm() const override { return freq_; }
-	double max_frequency_ppm() const override { return 500; }
+	double max_frequency_ppm() const override { return max_; }
 	Result<> step(Duration offset) override
 	{
 		steps.push_back(to_seconds(offset));
@@ -28,8 +31,11 @@ public:
 	}
 	Result<> set_leap(Leap) override { return {}; }
 	Result<> set_sync_status(bool, double, double) override { return {}; }
+	bool monotonic_follows_frequency() const override { return follows; }
 
 	RealTime now_ = RealTime::from_parts(1'800'000'000, 0);
+	bool follows = false;
+	double max_ = 500;
 	double freq_ = 0;
 	std::vector<double> frequencies;
 	std::vector<double> steps;
@@ -101,6 +107,30 @@ TEST(Discipline, SlewOffsetRunsAtTheMaximumRate)
 	EXPECT_TRUE(d.slew_offset(0, mono(3000)).changes.empty());
 }
 
+TEST(Discipline, SlewTimedOnTheSlewedClockLastsAsLongInTrueTime)
+{
+	RecordingClock clock;
+	clock.follows = true;  // the system clock: CLOCK_MONOTONIC runs at its rate
+	NullLogger log;
+	Discipline d({.maxslewrate_ppm = 400}, clock, log);
+	// −1 s at −400 ppm takes 2500 true seconds, which the slowed monotonic
+	// clock counts as 2499.
+	d.slew_offset(-1.0, mono(100));
+	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 100 + 2499, 1e-6);
+	EXPECT_NEAR(d.remaining_correction_s(mono(100 + 2499.0 / 2)), -0.5, 1e-9);
+	EXPECT_TRUE(d.on_timer(mono(100 + 2498)).changes.empty());
+	EXPECT_EQ(d.on_timer(mono(100 + 2499)).changes.size(), 1u);
+	// A first update's slew of 0.5 s at 83,333 ppm: 6 true seconds, 6.5 on
+	// the clock slewed 8.3 % faster.
+	RecordingClock fast;
+	fast.follows = true;
+	fast.max_ = 100000;
+	Discipline first({}, fast, log);
+	first.update({.offset_s = 0.5, .skew_ppm = 5000, .offset_sd_s = 1e-3}, mono(0));
+	EXPECT_NEAR(fast.freq_, 83333.333, 1e-3);
+	EXPECT_NEAR(to_seconds(first.next_wakeup()->since_epoch), 6 * (1 + 0.083333333), 1e-6);
+}
+
 TEST(Discipline, StopSlewEndsItWhereItIsAndReportsWhatWasLeft)
 {
 	RecordingClock clock;
@@ -157,6 +187,21 @@ TEST(Discipline, FrequencyIsWeighedBySkew)
 	EXPECT_NEAR(d.base_frequency_ppm(), 5.0, 1e-9);
 	EXPECT_EQ(d.frequency_updates(), 1);
 	EXPECT_EQ(d.updates(), 2);
+}
+
+TEST(Discipline, FrequencyEstimateComposesWithTheRateApplied)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({.maxslewrate_ppm = 400, .maxclockerror_ppm = 0}, clock, log);
+	d.update({.offset_s = 1.0, .skew_ppm = 5000}, mono(0));
+	ASSERT_DOUBLE_EQ(clock.freq_, 400);  // slewing
+	// Measured on the clock slewed at +400 ppm, it runs 300 ppm too fast:
+	// it would run right at (1 + 400e-6)(1 − 300e-6) − 1 = 99.88 ppm, not
+	// 400 − 300.
+	d.update({.offset_s = 0.5, .frequency_ppm = -300, .skew_ppm = 1e-6, .skew_bound_ppm = 1e-6},
+		 mono(10));
+	EXPECT_NEAR(d.base_frequency_ppm(), 99.88, 1e-9);
 }
 
 TEST(Discipline, FrequencyWaitsForATrustworthyBound)
@@ -309,6 +354,115 @@ TEST(Discipline, FollowMovesTheBaseFrequencyAndSlewsOnTopOfTheSlewUnderWay)
 	EXPECT_NEAR(d.remaining_correction_s(mono(28)), -48e-6, 1e-12);
 	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 28 + 18, 1e-6);
 	EXPECT_NEAR(clock.freq_, 0.1 - 48.0 / 18, 1e-9);
+}
+
+/// A clock as the kernel (and clknetsim) runs one: its rate is (1 + its own
+/// error) × (1 + the frequency set), and the monotonic clock that times the
+/// discipline's slews runs at that rate too. Time is moved on by the test.
+class KernelClock final : public ClockControl<Realtime> {
+public:
+	/// `offset_s`: reference − local at the start; `error_ppm`: how fast it runs.
+	KernelClock(double offset_s, double error_ppm)
+		: local_s_(-offset_s), error_(error_ppm * 1e-6)
+	{
+	}
+
+	RealTime now() const override
+	{
+		return RealTime::from_parts(1'800'000'000, 0) + from_seconds(local_s_);
+	}
+	Result<double> set_frequency_ppm(double ppm) override
+	{
+		freq_ppm_ = std::clamp(ppm, -max_frequency_ppm(), max_frequency_ppm());
+		return freq_ppm_;
+	}
+	double frequency_ppm() const override { return freq_ppm_; }
+	double max_frequency_ppm() const override { return 100000; }
+	Result<> step(Duration offset) override
+	{
+		local_s_ += to_seconds(offset);
+		return {};
+	}
+	Result<> set_leap(Leap) override { return {}; }
+	Result<> set_sync_status(bool, double, double) override { return {}; }
+	bool monotonic_follows_frequency() const override { return true; }
+
+	/// Runs until the monotonic clock reads `mono_s`.
+	void run_to_mono(double mono_s)
+	{
+		double d = mono_s - mono_s_;
+		true_s_ += d / ((1 + error_) * (1 + freq_ppm_ * 1e-6));
+		local_s_ += d;
+		mono_s_ = mono_s;
+	}
+	double offset_s() const { return true_s_ - local_s_; }  ///< reference − local
+
+private:
+	double true_s_ = 0, local_s_, mono_s_ = 0;
+	double error_;
+	double freq_ppm_ = 0;
+};
+
+TEST(DisciplineWithStatistics, AFastSlewLeavesNeitherOffsetNorFrequencyBehind)
+{
+	// chrony's start-up case: `server … iburst` and `makestep 1 3`, the clock
+	// 0.5 s off and 100 ppm fast, an exact reference. The offset is slewed at
+	// 83,333 ppm while the iburst's samples come in, 2 s apart on the
+	// slewed clock; the fourth (at 6 s) still finds the slew under way, and
+	// its fit measures the clock's rate against the slewed frequency. The
+	// sum of the two as the new base frequency was 6,400 ppm off (the clock
+	// then ran away by 6 ms a second until the next poll at 70 s), and a
+	// slew timed as offset / rate on the slewed clock left 7.7 % of what it
+	// had to do (1.2 ms here). Both directions: behind and ahead.
+	for (double start : {0.5, -0.5}) {
+		SCOPED_TRACE(start);
+		KernelClock clock(start, 100);
+		NullLogger log;
+		SourceStats stats({.min_samples = 3, .max_samples = 64});
+		DisciplineConfig config;
+		config.makestep = DisciplineConfig::MakeStep{.threshold_s = 1.0, .limit = 3};
+		Discipline d(config, clock, log);
+		auto forward = [&](const DisciplineResult &r) {
+			EXPECT_FALSE(r.stepped);
+			for (const auto &c : r.changes) {
+				stats.on_clock_change(c.at, c.step_s, c.dfreq_ppm, c.freq_ppm);
+			}
+		};
+		double worst_after_10s = 0;
+		// The offset is linear between events: its extremes are at them.
+		auto look = [&](double mono_s) {
+			if (mono_s >= 10) {
+				worst_after_10s =
+					std::max(worst_after_10s, std::abs(clock.offset_s()));
+			}
+		};
+		std::vector<double> polls{0, 2, 4, 6};
+		for (double p = 70; p < 1100; p += 64) {
+			polls.push_back(p);
+		}
+		for (double p : polls) {
+			while (d.next_wakeup() && to_seconds(d.next_wakeup()->since_epoch) <= p) {
+				MonoTime wake = *d.next_wakeup();
+				clock.run_to_mono(to_seconds(wake.since_epoch));
+				look(to_seconds(wake.since_epoch));
+				forward(d.on_timer(wake));
+			}
+			clock.run_to_mono(p);
+			look(p);
+			stats.add({clock.now(), clock.offset_s(), 200e-6, 1e-6});
+			auto e = stats.estimate(clock.now());
+			ASSERT_TRUE(e.has_value());
+			forward(d.update({.offset_s = e->offset_s,
+					  .frequency_ppm = e->frequency_ppm,
+					  .skew_ppm = e->skew_ppm,
+					  .skew_bound_ppm = e->skew_bound_ppm,
+					  .offset_sd_s = e->offset_error_s},
+					 mono(p)));
+		}
+		EXPECT_LT(worst_after_10s, 1e-6);
+		// The clock runs 100 ppm fast: (1 + 1e-4)(1 + f) = 1.
+		EXPECT_NEAR(d.base_frequency_ppm(), (1 / (1 + 100e-6) - 1) * 1e6, 1e-3);
+	}
 }
 
 } // namespace

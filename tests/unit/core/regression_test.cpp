@@ -140,6 +140,17 @@ TEST(RunsTest, Plausibility)
 	EXPECT_TRUE(runs_plausible(9, 10, 10));    // 9 ≥ 8.82
 	EXPECT_FALSE(runs_plausible(8, 10, 10));   // 8 < 8.82
 	EXPECT_FALSE(runs_plausible(2, 10, 10));   // two long runs: a trend
+	// Up to 48 residuals the level is mean − σ: 24 and 24, mean 25, σ 3.43.
+	EXPECT_TRUE(runs_plausible(22, 24, 24));   // 22 ≥ 21.57
+	EXPECT_FALSE(runs_plausible(21, 24, 24));
+	// From 48 on it falls to mean − 2σ at 96 (a window polled at a fixed
+	// interval, where nearly every cut is a false alarm). 36 and 36: mean
+	// 37, σ 4.21, z 1.5 → 30.68; 50 and 50: mean 51, σ 4.97, z 2 → 41.05.
+	EXPECT_TRUE(runs_plausible(31, 36, 36));
+	EXPECT_FALSE(runs_plausible(30, 36, 36));
+	EXPECT_TRUE(runs_plausible(42, 50, 50));   // mean − σ (46.03) would cut
+	EXPECT_FALSE(runs_plausible(41, 50, 50));
+	EXPECT_FALSE(runs_plausible(41, 64, 64));  // z stays 2: 65 − 2 × 5.63 = 53.7
 }
 
 TEST(RunsTest, CountsSignChanges)

@@ -120,6 +120,36 @@ TEST(SourceStats, FastSlewsKeepTheSamplesOnALine)
 	EXPECT_LT(est->stddev_s, 10e-6);
 }
 
+TEST(SourceStats, OneDelayWeighsTheSamplesByTheirDispersions)
+{
+	// A reference clock's samples: one configured delay, each dispersion the
+	// standard error of a filtered sample. Nine alternate ±2 µs about 0; the
+	// newest is 10 µs off with twice their dispersion: as an inverse variance
+	// it counts a quarter, and the fit ends at 1.36 µs. (Weighed as a
+	// distance, a sample 1 µs farther than the nearest when all the others
+	// are equally near counts nothing: 0.22 µs.)
+	SourceStats s({.min_samples = 6, .max_samples = 64});
+	for (int i = 0; i < 10; i++) {
+		double noise = (i % 2 == 0 ? 1 : -1) * 2e-6;
+		s.add({kStart + std::chrono::seconds(16 * i), i == 9 ? 10e-6 : noise, 1e-9,
+		       i == 9 ? 2e-6 : 1e-6});
+	}
+	auto e = s.estimate(kStart + std::chrono::seconds(16 * 9));
+	ASSERT_TRUE(e.has_value());
+	EXPECT_EQ(e->samples, 10u);
+	EXPECT_NEAR(e->offset_s, 1.362e-6, 0.01e-6);
+	// Different delays: the distances decide, as before.
+	SourceStats t({.min_samples = 6, .max_samples = 64});
+	for (int i = 0; i < 10; i++) {
+		double noise = (i % 2 == 0 ? 1 : -1) * 2e-6;
+		t.add({kStart + std::chrono::seconds(16 * i), i == 9 ? 10e-6 : noise,
+		       i == 9 ? 2e-3 : 1e-3, 1e-6});
+	}
+	auto d = t.estimate(kStart + std::chrono::seconds(16 * 9));
+	ASSERT_TRUE(d.has_value());
+	EXPECT_NEAR(d->offset_s, 0.2227e-6, 0.01e-6);
+}
+
 TEST(SourceStats, EstimatesTheAsymmetryOfTheJitter)
 {
 	// The responses wait up to several ms more on the way back (exponential,
