@@ -180,6 +180,14 @@ std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now
 	return out;
 }
 
+void ClientSource::sample_accepted()
+{
+	if (burst_good_ > 0 && --burst_good_ == 0 && burst_total_ > 0) {
+		burst_total_ = 0;
+		burst_ended_ = true;
+	}
+}
+
 void ClientSource::set_transmit_time(RealTime kernel_t1)
 {
 	if (cookie_ && std::abs(to_seconds(kernel_t1 - t1_)) < 1.0) {
@@ -249,10 +257,6 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 		return std::nullopt;
 	}
 	why = Reject::None;
-	if (burst_good_ > 0 && --burst_good_ == 0 && burst_total_ > 0) {
-		burst_total_ = 0;
-		burst_ended_ = true;
-	}
 	ClientSample s;
 	s.sample = {.local = t1_ + (rx_local - t1_) / 2,
 		    .offset_s = offset,

@@ -104,6 +104,11 @@ public:
 	/// Seconds from the request just made to the next: 2 s within a burst
 	/// (iburst, burst) and after a presend request, else the poll interval.
 	double next_interval_s();
+	/// The caller's tests (the delay tests) accepted the sample of the last
+	/// response: it counts towards ending a burst (`iburst`, `burst`); a
+	/// sample they reject does not, as in chronyd, so a burst goes on until
+	/// a good measurement comes.
+	void sample_accepted();
 	/// True once after a burst ended early on its good responses: the
 	/// caller moves its pending 2 s timer out to the poll interval.
 	bool take_burst_ended() { return std::exchange(burst_ended_, false); }

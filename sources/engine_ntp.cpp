@@ -246,11 +246,6 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		s.last_response_time_s = to_seconds(ntp::from_ntp(packet->header.transmit) -
 						    ntp::from_ntp(packet->header.receive));
 	}
-	if (s.client.take_burst_ended() && s.timer) {
-		// The burst is over early: the next request at the poll interval.
-		double wait = std::ldexp(1.0, s.client.poll()) - to_seconds(env_.clock.now() - s.last_request);
-		schedule_poll(s, wait);
-	}
 	auto delay_data = set_.stats(s.index).delay_test_data(sample->sample.local);
 	double delay = set_.stats(s.index).effective_delay(sample->sample.delay_s);
 	log_measurement(s, d.payload, rx, why, &*sample, delay_data, delay);
@@ -261,6 +256,12 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		env_.log.debug("Response from {} not used: delay {:.6f} s too far above the minimum", s.label,
 			       sample->sample.delay_s);
 		return;
+	}
+	s.client.sample_accepted();
+	if (s.client.take_burst_ended() && s.timer) {
+		// The burst is over early: the next request at the poll interval.
+		double wait = std::ldexp(1.0, s.client.poll()) - to_seconds(env_.clock.now() - s.last_request);
+		schedule_poll(s, wait);
 	}
 	if (s.config.filter > 1) {
 		s.filtered.push_back(sample->sample);

@@ -138,11 +138,15 @@ TEST(ClientSource, IburstEndsAfterFourGoodResponses)
 		auto request = c.make_request(kT1);
 		EXPECT_EQ(c.next_interval_s(), 2.0);
 		ASSERT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
+		c.sample_accepted();
 		EXPECT_FALSE(c.take_burst_ended());
 	}
 	auto request = c.make_request(kT1);
 	EXPECT_EQ(c.next_interval_s(), 2.0);  // the timer is set before the answer comes
 	ASSERT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
+	// A response is not enough: the caller's delay tests must accept it.
+	EXPECT_FALSE(c.take_burst_ended());
+	c.sample_accepted();
 	EXPECT_TRUE(c.take_burst_ended());
 	EXPECT_FALSE(c.take_burst_ended());  // once
 	EXPECT_EQ(c.next_interval_s(), 64.0);
@@ -173,6 +177,7 @@ TEST(ClientSource, BurstAddsRequestsOnlyUntilAGoodResponse)
 	Reject why{};
 	// A good answer to the regular request: no extra request.
 	ASSERT_TRUE(exchange(c, why).has_value());
+	c.sample_accepted();
 	EXPECT_TRUE(c.take_burst_ended());
 	EXPECT_EQ(c.next_interval_s(), 64.0);
 	// No answers: min(2^(6−4), 4) = 4 more requests 2 s apart, then the poll.

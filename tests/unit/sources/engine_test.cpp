@@ -37,6 +37,9 @@ struct ServerBehaviour {
 	double offset_s = 0;       ///< its clock against true time
 	double delay_s = 1e-3;     ///< round trip
 	bool answers = true;
+	/// Answers only one request in this many (the others are lost).
+	int answer_one_in = 1;
+	int requests = 0;
 	Leap leap = Leap::None;
 	int stratum = 1;
 };
@@ -166,7 +169,8 @@ public:
 	{
 		sent.push_back({id, to, now_s()});
 		auto server = servers.find(to);
-		if (server == servers.end() || !server->second.answers) {
+		if (server == servers.end() || !server->second.answers ||
+		    server->second.requests++ % server->second.answer_one_in != 0) {
 			return {};
 		}
 		const ServerBehaviour &b = server->second;
@@ -269,6 +273,20 @@ TEST(Engine, BurstCommandSendsAtTwoSecondsUntilEnoughGoodResponses)
 	EXPECT_NEAR(times[1], 100.0, 1e-9);
 	EXPECT_NEAR(times[2], 102.0, 1e-9);
 	EXPECT_NEAR(times[3], 104.0, 1e-9);
+}
+
+TEST(Engine, TheBurstOptionRetriesAtTwoSecondsWhenAPollGetsNoAnswer)
+{
+	Harness h;
+	// Three requests of four lost: at long polls, each unanswered regular
+	// request is followed by requests 2 s apart until one is answered.
+	h.servers[ip("192.0.2.1")] = {.answer_one_in = 4};
+	h.start("server 192.0.2.1 burst polltarget 1 minpoll 6 maxpoll 10\n");
+	h.run_to(20000);
+	auto g = gaps(h.sends_to(ip("192.0.2.1")));
+	ASSERT_FALSE(g.empty());
+	EXPECT_NEAR(*std::min_element(g.begin(), g.end()), 2.0, 1e-9);
+	EXPECT_NEAR(*std::max_element(g.begin(), g.end()), 1024.0, 1e-9);
 }
 
 TEST(Engine, TheReachRegisterFillsAndEmptiesAndTheSourceIsDeclaredUnreachable)
