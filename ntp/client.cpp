@@ -104,30 +104,41 @@ const char *to_string(Reject why)
 
 SourceSample combine_filtered(std::span<const SourceSample> samples)
 {
-	std::vector<SourceSample> sorted(samples.begin(), samples.end());
-	std::sort(sorted.begin(), sorted.end(),
+	std::vector<SourceSample> chosen;
+	if (samples.size() > 4) {
+		double least = samples.front().dispersion_s;
+		for (const auto &s : samples) {
+			least = std::min(least, s.dispersion_s);
+		}
+		for (const auto &s : samples) {
+			if (s.dispersion_s <= 1.5 * least) {
+				chosen.push_back(s);
+			}
+		}
+	}
+	if (chosen.size() < 4) {
+		chosen.assign(samples.begin(), samples.end());
+	}
+	std::sort(chosen.begin(), chosen.end(),
 		  [](const SourceSample &a, const SourceSample &b) { return a.offset_s < b.offset_s; });
-	size_t drop = sorted.size() >= 5 ? sorted.size() / 5 : 0;
-	std::span<const SourceSample> kept(sorted.data() + drop, sorted.size() - 2 * drop);
+	size_t n = chosen.size();
+	size_t from = n > 2 ? (n - 1) / 2 : 0;
+	std::span<const SourceSample> kept(chosen.data() + from, n - 2 * from);
 	const RealTime origin = kept.front().local;
 	double since = 0, offset = 0, delay = 0, dispersion = 0;
 	for (const auto &s : kept) {
 		since += to_seconds(s.local - origin);
 		offset += s.offset_s;
 		delay += s.delay_s;
-		dispersion = std::max(dispersion, s.dispersion_s);
+		dispersion += s.dispersion_s;
 	}
-	auto n = static_cast<double>(kept.size());
-	offset /= n;
-	double var = 0;
-	for (const auto &s : kept) {
-		var += (s.offset_s - offset) * (s.offset_s - offset);
-	}
-	double sd = kept.size() > 1 ? std::sqrt(var / (n - 1)) : 0.0;
-	return {.local = origin + from_seconds(since / n),
+	auto k = static_cast<double>(kept.size());
+	offset /= k;
+	double spread = kept.size() == 2 ? std::abs(kept[1].offset_s - kept[0].offset_s) / std::sqrt(2.0) : 0.0;
+	return {.local = origin + from_seconds(since / k),
 		.offset_s = offset,
-		.delay_s = delay / n,
-		.dispersion_s = std::max(dispersion, sd)};
+		.delay_s = delay / k,
+		.dispersion_s = std::max(dispersion / k, spread)};
 }
 
 double ClientSource::next_interval_s()

@@ -77,10 +77,15 @@ struct ClientSample {
 	SourceInfo info;  ///< stratum, ref id, root delay and dispersion, leap from the packet
 };
 
-/// The `filter N` option: N samples of consecutive polls become one. Sorted
-/// by offset, the outer fifth on each side dropped (with 5 or more), the rest
-/// averaged (time, offset, delay); the dispersion is the largest of the kept
-/// samples' own and their standard deviation. `samples` must not be empty.
+/// The `filter N` option: the samples of N consecutive polls become one, as
+/// chronyd's median filter makes it. With more than four samples, those
+/// whose dispersion is within 1.5 times the smallest are preferred (when
+/// four or more are); of them, sorted by offset, the median is kept (the
+/// middle two for an even count), averaged in time, offset and delay. The
+/// dispersion is the larger of the kept samples' mean own and, for two,
+/// their spread. A clock that drifts across the polls moves the samples
+/// along a line, which neither the median nor this dispersion mistakes for
+/// noise. `samples` must not be empty.
 SourceSample combine_filtered(std::span<const SourceSample> samples);
 
 class ClientSource {

@@ -98,6 +98,14 @@ class Engine {
 public:
 	/// At most this many NTP sources (chronyd's "512 Too many sources").
 	static constexpr size_t kMaxSources = 1024;
+	/// The first request of a source, this long after it is added.
+	static constexpr double kInitialDelay_s = 0.2;
+	/// Polls are up to this much longer at random (chronyd's 2 %).
+	static constexpr double kPollRandomness = 0.02;
+	/// Requests of different sources this far apart at least (scaled with
+	/// the poll interval between the two).
+	static constexpr double kMinSeparation_s = 0.002;
+	static constexpr double kMaxSeparation_s = 0.2;
 
 	/// Builds the engine and takes every configured source on: refclocks
 	/// at once (their drivers from env.refclocks; a refused line is logged
@@ -217,8 +225,13 @@ private:
 	/// A pool member that stopped answering: another address of the pool
 	/// takes its place (chronyd replaces unreachable pool sources).
 	void replace(NtpSource &source);
-	/// One good response: the delay tests, `filter`, then the statistics.
-	void accept_sample(NtpSource &source, const RxPacket &packet, RealTime rx);
+	/// `filter N` (chronyd's): each poll counts, answered with `sample`
+	/// or not (nullptr: no answer, or one the tests refused); after N the
+	/// samples gathered become one. Returns the sample to use now, if any.
+	std::optional<SourceSample> filter(NtpSource &source, const SourceSample *sample);
+	/// A sample (filtered when `filter N`) into the statistics; then the
+	/// poll adapter and the selection.
+	void use_sample(NtpSource &source, const SourceSample &sample);
 
 	// Refclocks (sources/engine_refclock.cpp).
 	void start_refclocks(const conf::Config &config);
@@ -282,6 +295,7 @@ private:
 	SourceSetDecision last_decision_;
 	TrackingState tracking_;
 	std::optional<MonoTime> last_clock_update_;
+	std::optional<MonoTime> last_request_sent_;  ///< of any NTP source (the separation)
 	std::optional<TimerId> discipline_timer_;
 	/// How the clock is corrected: normally, or once at the start
 	/// (initstepslew), or once and then the run ends (-q/-Q).

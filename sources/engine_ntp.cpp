@@ -149,22 +149,49 @@ Result<> Engine::add_source(const conf::SourceConfig &c, const IpAddress &addres
 					 .noselect = c.noselect},
 					stats);
 	entries_.push_back({.refclock = false, .position = ntp_.size()});
-	// Spread the first requests a little, as chronyd does.
-	double start = 0.2 * static_cast<double>(ntp_.size());
-	if (source->online) {
-		schedule_poll(*source, start);
-	}
 	env_.log.info("Added source {}{}{}", source->label, c.iburst ? " (iburst)" : "",
 		      c.offline ? " (offline)" : "");
 	ntp_.push_back(std::move(source));
+	// The first request after a short delay; the separation of polls keeps
+	// several sources' first requests apart (chronyd's INITIAL_DELAY).
+	if (ntp_.back()->online) {
+		schedule_poll(*ntp_.back(), kInitialDelay_s);
+	}
 	return {};
 }
 
 void Engine::schedule_poll(NtpSource &s, double in_s)
 {
 	cancel(s.timer);
+	MonoTime now = env_.scheduler.now();
+	// As chronyd: each interval up to 2 % longer at random, so that many
+	// clients of one server do not stay in step, and the requests of all
+	// sources at least a separation apart (2^(poll − 3) s, within 2 ms and
+	// 0.2 s), from the last one sent and from each one due.
+	double r = 1.0 + kPollRandomness * rng_.uniform();
+	double delay = std::max(in_s, 0.0) * r;
+	double separation = std::clamp(std::ldexp(1.0, s.client.poll() - 3), kMinSeparation_s, kMaxSeparation_s) * r;
+	if (last_request_sent_) {
+		double since = to_seconds(now - *last_request_sent_);
+		if (since >= 0 && since < separation && since + delay < separation) {
+			delay = separation - since;
+		}
+	}
+	std::vector<double> due;
+	for (const auto &o : ntp_) {
+		if (o.get() != &s && o->timer) {
+			due.push_back(to_seconds(o->next_poll - now));
+		}
+	}
+	std::sort(due.begin(), due.end());
+	for (double d : due) {
+		if (delay > d ? delay - d < separation : d - delay < separation) {
+			delay = d + separation;
+		}
+	}
+	s.next_poll = now + from_seconds(delay);
 	NtpSource *raw = &s;
-	s.timer = env_.scheduler.add_timer(env_.scheduler.now() + from_seconds(std::max(in_s, 0.0)), [this, raw] {
+	s.timer = env_.scheduler.add_timer(s.next_poll, [this, raw] {
 		raw->timer.reset();
 		poll(*raw);
 	});
@@ -179,12 +206,19 @@ void Engine::poll(NtpSource &s)
 		set_.set_reachable(s.index, false);
 		env_.log.info("Source {} is unreachable", s.label);
 	}
-	if (s.client.unanswered() > 0 && tracking_.selected == s.index) {
-		update(env_.clock.now());  // the leader missed a poll: a better source may take over (chronyd)
+	if (s.client.unanswered() > 0) {
+		// The last request got no answer.
+		if (auto filtered = filter(s, nullptr)) {
+			use_sample(s, *filtered);
+		}
+		if (tracking_.selected == s.index) {
+			update(env_.clock.now());  // the leader missed a poll: a better source may take over (chronyd)
+		}
 	}
 	RealTime t1 = env_.clock.now();
 	auto request = s.client.make_request(t1);
 	s.last_request = t1;
+	last_request_sent_ = env_.scheduler.now();
 	s.polls++;
 	auto sent = env_.io.send(s.id, s.address, static_cast<uint16_t>(s.config.port), request);
 	if (sent) {
@@ -237,6 +271,13 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	if (!sample) {
 		log_measurement(s, d.payload, rx, why, nullptr, std::nullopt, 0);
 		env_.log.debug("Response from {} not used: {}", s.label, ntp::to_string(why));
+		if (why != Reject::Malformed && why != Reject::NotAResponse && why != Reject::NoRequest &&
+		    why != Reject::Presend) {
+			// An answer to the poll, but no measurement.
+			if (auto filtered = filter(s, nullptr)) {
+				use_sample(s, *filtered);
+			}
+		}
 		return;
 	}
 	s.total_valid++;
@@ -255,6 +296,9 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 				   delay_data, sample->sample.offset_s, delay)) {
 		env_.log.debug("Response from {} not used: delay {:.6f} s too far above the minimum", s.label,
 			       sample->sample.delay_s);
+		if (auto filtered = filter(s, nullptr)) {
+			use_sample(s, *filtered);
+		}
 		return;
 	}
 	s.client.sample_accepted();
@@ -263,18 +307,6 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		double wait = std::ldexp(1.0, s.client.poll()) - to_seconds(env_.clock.now() - s.last_request);
 		schedule_poll(s, wait);
 	}
-	if (s.config.filter > 1) {
-		s.filtered.push_back(sample->sample);
-		if (s.filtered.size() < static_cast<size_t>(s.config.filter)) {
-			return;
-		}
-		sample->sample = ntp::combine_filtered(s.filtered);
-		s.filtered.clear();
-	}
-	s.total_good++;
-	s.last_offset_s = sample->sample.offset_s;
-	s.last_delay_s = sample->sample.delay_s;
-	s.last_dispersion_s = sample->sample.dispersion_s;
 	SourceInfo info = sample->info;
 	info.stratum = std::max(info.stratum, s.config.minstratum);
 	info.prefer = s.config.prefer;
@@ -282,20 +314,48 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	info.require = s.config.require;
 	info.noselect = s.config.noselect;
 	set_.set_info(s.index, info);
+	if (auto filtered = filter(s, &sample->sample)) {
+		use_sample(s, *filtered);
+	}
+}
+
+void Engine::use_sample(NtpSource &s, const SourceSample &sample)
+{
+	s.total_good++;
+	s.last_offset_s = sample.offset_s;
+	s.last_delay_s = sample.delay_s;
+	s.last_dispersion_s = sample.dispersion_s;
 	// How far the sample lands from where the statistics expected it,
 	// against its own distance: the poll adapter's measure of tracking.
 	double error = 0;
-	if (auto predicted = set_.stats(s.index).estimate(sample->sample.local)) {
-		error = sample->sample.offset_s - predicted->offset_s;
+	if (auto predicted = set_.stats(s.index).estimate(sample.local)) {
+		error = sample.offset_s - predicted->offset_s;
 	}
-	double distance = sample->sample.dispersion_s + sample->sample.delay_s / 2;
-	set_.add_sample(s.index, sample->sample);
+	double distance = sample.dispersion_s + sample.delay_s / 2;
+	set_.add_sample(s.index, sample);
 	RealTime now = env_.clock.now();
 	log_statistics(s.index, now);
 	if (auto e = set_.stats(s.index).estimate(now)) {
 		s.client.set_poll(s.adapter.on_sample(e->samples, error, distance));
 	}
 	update(now);
+}
+
+std::optional<SourceSample> Engine::filter(NtpSource &s, const SourceSample *sample)
+{
+	if (s.config.filter <= 1) {
+		return sample != nullptr ? std::optional(*sample) : std::nullopt;
+	}
+	if (sample != nullptr) {
+		s.filtered.push_back(*sample);
+	}
+	if (++s.filter_polls < s.config.filter || s.filtered.empty()) {
+		return std::nullopt;  // not yet; or nothing to combine (the next sample is)
+	}
+	SourceSample combined = ntp::combine_filtered(s.filtered);
+	s.filtered.clear();
+	s.filter_polls = 0;
+	return combined;
 }
 
 void Engine::replace(NtpSource &s)
@@ -347,6 +407,7 @@ bool Engine::move_to_fresh(SourceId id, const std::vector<IpAddress> &addresses)
 	s->client.reset();
 	s->polls = 0;
 	s->filtered.clear();
+	s->filter_polls = 0;
 	s->last_header.reset();
 	s->last_local.reset();
 	set_.reset_source(s->index);

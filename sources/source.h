@@ -41,11 +41,15 @@ struct NtpSource {
 	size_t index = 0;        ///< in the selection
 	SourceIoInfo io;         ///< how its packets are time-stamped
 	std::optional<TimerId> timer;
+	MonoTime next_poll;      ///< when the timer is due
 	bool online = true;
 	bool replacing = false;
 	RealTime last_request;
 	uint32_t polls = 0;      ///< requests sent (chronyd's reachability_size, up to 8)
-	std::vector<SourceSample> filtered;  ///< `filter N`: samples waiting to be combined
+	/// `filter N`: the samples of the polls since the last combined one,
+	/// and how many polls (answered well, badly or not at all) they span.
+	std::vector<SourceSample> filtered;
+	int filter_polls = 0;
 	// For the ntpdata and sources reports.
 	std::optional<ntp::Header> last_header;  ///< the last valid response
 	std::optional<IpAddress> last_local;     ///< where it arrived

@@ -210,23 +210,35 @@ TEST(ClientSource, PresendWarmsUpTwoSecondsBeforeTheMeasurement)
 	EXPECT_EQ(d.next_interval_s(), 16.0);
 }
 
-TEST(SampleFilter, DropsTheOuterFifthAndAverages)
+TEST(SampleFilter, KeepsTheMedianOfTheLeastDispersedSamples)
 {
 	std::vector<SourceSample> s;
 	for (int i = 0; i < 10; i++) {
 		double offset = i == 3 ? 0.5 : i == 7 ? -0.5 : 1e-3 * i;  // two wild ones
-		s.push_back({kT1 + std::chrono::seconds(16 * i), offset, 0.01 + 0.001 * i, 1e-6});
+		// Sample 9 is poorly measured: left out when choosing.
+		s.push_back({kT1 + std::chrono::seconds(16 * i), offset, 0.01 + 0.001 * i, i == 9 ? 1e-3 : 1e-6});
 	}
 	auto f = combine_filtered(s);
-	// 10 samples: 2 dropped each side (−0.5, 0.0 and 0.009, 0.5); kept:
-	// 0.001 0.002 0.004 0.005 0.006 0.008 of samples 1 2 4 5 6 8.
-	EXPECT_NEAR(f.offset_s, (0.001 + 0.002 + 0.004 + 0.005 + 0.006 + 0.008) / 6, 1e-12);
-	EXPECT_NEAR(f.delay_s, 0.01 + 0.001 * (1 + 2 + 4 + 5 + 6 + 8) / 6.0, 1e-12);
-	EXPECT_NEAR(to_seconds(f.local - kT1), 16.0 * (1 + 2 + 4 + 5 + 6 + 8) / 6.0, 1e-6);
-	EXPECT_GT(f.dispersion_s, 2e-3);  // their spread, above the 1 µs of each
-	// Fewer than 5: all averaged.
-	auto g = combine_filtered(std::span(s).first(2));
-	EXPECT_NEAR(g.offset_s, 0.0005, 1e-12);
+	// Nine well measured; by offset −0.5 0 0.001 0.002 0.004 0.005 0.006
+	// 0.008 0.5: the median is 0.004 (sample 4), kept alone.
+	EXPECT_DOUBLE_EQ(f.offset_s, 0.004);
+	EXPECT_DOUBLE_EQ(f.delay_s, 0.014);
+	EXPECT_EQ(f.local, kT1 + std::chrono::seconds(64));
+	EXPECT_DOUBLE_EQ(f.dispersion_s, 1e-6);
+	// An even count: the middle two, averaged; their spread is a dispersion.
+	auto g = combine_filtered(std::span(s).first(4));  // 0 0.001 0.002 0.5
+	EXPECT_NEAR(g.offset_s, 0.0015, 1e-12);
+	EXPECT_NEAR(g.dispersion_s, 0.001 / std::sqrt(2.0), 1e-12);
+	// A drifting clock (100 ppm over 15 polls of 16 s): the median sample,
+	// not a dispersion of the whole 24 ms drift.
+	std::vector<SourceSample> drift;
+	for (int i = 0; i < 15; i++) {
+		drift.push_back({kT1 + std::chrono::seconds(16 * i), 0.1 + 1e-4 * 16 * i, 2e-4, 1e-7});
+	}
+	auto d = combine_filtered(drift);
+	EXPECT_NEAR(d.offset_s, 0.1 + 1e-4 * 16 * 7, 1e-12);
+	EXPECT_EQ(d.local, kT1 + std::chrono::seconds(16 * 7));
+	EXPECT_DOUBLE_EQ(d.dispersion_s, 1e-7);
 }
 
 TEST(DelayTests, RatioAndDeviationAsChronyd)

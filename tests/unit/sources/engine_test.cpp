@@ -229,14 +229,21 @@ TEST(Engine, PollsAtMinpollAndStaysWithinMinpollAndMaxpoll)
 	h.run_to(3000);
 	auto times = h.sends_to(ip("192.0.2.1"));
 	ASSERT_GE(times.size(), 40u);
-	EXPECT_DOUBLE_EQ(times[0], 0.0);
-	EXPECT_NEAR(times[1], 16.0, 1e-9);  // the first interval is minpoll
-	for (double g : gaps(times)) {
-		EXPECT_GE(g, 16.0 - 1e-9);
-		EXPECT_LE(g, 64.0 + 1e-9);
+	// The first request 0.2 s after the start; every interval up to 2 %
+	// longer at random, as chronyd's.
+	EXPECT_GE(times[0], 0.2);
+	EXPECT_LE(times[0], 0.2 * 1.02);
+	EXPECT_GE(times[1] - times[0], 16.0);  // the first interval is minpoll
+	EXPECT_LE(times[1] - times[0], 16.0 * 1.02);
+	auto g = gaps(times);
+	for (double x : g) {
+		EXPECT_GE(x, 16.0 - 1e-9);
+		EXPECT_LE(x, 64.0 * 1.02 + 1e-9);
 	}
+	// Not all alike: the randomness is there.
+	EXPECT_NE(*std::min_element(g.begin() + 1, g.begin() + 4), *std::max_element(g.begin() + 1, g.begin() + 4));
 	// A quiet server lets the interval grow to maxpoll.
-	EXPECT_NEAR(gaps(times).back(), 64.0, 1e-9);
+	EXPECT_GE(g.back(), 64.0);
 	EXPECT_GT(h.clock.synced_updates, 10);
 }
 
@@ -250,9 +257,11 @@ TEST(Engine, IburstSendsFourRequestsTwoSecondsApartThenPolls)
 	ASSERT_GE(times.size(), 6u);
 	auto g = gaps(times);
 	for (size_t i = 0; i < 3; i++) {
-		EXPECT_NEAR(g[i], 2.0, 1e-9) << i;
+		EXPECT_GE(g[i], 2.0) << i;
+		EXPECT_LE(g[i], 2.0 * 1.02) << i;
 	}
-	EXPECT_NEAR(g[3], 64.0, 1e-9);
+	EXPECT_GE(g[3], 64.0 - 2.1);  // the poll counts from the last request of the burst
+	EXPECT_LE(g[3], 64.0 * 1.02);
 	// Synchronised within the burst (chronyd's iburst: a few seconds).
 	EXPECT_GE(h.clock.synced_updates, 1);
 	EXPECT_EQ(h.log.count_with("Selected source 192.0.2.1"), 1u);
@@ -271,8 +280,8 @@ TEST(Engine, BurstCommandSendsAtTwoSecondsUntilEnoughGoodResponses)
 	// Now, then 2 s apart until three good responses.
 	ASSERT_EQ(times.size(), 4u);
 	EXPECT_NEAR(times[1], 100.0, 1e-9);
-	EXPECT_NEAR(times[2], 102.0, 1e-9);
-	EXPECT_NEAR(times[3], 104.0, 1e-9);
+	EXPECT_NEAR(times[2], 102.0, 0.05);
+	EXPECT_NEAR(times[3], 104.0, 0.1);
 }
 
 TEST(Engine, TheBurstOptionRetriesAtTwoSecondsWhenAPollGetsNoAnswer)
@@ -285,8 +294,10 @@ TEST(Engine, TheBurstOptionRetriesAtTwoSecondsWhenAPollGetsNoAnswer)
 	h.run_to(20000);
 	auto g = gaps(h.sends_to(ip("192.0.2.1")));
 	ASSERT_FALSE(g.empty());
-	EXPECT_NEAR(*std::min_element(g.begin(), g.end()), 2.0, 1e-9);
-	EXPECT_NEAR(*std::max_element(g.begin(), g.end()), 1024.0, 1e-9);
+	EXPECT_GE(*std::min_element(g.begin(), g.end()), 2.0);
+	EXPECT_LE(*std::min_element(g.begin(), g.end()), 2.0 * 1.02);
+	EXPECT_GE(*std::max_element(g.begin(), g.end()), 1024.0);
+	EXPECT_LE(*std::max_element(g.begin(), g.end()), 1024.0 * 1.02);
 }
 
 TEST(Engine, TheReachRegisterFillsAndEmptiesAndTheSourceIsDeclaredUnreachable)
@@ -316,6 +327,26 @@ TEST(Engine, TheReachRegisterFillsAndEmptiesAndTheSourceIsDeclaredUnreachable)
 	h.run_to(h.now_s() + 16 * 8);
 	EXPECT_TRUE(h.engine->source_set().info(s->index).reachable);
 	EXPECT_EQ(h.engine->tracking().selected, std::optional<size_t>(s->index));
+}
+
+TEST(Engine, RequestsOfDifferentSourcesAreKeptApart)
+{
+	Harness h;
+	for (const char *a : {"192.0.2.1", "192.0.2.2", "192.0.2.3"}) {
+		h.servers[ip(a)] = {};
+	}
+	h.start("server 192.0.2.1 minpoll 4 maxpoll 4\nserver 192.0.2.2 minpoll 4 maxpoll 4\n"
+		"server 192.0.2.3 minpoll 4 maxpoll 4\n");
+	h.run_to(1000);
+	// At poll 4 the separation is min(2^(4−3), 0.2) = 0.2 s (chronyd's).
+	std::vector<double> all;
+	for (const auto &sent : h.sent) {
+		all.push_back(sent.at_s);
+	}
+	std::sort(all.begin(), all.end());
+	for (double g : gaps(all)) {
+		EXPECT_GE(g, 0.2 - 1e-9);
+	}
 }
 
 TEST(Engine, AFalsetickerIsNeverSelected)
@@ -366,11 +397,11 @@ TEST(Engine, FilterMakesOneSampleOfEveryNResponses)
 	Harness h;
 	h.servers[ip("192.0.2.1")] = {};
 	h.start("server 192.0.2.1 minpoll 2 maxpoll 2 filter 4\n");
-	h.run_to(4 * 40 + 1);
+	h.run_to(165);
 	const NtpSource *s = h.engine->find(ip("192.0.2.1"));
-	EXPECT_EQ(s->total_valid, 41u);
-	EXPECT_EQ(s->total_good, 10u);
-	EXPECT_EQ(h.engine->source_set().stats(s->index).size(), 10u);
+	ASSERT_GE(s->total_valid, 40u);
+	EXPECT_EQ(s->total_good, s->total_valid / 4);
+	EXPECT_EQ(h.engine->source_set().stats(s->index).size(), s->total_good);
 }
 
 TEST(Engine, SetOnceStepsTheClockByTheMeasuredOffsetAndStops)
