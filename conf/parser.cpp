@@ -811,7 +811,7 @@ std::vector<DirectiveDef> build_table()
 		std::string_view usage = k == SourceKind::Server ? "server HOST [OPTION]..."
 					 : k == SourceKind::Pool ? "pool NAME [OPTION]..."
 								 : "peer HOST [OPTION]...";
-		t.push_back(custom({n, kSources, k == SourceKind::Peer ? S::NotYet : S::Supported, usage},
+		t.push_back(custom({n, kSources, S::Supported, usage},
 				   [k](Ctx &ctx) { parse_source(ctx, k); },
 				   [k](const C &c, Lines &out) { dump_sources(c, out, k); }));
 	}

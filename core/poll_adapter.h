@@ -46,7 +46,15 @@ public:
 				adjust *= 2;
 			}
 		}
-		score_ += adjust;
+		return this->adjust(adjust);
+	}
+
+	/// Moves the score by `adjust` (a poll that got no answer, or a bad
+	/// one: chronyd's 0.25, or 0.1 for the selected source; 0.1 or 0.02
+	/// for a response its tests refused). Returns the poll interval.
+	int adjust(double by)
+	{
+		score_ += by;
 		if (score_ >= 1.0 || score_ < 0.0) {
 			double steps = std::floor(score_);
 			poll_ += static_cast<int>(steps);
@@ -58,6 +66,18 @@ public:
 		}
 		return poll_;
 	}
+
+	/// No sub-second polling of a source that is unreachable or not on the
+	/// local network (its shortest round trip above 10 ms): the interval
+	/// is raised to 1 s (chronyd's MIN_NONLAN_POLL). Returns the poll.
+	int limit_subsecond(bool reachable, double min_delay_s)
+	{
+		if (poll_ < 0 && (!reachable || min_delay_s > kMaxLanDelay_s)) {
+			poll_ = std::min(0, maxpoll_);
+		}
+		return poll_;
+	}
+	static constexpr double kMaxLanDelay_s = 0.01;
 
 private:
 	int minpoll_;

@@ -3,7 +3,6 @@
 // then runs the event loop with the NTP server until SIGTERM/SIGINT or -t.
 // Only main() exits; everything it calls returns errors.
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -34,6 +33,7 @@
 #include "daemon/logging_linux.h"
 #include "daemon/metrics_server_linux.h"
 #include "daemon/ntp_server_linux.h"
+#include "daemon/server_settings_linux.h"
 #include "daemon/sources_io_linux.h"
 #include "ntp/packet.h"
 #include "sources/reports.h"
@@ -97,24 +97,6 @@ Result<UniqueFd> daemonize()
 		return fail_errno("chdir /");
 	}
 	return status_write;
-}
-
-/// The id of the group named `name` (cmdsocketgroup), or a number as it is.
-Result<gid_t> group_id(const std::string &name)
-{
-	std::vector<char> buffer(16384);
-	group entry{};
-	group *found = nullptr;
-	int err = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-	if (found != nullptr) {
-		return found->gr_gid;
-	}
-	char *end = nullptr;
-	unsigned long number = std::strtoul(name.c_str(), &end, 10);
-	if (!name.empty() && end != nullptr && *end == '\0') {
-		return static_cast<gid_t>(number);
-	}
-	return fail_errno(fmt::format("cmdsocketgroup: no group named {}", name), err != 0 ? err : ENOENT);
 }
 
 void detach_stdio()
@@ -254,37 +236,11 @@ int run(const Options &options)
 	std::optional<LocalReferenceConfig> local = config.local;
 	ReferenceState reference_state(local, loop.now());
 
-	NtpServerSettings server_settings;
-	server_settings.port = options.once() ? 0 : static_cast<uint16_t>(config.port);
-	server_settings.ipv4 = options.family != 6;
-	server_settings.ipv6 = options.family != 4;
-	server_settings.bind_v4 = config.bindaddress_v4;
-	server_settings.bind_v6 = config.bindaddress_v6;
-	server_settings.bind_device = config.binddevice;
-	for (const auto &rule : config.ntp_access) {
-		if (rule.subnet) {
-			rule.allow ? server_settings.access.allow(*rule.subnet, rule.all)
-				   : server_settings.access.deny(*rule.subnet, rule.all);
-		} else {
-			rule.allow ? server_settings.access.allow_everything(rule.all)
-				   : server_settings.access.deny_everything(rule.all);
-		}
-	}
-	if (config.ratelimit) {
-		server_settings.ratelimit = ntp::RateLimitConfig{
-			.interval_log2 = config.ratelimit->interval_log2,
-			.burst = config.ratelimit->burst,
-			.leak_log2 = std::max(1, config.ratelimit->leak),
-			.kod_log2 = config.ratelimit->kod,
-		};
-	}
-	server_settings.clientlog_bytes = static_cast<size_t>(config.clientloglimit_bytes);
-	server_settings.noclientlog = config.noclientlog;
-	server_settings.precision_log2 = config.clockprecision_s
-						 ? static_cast<int>(std::ceil(std::log2(*config.clockprecision_s)))
-						 : measure_clock_precision_log2();
-	server_settings.threads = config.serverthreads;
-	server_settings.batch_delay = std::chrono::microseconds(config.serverbatchdelay_us);
+	NtpServerSettings server_settings = ntp_server_settings(config, options);
+	// Symmetric packets (mode 1 and 2) from a configured `peer` go to the
+	// source engine, once it runs.
+	std::function<bool(const ntp::Datagram &)> to_peers;
+	server_settings.symmetric = [&to_peers](const ntp::Datagram &d) { return to_peers && to_peers(d); };
 
 	auto server = NtpServer::start(std::move(server_settings), loop, *log,
 				       reference_state.current(loop.real_now(), loop.now()));
@@ -371,6 +327,13 @@ int run(const Options &options)
 	}
 	DaemonSources &running = *sources_started;
 	sources::Engine &engine = *running.engine;
+	to_peers = [&engine](const ntp::Datagram &d) {
+		return engine.on_symmetric_packet(
+			{.from = d.peer.ip, .from_port = d.peer.port, .local = d.local, .rx_system = d.rx_time, .payload = d.payload()});
+	};
+	running.io->set_symmetric_sender([&server](const IpAddress &to, uint16_t port, std::span<const std::byte> p) {
+		return (*server)->send_from_port({to, port}, p);
+	});
 	if (options.once() && engine.size() == 0) {
 		return fatal("No usable NTP source to measure the offset against");
 	}
@@ -415,40 +378,11 @@ int run(const Options &options)
 		control->set_rtc(rtc_tracking.get());
 		control->set_log_files(log_files.get());
 		control->set_dumpdir(config.dumpdir);
-		ControlServer::Settings cs;
-		cs.unix_path = config.bindcmdpath == "/" ? "" : config.bindcmdpath;
-		cs.port = static_cast<uint16_t>(config.cmdport);
-		cs.bind_v4 = config.bindcmdaddress_v4;
-		cs.bind_v6 = config.bindcmdaddress_v6;
-		cs.ipv4 = options.family != 6;
-		cs.ipv6 = options.family != 4;
-		cs.mode = config.cmdsocketmode;
-		cs.log_clients = !config.noclientlog;
-		cs.clientlog_bytes = static_cast<size_t>(config.clientloglimit_bytes);
-		cs.ratelimit = ntp::RateLimitConfig{.interval_log2 = config.cmdratelimit.interval_log2,
-						    .burst = config.cmdratelimit.burst,
-						    .leak_log2 = std::max(1, config.cmdratelimit.leak),
-						    .kod_log2 = 0};
-		if (!config.cmdsocketgroup.empty()) {
-			auto gid = group_id(config.cmdsocketgroup);
-			if (!gid) {
-				return fatal(gid.error().message());
-			}
-			cs.group = *gid;
+		auto cs = control_server_settings(config, options);
+		if (!cs) {
+			return fatal(cs.error().message());
 		}
-		// Localhost always; cmdallow/cmddeny on top, in file order.
-		cs.access.allow(Subnet::of(IpAddress::v4(0x7f000001), 32));
-		std::array<uint8_t, 16> loopback6{};
-		loopback6[15] = 1;
-		cs.access.allow(Subnet::of(IpAddress::v6(loopback6), 128));
-		for (const auto &rule : config.cmd_access) {
-			if (rule.subnet) {
-				rule.allow ? cs.access.allow(*rule.subnet, rule.all) : cs.access.deny(*rule.subnet, rule.all);
-			} else {
-				rule.allow ? cs.access.allow_everything(rule.all) : cs.access.deny_everything(rule.all);
-			}
-		}
-		auto started = ControlServer::start(std::move(cs), loop, *log, *control);
+		auto started = ControlServer::start(std::move(*cs), loop, *log, *control);
 		if (!started) {
 			log->error("Could not start the command server: {}", started.error().message());
 		} else {
@@ -549,6 +483,7 @@ int run(const Options &options)
 	control_server.reset();
 	control.reset();
 	rtc_tracking.reset();
+	to_peers = nullptr;
 	running.engine.reset();
 	log_files.reset();
 	server->reset();

@@ -127,6 +127,12 @@ struct NtpServer::Worker {
 	{
 		auto &stats = server.stats_;
 		stats.received++;
+		if (server.settings_.symmetric && d.length > 0) {
+			auto mode = static_cast<uint8_t>(d.payload()[0]) & 7;
+			if ((mode == 1 || mode == 2) && server.settings_.symmetric(d)) {
+				return;  // a configured peer's: the source engine's
+			}
+		}
 		if (!server.settings_.access.allowed(d.peer.ip)) {
 			stats.denied++;
 			return;
@@ -289,6 +295,9 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 		return server;
 	}
 	int threads = std::max(1, s.threads);
+	if (s.peers && threads > 1) {
+		return fail(Errc::Unsupported, "peer needs serverthreads 1 (its packets are handled on the main thread)");
+	}
 	uint64_t seed = static_cast<uint64_t>(realtime_now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid());
 	// A family whose socket cannot be opened (IPv6 disabled in the kernel,
 	// or absent as under clknetsim; an address not on this host; a port in
@@ -300,7 +309,8 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 		auto worker = std::make_unique<Worker>(*server, seed + static_cast<uint64_t>(i) * uint64_t{0x9e3779b97f4a7c15});
 		for (auto family : {IpAddress::Family::V4, IpAddress::Family::V6}) {
 			bool v4 = family == IpAddress::Family::V4;
-			if (!(v4 ? s.ipv4 : s.ipv6) || !s.access.any_allowed(family) || family_failed[v4 ? 0 : 1]) {
+			if (!(v4 ? s.ipv4 : s.ipv6) || (!s.access.any_allowed(family) && !s.peers) ||
+			    family_failed[v4 ? 0 : 1]) {
 				continue;
 			}
 			ntp::UdpOptions options{.family = family,
@@ -378,6 +388,19 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 		});
 	}
 	return server;
+}
+
+Result<> NtpServer::send_from_port(const ntp::SocketAddress &to, std::span<const std::byte> packet)
+{
+	if (workers_.empty() || threads_.size() > 0) {
+		return fail(Errc::Unsupported, "no NTP socket on the loop's thread");
+	}
+	for (auto &socket : workers_[0]->sockets) {
+		if (socket.family() == to.ip.family()) {
+			return socket.send_to(packet, to);
+		}
+	}
+	return fail(Errc::NotFound, fmt::format("no NTP socket for {}", to.ip.to_string()));
 }
 
 void NtpServer::publish_reference(const Reference &reference)

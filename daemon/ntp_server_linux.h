@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "daemon/poll_loop_linux.h"
 #include "ntp/access.h"
 #include "ntp/client_log.h"
+#include "ntp/udp_linux.h"
 
 namespace strata::daemon {
 
@@ -53,6 +55,13 @@ struct NtpServerSettings {
 	/// so that the next read answers more requests at once. 0: read again
 	/// at once.
 	Duration batch_delay = std::chrono::microseconds(300);
+	/// `peer` lines: the port is opened even where allow opens nothing (a
+	/// peer talks from it), and symmetric packets (modes 1 and 2) go first
+	/// to `symmetric`, which takes those of a configured peer (returns
+	/// true; no access check, no reply). Called on the loop's thread, so
+	/// peers need serverthreads 1.
+	bool peers = false;
+	std::function<bool(const ntp::Datagram &)> symmetric;
 };
 
 /// Totals for the serverstats report.
@@ -85,6 +94,9 @@ public:
 	/// Makes `reference` what replies carry from now on (called by the main
 	/// loop whenever it changes, and at least once a second).
 	void publish_reference(const Reference &reference);
+	/// Sends `packet` to `to` from the NTP port (a peer's packets), on the
+	/// loop's thread. Errors: no socket of that family, or the send's.
+	Result<> send_from_port(const ntp::SocketAddress &to, std::span<const std::byte> packet);
 	const NtpServerStats &stats() const { return stats_; }
 	/// The client log for `chronyc clients`: every worker's records (a
 	/// client seen by two workers added up), sorted by address; nullopt with

@@ -19,8 +19,13 @@ SourcesIo::~SourcesIo()
 	}
 }
 
-Result<sources::SourceIoInfo> SourcesIo::open_source(sources::SourceId id, const IpAddress &address)
+Result<sources::SourceIoInfo> SourcesIo::open_source(sources::SourceId id, const IpAddress &address, bool symmetric)
 {
+	if (symmetric) {
+		close_source(id);
+		symmetric_[id] = address;
+		return sources::SourceIoInfo{};  // the server's socket: no transmit timestamps
+	}
 	auto socket = ntp::UdpSocket::open({.family = address.family(), .tx_timestamps = true});
 	if (!socket) {
 		return tl::unexpected(socket.error());
@@ -37,6 +42,7 @@ Result<sources::SourceIoInfo> SourcesIo::open_source(sources::SourceId id, const
 
 void SourcesIo::close_source(sources::SourceId id)
 {
+	symmetric_.erase(id);
 	auto it = sockets_.find(id);
 	if (it == sockets_.end()) {
 		return;
@@ -47,6 +53,12 @@ void SourcesIo::close_source(sources::SourceId id)
 
 Result<> SourcesIo::send(sources::SourceId id, const IpAddress &to, uint16_t port, std::span<const std::byte> packet)
 {
+	if (symmetric_.count(id) > 0) {
+		if (!symmetric_send_) {
+			return fail(Errc::Unsupported, "no NTP port to send a peer's packets from");
+		}
+		return symmetric_send_(to, port, packet);
+	}
 	auto it = sockets_.find(id);
 	if (it == sockets_.end()) {
 		return fail(Errc::NotFound, "no socket for the source");

@@ -5,7 +5,9 @@
 // engine's start from the configuration and the command line.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <span>
 #include <memory>
 
 #include "conf/config.h"
@@ -31,7 +33,12 @@ public:
 	/// is built; nothing arrives before the loop runs).
 	void attach(sources::Engine *engine) { engine_ = engine; }
 
-	Result<sources::SourceIoInfo> open_source(sources::SourceId id, const IpAddress &address) override;
+	/// Sends a `peer`'s packets from the NTP port (NtpServer::send_from_port).
+	using SymmetricSender = std::function<Result<>(const IpAddress &to, uint16_t port, std::span<const std::byte>)>;
+	void set_symmetric_sender(SymmetricSender send) { symmetric_send_ = std::move(send); }
+
+	Result<sources::SourceIoInfo> open_source(sources::SourceId id, const IpAddress &address,
+						  bool symmetric) override;
 	void close_source(sources::SourceId id) override;
 	Result<> send(sources::SourceId id, const IpAddress &to, uint16_t port,
 		      std::span<const std::byte> packet) override;
@@ -53,6 +60,8 @@ private:
 	sources::Engine *engine_ = nullptr;
 	std::map<sources::SourceId, std::unique_ptr<Socket>> sockets_;
 	std::map<size_t, WatchId> refclock_watches_;
+	std::map<sources::SourceId, IpAddress> symmetric_;  ///< peers: no socket of their own
+	SymmetricSender symmetric_send_;
 };
 
 /// Creates the resolver (a pipe and threads) at the first name, not before.

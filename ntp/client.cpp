@@ -66,6 +66,8 @@ void ClientSource::reset()
 	burst_ended_ = false;
 	last_was_presend_ = false;
 	presend_done_ = false;
+	peer_transmit_ = {};
+	peer_received_ = {};
 }
 
 void ClientSource::set_poll(int poll)
@@ -153,7 +155,7 @@ double ClientSource::next_interval_s()
 	return interval;
 }
 
-std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now)
+std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now, const Reference *self)
 {
 	reach_ = static_cast<uint8_t>(reach_ << 1);
 	unanswered_++;
@@ -174,8 +176,13 @@ std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now
 			burst_total_ = std::min(1 << std::min(poll_ - config_.minpoll, 2), kBurstTotalMax);
 		}
 	}
-	uint64_t random = rng_.next();
-	NtpTimestamp cookie{static_cast<uint32_t>(random >> 32), static_cast<uint32_t>(random)};
+	NtpTimestamp cookie;
+	if (config_.symmetric) {
+		cookie = to_ntp(local_now);
+	} else {
+		uint64_t random = rng_.next();
+		cookie = {static_cast<uint32_t>(random >> 32), static_cast<uint32_t>(random)};
+	}
 	if (cookie.is_zero()) {
 		cookie.fraction = 1;
 	}
@@ -183,9 +190,27 @@ std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now
 	t1_ = local_now;
 	Header h{.leap = Leap::None,
 		 .version = static_cast<uint8_t>(config_.version),
-		 .mode = Mode::Client,
+		 .mode = config_.symmetric ? Mode::SymmetricActive : Mode::Client,
 		 .poll = static_cast<int8_t>(poll_),
 		 .transmit = cookie};
+	if (config_.symmetric && !peer_transmit_.is_zero()) {
+		h.origin = peer_transmit_;
+		h.receive = to_ntp(peer_received_);
+	}
+	if (config_.symmetric && self != nullptr) {
+		// As a server would answer (ntp/responder.cpp): stratum 16 and up
+		// goes out as 0, unsynchronised.
+		h.leap = self->leap;
+		h.stratum = static_cast<uint8_t>(self->stratum >= 16 || self->stratum < 0 ? 0 : self->stratum);
+		h.precision = static_cast<int8_t>(std::clamp(static_cast<int>(std::floor(std::log2(config_.precision_s))),
+							       -32, 0));
+		h.ref_id = self->ref_id;
+		h.root_delay = to_short(self->root_delay_s);
+		h.root_dispersion = to_short(self->root_dispersion_s);
+		if (self->ref_time.since_epoch != Duration::zero()) {
+			h.reference = to_ntp(self->ref_time);
+		}
+	}
 	std::array<std::byte, kHeaderSize> out{};
 	serialize(h, out);
 	return out;
@@ -215,9 +240,16 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 		return std::nullopt;
 	}
 	const Header &h = packet->header;
-	if (h.mode != Mode::Server || h.version != config_.version) {
+	bool mode_ok = config_.symmetric ? h.mode == Mode::SymmetricActive || h.mode == Mode::SymmetricPassive
+					 : h.mode == Mode::Server;
+	if (!mode_ok || h.version != config_.version) {
 		why = Reject::NotAResponse;
 		return std::nullopt;
+	}
+	if (config_.symmetric && !h.transmit.is_zero() && h.transmit != peer_transmit_) {
+		// Whatever it answers, our next packet echoes it.
+		peer_transmit_ = h.transmit;
+		peer_received_ = rx_local;
 	}
 	if (!cookie_ || h.origin != *cookie_) {
 		why = Reject::NoRequest;

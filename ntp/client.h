@@ -8,6 +8,13 @@
 // response is accepted only if it carries the cookie of the outstanding
 // request — an off-path attacker cannot guess it, and a duplicate or late
 // response finds no request to match.
+//
+// A `peer` (symmetric active mode) works the same way but for what a peer
+// needs of our packets: each carries the peer's last transmit timestamp and
+// when it arrived here, and our real transmit time, since the peer measures
+// its offset from them as we measure ours from its packets. Every packet of
+// the peer updates what the next of ours carries; the one that answers our
+// latest (its origin is our transmit time) is a measurement.
 #pragma once
 
 #include <array>
@@ -19,6 +26,7 @@
 #include <utility>
 
 #include "core/random.h"
+#include "core/reference.h"
 #include "core/source_set.h"
 #include "core/source_stats.h"
 #include "ntp/packet.h"
@@ -39,6 +47,10 @@ struct ClientConfig {
 	double maxdelay_s = 3.0;
 	double offset_s = 0;  ///< the `offset` option: added to every sample's offset
 	double precision_s = 1e-8;  ///< the local clock's reading precision
+	/// `peer`: symmetric active mode (RFC 5905 §9): requests are mode 1 and
+	/// carry the peer's last transmit time and when it came; the transmit
+	/// timestamp is the real time, as the peer measures with it.
+	bool symmetric = false;
 };
 
 /// chronyd's `maxdelayratio` and `maxdelaydevratio` tests of a new sample
@@ -94,8 +106,10 @@ public:
 
 	/// The request to send now; `local_now` is the local time just before
 	/// the send (t1). Each call replaces the outstanding request and shifts
-	/// the reachability register.
-	std::array<std::byte, kHeaderSize> make_request(RealTime local_now);
+	/// the reachability register. In symmetric mode the packet also tells
+	/// the peer what we are as a source: `self` is the reference we serve
+	/// (leap, stratum, ref id and time, root delay and dispersion).
+	std::array<std::byte, kHeaderSize> make_request(RealTime local_now, const Reference *self = nullptr);
 
 	/// The kernel's transmit timestamp of the outstanding request: it
 	/// replaces the time read before the send as t1 (ignored when no request
@@ -153,6 +167,10 @@ private:
 	int unanswered_ = 0;
 	std::optional<NtpTimestamp> cookie_;
 	RealTime t1_;
+	/// Symmetric mode: the peer's latest transmit timestamp, and our local
+	/// time when that packet came (what our next packet echoes).
+	NtpTimestamp peer_transmit_;
+	RealTime peer_received_;
 	std::string kiss_;
 };
 

@@ -121,6 +121,10 @@ public:
 	// --- Events from the I/O layer.
 	/// A datagram for NTP source `id` (unknown ids are ignored).
 	void on_packet(SourceId id, const RxPacket &packet);
+	/// A symmetric-mode packet (mode 1 or 2) that came to the NTP port:
+	/// taken (true) when it is from a configured `peer` (address and port),
+	/// else left to the server to answer.
+	bool on_symmetric_packet(const RxPacket &packet);
 	/// The kernel's transmit timestamp (system clock) of source `id`'s
 	/// latest request.
 	void on_tx_timestamp(SourceId id, RealTime tx_system);
@@ -229,6 +233,10 @@ private:
 	/// or not (nullptr: no answer, or one the tests refused); after N the
 	/// samples gathered become one. Returns the sample to use now, if any.
 	std::optional<SourceSample> filter(NtpSource &source, const SourceSample *sample);
+	/// The poll adapter's interval to the client, with chronyd's rule:
+	/// no sub-second polling of a source that is unreachable or more than
+	/// 10 ms away.
+	void adapt_poll(NtpSource &source);
 	/// A sample (filtered when `filter N`) into the statistics; then the
 	/// poll adapter and the selection.
 	void use_sample(NtpSource &source, const SourceSample &sample);

@@ -36,7 +36,8 @@ NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng)
 		  .presend_log2 = c.presend_log2,
 		  .version = c.version,
 		  .maxdelay_s = c.maxdelay_s,
-		  .offset_s = c.offset_s},
+		  .offset_s = c.offset_s,
+		  .symmetric = c.kind == conf::SourceKind::Peer},
 		 rng),
 	  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget)),
 	  online(!c.offline)
@@ -45,10 +46,6 @@ NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng)
 
 Result<> Engine::configure(const conf::SourceConfig &c)
 {
-	if (c.kind == conf::SourceKind::Peer) {
-		env_.log.warning("Source {}: peer is not supported by strata yet; ignored", c.host);
-		return {};
-	}
 	// Options parsed but not acted on yet: said once, not silently dropped.
 	const conf::SourceConfig defaults;
 	std::pair<bool, const char *> unsupported[] = {
@@ -68,7 +65,7 @@ Result<> Engine::configure(const conf::SourceConfig &c)
 	}
 	bool ipv4 = settings_.ipv4 && !c.ipv6_only, ipv6 = settings_.ipv6 && !c.ipv4_only;
 	uint32_t conf_id = next_conf_id_++;
-	if (auto address = IpAddress::parse(c.host); address && c.kind == conf::SourceKind::Server) {
+	if (auto address = IpAddress::parse(c.host); address && c.kind != conf::SourceKind::Pool) {
 		if (address->is_v4() ? !ipv4 : !ipv6) {
 			env_.log.info("Source {}: address family disabled; ignored", c.host);
 			return {};
@@ -124,7 +121,7 @@ Result<> Engine::add_source(const conf::SourceConfig &c, const IpAddress &addres
 	}
 	auto source = std::make_unique<NtpSource>(c, address, rng_);
 	source->id = next_source_id_++;
-	auto io = env_.io.open_source(source->id, address);
+	auto io = env_.io.open_source(source->id, address, c.kind == conf::SourceKind::Peer);
 	if (!io) {
 		return tl::unexpected(Error{io.error().code, fmt::format("Could not open NTP client socket for {}",
 									 address.to_string())});
@@ -207,7 +204,10 @@ void Engine::poll(NtpSource &s)
 		env_.log.info("Source {} is unreachable", s.label);
 	}
 	if (s.client.unanswered() > 0) {
-		// The last request got no answer.
+		// The last request got no answer: poll a little slower (more
+		// slowly so for the selected source), and count it for the filter.
+		s.adapter.adjust(tracking_.selected == s.index ? 0.1 : 0.25);
+		adapt_poll(s);
 		if (auto filtered = filter(s, nullptr)) {
 			use_sample(s, *filtered);
 		}
@@ -216,7 +216,11 @@ void Engine::poll(NtpSource &s)
 		}
 	}
 	RealTime t1 = env_.clock.now();
-	auto request = s.client.make_request(t1);
+	std::optional<Reference> self;
+	if (s.config.kind == conf::SourceKind::Peer) {
+		self = env_.reference.current(t1, env_.scheduler.now());
+	}
+	auto request = s.client.make_request(t1, self ? &*self : nullptr);
 	s.last_request = t1;
 	last_request_sent_ = env_.scheduler.now();
 	s.polls++;
@@ -254,6 +258,17 @@ void Engine::on_tx_timestamp(SourceId id, RealTime tx_system)
 	}
 }
 
+bool Engine::on_symmetric_packet(const RxPacket &d)
+{
+	for (const auto &s : ntp_) {
+		if (s->config.kind == conf::SourceKind::Peer && s->address == d.from && s->config.port == d.from_port) {
+			on_packet(s->id, d);
+			return true;
+		}
+	}
+	return false;
+}
+
 void Engine::on_packet(SourceId id, const RxPacket &d)
 {
 	NtpSource *found = find_id(id);
@@ -273,7 +288,9 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		env_.log.debug("Response from {} not used: {}", s.label, ntp::to_string(why));
 		if (why != Reject::Malformed && why != Reject::NotAResponse && why != Reject::NoRequest &&
 		    why != Reject::Presend) {
-			// An answer to the poll, but no measurement.
+			// An answer to the poll, but no measurement: poll slower.
+			s.adapter.adjust(0.1);
+			adapt_poll(s);
 			if (auto filtered = filter(s, nullptr)) {
 				use_sample(s, *filtered);
 			}
@@ -296,6 +313,8 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 				   delay_data, sample->sample.offset_s, delay)) {
 		env_.log.debug("Response from {} not used: delay {:.6f} s too far above the minimum", s.label,
 			       sample->sample.delay_s);
+		s.adapter.adjust(0.02);
+		adapt_poll(s);
 		if (auto filtered = filter(s, nullptr)) {
 			use_sample(s, *filtered);
 		}
@@ -336,9 +355,24 @@ void Engine::use_sample(NtpSource &s, const SourceSample &sample)
 	RealTime now = env_.clock.now();
 	log_statistics(s.index, now);
 	if (auto e = set_.stats(s.index).estimate(now)) {
-		s.client.set_poll(s.adapter.on_sample(e->samples, error, distance));
+		s.adapter.on_sample(e->samples, error, distance);
+		adapt_poll(s);
 	}
 	update(now);
+}
+
+void Engine::adapt_poll(NtpSource &s)
+{
+	// Sub-second polling only of a reachable source on the local network.
+	const SourceStats &stats = set_.stats(s.index);
+	double min_delay = 1e9;
+	for (const auto &sample : stats.samples()) {
+		min_delay = std::min(min_delay, sample.delay_s);
+	}
+	if (stats.config().fixed_min_delay_s > 0) {
+		min_delay = stats.config().fixed_min_delay_s;
+	}
+	s.client.set_poll(s.adapter.limit_subsecond(s.client.reach() != 0, min_delay));
 }
 
 std::optional<SourceSample> Engine::filter(NtpSource &s, const SourceSample *sample)
@@ -395,7 +429,7 @@ bool Engine::move_to_fresh(SourceId id, const std::vector<IpAddress> &addresses)
 	if (fresh == addresses.end()) {
 		return false;
 	}
-	auto io = env_.io.open_source(id, *fresh);
+	auto io = env_.io.open_source(id, *fresh, s->config.kind == conf::SourceKind::Peer);
 	if (!io) {
 		env_.log.error("Could not open NTP client socket for {}: {}", fresh->to_string(), io.error().message());
 		return false;

@@ -49,10 +49,12 @@ class EngineIo {
 public:
 	virtual ~EngineIo() = default;
 	/// NTP source `id` will talk to `address`: open what it needs (the
-	/// daemon: a UDP socket of the address's family). Called again when a
-	/// pool member moves to another address. Errors: the source is not
-	/// added (or keeps its old address).
-	virtual Result<SourceIoInfo> open_source(SourceId id, const IpAddress &address) = 0;
+	/// daemon: a UDP socket of the address's family). A `symmetric` source
+	/// (a `peer`) talks from the NTP port instead, and its packets come in
+	/// there (Engine::on_symmetric_packet). Called again when a pool member
+	/// moves to another address. Errors: the source is not added (or keeps
+	/// its old address).
+	virtual Result<SourceIoInfo> open_source(SourceId id, const IpAddress &address, bool symmetric) = 0;
 	/// The source is gone: close what open_source() opened.
 	virtual void close_source(SourceId id) = 0;
 	/// Sends one request of source `id` to `to`:`port`. Never blocks.

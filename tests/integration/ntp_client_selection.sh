@@ -27,7 +27,8 @@ for _ in $(seq 100); do
 done
 [ "$(ss -Hlun "sport = :11150" | wc -l)" = 3 ] || fail "the three chronyd servers do not listen"
 
-# run_stratad NAME SECONDS DIRECTIVE...: stratad -x with these sources for a while.
+# run_stratad NAME SECONDS DIRECTIVE...: stratad -x with these sources for a while
+# (a source is selectable from its third sample: about 4 s with iburst).
 run_stratad() {
 	local name=$1 seconds=$2
 	shift 2
@@ -39,23 +40,23 @@ run_stratad() {
 	wait "$pid" || fail "stratad ($name) exited $?"
 }
 
-run_stratad plain 7 "server 127.0.0.2 port 11150 iburst" "server 127.0.0.3 port 11150 iburst" \
+run_stratad plain 10 "server 127.0.0.2 port 11150 iburst" "server 127.0.0.3 port 11150 iburst" \
 	"server 127.0.0.4 port 11150 iburst"
 grep -q "Selected source 127.0.0.[234]" "$work/plain.log" || fail "plain: nothing selected: $(cat "$work/plain.log")"
 grep -q "(+2 combined)" "$work/plain.log" || fail "plain: the three sources were never combined"
 echo "plain: $(grep -m1 'Selected source' "$work/plain.log" | cut -d' ' -f2-); $(grep -c '(+2 combined)' "$work/plain.log") updates combined all three"
 
-run_stratad options 7 "server 127.0.0.2 port 11150 iburst noselect" "server 127.0.0.3 port 11150 iburst prefer" \
+run_stratad options 10 "server 127.0.0.2 port 11150 iburst noselect" "server 127.0.0.3 port 11150 iburst prefer" \
 	"server 127.0.0.4 port 11150 iburst"
 grep -q "Selected source 127.0.0.3" "$work/options.log" || fail "prefer: 127.0.0.3 not selected: $(cat "$work/options.log")"
 ! grep -q "Selected source 127.0.0.2" "$work/options.log" || fail "noselect: 127.0.0.2 was selected"
 ! grep -q "Selected source 127.0.0.4" "$work/options.log" || fail "prefer: 127.0.0.4 was selected over the preferred source"
 echo "options: noselect never selected, prefer selected"
 
-run_stratad require 7 "server 127.0.0.9 port 11150 iburst require" "server 127.0.0.3 port 11150 iburst" \
+run_stratad require 10 "server 127.0.0.9 port 11150 iburst require" "server 127.0.0.3 port 11150 iburst" \
 	"server 127.0.0.4 port 11150 iburst"
 ! grep -q "Selected source" "$work/require.log" || fail "require: selected without the required source"
-run_stratad require2 7 "server 127.0.0.2 port 11150 iburst require" "server 127.0.0.3 port 11150 iburst"
+run_stratad require2 10 "server 127.0.0.2 port 11150 iburst require" "server 127.0.0.3 port 11150 iburst"
 grep -q "Selected source" "$work/require2.log" || fail "require: a reachable required source did not allow selection"
 echo "require: no selection while the required source is silent, selection once it answers"
 

@@ -252,7 +252,7 @@ public:
 	void cancel(TimerId id) override { cancelled_.insert(id); }
 
 	// EngineIo: the simulated network.
-	Result<sources::SourceIoInfo> open_source(sources::SourceId id, const IpAddress &address) override
+	Result<sources::SourceIoInfo> open_source(sources::SourceId id, const IpAddress &address, bool) override
 	{
 		for (size_t i = 0; i < s_.servers.size(); i++) {
 			if (server_address(i) == address) {

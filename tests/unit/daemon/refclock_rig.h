@@ -262,7 +262,7 @@ private:
 	class Io final : public sources::EngineIo {
 	public:
 		explicit Io(RefclockRig &rig) : rig_(rig) {}
-		Result<sources::SourceIoInfo> open_source(sources::SourceId, const IpAddress &) override { return {}; }
+		Result<sources::SourceIoInfo> open_source(sources::SourceId, const IpAddress &, bool) override { return {}; }
 		void close_source(sources::SourceId) override {}
 		Result<> send(sources::SourceId, const IpAddress &, uint16_t, std::span<const std::byte>) override
 		{

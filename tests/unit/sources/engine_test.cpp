@@ -104,6 +104,7 @@ public:
 	ReferenceState reference{std::nullopt, MonoTime{}};
 	std::map<IpAddress, ServerBehaviour> servers;
 	std::vector<Sent> sent;
+	std::map<IpAddress, bool> symmetric;  ///< a `peer`'s packets come to the NTP port
 	bool stopped = false;
 	std::unique_ptr<Engine> engine;
 
@@ -163,7 +164,11 @@ public:
 	}
 
 	// EngineIo
-	Result<SourceIoInfo> open_source(SourceId, const IpAddress &) override { return SourceIoInfo{}; }
+	Result<SourceIoInfo> open_source(SourceId, const IpAddress &address, bool sym) override
+	{
+		symmetric[address] = sym;
+		return SourceIoInfo{};
+	}
 	void close_source(SourceId) override {}
 	Result<> send(SourceId id, const IpAddress &to, uint16_t, std::span<const std::byte> packet) override
 	{
@@ -188,7 +193,12 @@ public:
 		ntp::build_reply(*request, t2, ref, false, {.precision_log2 = -25}, rng_, reply);
 		ntp::stamp_transmit(reply, t2, -25, rng_);
 		add_timer(MonoTime{now_ + from_seconds(b.delay_s)}, [this, id, to, reply] {
-			engine->on_packet(id, {.from = to, .from_port = 123, .rx_system = clock.now(), .payload = reply});
+			RxPacket p{.from = to, .from_port = 123, .rx_system = clock.now(), .payload = reply};
+			if (symmetric[to]) {
+				EXPECT_TRUE(engine->on_symmetric_packet(p));
+			} else {
+				engine->on_packet(id, p);
+			}
 		});
 		return {};
 	}
@@ -347,6 +357,25 @@ TEST(Engine, RequestsOfDifferentSourcesAreKeptApart)
 	for (double g : gaps(all)) {
 		EXPECT_GE(g, 0.2 - 1e-9);
 	}
+}
+
+TEST(Engine, APeerIsPolledInSymmetricModeAndSynchronisesTheClock)
+{
+	Harness h;
+	h.clock.offset_s = 0.02;
+	h.servers[ip("192.0.2.7")] = {};  // answers symmetric active with passive
+	h.start("peer 192.0.2.7 minpoll 4 maxpoll 4\n");
+	h.run_to(200);
+	EXPECT_TRUE(h.symmetric[ip("192.0.2.7")]);
+	const NtpSource *p = h.engine->find(ip("192.0.2.7"));
+	ASSERT_NE(p, nullptr);
+	EXPECT_GE(p->total_good, 10u);
+	EXPECT_EQ(h.log.count_with("Selected source 192.0.2.7"), 1u);
+	EXPECT_LT(std::abs(h.clock.error_s()), 1e-3);
+	// A symmetric packet from anyone else is the server's to answer.
+	std::array<std::byte, ntp::kHeaderSize> stray{};
+	stray[0] = std::byte{0x21};  // version 4, mode 1
+	EXPECT_FALSE(h.engine->on_symmetric_packet({.from = ip("192.0.2.8"), .from_port = 123, .payload = stray}));
 }
 
 TEST(Engine, AFalsetickerIsNeverSelected)
