@@ -73,7 +73,7 @@ public:
 	int limit_subsecond(bool reachable, double min_delay_s)
 	{
 		if (poll_ < 0 && (!reachable || min_delay_s > kMaxLanDelay_s)) {
-			poll_ = std::min(0, maxpoll_);
+			poll_ = 0;  // whatever maxpoll says, as chronyd
 		}
 		return poll_;
 	}

@@ -72,7 +72,9 @@ void ClientSource::reset()
 
 void ClientSource::set_poll(int poll)
 {
-	poll_ = std::clamp(poll, config_.minpoll, std::max(config_.minpoll, config_.maxpoll));
+	// Up to maxpoll, or 1 s where maxpoll is shorter: a sub-second source
+	// that is not on the local network is polled once a second (chronyd).
+	poll_ = std::clamp(poll, config_.minpoll, std::max({config_.minpoll, config_.maxpoll, 0}));
 }
 
 const char *to_string(Reject why)

@@ -142,7 +142,8 @@ public:
 	int poll() const { return poll_; }
 	/// t1 of the last request (the kernel's transmit timestamp when it came).
 	RealTime transmit_time() const { return t1_; }
-	/// Sets the poll interval, clamped to [minpoll, maxpoll].
+	/// Sets the poll interval, clamped to [minpoll, maxpoll] (maxpoll below
+	/// 0 still allows 1 s, the engine's limit for a source off the LAN).
 	void set_poll(int poll);
 	/// Back to the state of a new source (a pool member was replaced by
 	/// another address): no reach, minpoll, the iburst again if configured.

@@ -237,6 +237,9 @@ private:
 	/// no sub-second polling of a source that is unreachable or more than
 	/// 10 ms away.
 	void adapt_poll(NtpSource &source);
+	/// A response to the outstanding request came: the next request is
+	/// rescheduled from the poll interval as it stands now.
+	void requeue_poll(NtpSource &source);
 	/// A sample (filtered when `filter N`) into the statistics; then the
 	/// poll adapter and the selection.
 	void use_sample(NtpSource &source, const SourceSample &sample);

@@ -148,6 +148,7 @@ Result<> Engine::add_source(const conf::SourceConfig &c, const IpAddress &addres
 	entries_.push_back({.refclock = false, .position = ntp_.size()});
 	env_.log.info("Added source {}{}{}", source->label, c.iburst ? " (iburst)" : "",
 		      c.offline ? " (offline)" : "");
+	adapt_poll(*source);  // sub-second polling waits until it is known to be near (chronyd)
 	ntp_.push_back(std::move(source));
 	// The first request after a short delay; the separation of polls keeps
 	// several sources' first requests apart (chronyd's INITIAL_DELAY).
@@ -286,6 +287,9 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	if (!sample) {
 		log_measurement(s, d.payload, rx, why, nullptr, std::nullopt, 0);
 		env_.log.debug("Response from {} not used: {}", s.label, ntp::to_string(why));
+		if (why != Reject::Malformed && why != Reject::NotAResponse && why != Reject::NoRequest) {
+			requeue_poll(s);
+		}
 		if (why != Reject::Malformed && why != Reject::NotAResponse && why != Reject::NoRequest &&
 		    why != Reject::Presend) {
 			// An answer to the poll, but no measurement: poll slower.
@@ -313,6 +317,7 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 				   delay_data, sample->sample.offset_s, delay)) {
 		env_.log.debug("Response from {} not used: delay {:.6f} s too far above the minimum", s.label,
 			       sample->sample.delay_s);
+		requeue_poll(s);
 		s.adapter.adjust(0.02);
 		adapt_poll(s);
 		if (auto filtered = filter(s, nullptr)) {
@@ -321,11 +326,6 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		return;
 	}
 	s.client.sample_accepted();
-	if (s.client.take_burst_ended() && s.timer) {
-		// The burst is over early: the next request at the poll interval.
-		double wait = std::ldexp(1.0, s.client.poll()) - to_seconds(env_.clock.now() - s.last_request);
-		schedule_poll(s, wait);
-	}
 	SourceInfo info = sample->info;
 	info.stratum = std::max(info.stratum, s.config.minstratum);
 	info.prefer = s.config.prefer;
@@ -336,6 +336,7 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	if (auto filtered = filter(s, &sample->sample)) {
 		use_sample(s, *filtered);
 	}
+	requeue_poll(s);
 }
 
 void Engine::use_sample(NtpSource &s, const SourceSample &sample)
@@ -359,6 +360,18 @@ void Engine::use_sample(NtpSource &s, const SourceSample &sample)
 		adapt_poll(s);
 	}
 	update(now);
+}
+
+void Engine::requeue_poll(NtpSource &s)
+{
+	(void)s.client.take_burst_ended();
+	if (!s.timer || s.config.kind == conf::SourceKind::Peer) {
+		return;  // offline; a peer keeps its own rhythm
+	}
+	// The answer is in: the next request a poll interval (as it stands
+	// now: the adapter, a burst or a presend may have changed it) after
+	// the last one, as chronyd requeues its timer on each response.
+	schedule_poll(s, s.client.next_interval_s() - to_seconds(env_.clock.now() - s.last_request));
 }
 
 void Engine::adapt_poll(NtpSource &s)
@@ -445,6 +458,8 @@ bool Engine::move_to_fresh(SourceId id, const std::vector<IpAddress> &addresses)
 	s->last_header.reset();
 	s->last_local.reset();
 	set_.reset_source(s->index);
+	s->adapter = PollAdapter(s->config.minpoll_log2, s->config.maxpoll_log2, static_cast<size_t>(s->config.polltarget));
+	adapt_poll(*s);
 	env_.log.info("Source {} replaced with {} ({})", old, s->address.to_string(), s->name);
 	return true;
 }

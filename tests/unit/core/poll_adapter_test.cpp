@@ -59,3 +59,34 @@ TEST(PollAdapter, ASampleFarOffThePredictionShortensAtOnce)
 
 } // namespace
 } // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(PollAdapter, SubSecondPollingOnlyForAReachableSourceOnTheLan)
+{
+	PollAdapter a(-6, -6);
+	EXPECT_EQ(a.limit_subsecond(true, 0.001), -6);   // reachable, 1 ms away
+	EXPECT_EQ(a.limit_subsecond(true, 0.04), 0);     // 40 ms away: once a second, above maxpoll
+	PollAdapter b(-4, 2);
+	EXPECT_EQ(b.limit_subsecond(false, 0.001), 0);   // not reachable
+	PollAdapter c(3, 6);
+	EXPECT_EQ(c.limit_subsecond(false, 1.0), 3);     // not sub-second: untouched
+}
+
+TEST(PollAdapter, UnansweredPollsMoveTheScoreUp)
+{
+	PollAdapter a(4, 10);
+	int poll = a.poll();
+	for (int k = 0; k < 4; k++) {
+		poll = a.adjust(0.25);
+	}
+	EXPECT_EQ(poll, 5);  // four misses (chronyd's 0.25 each) are one step
+	for (int k = 0; k < 4; k++) {
+		poll = a.adjust(0.25);
+	}
+	EXPECT_EQ(poll, 6);
+}
+
+} // namespace
+} // namespace strata
