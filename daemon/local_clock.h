@@ -4,6 +4,7 @@
 // system clock untouched).
 #pragma once
 
+#include <functional>
 #include <utility>
 
 #include "core/clock.h"
@@ -20,7 +21,17 @@ public:
 	Result<double> set_frequency_ppm(double ppm) override { return clock_.set_frequency_ppm(ppm); }
 	double frequency_ppm() const override { return clock_.frequency_ppm(); }
 	double max_frequency_ppm() const override { return clock_.max_frequency_ppm(); }
-	Result<> step(Duration offset) override { return clock_.step(offset); }
+	Result<> step(Duration offset) override
+	{
+		auto stepped = clock_.step(offset);
+		if (stepped && on_step) {
+			on_step(to_seconds(offset));
+		}
+		return stepped;
+	}
+	/// Each step made through it (the poll loop's jump check: PollLoop::
+	/// note_own_step).
+	std::function<void(double step_s)> on_step;
 	Result<> set_leap(Leap leap) override { return clock_.set_leap(leap); }
 	Result<> set_sync_status(bool synced, double est_error_s, double max_error_s) override
 	{

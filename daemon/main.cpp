@@ -331,6 +331,10 @@ int run(const Options &options)
 		return engine.on_symmetric_packet(
 			{.from = d.peer.ip, .from_port = d.peer.port, .local = d.local, .rx_system = d.rx_time, .payload = d.payload()});
 	};
+	loop.on_clock_jump([&engine](double step_s) { engine.on_external_step(step_s); });
+	if (auto *system = dynamic_cast<SystemClock *>(clock.get())) {
+		system->on_step = [&loop](double step_s) { loop.note_own_step(step_s); };
+	}
 	running.io->set_symmetric_sender([&server](const IpAddress &to, uint16_t port, std::span<const std::byte> p) {
 		return (*server)->send_from_port({to, port}, p);
 	});
@@ -484,6 +488,7 @@ int run(const Options &options)
 	control.reset();
 	rtc_tracking.reset();
 	to_peers = nullptr;
+	loop.on_clock_jump({});
 	running.engine.reset();
 	log_files.reset();
 	server->reset();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cerrno>
 #include <memory>
@@ -66,6 +67,15 @@ void PollLoop::read_clocks()
 {
 	now_ = read_clock<Monotonic>(CLOCK_MONOTONIC);
 	real_now_ = read_clock<Realtime>(CLOCK_REALTIME);
+	// The kernel slews both clocks alike; only a step moves one against
+	// the other.
+	double gap = to_seconds(real_now_.since_epoch - now_.since_epoch);
+	double jump = real_minus_mono_s_ ? gap - *real_minus_mono_s_ - own_steps_s_ : 0.0;
+	real_minus_mono_s_ = gap;
+	own_steps_s_ = 0;
+	if (std::abs(jump) > kJumpThreshold_s && clock_jump_) {
+		clock_jump_(jump);
+	}
 }
 
 TimerId PollLoop::add_timer(MonoTime at, std::function<void()> fn)

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <queue>
 #include <unordered_map>
@@ -42,6 +43,14 @@ public:
 	/// (the NTP server's batch delay), so that later handlers of the same
 	/// wakeup do not see a stale now().
 	void refresh_clocks() { read_clocks(); }
+	/// CLOCK_REALTIME moved against CLOCK_MONOTONIC by more than 10 s
+	/// between two wakeups, and not by a step of the daemon's own: someone
+	/// else stepped the system clock. `fn` gets the step (forward when
+	/// positive) at the wakeup that notices it (chronyd's time jump check).
+	void on_clock_jump(std::function<void(double step_s)> fn) { clock_jump_ = std::move(fn); }
+	/// The daemon stepped the system clock by `step_s` itself: not a jump.
+	void note_own_step(double step_s) { own_steps_s_ += step_s; }
+	static constexpr double kJumpThreshold_s = 10;
 	TimerId add_timer(MonoTime at, std::function<void()> fn) override;
 	void cancel(TimerId id) override;
 
@@ -86,6 +95,9 @@ private:
 	UniqueFd signal_write_fd_;
 	MonoTime now_;
 	RealTime real_now_;
+	std::optional<double> real_minus_mono_s_;  ///< at the last reading
+	double own_steps_s_ = 0;                   ///< since the last reading
+	std::function<void(double)> clock_jump_;
 	bool stopped_ = false;
 	TimerId next_timer_id_ = 1;
 	std::priority_queue<Timer, std::vector<Timer>, std::greater<>> heap_;

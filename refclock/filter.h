@@ -34,6 +34,8 @@ public:
 	/// samples do, so that samples from before and after combine.
 	void on_clock_change(RealTime at, double step_s, double dfreq_ppm, double freq_after_ppm);
 	size_t size() const { return samples_.size(); }
+	/// Forgets the samples (the clock jumped by an unknown amount).
+	void clear() { samples_.clear(); }
 	/// Adds `delta_s` to every sample's offset (a `local` refclock dropping
 	/// whole seconds that mean nothing).
 	void correct_offset(double delta_s)

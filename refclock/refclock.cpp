@@ -277,4 +277,11 @@ void Refclock::on_clock_change(const ClockChange &change)
 	}
 }
 
+void Refclock::drop_samples()
+{
+	filter_.clear();
+	last_.reset();
+	last_pulse_.reset();
+}
+
 } // namespace strata::refclock

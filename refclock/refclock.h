@@ -166,6 +166,9 @@ public:
 	/// filter and the lock sample move with it, as the source statistics'
 	/// samples do.
 	void on_clock_change(const ClockChange &change);
+	/// The clock jumped by an amount nobody measured (stepped by someone
+	/// else): the filter's samples and the lock sample are dropped.
+	void drop_samples();
 
 	/// Adds `delta_s` to the offsets kept (the filter's and the lock
 	/// sample's): a `local` refclock's whole seconds mean nothing, and are

@@ -404,6 +404,23 @@ void Engine::clock_changed(const ClockChange &change)
 	}
 }
 
+void Engine::on_external_step(double step_s)
+{
+	env_.log.warning("{} time jump detected! ({:+.3f} seconds)", step_s < 0 ? "Backward" : "Forward", step_s);
+	apply(discipline_.stop_slew());
+	for (size_t i = 0; i < set_.size(); i++) {
+		set_.reset_source(i);
+	}
+	for (auto &r : refclocks_) {
+		r->clock.drop_samples();
+	}
+	for (auto &s : ntp_) {
+		s->filtered.clear();
+		s->filter_polls = 0;
+	}
+	update(env_.clock.now());
+}
+
 bool Engine::make_step()
 {
 	RealTime now = env_.clock.now();

@@ -130,6 +130,10 @@ public:
 	void on_tx_timestamp(SourceId id, RealTime tx_system);
 	/// The descriptor refclock `index` asked to be watched is readable.
 	void on_refclock_readable(size_t index);
+	/// The clock was stepped by someone else, by about `step_s`: every
+	/// sample is dropped, a slew under way ends, and the sources start
+	/// again (chronyd's LCL_NotifyExternalTimeStep).
+	void on_external_step(double step_s);
 
 	// --- Commands (chronyc's).
 	/// online/offline for the sources whose address `match` accepts;

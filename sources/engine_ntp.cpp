@@ -222,8 +222,8 @@ void Engine::poll(NtpSource &s)
 		self = env_.reference.current(t1, env_.scheduler.now());
 	}
 	auto request = s.client.make_request(t1, self ? &*self : nullptr);
-	s.last_request = t1;
-	last_request_sent_ = env_.scheduler.now();
+	s.last_request = env_.scheduler.now();
+	last_request_sent_ = s.last_request;
 	s.polls++;
 	auto sent = env_.io.send(s.id, s.address, static_cast<uint16_t>(s.config.port), request);
 	if (sent) {
@@ -371,7 +371,7 @@ void Engine::requeue_poll(NtpSource &s)
 	// The answer is in: the next request a poll interval (as it stands
 	// now: the adapter, a burst or a presend may have changed it) after
 	// the last one, as chronyd requeues its timer on each response.
-	schedule_poll(s, s.client.next_interval_s() - to_seconds(env_.clock.now() - s.last_request));
+	schedule_poll(s, s.client.next_interval_s() - to_seconds(env_.scheduler.now() - s.last_request));
 }
 
 void Engine::adapt_poll(NtpSource &s)

@@ -44,7 +44,7 @@ struct NtpSource {
 	MonoTime next_poll;      ///< when the timer is due
 	bool online = true;
 	bool replacing = false;
-	RealTime last_request;
+	MonoTime last_request;  ///< when the last request went, on the scheduler's clock (steps do not move it)
 	uint32_t polls = 0;      ///< requests sent (chronyd's reachability_size, up to 8)
 	/// `filter N`: the samples of the polls since the last combined one,
 	/// and how many polls (answered well, badly or not at all) they span.

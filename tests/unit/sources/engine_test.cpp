@@ -512,6 +512,29 @@ TEST(Engine, SetOnceWithNoAnswerGivesUpAndStops)
 	EXPECT_TRUE(h.clock.steps.empty());
 }
 
+TEST(Engine, AnExternalStepDropsTheSamplesAndTheSourcesStartAgain)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1\n");
+	h.run_to(150);
+	const NtpSource *s = h.engine->find(ip("192.0.2.1"));
+	ASSERT_EQ(h.engine->tracking().selected, std::optional<size_t>(s->index));
+	// Someone steps the clock back 100 s; the daemon's loop notices.
+	h.clock.offset_s -= 100;
+	h.engine->on_external_step(-100);
+	EXPECT_EQ(h.log.count_with("Backward time jump detected!"), 1u);
+	EXPECT_EQ(h.engine->source_set().stats(s->index).size(), 0u);
+	EXPECT_FALSE(h.engine->tracking().selected.has_value());
+	// Three new samples (a poll of 64 s each) and the 100 s are corrected:
+	// slewed at the maximum rate from about 200 s on.
+	h.run_to(150 + 3 * 66 + 5);
+	EXPECT_EQ(h.engine->tracking().selected, std::optional<size_t>(s->index));
+	EXPECT_LT(h.clock.error_s(), -90);
+	h.run_to(150 + 3 * 66 + 1300);
+	EXPECT_LT(std::abs(h.clock.error_s()), 1e-3);
+}
+
 TEST(Engine, AddAndRemoveAtRunTime)
 {
 	Harness h;
