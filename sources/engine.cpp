@@ -85,6 +85,7 @@ Engine::~Engine()
 	cancel(leap_timer_);
 	cancel(fallback_timer_);
 	cancel(deferred_timer_);
+	cancel(removal_timer_);
 }
 
 void Engine::cancel(std::optional<TimerId> &timer)
@@ -337,10 +338,24 @@ void Engine::end_special_mode(bool succeeded)
 	// initstepslew's sources go; the configured ones come 2 s later (as
 	// chronyd: a configured server that was also an initstepslew host does
 	// not poll faster than its burst allowed).
-	while (!ntp_.empty()) {
-		remove_at(ntp_.size() - 1);
+	// They go on their own event: the sample that ended the mode may still
+	// be in the hands of the caller (on_packet, poll).
+	std::vector<SourceId> ending;
+	for (const auto &s : ntp_) {
+		ending.push_back(s->id);
 	}
 	configs_.clear();
+	removal_timer_ = env_.scheduler.add_timer(env_.scheduler.now(), [this, ending] {
+		removal_timer_.reset();
+		for (SourceId id : ending) {
+			for (size_t pos = 0; pos < ntp_.size(); pos++) {
+				if (ntp_[pos]->id == id) {
+					remove_at(pos);
+					break;
+				}
+			}
+		}
+	});
 	deferred_timer_ = env_.scheduler.add_timer(env_.scheduler.now() + std::chrono::seconds(2), [this] {
 		deferred_timer_.reset();
 		for (const auto &c : std::exchange(deferred_sources_, {})) {

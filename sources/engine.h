@@ -321,6 +321,7 @@ private:
 	/// initstepslew: the configured sources, added when its mode ends.
 	std::vector<conf::SourceConfig> deferred_sources_;
 	std::optional<TimerId> deferred_timer_;
+	std::optional<TimerId> removal_timer_;  ///< initstepslew's sources, once it ends
 	Leap leap_ = Leap::None;  ///< as last announced
 	std::optional<TimerId> leap_timer_;
 	double init_step_threshold_s_ = 0;  ///< initstepslew's threshold
