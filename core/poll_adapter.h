@@ -55,14 +55,26 @@ public:
 	int adjust(double by)
 	{
 		score_ += by;
-		if (score_ >= 1.0 || score_ < 0.0) {
-			double steps = std::floor(score_);
-			poll_ += static_cast<int>(steps);
+		// chronyd's steps: whole steps up; down, one more than the whole
+		// steps below zero (truncating toward zero).
+		if (score_ >= 1.0) {
+			int steps = static_cast<int>(score_);
+			poll_ += steps;
 			score_ -= steps;
 		}
-		if (poll_ >= maxpoll_ || poll_ <= minpoll_) {
-			poll_ = std::clamp(poll_, minpoll_, maxpoll_);
-			score_ = poll_ == maxpoll_ ? std::min(score_, 0.5) : std::max(score_, 0.5);
+		if (score_ < 0.0) {
+			int steps = static_cast<int>(score_ - 1.0);
+			poll_ += steps;
+			score_ -= steps;
+		}
+		// At the ends of the range the score starts over as chronyd's does:
+		// from nothing at minpoll, a whole step at maxpoll.
+		if (poll_ < minpoll_) {
+			poll_ = minpoll_;
+			score_ = 0.0;
+		} else if (poll_ > maxpoll_) {
+			poll_ = maxpoll_;
+			score_ = 1.0;
 		}
 		return poll_;
 	}
@@ -84,7 +96,7 @@ private:
 	int maxpoll_;
 	size_t target_;
 	int poll_;
-	double score_ = 0.5;  ///< fraction of a step; a step up at 1, down below 0
+	double score_ = 0.0;  ///< fraction of a step; a step up at 1, down below 0 (chronyd's poll_score)
 };
 
 } // namespace strata

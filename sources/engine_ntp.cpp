@@ -347,10 +347,13 @@ void Engine::use_sample(NtpSource &s, const SourceSample &sample)
 	s.last_dispersion_s = sample.dispersion_s;
 	// How far the sample lands from where the statistics expected it,
 	// against its own distance: the poll adapter's measure of tracking.
-	double error = 0;
-	if (auto predicted = set_.stats(s.index).estimate(sample.local)) {
-		error = sample.offset_s - predicted->offset_s;
+	// With no sample yet the prediction is 0 (chronyd's): a first sample
+	// far off sends the interval back to minpoll.
+	double predicted = 0;
+	if (auto e = set_.stats(s.index).estimate(sample.local)) {
+		predicted = e->offset_s;
 	}
+	double error = sample.offset_s - predicted;
 	double distance = sample.dispersion_s + sample.delay_s / 2;
 	set_.add_sample(s.index, sample);
 	RealTime now = env_.clock.now();
