@@ -24,6 +24,17 @@ std::string line_key(const conf::SourceConfig &c)
 	return conf::dump(one);
 }
 
+/// `maxdelayquant`: chronyd's estimator of the asked delay quantile (in
+/// hundredths, 0.05 to 0.95), 7 estimates, steps of half the precision.
+std::optional<QuantileEstimator> quantile_of(const conf::SourceConfig &c)
+{
+	if (c.maxdelayquant <= 0) {
+		return std::nullopt;
+	}
+	double p = std::round(std::clamp(c.maxdelayquant, 0.05, 0.95) * 100) / 100;
+	return QuantileEstimator(p, 7, kClockPrecisionS / 2);
+}
+
 } // namespace
 
 NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng)
@@ -40,6 +51,7 @@ NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng)
 		  .symmetric = c.kind == conf::SourceKind::Peer},
 		 rng),
 	  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget)),
+	  delay_quantile(quantile_of(c)),
 	  online(!c.offline)
 {
 }
@@ -54,7 +66,6 @@ Result<> Engine::configure(const conf::SourceConfig &c)
 		{c.xleave, "xleave"},
 		{c.copy, "copy"},
 		{!c.extfields.empty(), "extfield"},
-		{c.maxdelayquant != defaults.maxdelayquant, "maxdelayquant"},
 		{c.certset != defaults.certset, "certset"},
 		{c.maxunreach != defaults.maxunreach, "maxunreach"},
 	};
@@ -311,10 +322,11 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	auto delay_data = set_.stats(s.index).delay_test_data(sample->sample.local);
 	double delay = set_.stats(s.index).effective_delay(sample->sample.delay_s);
 	log_measurement(s, d.payload, rx, why, &*sample, delay_data, delay);
-	if (!ntp::delay_acceptable({.maxdelayratio = s.config.maxdelayratio,
-				    .maxdelaydevratio = s.config.maxdelaydevratio,
-				    .max_clock_error_ppm = max_clock_error_ppm_},
-				   delay_data, sample->sample.offset_s, delay)) {
+	bool acceptable = ntp::delay_acceptable(delay_limits(s), delay_data, sample->sample.offset_s, delay);
+	if (s.delay_quantile) {
+		s.delay_quantile->add(delay, rng_);  // every synchronised answer, after its test (chronyd)
+	}
+	if (!acceptable) {
 		env_.log.debug("Response from {} not used: delay {:.6f} s too far above the minimum", s.label,
 			       sample->sample.delay_s);
 		requeue_poll(s);
@@ -337,6 +349,17 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		use_sample(s, *filtered);
 	}
 	requeue_poll(s);
+}
+
+ntp::DelayLimits Engine::delay_limits(const NtpSource &s) const
+{
+	ntp::DelayLimits limits{.maxdelayratio = s.config.maxdelayratio,
+				.maxdelaydevratio = s.config.maxdelaydevratio,
+				.max_clock_error_ppm = max_clock_error_ppm_};
+	if (s.delay_quantile) {
+		limits.max_delay_quantile_s = s.delay_quantile->quantile();
+	}
+	return limits;
 }
 
 void Engine::use_sample(NtpSource &s, const SourceSample &sample)
@@ -458,6 +481,9 @@ bool Engine::move_to_fresh(SourceId id, const std::vector<IpAddress> &addresses)
 	s->polls = 0;
 	s->filtered.clear();
 	s->filter_polls = 0;
+	if (s->delay_quantile) {
+		s->delay_quantile->reset();  // a new server, a new path
+	}
 	s->last_header.reset();
 	s->last_local.reset();
 	set_.reset_source(s->index);
