@@ -144,6 +144,7 @@ int run(const Options &options)
 	}
 
 	std::unique_ptr<Logger> log;
+	FileLogger *log_file = nullptr;  // -l: reopened on SIGHUP
 	if (!options.log_file.empty()) {
 		auto file = FileLogger::open(options.log_file);
 		if (!file) {
@@ -151,6 +152,7 @@ int run(const Options &options)
 			startup.report(false);
 			return 1;
 		}
+		log_file = file->get();
 		log = std::move(*file);
 	} else if (options.debug > 0) {
 		log = std::make_unique<StreamLogger>(stderr);
@@ -437,6 +439,26 @@ int run(const Options &options)
 		if (auto r = loop.on_signal(signo, [&loop] { loop.stop(); }); !r) {
 			return fatal(r.error().message());
 		}
+	}
+	// SIGHUP (systemctl reload, logrotate): the sources of `sourcedir` read
+	// again (chronyc's `reload sources`) and the log files reopened
+	// (`cyclelogs`, and -l's file); the daemon runs on.
+	auto reload = [&] {
+		if (log_file != nullptr) {
+			if (auto reopened = log_file->reopen(); !reopened) {
+				log->error("Could not reopen {}: {}", options.log_file, reopened.error().message());
+			}
+		}
+		log->info("Received SIGHUP: log files reopened, sources reloaded");
+		if (log_files) {
+			log_files->cycle();
+		}
+		if (!engine.reload_sources()) {
+			log->warning("Could not reload sources");
+		}
+	};
+	if (auto r = loop.on_signal(SIGHUP, reload); !r) {
+		return fatal(r.error().message());
 	}
 	std::signal(SIGPIPE, SIG_IGN);
 	if (options.timeout_s) {
