@@ -7,16 +7,24 @@
 #include <cstdio>
 
 #include "core/unique_fd.h"
+#include "daemon/file_open_linux.h"
 
 namespace strata::daemon {
 
 Result<> write_file_atomically(const std::string &path, std::string_view content)
 {
 	std::string tmp = path + ".tmp";
-	UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-	if (!fd.valid()) {
-		return fail_errno("open " + tmp);
+	// A new file of our own: whatever is in the way (a leftover of a crash,
+	// or a link planted there) goes, and O_EXCL fails rather than write
+	// through anything that appears in between.
+	if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
+		return fail_errno("remove " + tmp);
 	}
+	auto opened = open_regular(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (!opened) {
+		return tl::unexpected(Error{opened.error().code, "open " + opened.error().context});
+	}
+	UniqueFd fd = std::move(*opened);
 	size_t done = 0;
 	while (done < content.size()) {
 		ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "daemon/file_open_linux.h"
+
 namespace strata::daemon {
 
 namespace {
@@ -298,19 +300,21 @@ bool LogFiles::ensure_open(LogFile file)
 	std::string path = fmt::format("{}/{}", settings_.directory, log_file_name(file));
 	// Created 0644 whatever the umask (chronyd's log files are readable by
 	// all); an existing file keeps its mode.
-	int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
-	if (fd >= 0) {
-		(void)::fchmod(fd, 0644);
-	} else if (errno == EEXIST) {
-		fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+	// Never through a link planted in the file's place, nor into a FIFO or
+	// a device.
+	auto opened = open_regular(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0644);
+	if (opened) {
+		(void)::fchmod(opened->get(), 0644);
+	} else if (opened.error().code == std::errc::file_exists) {
+		opened = open_regular(path, O_WRONLY | O_APPEND);
 	}
-	if (fd < 0) {
-		note(fmt::format("Could not open log file {}: {}; its lines are dropped (until cyclelogs)", path,
-				 errno_text(errno)));
+	if (!opened) {
+		note(fmt::format("Could not open log file {}; its lines are dropped (until cyclelogs)",
+				 opened.error().message()));
 		failed_[i] = true;
 		return false;
 	}
-	fds_[i].reset(fd);
+	fds_[i] = std::move(*opened);
 	lines_[i] = 0;
 	return true;
 }

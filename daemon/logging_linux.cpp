@@ -1,11 +1,14 @@
 #include "daemon/logging_linux.h"
 
+#include <fcntl.h>
 #include <syslog.h>
 #include <time.h>
 
 #include <memory>
 
 #include <fmt/format.h>
+
+#include "daemon/file_open_linux.h"
 
 namespace strata::daemon {
 
@@ -36,13 +39,32 @@ void StreamLogger::write(LogLevel level, std::string_view message)
 	std::fflush(stream_);
 }
 
-Result<std::unique_ptr<FileLogger>> FileLogger::open(const std::string &path)
+namespace {
+
+/// The -l file, appended to: never through a link planted in its place.
+Result<std::FILE *> open_append(const std::string &path)
 {
-	std::FILE *f = std::fopen(path.c_str(), "ae");
+	auto fd = open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (!fd) {
+		return tl::unexpected(Error{fd.error().code, "open log file " + fd.error().context});
+	}
+	std::FILE *f = ::fdopen(fd->get(), "a");
 	if (f == nullptr) {
 		return fail_errno("open log file " + path);
 	}
-	return std::unique_ptr<FileLogger>(new FileLogger(path, f));
+	(void)fd->release();
+	return f;
+}
+
+} // namespace
+
+Result<std::unique_ptr<FileLogger>> FileLogger::open(const std::string &path)
+{
+	auto f = open_append(path);
+	if (!f) {
+		return tl::unexpected(f.error());
+	}
+	return std::unique_ptr<FileLogger>(new FileLogger(path, *f));
 }
 
 FileLogger::~FileLogger()
@@ -52,12 +74,12 @@ FileLogger::~FileLogger()
 
 Result<> FileLogger::reopen()
 {
-	std::FILE *f = std::fopen(path_.c_str(), "ae");
-	if (f == nullptr) {
-		return fail_errno("open log file " + path_);
+	auto f = open_append(path_);
+	if (!f) {
+		return tl::unexpected(f.error());
 	}
 	std::fclose(file_);
-	file_ = f;
+	file_ = *f;
 	return {};
 }
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "daemon/file_open_linux.h"
+
 namespace strata::daemon {
 
 Result<PidFile> PidFile::acquire(const std::string &path)
@@ -17,10 +19,11 @@ Result<PidFile> PidFile::acquire(const std::string &path)
 	if (path.empty()) {
 		return PidFile();
 	}
-	UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-	if (!fd.valid()) {
-		return fail_errno(fmt::format("Could not open pidfile {}", path));
+	auto opened = open_regular(path, O_RDWR | O_CREAT, 0644);
+	if (!opened) {
+		return tl::unexpected(Error{opened.error().code, "Could not open pidfile " + opened.error().context});
 	}
+	UniqueFd fd = std::move(*opened);
 	if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
 		int err = errno;
 		char buffer[32] = {};

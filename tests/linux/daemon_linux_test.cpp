@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "core/leap_table.h"
+#include "daemon/atomic_file_linux.h"
 #include "daemon/control_server_linux.h"
 #include "daemon/logging_linux.h"
 #include "daemon/pidfile_linux.h"
@@ -304,6 +305,75 @@ TEST(PidFile, UnwritableDirectoryIsAClearError)
 	auto p = PidFile::acquire("/nonexistent-dir/x.pid");
 	ASSERT_FALSE(p.has_value());
 	EXPECT_EQ(p.error().message(), "Could not open pidfile /nonexistent-dir/x.pid: No such file or directory");
+}
+
+// The planted links of the least-privilege issue: a pid file, a drift
+// file's temporary file and a -l log file that are symbolic links to a
+// file the daemon must not touch. Each open fails with a clear error and
+// the target keeps its content.
+struct Planted {
+	std::filesystem::path dir = temp_dir() / "planted";
+	std::filesystem::path target = dir / "precious";
+	Planted()
+	{
+		std::filesystem::remove_all(dir);
+		std::filesystem::create_directories(dir);
+		std::ofstream(target) << "precious\n";
+	}
+	std::filesystem::path link(const std::string &name)
+	{
+		auto path = dir / name;
+		std::filesystem::create_symlink(target, path);
+		return path;
+	}
+	std::string target_text() const
+	{
+		std::ifstream in(target);
+		return std::string(std::istreambuf_iterator<char>(in), {});
+	}
+};
+
+TEST(PlantedLinks, APidFileLinkIsRefusedAndItsTargetKept)
+{
+	Planted p;
+	auto path = p.link("stratad.pid").string();
+	auto pid = PidFile::acquire(path);
+	ASSERT_FALSE(pid.has_value());
+	EXPECT_EQ(pid.error().context, "Could not open pidfile " + path + " (a symbolic link: not followed)");
+	EXPECT_EQ(p.target_text(), "precious\n");
+}
+
+TEST(PlantedLinks, ADriftTemporaryLinkIsReplacedNotWrittenThrough)
+{
+	Planted p;
+	auto drift = p.dir / "drift";
+	p.link("drift.tmp");
+	auto written = write_file_atomically(drift.string(), "1.000 2.000\n");
+	ASSERT_TRUE(written.has_value()) << written.error().message();
+	EXPECT_EQ(p.target_text(), "precious\n");
+	std::ifstream in(drift);
+	EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "1.000 2.000\n");
+	EXPECT_FALSE(std::filesystem::is_symlink(drift));
+}
+
+TEST(PlantedLinks, ALogFileLinkIsRefusedAndItsTargetKept)
+{
+	Planted p;
+	auto path = p.link("stratad.log").string();
+	auto logger = FileLogger::open(path);
+	ASSERT_FALSE(logger.has_value());
+	EXPECT_EQ(logger.error().context, "open log file " + path + " (a symbolic link: not followed)");
+	EXPECT_EQ(p.target_text(), "precious\n");
+}
+
+TEST(PlantedLinks, AFifoInPlaceOfAFileIsRefusedWithoutWaiting)
+{
+	Planted p;
+	auto path = (p.dir / "fifo.pid").string();
+	ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+	auto pid = PidFile::acquire(path);
+	ASSERT_FALSE(pid.has_value());
+	EXPECT_EQ(pid.error().context, "Could not open pidfile " + path + " (not a regular file)");
 }
 
 TEST(CommandDirectory, SocketDirectoryOfAPath)

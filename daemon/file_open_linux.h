@@ -1,0 +1,23 @@
+// Opening the files the daemon writes (pid file, log files, drift and other
+// state files) without following a symbolic link planted in their place and
+// without writing through anything that is not a regular file: a daemon
+// that runs as root must not be the tool that overwrites /etc/shadow.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "core/result.h"
+#include "core/unique_fd.h"
+
+namespace strata::daemon {
+
+/// open(2) of `path` with `flags` | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+/// O_NONBLOCK (`mode` when O_CREAT creates it), then refused unless it is a
+/// regular file. The error names the path, with "(a symbolic link: not
+/// followed)" for a link and "(not a regular file)" for a FIFO, device or
+/// directory.
+Result<UniqueFd> open_regular(const std::string &path, int flags, mode_t mode = 0644);
+
+} // namespace strata::daemon
