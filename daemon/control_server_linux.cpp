@@ -20,9 +20,10 @@ namespace strata::daemon {
 
 namespace {
 
-/// A request is at most this long (chronyd's largest, ADD_SOURCE, is 860
-/// bytes with its padding); longer datagrams are cut and rejected.
-constexpr size_t kMaxRequest = 1024;
+/// A request on the Unix socket is at most this long: chronyd's largest,
+/// ADD_SOURCE, is 860 bytes with its padding, a JSON request may be
+/// longer. A longer datagram is dropped (counted), never parsed cut.
+constexpr size_t kMaxRequest = 4096;
 
 std::string errno_text(int err)
 {
@@ -238,17 +239,25 @@ Result<> ControlServer::open_unix()
 		}
 		::unlink(path.c_str());
 	}
-	if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
-		return fail_errno(fmt::format("Could not bind command socket {}", path));
-	}
 	// Who may talk to the daemon: anyone who may enter the directory (mode
 	// 0666 in a root-only directory, chronyd's way), or the socket's group.
-	if (settings_.group && ::chown(path.c_str(), static_cast<uid_t>(-1), *settings_.group) != 0) {
+	// The socket is made with its mode (the umask of the bind), not changed
+	// by path afterwards: there is no moment it is open wider.
+	auto mode = static_cast<mode_t>(settings_.mode.value_or(settings_.group ? 0660 : 0666));
+	mode_t old_umask = ::umask(static_cast<mode_t>(~mode & 0777));
+	int bound = ::bind(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof(addr));
+	int bind_errno = errno;
+	::umask(old_umask);
+	if (bound != 0) {
+		return fail_errno(fmt::format("Could not bind command socket {}", path), bind_errno);
+	}
+	// The group by path, as a socket's own inode is not the file's; lchown
+	// does not follow a link put there in between.
+	if (settings_.group && ::lchown(path.c_str(), static_cast<uid_t>(-1), *settings_.group) != 0) {
 		int err = errno;
 		::unlink(path.c_str());
 		return fail_errno(fmt::format("Could not give command socket {} to group {}", path, *settings_.group), err);
 	}
-	::chmod(path.c_str(), static_cast<mode_t>(settings_.mode.value_or(settings_.group ? 0660 : 0666)));
 	// Every datagram then carries its sender's credentials: who may change
 	// the daemon is decided per request. Without them (an LD_PRELOAD
 	// simulator's socket), see on_unix().
@@ -351,7 +360,13 @@ void ControlServer::on_unix()
 			}
 			return;
 		}
-		size_t length = std::min(static_cast<size_t>(n), sizeof(buffer));
+		if (static_cast<size_t>(n) > sizeof(buffer)) {
+			// Longer than any request: never parsed cut.
+			stats_.drops++;
+			log_.info("Command socket: dropped a datagram of {} bytes (at most {})", n, sizeof(buffer));
+			continue;
+		}
+		size_t length = static_cast<size_t>(n);
 		if (msg.msg_namelen <= sizeof(sa_family_t)) {
 			stats_.drops++;  // an unbound client cannot be answered
 			continue;

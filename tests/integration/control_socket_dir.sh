@@ -34,6 +34,10 @@ CONF
 	chronyc -n -h 127.0.0.1 -p "$port" tracking | grep -q "^Stratum         : 3$" ||
 		fail "$name: no UDP answer: $(cat "$work/$name.log")"
 	if [ -S "$socket" ]; then
+		stat -c %a "$socket" >"$work/$name.mode"
+		# A datagram longer than any request is dropped, not parsed cut;
+		# the socket answers on.
+		python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"{" + b" " * 6000 + b"}", sys.argv[1])' "$socket"
 		chronyc -n -h "$socket" tracking >"$work/$name.chronyc" 2>&1 || true
 	fi
 	wait "$pid" || fail "$name: stratad exited $?: $(cat "$work/$name.log")"
@@ -52,7 +56,9 @@ expect_lines() {
 mkdir -m 0700 "$work/good"
 run_case good "$work/good/stratad.sock"
 grep -q "^Stratum         : 3$" "$work/good.chronyc" || fail "good: chronyc over the Unix socket: $(cat "$work/good.chronyc")"
-expect_lines good "Serving commands on Unix socket $work/good/stratad.sock"
+expect_lines good "Serving commands on Unix socket $work/good/stratad.sock" \
+	"Command socket: dropped a datagram of 6002 bytes (at most 4096)"
+[ "$(cat "$work/good.mode")" = 666 ] || fail "good: socket made with mode $(cat "$work/good.mode")"
 
 # Missing, two levels deep: created, and the socket serves.
 run_case missing "$work/new/run/stratad.sock"
