@@ -293,6 +293,9 @@ struct Config {
 	/// strata-only `metricsaddress ADDRESS:PORT`: where the Prometheus
 	/// metrics endpoint listens; nullopt = off.
 	std::optional<SocketAddress> metricsaddress;
+	/// strata-only `metricsallow`/`metricsdeny`: who may scrape it, on top
+	/// of localhost (cmdallow's grammar and rules).
+	std::vector<AccessRule> metrics_access;
 
 	// Real-time clock
 	std::string hwclockfile;

@@ -1224,6 +1224,10 @@ std::vector<DirectiveDef> build_table()
 			}
 		}));
 
+	t.push_back(access({"metricsallow", kCmd, S::StrataOnly, "metricsallow [all] [SUBNET]"}, true, &C::metrics_access,
+			   "metricsdeny"));
+	t.push_back(access({"metricsdeny", kCmd, S::StrataOnly, "metricsdeny [all] [SUBNET]"}, false, &C::metrics_access));
+
 	// Real-time clock
 	t.push_back(text({"hwclockfile", kRtc, S::Supported, "hwclockfile FILE"}, &C::hwclockfile));
 	t.push_back(real({"rtcautotrim", kRtc, S::Supported, "rtcautotrim THRESHOLD"}, &C::rtcautotrim_s, 0, kHuge));

@@ -405,7 +405,8 @@ int run(const Options &options)
 	std::unique_ptr<MetricsServer> metrics;
 	if (control && config.metricsaddress) {
 		auto started = MetricsServer::start(
-			config.metricsaddress->address, config.metricsaddress->port, loop, *log, *control, [&] {
+			config.metricsaddress->address, config.metricsaddress->port, loop, *log, *control,
+			localhost_and(config.metrics_access), [&] {
 				const NtpServerStats &s = (*server)->stats();
 				return control::MetricsExtras{
 					.refclocks = sources::refclock_counters(engine),

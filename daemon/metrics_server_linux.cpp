@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -102,6 +103,29 @@ struct MhdLibrary {
 
 /// libmicrohttpd's C callbacks, with the signatures it declares.
 struct MhdCallbacks {
+	/// libmicrohttpd's accept policy: the access rules (metricsallow).
+	static MHD_Result on_accept(void *cls, const sockaddr *addr, socklen_t length)
+	{
+		auto *self = static_cast<MetricsServer *>(cls);
+		std::optional<IpAddress> from;
+		if (addr != nullptr && addr->sa_family == AF_INET && length >= sizeof(sockaddr_in)) {
+			const auto *sin = reinterpret_cast<const sockaddr_in *>(addr);
+			from = IpAddress::v4(ntohl(sin->sin_addr.s_addr));
+		} else if (addr != nullptr && addr->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
+			const auto *sin6 = reinterpret_cast<const sockaddr_in6 *>(addr);
+			std::array<uint8_t, 16> bytes{};
+			std::memcpy(bytes.data(), &sin6->sin6_addr, bytes.size());
+			from = IpAddress::v6(bytes);
+		}
+		if (from && self->access_.allowed(*from)) {
+			return MHD_YES;
+		}
+		self->refused_++;
+		self->log_.debug("Metrics: connection from {} refused (metricsallow)",
+				 from ? from->to_string() : std::string("an unknown address"));
+		return MHD_NO;
+	}
+
 	static MHD_Result on_request(void *cls, MHD_Connection *connection, const char *url, const char *method,
 				     const char * /*version*/, const char * /*upload_data*/, size_t *upload_data_size,
 				     void **state)
@@ -137,13 +161,14 @@ struct MhdCallbacks {
 };
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const IpAddress &address, uint16_t port, PollLoop &loop,
-							    Logger &log, control::ControlHandler &handler, Extras extras)
+							    Logger &log, control::ControlHandler &handler,
+							    ntp::AccessTable access, Extras extras)
 {
 	auto library = MhdLibrary::load();
 	if (!library) {
 		return tl::unexpected(library.error());
 	}
-	std::unique_ptr<MetricsServer> s(new MetricsServer(loop, log, handler, std::move(extras)));
+	std::unique_ptr<MetricsServer> s(new MetricsServer(loop, log, handler, std::move(access), std::move(extras)));
 	s->mhd_ = *library;
 	std::string where = address.is_v4() ? fmt::format("{}:{}", address.to_string(), port)
 					    : fmt::format("[{}]:{}", address.to_string(), port);
@@ -181,7 +206,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const IpAddress &add
 	}
 
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (address.is_v4() ? 0u : unsigned{MHD_USE_IPv6});
-	s->daemon_ = s->mhd_->start_daemon(flags, 0, nullptr, nullptr, &MhdCallbacks::on_request, s.get(),
+	s->daemon_ = s->mhd_->start_daemon(flags, 0, &MhdCallbacks::on_accept, s.get(), &MhdCallbacks::on_request, s.get(),
 				      MHD_OPTION_EXTERNAL_LOGGER, &MhdCallbacks::on_log, s.get(),
 				      MHD_OPTION_LISTEN_SOCKET, fd.get(),
 				      MHD_OPTION_CONNECTION_LIMIT, kMaxConnections,

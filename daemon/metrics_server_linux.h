@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/result.h"
 #include "daemon/poll_loop_linux.h"
+#include "ntp/access.h"
 
 struct MHD_Daemon;
 struct MHD_Connection;
@@ -45,9 +46,10 @@ public:
 	/// Binds `address`:`port` and serves until destroyed. Errors: the
 	/// socket cannot be bound (in use, not a local address) or libmicrohttpd
 	/// refuses to start; the caller logs them and runs on without metrics.
+	/// Only clients `access` allows are served; others are closed at once.
 	static Result<std::unique_ptr<MetricsServer>> start(const IpAddress &address, uint16_t port, PollLoop &loop,
 							    Logger &log, control::ControlHandler &handler,
-							    Extras extras = {});
+							    ntp::AccessTable access, Extras extras = {});
 	~MetricsServer();
 	MetricsServer(const MetricsServer &) = delete;
 	MetricsServer &operator=(const MetricsServer &) = delete;
@@ -56,10 +58,13 @@ public:
 	const std::string &url() const { return url_; }
 	/// Requests answered (any status), for tests and the log.
 	uint64_t requests() const { return requests_; }
+	/// Connections refused by the access rules.
+	uint64_t refused() const { return refused_; }
 
 private:
-	MetricsServer(PollLoop &loop, Logger &log, control::ControlHandler &handler, Extras extras)
-		: loop_(loop), log_(log), handler_(handler), extras_(std::move(extras))
+	MetricsServer(PollLoop &loop, Logger &log, control::ControlHandler &handler, ntp::AccessTable access,
+		      Extras extras)
+		: loop_(loop), log_(log), handler_(handler), access_(std::move(access)), extras_(std::move(extras))
 	{
 	}
 	friend struct MhdCallbacks;  ///< libmicrohttpd's C callbacks, in the .cpp
@@ -72,6 +77,7 @@ private:
 	PollLoop &loop_;
 	Logger &log_;
 	control::ControlHandler &handler_;
+	ntp::AccessTable access_;
 	Extras extras_;
 	const MhdLibrary *mhd_ = nullptr;  ///< libmicrohttpd, loaded at start()
 	MHD_Daemon *daemon_ = nullptr;
@@ -79,6 +85,7 @@ private:
 	std::optional<TimerId> timer_;
 	std::string url_;
 	uint64_t requests_ = 0;
+	uint64_t refused_ = 0;
 };
 
 } // namespace strata::daemon

@@ -96,19 +96,26 @@ Result<ControlServer::Settings> control_server_settings(const conf::Config &conf
 		}
 		cs.group = *gid;
 	}
-	// Localhost always; cmdallow/cmddeny on top, in file order.
-	cs.access.allow(Subnet::of(IpAddress::v4(0x7f000001), 32));
+	cs.access = localhost_and(config.cmd_access);
+	return cs;
+}
+
+ntp::AccessTable localhost_and(const std::vector<conf::AccessRule> &rules)
+{
+	// Localhost first; the rules on top, in file order.
+	ntp::AccessTable access;
+	access.allow(Subnet::of(IpAddress::v4(0x7f000001), 32));
 	std::array<uint8_t, 16> loopback6{};
 	loopback6[15] = 1;
-	cs.access.allow(Subnet::of(IpAddress::v6(loopback6), 128));
-	for (const auto &rule : config.cmd_access) {
+	access.allow(Subnet::of(IpAddress::v6(loopback6), 128));
+	for (const auto &rule : rules) {
 		if (rule.subnet) {
-			rule.allow ? cs.access.allow(*rule.subnet, rule.all) : cs.access.deny(*rule.subnet, rule.all);
+			rule.allow ? access.allow(*rule.subnet, rule.all) : access.deny(*rule.subnet, rule.all);
 		} else {
-			rule.allow ? cs.access.allow_everything(rule.all) : cs.access.deny_everything(rule.all);
+			rule.allow ? access.allow_everything(rule.all) : access.deny_everything(rule.all);
 		}
 	}
-	return cs;
+	return access;
 }
 
 } // namespace strata::daemon

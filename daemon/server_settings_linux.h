@@ -21,4 +21,9 @@ NtpServerSettings ntp_server_settings(const conf::Config &config, const Options 
 /// cmddeny on top of localhost.
 Result<ControlServer::Settings> control_server_settings(const conf::Config &config, const Options &options);
 
+/// Who may use the command port or scrape the metrics: the host itself
+/// (127.0.0.1 and ::1), then `rules` (cmdallow/cmddeny, metricsallow/
+/// metricsdeny) in file order.
+ntp::AccessTable localhost_and(const std::vector<conf::AccessRule> &rules);
+
 } // namespace strata::daemon

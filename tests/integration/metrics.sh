@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Prometheus metrics endpoint (metricsaddress): stratad -x synchronised
+# The Prometheus metrics endpoint (metricsaddress, metricsallow): stratad -x synchronised
 # to a chronyd -x server (local stratum 1) on loopback serves GET /metrics;
 # promtool accepts the text without a remark, the values agree with chronyc
 # (stratum, reference id, the source selected and reachable, counters that
@@ -217,6 +217,29 @@ grep -q "$in_use" "$work/c.log" || fail "C did not report its metrics address in
 for _ in $(seq 100); do [ -S "$work/c/stratad.sock" ] && break; sleep 0.05; done
 chronyc -n -h "$work/c/stratad.sock" tracking >/dev/null || fail "C does not answer without metrics"
 curl -fsS "$url/metrics" >/dev/null || fail "A stopped serving"
+
+# stratad D: listening on every address, but by default only the host
+# itself (127.0.0.1, ::1) may scrape; metricsallow opens 127.0.0.3 alone.
+mkdir -m 0700 "$work/d"
+cat >"$work/d.conf" <<CONF
+local stratum 3
+port 0
+cmdport 0
+bindcmdaddress $work/d/stratad.sock
+pidfile $work/d.pid
+metricsaddress 0.0.0.0:11174
+metricsallow 127.0.0.3
+CONF
+start_stratad "$build" "$work/d.conf" "$work/d.log"
+d_pid=$STRATAD_PID
+for _ in $(seq 100); do grep -q "Serving metrics" "$work/d.log" && break; sleep 0.05; done
+curl -fsS --max-time 5 http://127.0.0.1:11174/metrics >/dev/null || fail "D refused localhost: $(cat "$work/d.log")"
+curl -fsS --max-time 5 --interface 127.0.0.3 http://127.0.0.1:11174/metrics >/dev/null ||
+	fail "D refused 127.0.0.3, which metricsallow names"
+if curl -fsS --max-time 5 --interface 127.0.0.2 http://127.0.0.1:11174/metrics >/dev/null 2>&1; then
+	fail "D served 127.0.0.2, which no metricsallow names"
+fi
+stop_pid "$d_pid" || fail "stratad D exited with an error"
 
 for pid in $c_pid $b_pid $a_pid; do
 	stop_pid "$pid" || fail "stratad $pid exited with an error"

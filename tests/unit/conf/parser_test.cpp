@@ -355,6 +355,19 @@ TEST(ConfParser, MetricsAddressTakesAnAddressAndAPort)
 	EXPECT_FALSE(parse("").config.metricsaddress.has_value());
 }
 
+TEST(ConfParser, MetricsAllowAndDenyKeepTheirOrder)
+{
+	auto r = parse("metricsallow 192.168.0.0/16\nmetricsdeny 192.168.1.0/24\nmetricsallow all 10.0.0.1\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	ASSERT_EQ(r.config.metrics_access.size(), 3u);
+	EXPECT_TRUE(r.config.metrics_access[0].allow);
+	EXPECT_FALSE(r.config.metrics_access[1].allow);
+	EXPECT_TRUE(r.config.metrics_access[2].all);
+	EXPECT_EQ(dump(r.config),
+		  "metricsallow 192.168.0.0/16\nmetricsdeny 192.168.1.0/24\nmetricsallow all 10.0.0.1/32\n");
+	EXPECT_FALSE(parse("metricsallow 300.1.2.3\n").ok());
+}
+
 TEST(ConfParser, BadMetricsAddressesAreErrorsAtTheirLine)
 {
 	auto r = parse("metricsaddress 127.0.0.1\nmetricsaddress 127.0.0.1:0\nmetricsaddress ::1:9123\n"
@@ -385,8 +398,9 @@ TEST(ConfParser, EveryDirectiveHasAUsageAndStatus)
 	}
 	// chrony 4.x's 94 directives, its 5 obsolete names and ntscachedir (the
 	// old name of ntsdumpdir), and strata's own serverthreads,
-	// serverbatchdelay, cmdsocketgroup, cmdsocketmode and metricsaddress.
-	EXPECT_EQ(names.size(), 94u + 5u + 1u + 5u);
+	// serverbatchdelay, cmdsocketgroup, cmdsocketmode, metricsaddress,
+	// metricsallow and metricsdeny.
+	EXPECT_EQ(names.size(), 94u + 5u + 1u + 7u);
 }
 
 } // namespace
