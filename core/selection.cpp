@@ -158,4 +158,46 @@ SelectionResult select_sources(const std::vector<SelectionCandidate> &c, const S
 	return r;
 }
 
+std::vector<SelectOptions> auth_select_options(AuthSelectMode mode, const std::vector<AuthSelectSource> &sources)
+{
+	size_t auth = 0, unauth = 0;
+	for (const auto &s : sources) {
+		if (s.configured.noselect || !s.ntp) {
+			continue;
+		}
+		(s.authenticated ? auth : unauth)++;
+	}
+	SelectOptions auth_add, unauth_add, refclock_add;
+	switch (mode) {
+	case AuthSelectMode::Ignore:
+		break;
+	case AuthSelectMode::Mix:
+		if (auth > 0 && unauth > 0) {
+			auth_add.require = auth_add.trust = true;
+			refclock_add = auth_add;
+		}
+		break;
+	case AuthSelectMode::Prefer:
+		unauth_add.noselect = auth > 0;
+		break;
+	case AuthSelectMode::Require:
+		unauth_add.noselect = true;
+		break;
+	}
+	std::vector<SelectOptions> out;
+	out.reserve(sources.size());
+	for (const auto &s : sources) {
+		SelectOptions o = s.configured;
+		if (!o.noselect) {
+			const SelectOptions &add = !s.ntp ? refclock_add : (s.authenticated ? auth_add : unauth_add);
+			o.prefer |= add.prefer;
+			o.trust |= add.trust;
+			o.require |= add.require;
+			o.noselect |= add.noselect;
+		}
+		out.push_back(o);
+	}
+	return out;
+}
+
 } // namespace strata

@@ -208,6 +208,20 @@ std::optional<control::SelectDataReport> select_report(const Engine &engine, siz
 	}
 	r.configured_options = options;
 	r.effective_options = options;
+	r.authenticated = engine.source_set().info(index).authenticated;
+	if (auto effective = engine.source_set().effective_options(); index < effective.size()) {
+		// authselectmode's additions (refclocks: to their configured ones).
+		const SelectOptions &o = effective[index];
+		const SelectOptions configured{.prefer = e.prefer, .trust = e.trust, .require = e.require,
+					       .noselect = e.noselect};
+		auto bits = [](const SelectOptions &x) {
+			return static_cast<uint16_t>((x.noselect ? control::kSelectNoselect : 0) |
+						     (x.prefer ? control::kSelectPrefer : 0) |
+						     (x.trust ? control::kSelectTrust : 0) |
+						     (x.require ? control::kSelectRequire : 0));
+		};
+		r.effective_options = static_cast<uint16_t>(options | (bits(o) & ~bits(configured)));
+	}
 	if (engine.source_set().stats(index).size() > 0) {
 		r.last_sample_ago_s = static_cast<uint32_t>(e.last_sample_ago_s);
 	}
@@ -232,6 +246,7 @@ std::optional<control::NtpDataReport> ntp_data_report(const Engine &engine, cons
 		r.local_address = *s.last_local;
 	}
 	r.remote_port = static_cast<uint16_t>(s.config.port);
+	r.authenticated = s.client.authenticated();
 	r.mode = 4;
 	if (s.last_header) {
 		const ntp::Header &h = *s.last_header;

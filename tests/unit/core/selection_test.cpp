@@ -128,5 +128,47 @@ TEST(Selection, TouchingIntervalsAgree)
 	EXPECT_EQ(r.truechimers, 2u);
 }
 
+// authselectmode, as chronyd 4.3's update_sel_options: three NTP sources
+// (one authenticated), a refclock, and an unauthenticated source configured
+// noselect (not counted, and left alone).
+TEST(AuthSelect, EachModeAddsChronydsOptions)
+{
+	const std::vector<AuthSelectSource> sources = {
+		{.ntp = true, .authenticated = true},
+		{.ntp = true, .authenticated = false},
+		{.ntp = true, .authenticated = false, .configured = {.prefer = true}},
+		{.ntp = false},
+		{.ntp = true, .authenticated = false, .configured = {.noselect = true}},
+	};
+	const SelectOptions none{}, req_trust{.trust = true, .require = true}, nosel{.noselect = true};
+	const SelectOptions prefer{.prefer = true}, prefer_nosel{.prefer = true, .noselect = true};
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Ignore, sources),
+		  (std::vector<SelectOptions>{none, none, prefer, none, nosel}));
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Mix, sources),
+		  (std::vector<SelectOptions>{req_trust, none, prefer, req_trust, nosel}));
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Prefer, sources),
+		  (std::vector<SelectOptions>{none, nosel, prefer_nosel, none, nosel}));
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Require, sources),
+		  (std::vector<SelectOptions>{none, nosel, prefer_nosel, none, nosel}));
+}
+
+TEST(AuthSelect, WithoutAuthenticatedSourcesOnlyRequireChangesAnything)
+{
+	const std::vector<AuthSelectSource> sources = {
+		{.ntp = true},
+		{.ntp = false},
+		// An authenticated source configured noselect is not counted.
+		{.ntp = true, .authenticated = true, .configured = {.noselect = true}},
+	};
+	const SelectOptions none{}, nosel{.noselect = true};
+	for (auto mode : {AuthSelectMode::Ignore, AuthSelectMode::Mix, AuthSelectMode::Prefer}) {
+		EXPECT_EQ(auth_select_options(mode, sources), (std::vector<SelectOptions>{none, none, nosel}));
+	}
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Require, sources), (std::vector<SelectOptions>{nosel, none, nosel}));
+	// Only authenticated sources: mix adds nothing (it needs both kinds).
+	const std::vector<AuthSelectSource> only_auth = {{.ntp = true, .authenticated = true}, {.ntp = false}};
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Mix, only_auth), (std::vector<SelectOptions>{none, none}));
+}
+
 } // namespace
 } // namespace strata
