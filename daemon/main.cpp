@@ -541,9 +541,10 @@ int main(int argc, char **argv)
 	}
 	if (options->version) {
 		// chronyd's form: the features built in, + or −, for scripts
-		// (chrony's test suite reads them).
+		// (chrony's test suite reads them). +CMAC is strata's: chronyd
+		// keeps it in config.h (HAVE_CMAC), which that suite also reads.
 		std::printf("stratad (strata) version %s (+CMDMON +NTP +REFCLOCK +RTC +PPS +PHC -PRIVDROP "
-			    "-SCFILTER -SIGND -ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG; NTP era split %lld)\n",
+			    "-SCFILTER -SIGND -ASYNCDNS -NTS +SECHASH +CMAC +IPV6 -DEBUG; NTP era split %lld)\n",
 			    STRATA_VERSION, static_cast<long long>(strata::ntp::kNtpEraSplit));
 		return 0;
 	}

@@ -250,7 +250,10 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 	const Header &h = packet->header;
 	bool mode_ok = config_.symmetric ? h.mode == Mode::SymmetricActive || h.mode == Mode::SymmetricPassive
 					 : h.mode == Mode::Server;
-	if (!mode_ok || h.version != config_.version) {
+	// Any version 1–4 (parse() refuses the others), as chronyd: a peer
+	// may speak another version than ours (105-ntpauth's NTPv3 and NTPv4
+	// peers), and a server answers in the request's anyway.
+	if (!mode_ok) {
 		why = Reject::NotAResponse;
 		return std::nullopt;
 	}

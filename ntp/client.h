@@ -77,7 +77,7 @@ bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestDa
 enum class Reject : uint8_t {
 	None,
 	Malformed,
-	NotAResponse,   ///< wrong mode or version
+	NotAResponse,   ///< wrong mode
 	NoRequest,      ///< origin matches no outstanding request (late, duplicate, spoofed)
 	KissOfDeath,    ///< stratum 0: RATE, DENY, RSTR…
 	Unsynchronized, ///< leap 3 or stratum ≥ 16 from the server

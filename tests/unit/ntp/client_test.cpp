@@ -378,5 +378,24 @@ TEST(ClientAuth, AnUnauthenticatedSourceRefusesSignedResponses)
 	EXPECT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
 }
 
+TEST(ClientAuth, AResponseOfAnotherVersionIsUsedAsByChronyd)
+{
+	// 105-ntpauth pairs an NTPv3 peer with an NTPv4 one: each takes the
+	// other's packets, and checks their MACs at the packet's own version.
+	auto keys = parse_keyfile(kKeys);
+	ASSERT_TRUE(keys.ok());
+	Xoshiro256 rng(7);
+	ClientSource c({.version = 4, .key = keys.keys->find(2)}, rng);
+	auto request = c.make_request(kT1);
+	auto reply = serve_signed(request, *keys.keys);
+	// Rewritten as NTPv3 with its whole SHA256 MAC (32 bytes).
+	reply[0] = static_cast<std::byte>((std::to_integer<unsigned>(reply[0]) & ~0x38u) | (3u << 3));
+	reply.resize(kHeaderSize + kMaxMacTrailer);
+	reply.resize(append_mac(*keys.keys->find(2), reply, kHeaderSize, 3));
+	ASSERT_EQ(reply.size(), kHeaderSize + 4 + 32);
+	Reject why{};
+	EXPECT_TRUE(c.on_response(reply, kT1 + 2100us, why).has_value()) << to_string(why);
+}
+
 } // namespace
 } // namespace strata::ntp
