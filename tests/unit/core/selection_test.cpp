@@ -99,6 +99,29 @@ TEST(Selection, TrustedSourceOutvotesTheOthers)
 	EXPECT_EQ(r.states[0], CandidateState::Falseticker);
 }
 
+TEST(Selection, OthersMayNotPullTheEstimateOutOfTheTrustedInterval)
+{
+	// chrony's 120-selectoptions: falsetickers at +1 s and +2 s, the true
+	// server trusted, all 0.65 s wide. The +1 s interval overlaps the
+	// trusted one but reaches beyond it: not combined (chronyd's
+	// SRC_UNTRUSTED), or the clock would land half-way.
+	std::vector<SelectionCandidate> c = {cand(1, 1.0, 0.65), cand(2, 2.0, 0.65), cand(3, 0.0, 0.65)};
+	c[2].trust = true;
+	auto r = select_sources(c, {}, std::nullopt);
+	EXPECT_EQ(r.selected, 3u);
+	EXPECT_EQ(r.states[0], CandidateState::Falseticker);
+	EXPECT_EQ(r.states[1], CandidateState::Falseticker);
+	EXPECT_DOUBLE_EQ(r.offset_s, 0.0);
+	// One inside the trusted interval is combined with it.
+	c[0] = cand(1, 0.1, 0.2);
+	r = select_sources(c, {}, std::nullopt);
+	EXPECT_NE(r.states[0], CandidateState::Falseticker);
+	// Two trusted that disagree: no majority of the trusted.
+	c = {cand(1, 0.0, 0.1), cand(2, 1.0, 0.1), cand(3, 0.0, 0.1)};
+	c[0].trust = c[1].trust = true;
+	EXPECT_FALSE(select_sources(c, {}, std::nullopt).selected.has_value());
+}
+
 TEST(Selection, LimitsAndMinsources)
 {
 	std::vector<SelectionCandidate> c = {cand(1, 0.0, 5.0), cand(2, 0.0, 0.001)};
