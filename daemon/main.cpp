@@ -402,6 +402,7 @@ int run(const Options &options)
 		control->set_rtc(rtc_tracking.get());
 		control->set_log_files(log_files.get());
 		control->set_dumpdir(config.dumpdir);
+		control->set_keyfile(config.keyfile);
 		auto cs = control_server_settings(config, options);
 		if (!cs) {
 			return fatal(cs.error().message());

@@ -167,6 +167,8 @@ public:
 	const std::string &last_kiss() const { return kiss_; }
 	/// Whether requests are authenticated (`key N`).
 	bool authenticated() const { return config_.key != nullptr; }
+	/// The key of `key N` (nullptr: none).
+	const Key *key() const { return config_.key; }
 
 private:
 	ClientConfig config_;

@@ -32,7 +32,8 @@
 
 namespace strata::ntp {
 
-/// The MAC algorithms of chrony's keyfile.
+/// The MAC algorithms of chrony's keyfile (in chronyd's order: MD5 … SHA3-512
+/// are its hash ids 1 … 9 less one).
 enum class KeyType : uint8_t {
 	MD5,
 	SHA1,

@@ -347,13 +347,25 @@ std::vector<control::RefclockCounters> refclock_counters(const Engine &engine)
 
 std::optional<control::AuthDataReport> auth_data_report(const Engine &engine, const IpAddress &address)
 {
-	if (engine.find(address) == nullptr) {
+	const NtpSource *s = engine.find(address);
+	if (s == nullptr) {
 		return std::nullopt;
 	}
-	// chronyd's report of a source without authentication: mode none, no
-	// key exchange ever ("-").
-	return control::AuthDataReport{.mode = control::AuthMode::None,
-				       .last_ke_ago_s = std::numeric_limits<uint32_t>::max()};
+	// chronyd's report (NAU_GetReport): no key exchange ever ("-"); with a
+	// key, its id, chronyd's number of its type (hash.h: MD5 1 … SHA3-512
+	// 9; cmac.h: AES128 13, AES256 14) and its length in bits.
+	control::AuthDataReport r{.mode = control::AuthMode::None,
+				  .last_ke_ago_s = std::numeric_limits<uint32_t>::max()};
+	if (const ntp::Key *key = s->client.key()) {
+		r.mode = control::AuthMode::Symmetric;
+		r.key_id = key->id();
+		auto type = static_cast<uint16_t>(key->type());
+		r.key_type = static_cast<uint16_t>(key->type() == ntp::KeyType::AES128   ? 13
+						   : key->type() == ntp::KeyType::AES256 ? 14
+											 : type + 1);
+		r.key_length = static_cast<uint16_t>(8 * key->length());
+	}
+	return r;
 }
 
 std::string dump_text(const Engine &engine, size_t index)

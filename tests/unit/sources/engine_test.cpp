@@ -632,6 +632,15 @@ TEST(EngineAuth, AKeyedSourceSynchronisesWithItsKeyAndIsMarkedAuthenticated)
 		ASSERT_EQ(h.engine->ntp_sources().size(), 1u);
 		EXPECT_TRUE(h.engine->ntp_sources()[0]->client.authenticated());
 		EXPECT_TRUE(h.engine->source_set().info(0).authenticated);
+		// chronyc authdata: SK, the key's id, chronyd's type number, bits.
+		auto auth = auth_data_report(*h.engine, ip("192.0.2.1"));
+		ASSERT_TRUE(auth.has_value());
+		EXPECT_EQ(auth->mode, control::AuthMode::Symmetric);
+		const auto &key = *h.engine->ntp_sources()[0]->client.key();
+		EXPECT_EQ(auth->key_id, key.id());
+		EXPECT_EQ(auth->key_type, key.id() == 1 ? 1 : key.id() == 2 ? 5 : 13);  // MD5, SHA512, AES128
+		EXPECT_EQ(auth->key_length, 128);
+		EXPECT_TRUE(ntp_data_report(*h.engine, ip("192.0.2.1"))->authenticated);
 	}
 }
 
