@@ -117,6 +117,20 @@ assert ask(request(9, key)) is None, "reply to an unknown key"
 nak = bytearray(request(1, key)[:48]) + bytes(4)
 assert ask(bytes(nak)) is None, "reply to a crypto-NAK"
 print("python3: bad MAC, unknown key, crypto-NAK: no reply (no crypto-NAK either)")
+# 1152 bytes (header, a 1084-byte extension field, key id and MAC) are a
+# valid request; the same with 100 more bytes is not, and must not be read
+# cut at the server's buffer as if it were.
+head = bytearray(48)
+head[0] = (4 << 3) | 3
+head[40:48] = struct.pack(">II", 0x12345678, 0x9abcdef0)
+ef = struct.pack(">HH", 0x1234, 1084) + bytes(1080)
+body = bytes(head) + ef
+whole = body + struct.pack(">I", 1) + hashlib.md5(key + body).digest()
+assert len(whole) == 1152
+r = ask(whole)
+assert r is not None and len(r) == 68, r
+assert ask(whole + bytes(100)) is None, "a datagram longer than the buffer was answered"
+print("python3: a 1152-byte signed request answered; with 100 more bytes, dropped (not read cut)")
 PY
 stop_pid "$server_pid" || fail "stratad (server) did not exit cleanly"
 STARTED_PIDS=("$chronyd_pid")
