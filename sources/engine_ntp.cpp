@@ -35,7 +35,10 @@ NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng, const n
 		  .iburst = c.iburst,
 		  .burst = c.burst,
 		  .presend_log2 = c.presend_log2,
-		  .version = c.version,
+		  // chronyd's choice when `version` is not given: NTPv3 for a key
+		  // whose MAC NTPv4 would truncate (older chronyd servers check it
+		  // whole), else NTPv4.
+		  .version = c.version.value_or(key != nullptr && key->digest_length() > ntp::kMaxV4MacLength ? 3 : 4),
 		  .maxdelay_s = c.maxdelay_s,
 		  .offset_s = c.offset_s,
 		  .symmetric = c.kind == conf::SourceKind::Peer,

@@ -707,5 +707,29 @@ TEST(EngineAuth, KeyfileAndSourceProblemsComeWithFileAndLine)
 	EXPECT_EQ(check_config_auth(loaded.config, nullptr).size(), 3u);
 }
 
+TEST(EngineAuth, WithoutVersionAKeyLongerThanNtpv4CarriesIsUsedWithNtpv3)
+{
+	// chronyd's NAU_GetSuggestedNtpVersion: a SHA512 MAC would be cut to
+	// 20 bytes in NTPv4, so NTPv3 carries it whole; MD5 fits NTPv4.
+	const char *text = "1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n"
+			   "2 SHA512 HEX:00112233445566778899AABBCCDDEEFF\n";
+	struct Case {
+		const char *conf;
+		int version;
+	};
+	for (const Case &c : {Case{"server 192.0.2.1 minpoll 4 key 1\n", 4}, Case{"server 192.0.2.1 minpoll 4 key 2\n", 3},
+			      Case{"server 192.0.2.1 minpoll 4 key 2 version 4\n", 4}, Case{"server 192.0.2.1 minpoll 4\n", 4}}) {
+		Harness h;
+		h.server_keys = keys(text);
+		h.servers[ip("192.0.2.1")] = {};
+		h.start(c.conf, {.keys = keys(text)});
+		h.run_to(100);
+		auto data = ntp_data_report(*h.engine, ip("192.0.2.1"));
+		ASSERT_TRUE(data.has_value());
+		EXPECT_EQ(data->version, c.version) << c.conf;
+		EXPECT_GT(h.engine->ntp_sources()[0]->total_good, 0u) << c.conf;
+	}
+}
+
 } // namespace
 } // namespace strata::sources
