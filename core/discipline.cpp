@@ -81,21 +81,25 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	// applied, about −77,000 ppm measured in the slewed clock's seconds),
 	// and the sum set the frequency 6,400 ppm wrong: after an iburst slew of
 	// 0.5 s the clock ran away by 6 ms a second until the next poll.
-	double prior = skew_ppm_ + config_.maxclockerror_ppm * 1e-3 * elapsed;
 	// Whether to trust the estimate at all is decided on the bound, not the
 	// standard error: a line through three or four samples can pass close
 	// to all of them by chance (in clknetsim with 100 ms of jitter, a skew
 	// of 16 ppm from 3 samples set the frequency 1,245 ppm wrong).
 	if (std::max(e.skew_ppm, e.skew_bound_ppm) <= config_.maxupdateskew_ppm) {
-		double weight = prior * prior / (prior * prior + e.skew_ppm * e.skew_ppm);
+		// chronyd's weighing: the new estimate's gain is 3 prior² / (3
+		// prior² + skew²), the prior being the skew of the frequency in use;
+		// the new skew moves as far toward the estimate's, plus the spread
+		// of the two frequencies it stands between.
+		double prior = skew_ppm_;
+		double gain = std::clamp(3 * prior * prior / (3 * prior * prior + e.skew_ppm * e.skew_ppm), 0.0, 1.0);
 		double right = applied_ppm_ + e.frequency_ppm +
 			       applied_ppm_ * e.frequency_ppm * 1e-6;
-		base_freq_ppm_ = std::clamp(base_freq_ppm_ + weight * (right - base_freq_ppm_), -config_.maxdrift_ppm,
-					    config_.maxdrift_ppm);
-		skew_ppm_ = e.skew_ppm;
+		double measured = right - base_freq_ppm_;
+		double moved = gain * measured;
+		double extra = std::sqrt(moved * moved * (1 - gain) + (measured - moved) * (measured - moved) * gain);
+		base_freq_ppm_ = std::clamp(base_freq_ppm_ + moved, -config_.maxdrift_ppm, config_.maxdrift_ppm);
+		skew_ppm_ = prior + gain * (e.skew_ppm - prior) + extra;
 		frequency_updates_++;
-	} else {
-		skew_ppm_ = prior;
 	}
 
 	// Offset: step, or slew over corrtimeratio × the update interval.

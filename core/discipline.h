@@ -119,6 +119,13 @@ public:
 		}
 		return remaining / (1 + applied_ppm_ * 1e-6);
 	}
+	/// The rate of the slew under way at `mono` on top of the base
+	/// frequency (ppm; positive: the clock runs fast to catch up); 0 with
+	/// no slew.
+	double slew_ppm(MonoTime mono) const
+	{
+		return slew_end_ && mono < *slew_end_ ? applied_ppm_ - base_freq_ppm_ : 0.0;
+	}
 	double skew_ppm() const { return skew_ppm_; }
 	int updates() const { return updates_; }
 	/// Updates that changed the frequency (skew within maxupdateskew): until

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "control/json_control.h"
+#include "daemon/random_seed_linux.h"
 
 namespace strata::daemon {
 
@@ -141,8 +142,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, P
 							    control::ControlHandler &handler)
 {
 	// The client log's hash seed: not guessable from outside.
-	auto seed = static_cast<uint64_t>(loop.real_now().since_epoch.count()) ^
-		    (uint64_t{0x9e3779b9} * static_cast<uint64_t>(::getpid()));
+	uint64_t seed = random_seed();
 	std::unique_ptr<ControlServer> s(new ControlServer(std::move(settings), loop, log, handler, seed));
 	if (const std::string &path = s->settings_.unix_path; !path.empty()) {
 		// Without the Unix socket the reports are still there over UDP.

@@ -1,6 +1,7 @@
 #include "daemon/ntp_server_linux.h"
 
 #include "daemon/clock_read_linux.h"
+#include "daemon/random_seed_linux.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -323,7 +324,7 @@ Result<std::unique_ptr<NtpServer>> NtpServer::start(NtpServerSettings settings, 
 	if (s.peers && threads > 1) {
 		return fail(Errc::Unsupported, "peer needs serverthreads 1 (its packets are handled on the main thread)");
 	}
-	uint64_t seed = static_cast<uint64_t>(realtime_now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid());
+	uint64_t seed = random_seed();
 	// A family whose socket cannot be opened (IPv6 disabled in the kernel,
 	// or absent as under clknetsim; an address not on this host; a port in
 	// use) is logged and left out; the other one serves. As with chronyd,

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "daemon/random_seed_linux.h"
 #include "daemon/refclock_drivers_linux.h"
 
 namespace strata::daemon {
@@ -153,7 +154,7 @@ Result<DaemonSources> start_sources(const conf::Config &config, const sources::E
 	d.resolver = std::make_unique<LazyResolver>(loop);
 	d.files = std::make_unique<conf::SystemFileReader>();
 	sources::EngineSettings s = settings;
-	s.seed = static_cast<uint64_t>(clock.now().since_epoch.count()) ^ static_cast<uint64_t>(::getpid());
+	s.seed = random_seed();  // request cookies: not to be guessed off-path
 	auto engine = sources::Engine::start(
 		config, s,
 		{.scheduler = loop,

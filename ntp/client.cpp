@@ -32,6 +32,9 @@ ClientSource::ClientSource(const ClientConfig &config, Rng &rng)
 bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestData> &data, double offset_s,
 		      double delay_s)
 {
+	if (limits.max_delay_quantile_s && delay_s > *limits.max_delay_quantile_s) {
+		return false;
+	}
 	if (!data) {
 		return true;
 	}
@@ -40,6 +43,9 @@ bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestDa
 	double drift = data->since_last_s * (data->skew_ppm + limits.max_clock_error_ppm) * 1e-6;
 	if (limits.maxdelayratio >= 1.0 && delay_s > data->min_delay_s * limits.maxdelayratio + drift) {
 		return false;
+	}
+	if (limits.max_delay_quantile_s) {
+		return true;  // the quantile replaces the deviation test
 	}
 	// The rise of the delay above the minimum, half of it on each way, may
 	// be at most maxdelaydevratio standard deviations; unless the offset

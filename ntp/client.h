@@ -67,9 +67,13 @@ struct DelayLimits {
 	double maxdelayratio = 0;      ///< 0 (or < 1): off
 	double maxdelaydevratio = 10;
 	double max_clock_error_ppm = 1;
+	/// `maxdelayquant`: the estimate of the delay quantile; when set, the
+	/// delay must not exceed it, in place of the maxdelaydevratio test.
+	std::optional<double> max_delay_quantile_s;
 };
 /// Whether a sample of `delay_s` (and `offset_s`, reference − local) passes
-/// both tests; true while the statistics are too short to judge.
+/// both tests; each is true while the statistics are too short to judge
+/// (the quantile test is not: it needs no statistics).
 bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestData> &data, double offset_s,
 		      double delay_s);
 

@@ -58,7 +58,7 @@ SourceStatsConfig stats_config(const conf::Config &c)
 {
 	return {.min_samples = static_cast<size_t>(std::max(c.minsamples, 3)),
 		.max_samples = c.maxsamples > 0 ? static_cast<size_t>(c.maxsamples) : 64,
-		.precision_s = 1e-8};
+		.precision_s = kClockPrecisionS};
 }
 
 } // namespace

@@ -252,6 +252,8 @@ private:
 	/// A sample (filtered when `filter N`) into the statistics; then the
 	/// poll adapter and the selection.
 	void use_sample(NtpSource &source, const SourceSample &sample);
+	/// The delay tests' limits for a response from `source` (its options, its quantile).
+	ntp::DelayLimits delay_limits(const NtpSource &source) const;
 
 	// Refclocks (sources/engine_refclock.cpp).
 	void start_refclocks(const conf::Config &config);

@@ -48,14 +48,15 @@ void Engine::log_measurement(const NtpSource &s, std::span<const std::byte> payl
 	// maxdelay; maxdelayratio and maxdelaydevratio as on_packet() applies
 	// them (ntp::delay_acceptable), told apart; no loop test in strata.
 	e.testsABCD[0] = !(why == Reject::TooFar && too_long);
-	if (sample != nullptr && delay_data) {
-		double drift = delay_data->since_last_s * (delay_data->skew_ppm + max_clock_error_ppm_) * 1e-6;
-		e.testsABCD[1] = s.config.maxdelayratio < 1.0 ||
-				 delay <= delay_data->min_delay_s * s.config.maxdelayratio + drift;
-		e.testsABCD[2] = ntp::delay_acceptable({.maxdelayratio = 0,
-							.maxdelaydevratio = s.config.maxdelaydevratio,
-							.max_clock_error_ppm = max_clock_error_ppm_},
-						       delay_data, sample->sample.offset_s, delay);
+	if (sample != nullptr && (delay_data || s.delay_quantile)) {
+		if (delay_data) {
+			double drift = delay_data->since_last_s * (delay_data->skew_ppm + max_clock_error_ppm_) * 1e-6;
+			e.testsABCD[1] = s.config.maxdelayratio < 1.0 ||
+					 delay <= delay_data->min_delay_s * s.config.maxdelayratio + drift;
+		}
+		ntp::DelayLimits test_c = delay_limits(s);
+		test_c.maxdelayratio = 0;
+		e.testsABCD[2] = ntp::delay_acceptable(test_c, delay_data, sample->sample.offset_s, delay);
 	}
 	e.local_poll = s.client.poll();
 	e.remote_poll = h.poll;

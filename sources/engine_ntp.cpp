@@ -25,6 +25,17 @@ std::string line_key(const conf::SourceConfig &c)
 	return conf::dump(one);
 }
 
+/// `maxdelayquant`: chronyd's estimator of the asked delay quantile (in
+/// hundredths, 0.05 to 0.95), 7 estimates, steps of half the precision.
+std::optional<QuantileEstimator> quantile_of(const conf::SourceConfig &c)
+{
+	if (c.maxdelayquant <= 0) {
+		return std::nullopt;
+	}
+	double p = std::round(std::clamp(c.maxdelayquant, 0.05, 0.95) * 100) / 100;
+	return QuantileEstimator(p, 7, kClockPrecisionS / 2);
+}
+
 } // namespace
 
 NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng, const ntp::Key *key)
@@ -45,6 +56,7 @@ NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng, const n
 		  .key = key},
 		 rng),
 	  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget)),
+	  delay_quantile(quantile_of(c)),
 	  online(!c.offline)
 {
 }
@@ -57,7 +69,6 @@ Result<> Engine::configure(const conf::SourceConfig &c)
 		{c.xleave, "xleave"},
 		{c.copy, "copy"},
 		{!c.extfields.empty(), "extfield"},
-		{c.maxdelayquant != defaults.maxdelayquant, "maxdelayquant"},
 		{c.certset != defaults.certset, "certset"},
 		{c.maxunreach != defaults.maxunreach, "maxunreach"},
 	};
@@ -329,14 +340,24 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		s.last_local = d.local;
 		s.last_response_time_s = to_seconds(ntp::from_ntp(packet->header.transmit) -
 						    ntp::from_ntp(packet->header.receive));
+		// A round trip timed on a clock that a slew speeds up (or slows
+		// down) lasted 1 / (1 + slew) as long as it read: chronyd measures
+		// on the clock with the whole correction applied at once. At the
+		// start-up slew's 83,333 ppm, 8 % of the delay, which the delay
+		// weights and tests would otherwise take for a shorter path.
+		if (double slew = discipline_.slew_ppm(env_.scheduler.now()) * 1e-6; slew != 0) {
+			double round_trip = sample->sample.delay_s + s.last_response_time_s;
+			sample->sample.delay_s = std::max(0.0, round_trip / (1 + slew) - s.last_response_time_s);
+		}
 	}
 	auto delay_data = set_.stats(s.index).delay_test_data(sample->sample.local);
 	double delay = set_.stats(s.index).effective_delay(sample->sample.delay_s);
 	log_measurement(s, d.payload, rx, why, &*sample, delay_data, delay);
-	if (!ntp::delay_acceptable({.maxdelayratio = s.config.maxdelayratio,
-				    .maxdelaydevratio = s.config.maxdelaydevratio,
-				    .max_clock_error_ppm = max_clock_error_ppm_},
-				   delay_data, sample->sample.offset_s, delay)) {
+	bool acceptable = ntp::delay_acceptable(delay_limits(s), delay_data, sample->sample.offset_s, delay);
+	if (s.delay_quantile) {
+		s.delay_quantile->add(delay, rng_);  // every synchronised answer, after its test (chronyd)
+	}
+	if (!acceptable) {
 		env_.log.debug("Response from {} not used: delay {:.6f} s too far above the minimum", s.label,
 			       sample->sample.delay_s);
 		requeue_poll(s);
@@ -361,6 +382,17 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 		use_sample(s, *filtered);
 	}
 	requeue_poll(s);
+}
+
+ntp::DelayLimits Engine::delay_limits(const NtpSource &s) const
+{
+	ntp::DelayLimits limits{.maxdelayratio = s.config.maxdelayratio,
+				.maxdelaydevratio = s.config.maxdelaydevratio,
+				.max_clock_error_ppm = max_clock_error_ppm_};
+	if (s.delay_quantile) {
+		limits.max_delay_quantile_s = s.delay_quantile->quantile();
+	}
+	return limits;
 }
 
 void Engine::use_sample(NtpSource &s, const SourceSample &sample)
@@ -482,6 +514,9 @@ bool Engine::move_to_fresh(SourceId id, const std::vector<IpAddress> &addresses)
 	s->polls = 0;
 	s->filtered.clear();
 	s->filter_polls = 0;
+	if (s->delay_quantile) {
+		s->delay_quantile->reset();  // a new server, a new path
+	}
 	s->last_header.reset();
 	s->last_local.reset();
 	set_.reset_source(s->index);

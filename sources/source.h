@@ -13,6 +13,7 @@
 #include "conf/config.h"
 #include "core/address.h"
 #include "core/poll_adapter.h"
+#include "core/quantile.h"
 #include "core/scheduler.h"
 #include "core/source_stats.h"
 #include "ntp/client.h"
@@ -26,6 +27,10 @@ namespace strata::sources {
 
 using ntp::Reject;
 
+/// The local clock's precision as the engine counts it (sample dispersion,
+/// the step of the delay quantile).
+inline constexpr double kClockPrecisionS = 1e-8;
+
 struct NtpSource {
 	/// `key`: the key of `key N` (nullptr: unauthenticated); must outlive it.
 	NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng, const ntp::Key *key = nullptr);
@@ -34,6 +39,7 @@ struct NtpSource {
 	IpAddress address;
 	ntp::ClientSource client;
 	PollAdapter adapter;
+	std::optional<QuantileEstimator> delay_quantile;  ///< `maxdelayquant`
 	SourceId id = 0;         ///< unique for the engine's life: resolver answers find it by this
 	uint32_t conf_id = 0;    ///< its configuration line (Engine::configs_)
 	std::string label;       ///< "address" or "address (name)", for the log

@@ -77,6 +77,13 @@ client polling as chronyd's defaults have it (minpoll 6, maxpoll 10),
            (statistics from 6 s).
   jitter   100 ms of exponential jitter each way, 1 s initial offset.
   wander   Wander 1e-7 s/s/√s.
+
+And two with three chronyd servers (nodes 1-3, the client node 4), as the
+simulator's (tools/sim) scenarios of that name, defaults polling, 10,000 s,
+statistics from 210 s:
+
+  three       Three servers on the LAN of `lan`.
+  falseticker The same, the third server's clock 1 s off.
 """
 import argparse
 import concurrent.futures
@@ -110,10 +117,11 @@ class Scenario:
     limit_s: int = 10000
     stats_from_s: int = 0
     env: tuple = ()
+    servers: int = 1  # server nodes (1..servers) where server_conf is set
 
     @property
     def nodes(self):
-        return 1 if self.server_conf is None else 2
+        return 1 if self.server_conf is None else self.servers + 1
 
     def definition(self):
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -243,6 +251,43 @@ node2_delay1 = {LAN_DELAY}
         limit_s=10000,
         stats_from_s=210,
     ),
+    Scenario(
+        name="three",
+        title="three servers, minpoll 6",
+        clknetsim_conf=f"""node4_freq = {CLIENT_FREQ}
+node4_offset = 0.1
+node1_delay4 = {LAN_DELAY}
+node4_delay1 = {LAN_DELAY}
+node2_delay4 = {LAN_DELAY}
+node4_delay2 = {LAN_DELAY}
+node3_delay4 = {LAN_DELAY}
+node4_delay3 = {LAN_DELAY}
+""",
+        server_conf=SERVER_CONF,
+        servers=3,
+        client_conf="server 192.168.123.1\nserver 192.168.123.2\nserver 192.168.123.3\n",
+        limit_s=10000,
+        stats_from_s=210,
+    ),
+    Scenario(
+        name="falseticker",
+        title="three servers, one 1 s off",
+        clknetsim_conf=f"""node3_offset = 1.0
+node4_freq = {CLIENT_FREQ}
+node4_offset = 0.1
+node1_delay4 = {LAN_DELAY}
+node4_delay1 = {LAN_DELAY}
+node2_delay4 = {LAN_DELAY}
+node4_delay2 = {LAN_DELAY}
+node3_delay4 = {LAN_DELAY}
+node4_delay3 = {LAN_DELAY}
+""",
+        server_conf=SERVER_CONF,
+        servers=3,
+        client_conf="server 192.168.123.1\nserver 192.168.123.2\nserver 192.168.123.3\n",
+        limit_s=10000,
+        stats_from_s=210,
+    ),
 ]
 
 
@@ -340,13 +385,14 @@ def run_one(args, scenario, seed, kind, binary):
         procs = []
         logs = []
         client_node = scenario.nodes
-        if scenario.server_conf is not None:
-            conf = os.path.join(work, "server.conf")
-            write(conf, scenario.server_conf + f"pidfile {work}/server.pid\ncmdport 0\n")
-            log = open(os.path.join(work, "server.log"), "w")
+        for node in range(1, client_node if scenario.server_conf is not None else 1):
+            name = "server" if node == 1 else f"server{node}"
+            conf = os.path.join(work, f"{name}.conf")
+            write(conf, scenario.server_conf + f"pidfile {work}/{name}.pid\ncmdport 0\n")
+            log = open(os.path.join(work, f"{name}.log"), "w")
             logs.append(log)
             procs.append(subprocess.Popen(daemon_command("chronyd", args.chronyd, conf), cwd=work,
-                                          env=dict(env, CLKNETSIM_NODE="1"), stdout=log,
+                                          env=dict(env, CLKNETSIM_NODE=str(node)), stdout=log,
                                           stderr=subprocess.STDOUT))
         conf = os.path.join(work, "client.conf")
         write(conf, scenario.client_conf + f"pidfile {work}/client.pid\ncmdport 0\n")

@@ -118,6 +118,10 @@ TEST(Discipline, SlewTimedOnTheSlewedClockLastsAsLongInTrueTime)
 	d.slew_offset(-1.0, mono(100));
 	EXPECT_NEAR(to_seconds(d.next_wakeup()->since_epoch), 100 + 2499, 1e-6);
 	EXPECT_NEAR(d.remaining_correction_s(mono(100 + 2499.0 / 2)), -0.5, 1e-9);
+	// The slew's own rate, on top of the base frequency, while it lasts
+	// (the engine times round trips with it).
+	EXPECT_DOUBLE_EQ(d.slew_ppm(mono(100 + 1000)), -400.0);
+	EXPECT_DOUBLE_EQ(d.slew_ppm(mono(100 + 2499)), 0.0);
 	EXPECT_TRUE(d.on_timer(mono(100 + 2498)).changes.empty());
 	EXPECT_EQ(d.on_timer(mono(100 + 2499)).changes.size(), 1u);
 	// A first update's slew of 0.5 s at 83,333 ppm: 6 true seconds, 6.5 on
@@ -177,14 +181,17 @@ TEST(Discipline, FrequencyIsWeighedBySkew)
 	RecordingClock clock;
 	NullLogger log;
 	// The base frequency's uncertainty is 1 ppm; an estimate of +10 ppm with
-	// a skew of 1 ppm moves it half way.
+	// a skew of 1 ppm moves it chronyd's 3 / (3 + 1) of the way…
 	Discipline d({.maxclockerror_ppm = 0, .initial_skew_ppm = 1.0}, clock, log);
 	d.update({.offset_s = 0, .frequency_ppm = 10, .skew_ppm = 1.0}, mono(0));
-	EXPECT_NEAR(d.base_frequency_ppm(), 5.0, 1e-9);
+	EXPECT_NEAR(d.base_frequency_ppm(), 7.5, 1e-9);
 	EXPECT_EQ(d.frequency_updates(), 1);
+	// …and the skew grows by the spread of the two frequencies it stands
+	// between: √(7.5² × 0.25 + 2.5² × 0.75).
+	EXPECT_NEAR(d.skew_ppm(), 1.0 + std::sqrt(7.5 * 7.5 * 0.25 + 2.5 * 2.5 * 0.75), 1e-9);
 	// Above maxupdateskew the frequency is left alone.
 	d.update({.offset_s = 0, .frequency_ppm = 50, .skew_ppm = 2000}, mono(10));
-	EXPECT_NEAR(d.base_frequency_ppm(), 5.0, 1e-9);
+	EXPECT_NEAR(d.base_frequency_ppm(), 7.5, 1e-9);
 	EXPECT_EQ(d.frequency_updates(), 1);
 	EXPECT_EQ(d.updates(), 2);
 }
@@ -215,10 +222,10 @@ TEST(Discipline, FrequencyWaitsForATrustworthyBound)
 	EXPECT_DOUBLE_EQ(d.base_frequency_ppm(), 0.0);
 	EXPECT_EQ(d.frequency_updates(), 0);
 	// Eight samples: skew 100 ppm, bound 596 ppm. The initial skew is
-	// 1000 ppm: the estimate moves the frequency 1000² / (1000² + 100²) of
-	// the way.
+	// 1000 ppm: the estimate moves the frequency 3 × 1000² / (3 × 1000² +
+	// 100²) of the way.
 	d.update({.offset_s = 0, .frequency_ppm = 101, .skew_ppm = 100, .skew_bound_ppm = 596}, mono(64));
-	EXPECT_NEAR(d.base_frequency_ppm(), 101 * 1e6 / (1e6 + 1e4), 1e-9);
+	EXPECT_NEAR(d.base_frequency_ppm(), 101 * 3e6 / (3e6 + 1e4), 1e-9);
 	EXPECT_EQ(d.frequency_updates(), 1);
 }
 

@@ -261,6 +261,26 @@ TEST(DelayTests, RatioAndDeviationAsChronyd)
 	EXPECT_TRUE(delay_acceptable({}, data, 0, 1.3e-3));  // + 1000 s × 1.1 ppm = 1.1 ms
 }
 
+TEST(DelayTests, TheQuantileReplacesTheDeviationTest)
+{
+	DelayTestData data{.since_last_s = 0, .predicted_offset_s = 0, .min_delay_s = 1e-3, .skew_ppm = 0,
+			   .stddev_s = 10e-6};
+	DelayLimits limits{.max_delay_quantile_s = 1.1e-3};
+	// At most the quantile, whatever the deviation test would say (1.3 ms
+	// fails it above; 1.05 ms passes both)…
+	EXPECT_TRUE(delay_acceptable(limits, data, 0, 1.05e-3));
+	EXPECT_FALSE(delay_acceptable(limits, data, 0, 1.15e-3));
+	limits.max_delay_quantile_s = 1.4e-3;
+	EXPECT_TRUE(delay_acceptable(limits, data, 0, 1.3e-3));
+	// …and with no statistics yet too (chronyd's first answer meets an
+	// estimate of 0).
+	limits.max_delay_quantile_s = 0.0;
+	EXPECT_FALSE(delay_acceptable(limits, std::nullopt, 0, 1e-3));
+	// maxdelayratio still applies beside it.
+	limits = {.maxdelayratio = 2, .max_delay_quantile_s = 1.0};
+	EXPECT_FALSE(delay_acceptable(limits, data, 0, 2.1e-3));
+}
+
 TEST(ClientSource, ReachabilityRegisterShifts)
 {
 	Xoshiro256 rng(7);
