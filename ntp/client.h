@@ -167,6 +167,8 @@ public:
 	int unanswered() const { return unanswered_; }
 	/// The reachability register: bit 0 is the last poll, 1 = answered.
 	uint8_t reach() const { return reach_; }
+	/// Whether the latest request still waits for its response.
+	bool awaiting_response() const { return cookie_.has_value(); }
 	/// The last kiss-o'-death code received (e.g. "RATE"), empty if none.
 	const std::string &last_kiss() const { return kiss_; }
 	/// Whether requests are authenticated (`key N`).

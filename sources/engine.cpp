@@ -193,7 +193,13 @@ void Engine::update(RealTime now)
 		return;
 	}
 	for (const auto &s : ntp_) {
-		set_.set_reach(s->index, s->client.reach(), s->polls);
+		// As chronyd counts it: a poll enters the register when its
+		// response comes (or the next poll finds none), not when it is
+		// sent, so a source whose request is on its way is not one poll
+		// behind the sources already answered (the start-up wait).
+		bool pending = s->client.awaiting_response() && s->polls > 0;
+		set_.set_reach(s->index, pending ? static_cast<uint8_t>(s->client.reach() >> 1) : s->client.reach(),
+			       pending ? s->polls - 1 : s->polls);
 	}
 	for (const auto &r : refclocks_) {
 		set_.set_reach(r->index, r->reach, r->polls);

@@ -573,6 +573,29 @@ TEST(Engine, AddAndRemoveAtRunTime)
 }
 
 
+TEST(Engine, AtTheStartASourceWhoseResponseIsOnItsWayIsWaitedFor)
+{
+	// Three servers polled in step, 0.2 s apart; round trips of 1 s, 1 s
+	// and 1.5 s. When the first two have their third sample, the third's
+	// third request is on its way: chronyd's register does not count that
+	// poll yet, so the selection waits for it instead of choosing among
+	// the two.
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {.delay_s = 1.0};
+	h.servers[ip("192.0.2.2")] = {.delay_s = 1.0};
+	h.servers[ip("192.0.2.3")] = {.delay_s = 1.5};
+	h.start("server 192.0.2.1\nserver 192.0.2.2\nserver 192.0.2.3\n");
+	std::optional<size_t> slow_samples_at_selection;
+	for (double t = 0; t < 400 && !slow_samples_at_selection; t += 0.01) {
+		h.run_to(t);
+		if (h.engine->tracking().selected) {
+			slow_samples_at_selection = h.engine->source_set().stats(2).size();
+		}
+	}
+	ASSERT_TRUE(slow_samples_at_selection.has_value());
+	EXPECT_GE(*slow_samples_at_selection, 3u);
+}
+
 std::shared_ptr<const ntp::KeyStore> keys(const char *text)
 {
 	auto parsed = ntp::parse_keyfile(text);
