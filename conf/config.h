@@ -76,7 +76,7 @@ struct SourceConfig {
 	int ntsport = 4460;
 	int presend_log2 = 0;           ///< 0 = off
 	int minstratum = 0;
-	int version = 4;
+	std::optional<int> version;  ///< nullopt: 4, or 3 with a key whose MAC NTPv4 would truncate (chronyd)
 	int maxsources = 4;             ///< pool only
 	std::vector<std::string> extfields;  ///< as written: F323, F324, 10A
 	Origin origin;

@@ -925,7 +925,7 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(integer({"refresh", kSources, S::NotYet, "refresh INTERVAL"}, &C::refresh_s, 0, kIntMax));
 
 	// Source selection
-	t.push_back(choice({"authselectmode", kSelection, S::NotYet, "authselectmode require|prefer|mix|ignore"},
+	t.push_back(choice({"authselectmode", kSelection, S::Supported, "authselectmode require|prefer|mix|ignore"},
 			   &C::authselectmode, {"require", "prefer", "mix", "ignore"}));
 	t.push_back(real({"combinelimit", kSelection, S::Supported, "combinelimit LIMIT"}, &C::combinelimit, 0, kHuge));
 	t.push_back(real({"maxdistance", kSelection, S::Supported, "maxdistance DISTANCE"}, &C::maxdistance_s, 0, kHuge));
@@ -1305,7 +1305,7 @@ std::vector<DirectiveDef> build_table()
 		}));
 	t.push_back(real({"hwtstimeout", kMisc, S::NotYet, "hwtstimeout TIMEOUT"}, &C::hwtstimeout_s, 0, kHuge));
 	t.push_back(integer({"maxtxbuffers", kMisc, S::NotYet, "maxtxbuffers BUFFERS"}, &C::maxtxbuffers, 0, 1048576));
-	t.push_back(text({"keyfile", kMisc, S::NotYet, "keyfile FILE"}, &C::keyfile));
+	t.push_back(text({"keyfile", kMisc, S::Supported, "keyfile FILE"}, &C::keyfile));
 	t.push_back(flag({"lock_all", kMisc, S::Supported, "lock_all"}, &C::lock_all));
 	t.push_back(custom(
 		{"pidfile", kMisc, S::Supported, "pidfile FILE"},

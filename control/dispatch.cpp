@@ -221,9 +221,7 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 	case Command::ReloadSources:
 		return reply_to(request, NullReport{}, h.reload_sources());
 	case Command::Rekey:
-		// chronyd reloads its keyfile and NTS keys, and answers 200 without
-		// any; strata has neither.
-		return reply_to(request);
+		return reply_to(request, NullReport{}, h.rekey());
 	case Command::AuthData: {
 		const auto *a = args<AddressArgs>(request);
 		if (a == nullptr) {

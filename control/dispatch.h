@@ -77,6 +77,9 @@ public:
 	/// reload sources: the sourcedir files read again, their sources added
 	/// and removed to match. The status to answer.
 	virtual Status reload_sources() = 0;
+	/// rekey: chronyd reads its keyfile again. The default answers 200, as
+	/// chronyd does without a keyfile.
+	virtual Status rekey() { return Status::Success; }
 	/// authdata for the NTP source at `address`; nullopt (503) for an
 	/// address no NTP source has.
 	virtual std::optional<AuthDataReport> auth_data(const IpAddress &address) = 0;

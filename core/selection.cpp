@@ -7,50 +7,59 @@ namespace strata {
 
 namespace {
 
-struct Interval {
-	double low = 0;
-	double high = 0;
-	size_t count = 0;  ///< candidates whose interval contains it
+/// Marzullo's sweep as chronyd runs it (sources.c): the depth of trusted
+/// intervals first, then the depth of all. `low`/`high`: the deepest
+/// interval (within the deepest trusted one); `trust_low`/`trust_high`:
+/// the deepest trusted one.
+struct Intersection {
+	double low = 0, high = 0;
+	double trust_low = 0, trust_high = 0;
+	size_t depth = 0;
+	size_t trust_depth = 0;
 };
 
-/// Marzullo: the interval inside the most of `members`' intervals.
-Interval best_intersection(const std::vector<SelectionCandidate> &c, const std::vector<size_t> &members)
+Intersection intersection(const std::vector<SelectionCandidate> &c, const std::vector<size_t> &members)
 {
 	struct Edge {
 		double at;
-		int kind;  // +1 interval opens, -1 closes
+		int kind;  // +1 opens, -1 closes
+		bool trust;
 	};
 	std::vector<Edge> edges;
 	for (size_t i : members) {
-		edges.push_back({c[i].offset_s - c[i].distance_s, +1});
-		edges.push_back({c[i].offset_s + c[i].distance_s, -1});
+		edges.push_back({c[i].offset_s - c[i].distance_s, +1, c[i].trust});
+		edges.push_back({c[i].offset_s + c[i].distance_s, -1, c[i].trust});
 	}
-	// At equal positions open before close, so touching intervals intersect.
 	std::sort(edges.begin(), edges.end(), [](const Edge &a, const Edge &b) {
 		return a.at != b.at ? a.at < b.at : a.kind > b.kind;
 	});
-	Interval best;
-	size_t depth = 0;
-	for (size_t k = 0; k < edges.size(); k++) {
-		if (edges[k].kind > 0) {
+	Intersection best;
+	size_t depth = 0, trust_depth = 0;
+	size_t &best_depth = best.depth;
+	for (const Edge &e : edges) {
+		if (e.kind > 0) {
 			depth++;
-			if (depth > best.count) {
-				best.count = depth;
-				best.low = edges[k].at;
-				// The interval lasts until the next edge (a close, or an open
-				// that would deepen it and be found next).
-				best.high = k + 1 < edges.size() ? edges[k + 1].at : edges[k].at;
+			trust_depth += e.trust ? 1 : 0;
+			if (trust_depth > best.trust_depth || (trust_depth == best.trust_depth && depth > best_depth)) {
+				if (trust_depth > best.trust_depth) {
+					best.trust_depth = trust_depth;
+					best.trust_low = e.at;
+				}
+				best_depth = depth;
+				best.low = e.at;
 			}
 		} else {
+			if (trust_depth == best.trust_depth) {
+				if (depth == best_depth) {
+					best.high = e.at;
+				}
+				best.trust_high = e.at;
+			}
+			trust_depth -= e.trust ? 1 : 0;
 			depth--;
 		}
 	}
 	return best;
-}
-
-bool contains(const SelectionCandidate &c, const Interval &i)
-{
-	return c.offset_s - c.distance_s <= i.high && c.offset_s + c.distance_s >= i.low;
 }
 
 } // namespace
@@ -76,21 +85,27 @@ SelectionResult select_sources(const std::vector<SelectionCandidate> &c, const S
 		return r;
 	}
 
-	std::vector<size_t> trusted;
-	for (size_t i : selectable) {
-		if (c[i].trust) {
-			trusted.push_back(i);
-		}
-	}
-	const auto &judges = trusted.empty() ? selectable : trusted;
-	Interval best = best_intersection(c, judges);
-	// A majority of the judges must agree (more than half).
-	if (best.count * 2 <= judges.size()) {
+	// chronyd's sweep (sources.c): the depth of trusted intervals first,
+	// then the depth of all. Its quirk is kept on purpose: the best
+	// interval ends at the last close at the best depth, so of two equally
+	// deep intersections the span from the first to the second counts, and
+	// only a candidate that contains that span (or lies within it) is a
+	// truechimer. chrony's 120-selectoptions depends on it.
+	size_t trusted = static_cast<size_t>(
+		std::count_if(selectable.begin(), selectable.end(), [&](size_t i) { return c[i].trust; }));
+	Intersection best = intersection(c, selectable);
+	// More than half must agree: of all, or of the trusted ones.
+	if (trusted == 0 ? best.depth * 2 <= selectable.size() : best.trust_depth * 2 <= trusted) {
 		return r;
 	}
 	std::vector<size_t> truechimers;
 	for (size_t i : selectable) {
-		if (contains(c[i], best)) {
+		double lo = c[i].offset_s - c[i].distance_s, hi = c[i].offset_s + c[i].distance_s;
+		bool in_best = (lo <= best.low && hi >= best.high) || (lo >= best.low && hi <= best.high);
+		// With trusted candidates, the others may not pull the estimate
+		// out of the trusted interval (chronyd's SRC_UNTRUSTED).
+		bool within_trusted = trusted == 0 || c[i].trust || (lo >= best.trust_low && hi <= best.trust_high);
+		if (in_best && within_trusted) {
 			truechimers.push_back(i);
 			r.states[i] = CandidateState::Truechimer;
 		} else {
@@ -156,6 +171,48 @@ SelectionResult select_sources(const std::vector<SelectionCandidate> &c, const S
 	// the candidates' errors need not be independent.
 	r.distance_s = c[*leader].distance_s;
 	return r;
+}
+
+std::vector<SelectOptions> auth_select_options(AuthSelectMode mode, const std::vector<AuthSelectSource> &sources)
+{
+	size_t auth = 0, unauth = 0;
+	for (const auto &s : sources) {
+		if (s.configured.noselect || !s.ntp) {
+			continue;
+		}
+		(s.authenticated ? auth : unauth)++;
+	}
+	SelectOptions auth_add, unauth_add, refclock_add;
+	switch (mode) {
+	case AuthSelectMode::Ignore:
+		break;
+	case AuthSelectMode::Mix:
+		if (auth > 0 && unauth > 0) {
+			auth_add.require = auth_add.trust = true;
+			refclock_add = auth_add;
+		}
+		break;
+	case AuthSelectMode::Prefer:
+		unauth_add.noselect = auth > 0;
+		break;
+	case AuthSelectMode::Require:
+		unauth_add.noselect = true;
+		break;
+	}
+	std::vector<SelectOptions> out;
+	out.reserve(sources.size());
+	for (const auto &s : sources) {
+		SelectOptions o = s.configured;
+		if (!o.noselect) {
+			const SelectOptions &add = !s.ntp ? refclock_add : (s.authenticated ? auth_add : unauth_add);
+			o.prefer |= add.prefer;
+			o.trust |= add.trust;
+			o.require |= add.require;
+			o.noselect |= add.noselect;
+		}
+		out.push_back(o);
+	}
+	return out;
 }
 
 } // namespace strata

@@ -37,6 +37,37 @@ struct SelectionCandidate {
 	bool noselect = false;
 };
 
+/// `authselectmode` (chronyd 4.3's sources.c): how sources authenticated
+/// (`key`, `nts`) and unauthenticated NTP sources are selected together.
+enum class AuthSelectMode {
+	Require,  ///< unauthenticated NTP sources are never selected (noselect)
+	Prefer,   ///< unauthenticated NTP sources only while no authenticated one is configured
+	Mix,      ///< with both kinds, authenticated NTP sources and refclocks get require + trust
+	Ignore,   ///< authentication plays no part
+};
+
+/// The selection options of one source.
+struct SelectOptions {
+	bool prefer = false;
+	bool trust = false;
+	bool require = false;
+	bool noselect = false;
+	friend bool operator==(const SelectOptions &, const SelectOptions &) = default;
+};
+
+/// What kind of source it is, for authselectmode.
+struct AuthSelectSource {
+	bool ntp = false;            ///< an NTP source (else a refclock)
+	bool authenticated = false;  ///< an NTP source with `key` or `nts`
+	SelectOptions configured;
+};
+
+/// The options each source is selected with under `mode` (chronyd's
+/// update_sel_options): the configured ones plus those the mode adds. The
+/// counts are of NTP sources not configured noselect; a source configured
+/// noselect keeps its options as they are. Same order as `sources`.
+std::vector<SelectOptions> auth_select_options(AuthSelectMode mode, const std::vector<AuthSelectSource> &sources);
+
 struct SelectionConfig {
 	int minsources = 1;
 	double maxdistance_s = 3.0;
@@ -44,6 +75,7 @@ struct SelectionConfig {
 	double stratumweight_s = 1e-3;
 	double reselectdist_s = 1e-4;
 	double combinelimit = 3.0;
+	AuthSelectMode auth_select = AuthSelectMode::Mix;
 };
 
 enum class CandidateState {

@@ -22,9 +22,25 @@ void SourceSet::on_clock_change(const ClockChange &change)
 	}
 }
 
+std::vector<SelectOptions> SourceSet::effective_options() const
+{
+	std::vector<AuthSelectSource> kinds;
+	kinds.reserve(sources_.size());
+	for (const auto &s : sources_) {
+		kinds.push_back({.ntp = s.info.ntp,
+				 .authenticated = s.info.authenticated,
+				 .configured = {.prefer = s.info.prefer,
+						.trust = s.info.trust,
+						.require = s.info.require,
+						.noselect = s.info.noselect}});
+	}
+	return auth_select_options(selection_.auth_select, kinds);
+}
+
 SourceSetDecision SourceSet::decide(RealTime now)
 {
 	SourceSetDecision d;
+	const std::vector<SelectOptions> options = effective_options();
 	std::vector<SelectionCandidate> candidates;
 	std::vector<SourceEstimate> estimates;
 	std::vector<size_t> index_of;
@@ -39,12 +55,13 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		// (maxsamples 1 or 2: chronyd's special case for -q/-Q).
 		size_t n = s.stats.size();
 		bool enough = n >= kMinSamplesToSelect || n >= s.stats.config().max_samples;
-		if (!s.info.noselect && s.info.leap != Leap::Unsynchronized && !enough) {
+		const SelectOptions &o = options[i];
+		if (!o.noselect && s.info.leap != Leap::Unsynchronized && !enough) {
 			waiting++;
 			waiting_reach = std::max(waiting_reach, s.info.reach);
 		}
 		if (!e || !enough || s.info.leap == Leap::Unsynchronized || !s.info.reachable) {
-			absent_require |= s.info.require;
+			absent_require |= o.require;
 			continue;
 		}
 		candidate_reach = std::max(candidate_reach, s.info.reach);
@@ -58,10 +75,10 @@ SourceSetDecision SourceSet::decide(RealTime now)
 				      .distance_s = distance,
 				      .jitter_s = e->stddev_s,
 				      .stratum = s.info.stratum,
-				      .prefer = s.info.prefer,
-				      .trust = s.info.trust,
-				      .require = s.info.require,
-				      .noselect = s.info.noselect});
+				      .prefer = o.prefer,
+				      .trust = o.trust,
+				      .require = o.require,
+				      .noselect = o.noselect});
 		estimates.push_back(*e);
 		index_of.push_back(i);
 	}

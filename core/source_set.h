@@ -38,6 +38,10 @@ struct SourceInfo {
 	/// yet gathered enough samples (chronyd's rule).
 	uint8_t reach = 0;
 	uint8_t reach_size = 0;
+	/// An NTP source (else a refclock), and whether it is authenticated:
+	/// `authselectmode` adds selection options from them.
+	bool ntp = false;
+	bool authenticated = false;
 };
 
 struct SourceSetDecision {
@@ -115,6 +119,9 @@ public:
 	/// (as chronyd, the clock is updated from the leader's new samples, not
 	/// from every source's).
 	SourceSetDecision decide(RealTime now);
+	/// The options each source is selected with: its configured ones plus
+	/// what `authselectmode` adds (by source index).
+	std::vector<SelectOptions> effective_options() const;
 
 private:
 	struct Source {

@@ -98,6 +98,19 @@ public:
 	{
 		return sources_.reload_sources() ? control::Status::Success : control::Status::Failed;
 	}
+	/// rekey: the keyfile is read at start only (sources hold their keys).
+	/// Without a keyfile 200, as chronyd; with one 500 and a log line, not
+	/// a 200 that would claim changed keys are in use.
+	control::Status rekey() override
+	{
+		if (keyfile_.empty()) {
+			return control::Status::Success;
+		}
+		log_.warning("rekey: keyfile {} is read at start only; restart stratad to load changed keys", keyfile_);
+		return control::Status::Failed;
+	}
+	/// The configured keyfile (empty: none), for rekey.
+	void set_keyfile(std::string path) { keyfile_ = std::move(path); }
 	std::optional<control::AuthDataReport> auth_data(const IpAddress &address) override
 	{
 		return sources::auth_data_report(sources_, address);
@@ -118,6 +131,7 @@ private:
 	Logger &log_;
 	ControlServer *control_ = nullptr;
 	RtcTracking *rtc_ = nullptr;
+	std::string keyfile_;
 	LogFiles *log_files_ = nullptr;
 	std::string dumpdir_;
 };

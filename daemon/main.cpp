@@ -36,6 +36,7 @@
 #include "daemon/server_settings_linux.h"
 #include "daemon/sources_io_linux.h"
 #include "ntp/packet.h"
+#include "sources/auth.h"
 #include "sources/reports.h"
 #include "daemon/unsteered_clock_linux.h"
 #include "phc/posix_clock_linux.h"
@@ -119,11 +120,28 @@ int run(const Options &options)
 	for (const auto &d : loaded.diagnostics) {
 		std::fprintf(stderr, "%s\n", d.to_string().c_str());
 	}
+	// The keyfile, and every source's authentication against it: a source
+	// that asks for a key that is not there, or for nts, is refused here,
+	// by -p and at start alike, never polled unauthenticated.
+	bool auth_ok = true;
+	std::shared_ptr<const ntp::KeyStore> keys;
+	if (!loaded.config.keyfile.empty()) {
+		auto keyfile = sources::load_keyfile(files, loaded.config.keyfile);
+		for (const auto &d : keyfile.diagnostics) {
+			std::fprintf(stderr, "%s\n", d.to_string().c_str());
+		}
+		auth_ok = keyfile.ok();
+		keys = keyfile.keys;
+	}
+	for (const auto &d : sources::check_config_auth(loaded.config, keys.get())) {
+		std::fprintf(stderr, "%s\n", d.to_string().c_str());
+		auth_ok = false;
+	}
 	if (options.print_config) {
 		std::fputs(conf::dump(loaded.config).c_str(), stdout);
-		return loaded.ok() ? 0 : 1;
+		return loaded.ok() && auth_ok ? 0 : 1;
 	}
-	if (!loaded.ok()) {
+	if (!loaded.ok() || !auth_ok) {
 		return 1;
 	}
 	const conf::Config &config = loaded.config;
@@ -239,6 +257,7 @@ int run(const Options &options)
 	ReferenceState reference_state(local, loop.now());
 
 	NtpServerSettings server_settings = ntp_server_settings(config, options);
+	server_settings.keys = keys;
 	// Symmetric packets (mode 1 and 2) from a configured `peer` go to the
 	// source engine, once it runs.
 	std::function<bool(const ntp::Datagram &)> to_peers;
@@ -321,7 +340,8 @@ int run(const Options &options)
 		.print_once = options.print_offset,
 		.set_once = options.set_once,
 		.drift = drift,
-		.leap_table = leap_table};
+		.leap_table = leap_table,
+		.keys = keys};
 	auto sources_started =
 		start_sources(config, engine_settings, loop, *log, *clock, reference_state, log_files.get());
 	if (!sources_started) {
@@ -384,6 +404,7 @@ int run(const Options &options)
 		control->set_rtc(rtc_tracking.get());
 		control->set_log_files(log_files.get());
 		control->set_dumpdir(config.dumpdir);
+		control->set_keyfile(config.keyfile);
 		auto cs = control_server_settings(config, options);
 		if (!cs) {
 			return fatal(cs.error().message());
@@ -544,9 +565,10 @@ int main(int argc, char **argv)
 	}
 	if (options->version) {
 		// chronyd's form: the features built in, + or −, for scripts
-		// (chrony's test suite reads them).
+		// (chrony's test suite reads them). +CMAC is strata's: chronyd
+		// keeps it in config.h (HAVE_CMAC), which that suite also reads.
 		std::printf("stratad (strata) version %s (+CMDMON +NTP +REFCLOCK +RTC +PPS +PHC -PRIVDROP "
-			    "-SCFILTER -SIGND -ASYNCDNS -NTS -SECHASH +IPV6 -DEBUG; NTP era split %lld)\n",
+			    "-SCFILTER -SIGND -ASYNCDNS -NTS +SECHASH +CMAC +IPV6 -DEBUG; NTP era split %lld)\n",
 			    STRATA_VERSION, static_cast<long long>(strata::ntp::kNtpEraSplit));
 		return 0;
 	}

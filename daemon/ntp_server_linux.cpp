@@ -112,9 +112,15 @@ struct NtpServer::Worker {
 		if (replies > 0) {
 			// One transmit time for the batch, read as late as possible.
 			RealTime transmit = realtime_now();
-			for (auto &reply : out.first(replies)) {
+			for (size_t i = 0; i < replies; i++) {
+				ntp::Datagram &reply = out.slots()[i];
 				ntp::stamp_transmit(reply.buffer.first<ntp::kHeaderSize>(), transmit,
 						    settings.precision_log2, rng);
+				// The MAC covers the transmit time: it comes last.
+				if (reply_keys[i] != nullptr) {
+					reply.length = ntp::append_mac(*reply_keys[i], reply.buffer, reply.length,
+								       reply_versions[i]);
+				}
 			}
 			auto sent = socket.send(out.first(replies));
 			size_t ok = sent ? *sent : 0;
@@ -128,6 +134,14 @@ struct NtpServer::Worker {
 	{
 		auto &stats = server.stats_;
 		stats.received++;
+		if (d.truncated) {
+			// Longer than any NTP packet (and its tail is lost): not
+			// parsed cut short, as if it ended where the buffer did.
+			stats.malformed++;
+			detail = "longer than " + std::to_string(d.buffer.size()) + " bytes";
+			log_malformed(d);
+			return;
+		}
 		if (server.settings_.symmetric && d.length > 0) {
 			auto mode = static_cast<uint8_t>(d.payload()[0]) & 7;
 			if ((mode == 1 || mode == 2) && server.settings_.symmetric(d)) {
@@ -139,15 +153,15 @@ struct NtpServer::Worker {
 			return;
 		}
 		ntp::Drop why = ntp::Drop::None;
-		auto request = ntp::classify(d.payload(), d.peer.port == 123, why, &detail);
+		auto request = ntp::classify(d.payload(), d.peer.port == 123, why, &detail, server.settings_.keys.get());
 		if (!request) {
 			switch (why) {
 			case ntp::Drop::Malformed:
 				stats.malformed++;
 				log_malformed(d);
 				break;
-			case ntp::Drop::Authenticated:
-				stats.authenticated++;
+			case ntp::Drop::AuthFailed:
+				stats.auth_failed++;
 				break;
 			default:
 				stats.not_requests++;
@@ -169,9 +183,14 @@ struct NtpServer::Worker {
 				break;
 			}
 		}
+		if (request->key != nullptr) {
+			stats.authenticated++;
+		}
 		ntp::Datagram &reply = out.slots()[replies];
 		ntp::build_reply(*request, d.rx_time, reference, kod, params, rng, reply.buffer.first<ntp::kHeaderSize>());
 		reply.length = ntp::kHeaderSize;
+		reply_keys[replies] = request->key;
+		reply_versions[replies] = request->header.version;
 		reply.peer = d.peer;
 		reply.local = d.local;
 		reply.ifindex = d.ifindex;
@@ -224,8 +243,14 @@ struct NtpServer::Worker {
 	Xoshiro256 rng;
 	std::string detail;
 	std::vector<ntp::UdpSocket> sockets;
-	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, 1024> in;
-	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, ntp::kHeaderSize> out;
+	/// Room for chronyd's longest packet (header, 1024 bytes of extension
+	/// fields, the longest MAC); a longer datagram is dropped, not cut.
+	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, 1152> in;
+	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, ntp::kHeaderSize + ntp::kMaxMacTrailer> out;
+	/// Per reply in `out`: the key of an authenticated request (its MAC is
+	/// appended once the transmit time is in), and the request's version.
+	std::array<const ntp::Key *, ntp::UdpSocket::kMaxBatch> reply_keys{};
+	std::array<int, ntp::UdpSocket::kMaxBatch> reply_versions{};
 };
 
 std::optional<std::vector<ntp::ClientRecord>> NtpServer::clients() const

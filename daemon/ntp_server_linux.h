@@ -33,6 +33,7 @@
 #include "daemon/poll_loop_linux.h"
 #include "ntp/access.h"
 #include "ntp/client_log.h"
+#include "ntp/keys.h"
 #include "ntp/udp_linux.h"
 
 namespace strata::daemon {
@@ -62,6 +63,9 @@ struct NtpServerSettings {
 	/// peers need serverthreads 1.
 	bool peers = false;
 	std::function<bool(const ntp::Datagram &)> symmetric;
+	/// The keyfile's keys (nullptr: none): requests with a valid MAC of
+	/// one are answered with a MAC of the same key.
+	std::shared_ptr<const ntp::KeyStore> keys;
 };
 
 /// Totals for the serverstats report.
@@ -73,7 +77,8 @@ struct NtpServerStats {
 	std::atomic<uint64_t> kod_sent{0};     ///< RATE kiss-o'-death replies
 	std::atomic<uint64_t> malformed{0};
 	std::atomic<uint64_t> not_requests{0};
-	std::atomic<uint64_t> authenticated{0};
+	std::atomic<uint64_t> authenticated{0};  ///< requests with a valid MAC (answered with one)
+	std::atomic<uint64_t> auth_failed{0};    ///< a MAC of no known key, or a wrong one: dropped
 	std::atomic<uint64_t> send_errors{0};
 };
 

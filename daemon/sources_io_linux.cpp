@@ -102,6 +102,10 @@ void SourcesIo::on_socket(sources::SourceId id, Socket &s, short revents)
 		return;
 	}
 	for (const auto &d : s.batch.first(*received)) {
+		if (d.truncated) {
+			log_.debug("Dropped a datagram from {} longer than {} bytes", d.peer.ip.to_string(), d.buffer.size());
+			continue;  // never parsed cut short
+		}
 		engine_->on_packet(id, {.from = d.peer.ip,
 					.from_port = d.peer.port,
 					.local = d.local,

@@ -51,7 +51,7 @@ private:
 		ntp::UdpSocket socket;
 		WatchId watch = 0;
 		uint32_t sends = 0;  ///< the kernel numbers transmit timestamps so
-		ntp::DatagramBatch<8, 1024> batch;
+		ntp::DatagramBatch<8, 1152> batch;  ///< chronyd's longest packet fits; longer ones are dropped
 	};
 	void on_socket(sources::SourceId id, Socket &s, short revents);
 

@@ -108,6 +108,8 @@ const char *to_string(Reject why)
 		return "maxdelayratio";
 	case Reject::DelayDeviation:
 		return "maxdelaydevratio";
+	case Reject::AuthFailed:
+		return "authentication failed";
 	}
 	return "?";
 }
@@ -163,7 +165,7 @@ double ClientSource::next_interval_s()
 	return interval;
 }
 
-std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now, const Reference *self)
+OutPacket ClientSource::make_request(RealTime local_now, const Reference *self)
 {
 	reach_ = static_cast<uint8_t>(reach_ << 1);
 	unanswered_++;
@@ -219,8 +221,12 @@ std::array<std::byte, kHeaderSize> ClientSource::make_request(RealTime local_now
 			h.reference = to_ntp(self->ref_time);
 		}
 	}
-	std::array<std::byte, kHeaderSize> out{};
-	serialize(h, out);
+	OutPacket out;
+	serialize(h, std::span(out.data).first<kHeaderSize>());
+	if (config_.key != nullptr) {
+		// Room for the longest MAC is there, so this cannot fail.
+		out.length = append_mac(*config_.key, out.data, kHeaderSize, config_.version);
+	}
 	return out;
 }
 
@@ -250,8 +256,19 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 	const Header &h = packet->header;
 	bool mode_ok = config_.symmetric ? h.mode == Mode::SymmetricActive || h.mode == Mode::SymmetricPassive
 					 : h.mode == Mode::Server;
-	if (!mode_ok || h.version != config_.version) {
+	// Any version 1–4 (parse() refuses the others), as chronyd: a peer
+	// may speak another version than ours (105-ntpauth's NTPv3 and NTPv4
+	// peers), and a server answers in the request's anyway.
+	if (!mode_ok) {
 		why = Reject::NotAResponse;
+		return std::nullopt;
+	}
+	// Before anything is taken from it (chronyd's test5): with a key, only
+	// a valid MAC of that key; without one, no MAC (nor crypto-NAK) at all.
+	bool authentic = config_.key != nullptr ? has_valid_mac(*config_.key, datagram, *packet)
+						: !packet->has_mac && !packet->crypto_nak;
+	if (!authentic) {
+		why = Reject::AuthFailed;
 		return std::nullopt;
 	}
 	if (config_.symmetric && !h.transmit.is_zero() && h.transmit != peer_transmit_) {

@@ -29,6 +29,7 @@
 #include "core/reference.h"
 #include "core/source_set.h"
 #include "core/source_stats.h"
+#include "ntp/keys.h"
 #include "ntp/packet.h"
 
 namespace strata::ntp {
@@ -51,6 +52,12 @@ struct ClientConfig {
 	/// carry the peer's last transmit time and when it came; the transmit
 	/// timestamp is the real time, as the peer measures with it.
 	bool symmetric = false;
+	/// `key N`: every request carries this key's id and MAC, and only
+	/// responses with a valid MAC of it are accepted (nullptr: no
+	/// authentication, and responses with a MAC are refused, as chronyd
+	/// refuses a mode of authentication other than the source's). Must
+	/// outlive the source.
+	const Key *key = nullptr;
 };
 
 /// chronyd's `maxdelayratio` and `maxdelaydevratio` tests of a new sample
@@ -74,7 +81,7 @@ bool delay_acceptable(const DelayLimits &limits, const std::optional<DelayTestDa
 enum class Reject : uint8_t {
 	None,
 	Malformed,
-	NotAResponse,   ///< wrong mode or version
+	NotAResponse,   ///< wrong mode
 	NoRequest,      ///< origin matches no outstanding request (late, duplicate, spoofed)
 	KissOfDeath,    ///< stratum 0: RATE, DENY, RSTR…
 	Unsynchronized, ///< leap 3 or stratum ≥ 16 from the server
@@ -83,6 +90,7 @@ enum class Reject : uint8_t {
 	Presend,        ///< the answer to a presend request: not a measurement
 	DelayRatio,     ///< the delay is too far above the minimum (maxdelayratio)
 	DelayDeviation, ///< the delay rose more than the jitter explains (maxdelaydevratio)
+	AuthFailed,     ///< no valid MAC of the source's key (or a MAC where none was asked for)
 };
 
 /// A few words for the log: "bad timestamps", "kiss-o'-death"…
@@ -113,7 +121,8 @@ public:
 	/// the reachability register. In symmetric mode the packet also tells
 	/// the peer what we are as a source: `self` is the reference we serve
 	/// (leap, stratum, ref id and time, root delay and dispersion).
-	std::array<std::byte, kHeaderSize> make_request(RealTime local_now, const Reference *self = nullptr);
+	/// With a key, the packet ends with its id and MAC.
+	OutPacket make_request(RealTime local_now, const Reference *self = nullptr);
 
 	/// The kernel's transmit timestamp of the outstanding request: it
 	/// replaces the time read before the send as t1 (ignored when no request
@@ -122,6 +131,8 @@ public:
 
 	/// A datagram from the server, received at local time `rx_local` (t4,
 	/// from the kernel when it stamped it). A sample, or why there is none.
+	/// A datagram that fails authentication (AuthFailed) changes nothing:
+	/// not the outstanding request, not reach, not what a peer echoes.
 	std::optional<ClientSample> on_response(std::span<const std::byte> datagram, RealTime rx_local, Reject &why);
 
 	/// Seconds from the request just made to the next: 2 s within a burst
@@ -156,8 +167,14 @@ public:
 	int unanswered() const { return unanswered_; }
 	/// The reachability register: bit 0 is the last poll, 1 = answered.
 	uint8_t reach() const { return reach_; }
+	/// Whether the latest request still waits for its response.
+	bool awaiting_response() const { return cookie_.has_value(); }
 	/// The last kiss-o'-death code received (e.g. "RATE"), empty if none.
 	const std::string &last_kiss() const { return kiss_; }
+	/// Whether requests are authenticated (`key N`).
+	bool authenticated() const { return config_.key != nullptr; }
+	/// The key of `key N` (nullptr: none).
+	const Key *key() const { return config_.key; }
 
 private:
 	ClientConfig config_;

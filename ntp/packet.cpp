@@ -42,11 +42,15 @@ void put_ts(std::span<std::byte> d, size_t at, NtpTimestamp ts)
 	put32(d, at + 4, ts.fraction);
 }
 
-/// A MAC trailer: key id + MD5 (16) or SHA1/AES-CMAC (20) digest; in NTPv4
-/// also the crypto-NAK (key id only), which earlier versions don't have.
+/// A MAC trailer: in NTPv4 key id + 16 (MD5, AES-CMAC) or 20 bytes (SHA1,
+/// or a longer digest truncated), or the crypto-NAK (key id only); in
+/// earlier versions key id + up to 64 bytes (a whole SHA512 digest).
 bool is_mac_length(size_t n, uint8_t version)
 {
-	return n == 20 || n == 24 || (n == 4 && version == 4);
+	if (version == 4) {
+		return n == 20 || n == 24 || n == 4;
+	}
+	return n >= 20 && n <= 68 && n % 4 == 0;
 }
 
 } // namespace
@@ -147,6 +151,7 @@ Result<Packet> parse(std::span<const std::byte> data)
 				    " bytes is neither an extension field nor a MAC");
 	}
 	p.key_id = get32(data, at);
+	p.mac_offset = at;
 	if (left == 4) {
 		if (p.key_id != 0) {
 			return fail(Errc::Malformed, "4-byte trailer with a non-zero key id");
@@ -154,6 +159,7 @@ Result<Packet> parse(std::span<const std::byte> data)
 		p.crypto_nak = true;
 	} else {
 		p.has_mac = true;
+		p.mac_length = left - 4;
 	}
 	return p;
 }

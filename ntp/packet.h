@@ -11,6 +11,7 @@
 // have nothing to do with the 2038 time_t limit: times are int64 ns here.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -26,6 +27,18 @@ inline constexpr int64_t kNtpUnixOffset = 2'208'988'800;
 /// The fixed header (RFC 5905 §7.3): every packet has it, and a reply is
 /// nothing more.
 inline constexpr size_t kHeaderSize = 48;
+
+/// The longest MAC trailer: key id + 64 bytes (an NTPv3 SHA512 MAC).
+inline constexpr size_t kMaxMacTrailer = 4 + 64;
+
+/// A packet to send: the header and, when authenticated, key id and MAC.
+struct OutPacket {
+	std::array<std::byte, kHeaderSize + kMaxMacTrailer> data{};
+	size_t length = kHeaderSize;
+
+	std::span<const std::byte> bytes() const { return std::span<const std::byte>(data).first(length); }
+	operator std::span<const std::byte>() const { return bytes(); }  // NOLINT: a packet is its bytes
+};
 
 /// The 64-bit NTP timestamp format: seconds and 2^-32 s fractions.
 struct NtpTimestamp {
@@ -96,18 +109,23 @@ struct Header {
 struct Packet {
 	Header header;
 	size_t extension_fields = 0;  ///< RFC 7822 fields walked (NTPv4 only)
-	bool has_mac = false;         ///< a symmetric-key MAC (key id + 16 or 20 bytes)
+	bool has_mac = false;         ///< a symmetric-key MAC (key id + MAC)
 	bool crypto_nak = false;      ///< a 4-byte crypto-NAK (key id 0, no digest)
 	uint32_t key_id = 0;
+	/// Where the key id starts: the MAC covers the bytes before it.
+	size_t mac_offset = 0;
+	/// The MAC's bytes after the key id (0 for none or a crypto-NAK).
+	size_t mac_length = 0;
 };
 
 /// Parses a packet of any NTP version 1–4 and any mode: which of those get a
 /// reply is the responder's policy. Version 0 and 5–7 are errors here, because
 /// their layout is unknown. After the header, NTPv4 may carry RFC 7822
 /// extension fields (each at least 16 bytes, a multiple of 4, inside the
-/// packet), walked while more than 24 bytes remain; then, in any version,
-/// nothing or a MAC (key id + 16 or 20 bytes), or in NTPv4 a crypto-NAK (key
-/// id 0 alone). Anything else returns Errc::Malformed with a context that
+/// packet), walked while more than 24 bytes remain; then nothing, or a MAC:
+/// in NTPv4 key id + 16 or 20 bytes, or a crypto-NAK (key id 0 alone); in
+/// earlier versions (which have no extension fields) key id + 16 to 64
+/// bytes, a multiple of 4 (chronyd's NTPv3 MACs are whole SHA-2 digests). Anything else returns Errc::Malformed with a context that
 /// names the fault; the caller drops the datagram.
 Result<Packet> parse(std::span<const std::byte> data);
 

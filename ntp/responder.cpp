@@ -21,7 +21,7 @@ NtpTimestamp fuzz(NtpTimestamp ts, int precision_log2, Rng &rng)
 } // namespace
 
 std::optional<Request> classify(std::span<const std::byte> datagram, bool from_port_123, Drop &why,
-				std::string *detail)
+				std::string *detail, const KeyStore *keys)
 {
 	auto packet = parse(datagram);
 	if (!packet) {
@@ -54,8 +54,12 @@ std::optional<Request> classify(std::span<const std::byte> datagram, bool from_p
 		return std::nullopt;
 	}
 	if (packet->has_mac || packet->crypto_nak) {
-		why = Drop::Authenticated;
-		return std::nullopt;
+		const Key *key = keys != nullptr && packet->has_mac ? keys->find(packet->key_id) : nullptr;
+		if (key == nullptr || !has_valid_mac(*key, datagram, *packet)) {
+			why = Drop::AuthFailed;
+			return std::nullopt;
+		}
+		r.key = key;
 	}
 	why = Drop::None;
 	return r;

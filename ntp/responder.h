@@ -14,7 +14,14 @@
 //   time, root delay and dispersion.
 // - Timestamps are fuzzed below the clock's precision, as chronyd does, so
 //   that replies don't leak the low bits of the local clock.
-// - Requests with a MAC are dropped until symmetric keys are supported.
+// - Symmetric keys (chronyd 4.3's rules, ntp_core.c and ntp_auth.c): a
+//   request with a valid MAC of a key of the keyfile gets a reply with a MAC
+//   of the same key (the caller appends it after stamping the transmit
+//   time: append_mac in ntp/keys.h). A MAC of an unknown key, a wrong MAC,
+//   a crypto-NAK or a MAC when there is no keyfile: no reply at all.
+//   chronyd 4.3 sends no crypto-NAK for symmetric keys (its only NAK is
+//   NTS's), and neither does strata. An authenticated reply is as long as
+//   its request, never longer.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +31,7 @@
 
 #include "core/random.h"
 #include "core/reference.h"
+#include "ntp/keys.h"
 #include "ntp/packet.h"
 
 namespace strata::ntp {
@@ -33,20 +41,24 @@ enum class Drop : uint8_t {
 	None,
 	Malformed,      ///< not a parseable NTP packet
 	NotARequest,    ///< a mode we never answer (2, 4, 5, 6, 7, or v1 mode 0 from port 123)
-	Authenticated,  ///< carries a MAC; keys are not supported yet
+	AuthFailed,     ///< a MAC of no known key, or a wrong one
 };
 
 /// A request that will be answered.
 struct Request {
 	Header header;
 	Mode reply_mode = Mode::Server;
+	/// The key whose valid MAC the request carries: the reply gets one too
+	/// (nullptr: an unauthenticated request).
+	const Key *key = nullptr;
 };
 
 /// Checks a datagram: returns the request, or why it gets no reply (and, for
 /// a malformed one, what is wrong with it in `detail` when given).
-/// `from_port_123` is whether the source port was 123.
+/// `from_port_123` is whether the source port was 123. `keys`: the keyfile's
+/// keys (nullptr: none). Does not allocate.
 std::optional<Request> classify(std::span<const std::byte> datagram, bool from_port_123, Drop &why,
-				std::string *detail = nullptr);
+				std::string *detail = nullptr, const KeyStore *keys = nullptr);
 
 struct ServerParams {
 	int precision_log2 = -20;

@@ -9,7 +9,7 @@ packages=(
 	# libraries
 	libexpected-dev libfmt-dev nlohmann-json3-dev
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libgpiod-dev
-	libmicrohttpd-dev libsystemd-dev
+	libmicrohttpd-dev libsystemd-dev nettle-dev
 	# tests and benchmarks
 	libgtest-dev libgmock-dev libbenchmark-dev
 	# integration tests: namespaces and real peers

@@ -4,6 +4,8 @@
 // engine_refclock.cpp, the log files in engine_logs.cpp.
 #include "sources/engine.h"
 
+#include "sources/auth.h"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -45,7 +47,11 @@ SelectionConfig selection_config(const conf::Config &c)
 		.maxjitter_s = c.maxjitter_s,
 		.stratumweight_s = c.stratumweight_s,
 		.reselectdist_s = c.reselectdist_s,
-		.combinelimit = c.combinelimit};
+		.combinelimit = c.combinelimit,
+		.auth_select = c.authselectmode == "require" ? AuthSelectMode::Require
+			       : c.authselectmode == "prefer" ? AuthSelectMode::Prefer
+			       : c.authselectmode == "ignore" ? AuthSelectMode::Ignore
+							       : AuthSelectMode::Mix};
 }
 
 SourceStatsConfig stats_config(const conf::Config &c)
@@ -99,6 +105,13 @@ void Engine::cancel(std::optional<TimerId> &timer)
 Result<std::unique_ptr<Engine>> Engine::start(const conf::Config &config, const EngineSettings &settings,
 					      EngineEnv env)
 {
+	// Fail closed: a source that cannot be authenticated as configured
+	// stops the start, before anything is polled.
+	for (const auto &c : config.sources) {
+		if (auto ok = check_source_auth(c, settings.keys.get()); !ok) {
+			return tl::unexpected(ok.error());
+		}
+	}
 	std::unique_ptr<Engine> e(new Engine(config, settings, env));
 	std::vector<conf::SourceConfig> now = config.sources;
 	if (settings.print_once || settings.set_once) {
@@ -180,7 +193,13 @@ void Engine::update(RealTime now)
 		return;
 	}
 	for (const auto &s : ntp_) {
-		set_.set_reach(s->index, s->client.reach(), s->polls);
+		// As chronyd counts it: a poll enters the register when its
+		// response comes (or the next poll finds none), not when it is
+		// sent, so a source whose request is on its way is not one poll
+		// behind the sources already answered (the start-up wait).
+		bool pending = s->client.awaiting_response() && s->polls > 0;
+		set_.set_reach(s->index, pending ? static_cast<uint8_t>(s->client.reach() >> 1) : s->client.reach(),
+			       pending ? s->polls - 1 : s->polls);
 	}
 	for (const auto &r : refclocks_) {
 		set_.set_reach(r->index, r->reach, r->polls);

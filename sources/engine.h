@@ -43,6 +43,7 @@
 #include "core/reference.h"
 #include "core/scheduler.h"
 #include "core/source_set.h"
+#include "ntp/keys.h"
 #include "sources/io.h"
 #include "sources/source.h"
 
@@ -60,6 +61,10 @@ struct EngineSettings {
 	std::shared_ptr<const LeapTable> leap_table;
 	/// Seeds the engine's random numbers (request cookies, pool choices).
 	uint64_t seed = 1;
+	/// The keyfile's keys (nullptr: no keyfile). A source with `key N`
+	/// is polled with key N; one whose key is missing, or with `nts`, is
+	/// refused (sources/auth.h).
+	std::shared_ptr<const ntp::KeyStore> keys;
 };
 
 /// What the engine is given. Every reference must outlive the engine.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "conf/parser.h"
+#include "sources/auth.h"
 #include "sources/engine.h"
 
 namespace strata::sources {
@@ -37,7 +38,7 @@ std::optional<QuantileEstimator> quantile_of(const conf::SourceConfig &c)
 
 } // namespace
 
-NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng)
+NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng, const ntp::Key *key)
 	: config(c),
 	  address(a),
 	  client({.minpoll = c.minpoll_log2,
@@ -45,10 +46,14 @@ NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng)
 		  .iburst = c.iburst,
 		  .burst = c.burst,
 		  .presend_log2 = c.presend_log2,
-		  .version = c.version,
+		  // chronyd's choice when `version` is not given: NTPv3 for a key
+		  // whose MAC NTPv4 would truncate (older chronyd servers check it
+		  // whole), else NTPv4.
+		  .version = c.version.value_or(key != nullptr && key->digest_length() > ntp::kMaxV4MacLength ? 3 : 4),
 		  .maxdelay_s = c.maxdelay_s,
 		  .offset_s = c.offset_s,
-		  .symmetric = c.kind == conf::SourceKind::Peer},
+		  .symmetric = c.kind == conf::SourceKind::Peer,
+		  .key = key},
 		 rng),
 	  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget)),
 	  delay_quantile(quantile_of(c)),
@@ -61,8 +66,6 @@ Result<> Engine::configure(const conf::SourceConfig &c)
 	// Options parsed but not acted on yet: said once, not silently dropped.
 	const conf::SourceConfig defaults;
 	std::pair<bool, const char *> unsupported[] = {
-		{c.key.has_value(), "key"},
-		{c.nts, "nts"},
 		{c.xleave, "xleave"},
 		{c.copy, "copy"},
 		{!c.extfields.empty(), "extfield"},
@@ -73,6 +76,11 @@ Result<> Engine::configure(const conf::SourceConfig &c)
 		if (set) {
 			env_.log.warning("Source {}: option {} is not supported by strata yet; ignored", c.host, name);
 		}
+	}
+	// `key` and `nts` are never ignored: a source that cannot be
+	// authenticated as configured is refused.
+	if (auto ok = check_source_auth(c, settings_.keys.get()); !ok) {
+		return ok;
 	}
 	bool ipv4 = settings_.ipv4 && !c.ipv6_only, ipv6 = settings_.ipv6 && !c.ipv4_only;
 	uint32_t conf_id = next_conf_id_++;
@@ -130,7 +138,12 @@ Result<> Engine::add_source(const conf::SourceConfig &c, const IpAddress &addres
 		return fail(Errc::Busy, fmt::format("Source {} not added: {} sources already", address.to_string(),
 						    kMaxSources));
 	}
-	auto source = std::make_unique<NtpSource>(c, address, rng_);
+	// check_source_auth() let it in: the key is there when one is asked for.
+	const ntp::Key *key = c.key && settings_.keys ? settings_.keys->find(*c.key) : nullptr;
+	if (c.key && key == nullptr) {
+		return fail(Errc::NotFound, fmt::format("Source {}: key {} missing", address.to_string(), *c.key));
+	}
+	auto source = std::make_unique<NtpSource>(c, address, rng_, key);
 	source->id = next_source_id_++;
 	auto io = env_.io.open_source(source->id, address, c.kind == conf::SourceKind::Peer);
 	if (!io) {
@@ -154,7 +167,7 @@ Result<> Engine::add_source(const conf::SourceConfig &c, const IpAddress &addres
 	stats.fixed_min_delay_s = c.mindelay_s;
 	stats.asymmetry = c.asymmetry;
 	source->index = set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
-					 .noselect = c.noselect},
+					 .noselect = c.noselect, .ntp = true, .authenticated = key != nullptr},
 					stats);
 	entries_.push_back({.refclock = false, .position = ntp_.size()});
 	env_.log.info("Added source {}{}{}", source->label, c.iburst ? " (iburst)" : "",
@@ -295,6 +308,15 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	Reject why{};
 	RealTime rx = env_.clock.from_system(d.rx_system);
 	auto sample = s.client.on_response(d.payload, rx, why);
+	if (why == Reject::AuthFailed) {
+		// Nothing of it is used, as for a packet that is not an answer.
+		if (s.auth_failures++ == 0) {
+			env_.log.warning("Source {}: authentication failed{}", s.label,
+					 s.config.key ? fmt::format(" (key {})", *s.config.key) : std::string(" (a MAC it did not ask for)"));
+		}
+		env_.log.debug("Response from {} not used: authentication failed", s.label);
+		return;
+	}
 	if (!sample) {
 		log_measurement(s, d.payload, rx, why, nullptr, std::nullopt, 0);
 		env_.log.debug("Response from {} not used: {}", s.label, ntp::to_string(why));
@@ -353,6 +375,8 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	info.trust = s.config.trust;
 	info.require = s.config.require;
 	info.noselect = s.config.noselect;
+	info.ntp = true;
+	info.authenticated = s.client.authenticated();
 	set_.set_info(s.index, info);
 	if (auto filtered = filter(s, &sample->sample)) {
 		use_sample(s, *filtered);

@@ -208,6 +208,20 @@ std::optional<control::SelectDataReport> select_report(const Engine &engine, siz
 	}
 	r.configured_options = options;
 	r.effective_options = options;
+	r.authenticated = engine.source_set().info(index).authenticated;
+	if (auto effective = engine.source_set().effective_options(); index < effective.size()) {
+		// authselectmode's additions (refclocks: to their configured ones).
+		const SelectOptions &o = effective[index];
+		const SelectOptions configured{.prefer = e.prefer, .trust = e.trust, .require = e.require,
+					       .noselect = e.noselect};
+		auto bits = [](const SelectOptions &x) {
+			return static_cast<uint16_t>((x.noselect ? control::kSelectNoselect : 0) |
+						     (x.prefer ? control::kSelectPrefer : 0) |
+						     (x.trust ? control::kSelectTrust : 0) |
+						     (x.require ? control::kSelectRequire : 0));
+		};
+		r.effective_options = static_cast<uint16_t>(options | (bits(o) & ~bits(configured)));
+	}
 	if (engine.source_set().stats(index).size() > 0) {
 		r.last_sample_ago_s = static_cast<uint32_t>(e.last_sample_ago_s);
 	}
@@ -232,6 +246,7 @@ std::optional<control::NtpDataReport> ntp_data_report(const Engine &engine, cons
 		r.local_address = *s.last_local;
 	}
 	r.remote_port = static_cast<uint16_t>(s.config.port);
+	r.authenticated = s.client.authenticated();
 	r.mode = 4;
 	if (s.last_header) {
 		const ntp::Header &h = *s.last_header;
@@ -332,13 +347,25 @@ std::vector<control::RefclockCounters> refclock_counters(const Engine &engine)
 
 std::optional<control::AuthDataReport> auth_data_report(const Engine &engine, const IpAddress &address)
 {
-	if (engine.find(address) == nullptr) {
+	const NtpSource *s = engine.find(address);
+	if (s == nullptr) {
 		return std::nullopt;
 	}
-	// chronyd's report of a source without authentication: mode none, no
-	// key exchange ever ("-").
-	return control::AuthDataReport{.mode = control::AuthMode::None,
-				       .last_ke_ago_s = std::numeric_limits<uint32_t>::max()};
+	// chronyd's report (NAU_GetReport): no key exchange ever ("-"); with a
+	// key, its id, chronyd's number of its type (hash.h: MD5 1 … SHA3-512
+	// 9; cmac.h: AES128 13, AES256 14) and its length in bits.
+	control::AuthDataReport r{.mode = control::AuthMode::None,
+				  .last_ke_ago_s = std::numeric_limits<uint32_t>::max()};
+	if (const ntp::Key *key = s->client.key()) {
+		r.mode = control::AuthMode::Symmetric;
+		r.key_id = key->id();
+		auto type = static_cast<uint16_t>(key->type());
+		r.key_type = static_cast<uint16_t>(key->type() == ntp::KeyType::AES128   ? 13
+						   : key->type() == ntp::KeyType::AES256 ? 14
+											 : type + 1);
+		r.key_length = static_cast<uint16_t>(8 * key->length());
+	}
+	return r;
 }
 
 std::string dump_text(const Engine &engine, size_t index)

@@ -32,7 +32,8 @@ using ntp::Reject;
 inline constexpr double kClockPrecisionS = 1e-8;
 
 struct NtpSource {
-	NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng);
+	/// `key`: the key of `key N` (nullptr: unauthenticated); must outlive it.
+	NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng, const ntp::Key *key = nullptr);
 
 	conf::SourceConfig config;
 	IpAddress address;
@@ -64,6 +65,7 @@ struct NtpSource {
 	double last_dispersion_s = 0;
 	double last_response_time_s = 0;         ///< the server's t3 − t2
 	uint32_t total_tx = 0, total_rx = 0, total_valid = 0, total_good = 0;
+	uint32_t auth_failures = 0;  ///< responses without a valid MAC of its key (or with one it did not ask for)
 };
 
 struct RefclockSource {

@@ -184,7 +184,7 @@ echo "fallbackdrift: $(grep -o "Fallback drift 1 active.*" "$work/fb.log")"
 # filter, burst, presend, maxdelayratio, mindelay and asymmetry leave it
 # synchronised; an option strata does not act on yet is named in the log.
 cat >"$work/opts.conf" <<CONF
-server 127.0.0.1 port 11140 iburst minpoll 0 maxpoll 1 minstratum 4 filter 2 burst presend 6 maxdelayratio 50 mindelay 0.00001 asymmetry 0.1 key 7
+server 127.0.0.1 port 11140 iburst minpoll 0 maxpoll 1 minstratum 4 filter 2 burst presend 6 maxdelayratio 50 mindelay 0.00001 asymmetry 0.1 xleave
 allow 127.0.0.0/8
 port 11142
 pidfile $work/opts.pid
@@ -197,8 +197,8 @@ for _ in $(seq 300); do
 	sleep 0.05
 done
 grep -q "Selected source 127.0.0.1" "$work/opts.log" || fail "with options: not selected: $(cat "$work/opts.log")"
-grep -q "Source 127.0.0.1: option key is not supported by strata yet; ignored" "$work/opts.log" ||
-	fail "no warning for key: $(cat "$work/opts.log")"
+grep -q "Source 127.0.0.1: option xleave is not supported by strata yet; ignored" "$work/opts.log" ||
+	fail "no warning for xleave: $(cat "$work/opts.log")"
 python3 - <<'PY' || fail "with options: wrong stratum served"
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

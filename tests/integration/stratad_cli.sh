@@ -10,11 +10,23 @@ golden=$here/../golden/conf
 stratad=$build/daemon/stratad
 work=$(mktemp -d)
 
-# -p prints every good fixture back in canonical form, exit 0.
+# -p prints every good fixture back in canonical form, exit 0. A fixture
+# with a NAME.refused file has sources strata refuses to poll as configured
+# (a `key` the keyfile lacks, `nts`): exit 1 with exactly those FILE:LINE:
+# errors, the configuration still printed.
 for f in "$golden"/good/*.conf; do
-	out=$("$stratad" -p -f "$f" 2>"$work/err") || fail "stratad -p -f $f exited $?: $(cat "$work/err")"
+	refused=${f%.conf}.refused
+	status=0
+	out=$("$stratad" -p -f "$f" 2>"$work/err") || status=$?
 	[ "$out" = "$(cat "${f%.conf}.expected")" ] || fail "stratad -p -f $f printed something else"
-	! grep -v ': warning: ' "$work/err" | grep -q . || fail "stratad -p -f $f printed errors: $(cat "$work/err")"
+	if [ -f "$refused" ]; then
+		[ "$status" = 1 ] || fail "stratad -p -f $f exited $status, expected 1 (sources refused)"
+		diff <(grep -v ': warning: ' "$work/err") <(sed "s|^|$f:|" "$refused") >/dev/null ||
+			fail "stratad -p -f $f printed '$(cat "$work/err")', expected the lines of $refused"
+	else
+		[ "$status" = 0 ] || fail "stratad -p -f $f exited $status: $(cat "$work/err")"
+		! grep -v ': warning: ' "$work/err" | grep -q . || fail "stratad -p -f $f printed errors: $(cat "$work/err")"
+	fi
 done
 # Each bad fixture: exit 1 and its one FILE:LINE: error on stderr.
 for f in "$golden"/bad/*.conf; do

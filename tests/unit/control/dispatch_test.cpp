@@ -99,6 +99,8 @@ public:
 		return true;
 	}
 	int reloads = 0;
+	Status rekey() override { return rekey_status; }
+	Status rekey_status = Status::Success;
 	Status reload_sources() override
 	{
 		reloads++;
@@ -251,6 +253,8 @@ TEST(Dispatch, ReloadRekeyAndAuthData)
 	EXPECT_EQ(dispatch(request(Command::ReloadSources), Transport::Unix, d).status, Status::Success);
 	EXPECT_EQ(d.reloads, 1);
 	EXPECT_EQ(dispatch(request(Command::Rekey), Transport::Unix, d).status, Status::Success);
+	d.rekey_status = Status::Failed;  // a daemon that cannot read its keyfile again says so
+	EXPECT_EQ(dispatch(request(Command::Rekey), Transport::Unix, d).status, Status::Failed);
 	Reply r = dispatch(request(Command::AuthData, AddressArgs{*IpAddress::parse("127.0.0.1")}), Transport::Unix, d);
 	EXPECT_EQ(r.status, Status::Success);
 	EXPECT_EQ(std::get<AuthDataReport>(r.body).mode, AuthMode::None);

@@ -99,6 +99,29 @@ TEST(Selection, TrustedSourceOutvotesTheOthers)
 	EXPECT_EQ(r.states[0], CandidateState::Falseticker);
 }
 
+TEST(Selection, OthersMayNotPullTheEstimateOutOfTheTrustedInterval)
+{
+	// chrony's 120-selectoptions: falsetickers at +1 s and +2 s, the true
+	// server trusted, all 0.65 s wide. The +1 s interval overlaps the
+	// trusted one but reaches beyond it: not combined (chronyd's
+	// SRC_UNTRUSTED), or the clock would land half-way.
+	std::vector<SelectionCandidate> c = {cand(1, 1.0, 0.65), cand(2, 2.0, 0.65), cand(3, 0.0, 0.65)};
+	c[2].trust = true;
+	auto r = select_sources(c, {}, std::nullopt);
+	EXPECT_EQ(r.selected, 3u);
+	EXPECT_EQ(r.states[0], CandidateState::Falseticker);
+	EXPECT_EQ(r.states[1], CandidateState::Falseticker);
+	EXPECT_DOUBLE_EQ(r.offset_s, 0.0);
+	// One inside the trusted interval is combined with it.
+	c[0] = cand(1, 0.1, 0.2);
+	r = select_sources(c, {}, std::nullopt);
+	EXPECT_NE(r.states[0], CandidateState::Falseticker);
+	// Two trusted that disagree: no majority of the trusted.
+	c = {cand(1, 0.0, 0.1), cand(2, 1.0, 0.1), cand(3, 0.0, 0.1)};
+	c[0].trust = c[1].trust = true;
+	EXPECT_FALSE(select_sources(c, {}, std::nullopt).selected.has_value());
+}
+
 TEST(Selection, LimitsAndMinsources)
 {
 	std::vector<SelectionCandidate> c = {cand(1, 0.0, 5.0), cand(2, 0.0, 0.001)};
@@ -126,6 +149,48 @@ TEST(Selection, TouchingIntervalsAgree)
 	auto r = select_sources(c, {}, std::nullopt);
 	ASSERT_TRUE(r.selected.has_value());
 	EXPECT_EQ(r.truechimers, 2u);
+}
+
+// authselectmode, as chronyd 4.3's update_sel_options: three NTP sources
+// (one authenticated), a refclock, and an unauthenticated source configured
+// noselect (not counted, and left alone).
+TEST(AuthSelect, EachModeAddsChronydsOptions)
+{
+	const std::vector<AuthSelectSource> sources = {
+		{.ntp = true, .authenticated = true},
+		{.ntp = true, .authenticated = false},
+		{.ntp = true, .authenticated = false, .configured = {.prefer = true}},
+		{.ntp = false},
+		{.ntp = true, .authenticated = false, .configured = {.noselect = true}},
+	};
+	const SelectOptions none{}, req_trust{.trust = true, .require = true}, nosel{.noselect = true};
+	const SelectOptions prefer{.prefer = true}, prefer_nosel{.prefer = true, .noselect = true};
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Ignore, sources),
+		  (std::vector<SelectOptions>{none, none, prefer, none, nosel}));
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Mix, sources),
+		  (std::vector<SelectOptions>{req_trust, none, prefer, req_trust, nosel}));
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Prefer, sources),
+		  (std::vector<SelectOptions>{none, nosel, prefer_nosel, none, nosel}));
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Require, sources),
+		  (std::vector<SelectOptions>{none, nosel, prefer_nosel, none, nosel}));
+}
+
+TEST(AuthSelect, WithoutAuthenticatedSourcesOnlyRequireChangesAnything)
+{
+	const std::vector<AuthSelectSource> sources = {
+		{.ntp = true},
+		{.ntp = false},
+		// An authenticated source configured noselect is not counted.
+		{.ntp = true, .authenticated = true, .configured = {.noselect = true}},
+	};
+	const SelectOptions none{}, nosel{.noselect = true};
+	for (auto mode : {AuthSelectMode::Ignore, AuthSelectMode::Mix, AuthSelectMode::Prefer}) {
+		EXPECT_EQ(auth_select_options(mode, sources), (std::vector<SelectOptions>{none, none, nosel}));
+	}
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Require, sources), (std::vector<SelectOptions>{nosel, none, nosel}));
+	// Only authenticated sources: mix adds nothing (it needs both kinds).
+	const std::vector<AuthSelectSource> only_auth = {{.ntp = true, .authenticated = true}, {.ntp = false}};
+	EXPECT_EQ(auth_select_options(AuthSelectMode::Mix, only_auth), (std::vector<SelectOptions>{none, none}));
 }
 
 } // namespace

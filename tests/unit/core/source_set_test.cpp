@@ -69,6 +69,38 @@ TEST(SourceSet, UnreachableSourcesAreNotCandidates)
 	EXPECT_TRUE(set.decide(kStart + 64s).selection.selected.has_value());
 }
 
+TEST(SourceSet, AuthSelectModeDecidesWhoMayLead)
+{
+	// An authenticated NTP source 10 ms away and an unauthenticated one that
+	// would lead on stratum; 120-selectoptions in miniature.
+	auto run = [](AuthSelectMode mode) {
+		SourceSet set({.auth_select = mode}, {});
+		size_t auth = set.add_source({.stratum = 2, .ntp = true, .authenticated = true});
+		size_t plain = set.add_source({.stratum = 1, .ntp = true});
+		for (int n = 0; n < 4; n++) {
+			set.add_sample(auth, {kStart + n * 16s, 0.010, 1e-3, 1e-7});
+			set.add_sample(plain, {kStart + n * 16s, 0.0, 1e-3, 1e-7});
+		}
+		auto d = set.decide(kStart + 64s);
+		EXPECT_EQ(set.effective_options().size(), 2u);
+		return d.selection.selected;
+	};
+	// Two sources that disagree: no majority unless one is trusted or
+	// the other may not be selected.
+	EXPECT_FALSE(run(AuthSelectMode::Ignore).has_value());
+	EXPECT_EQ(run(AuthSelectMode::Mix), std::optional<size_t>(0));      // require + trust
+	EXPECT_EQ(run(AuthSelectMode::Prefer), std::optional<size_t>(0));   // the other is noselect
+	EXPECT_EQ(run(AuthSelectMode::Require), std::optional<size_t>(0));
+	// With no authenticated source, require leaves nothing to select.
+	SourceSet set({.auth_select = AuthSelectMode::Require}, {});
+	size_t plain = set.add_source({.stratum = 1, .ntp = true});
+	for (int n = 0; n < 4; n++) {
+		set.add_sample(plain, {kStart + n * 16s, 0.0, 1e-3, 1e-7});
+	}
+	EXPECT_FALSE(set.decide(kStart + 64s).selection.selected.has_value());
+	EXPECT_TRUE(set.effective_options()[0].noselect);
+}
+
 TEST(SourceSet, RemovedSourcesMoveTheOthersDown)
 {
 	// Three sources with distinct samples; the middle one removed, the

@@ -297,3 +297,125 @@ TEST(ClientSource, ReachabilityRegisterShifts)
 
 } // namespace
 } // namespace strata::ntp
+
+namespace strata::ntp {
+namespace {
+
+/// The server side with keys: strata's responder, the reply signed with the
+/// request's key (as the daemon's server does), or with `sign_with` instead.
+std::vector<std::byte> serve_signed(std::span<const std::byte> request, const KeyStore &keys,
+				    const Key *sign_with = nullptr)
+{
+	Drop why{};
+	auto r = classify(request, false, why, nullptr, &keys);
+	EXPECT_TRUE(r.has_value()) << static_cast<int>(why);
+	if (!r) {
+		return {};
+	}
+	Xoshiro256 rng(1);
+	std::vector<std::byte> out(kHeaderSize + kMaxMacTrailer);
+	RealTime t2 = kT1 + 1ms + 3ms;
+	build_reply(*r, t2, kGps, false, {.precision_log2 = -30}, rng, std::span(out).first<kHeaderSize>());
+	stamp_transmit(std::span(out).first<kHeaderSize>(), t2 + 100us, -30, rng);
+	const Key *key = sign_with != nullptr ? sign_with : r->key;
+	size_t n = key != nullptr ? append_mac(*key, out, kHeaderSize, r->header.version) : kHeaderSize;
+	out.resize(n);
+	return out;
+}
+
+const char *kKeys = "1 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E6E5C5F30\n"
+		    "2 SHA256 HEX:00112233445566778899AABBCCDDEEFF\n"
+		    "3 AES256 HEX:603DEB1015CA71BE2B73AEF0857D77811F352C073B6108D72D9810A30914DFF4\n";
+
+TEST(ClientAuth, RequestsCarryTheKeyAndSignedResponsesAreUsed)
+{
+	auto keys = parse_keyfile(kKeys);
+	ASSERT_TRUE(keys.ok());
+	for (uint32_t id : {1u, 2u, 3u}) {
+		for (int version : {3, 4}) {
+			Xoshiro256 rng(7);
+			const Key *key = keys.keys->find(id);
+			ClientSource c({.version = version, .key = key}, rng);
+			EXPECT_TRUE(c.authenticated());
+			auto request = c.make_request(kT1);
+			auto parsed = parse(request);
+			ASSERT_TRUE(parsed.has_value());
+			EXPECT_TRUE(parsed->has_mac);
+			EXPECT_EQ(parsed->key_id, id);
+			EXPECT_EQ(request.length, kHeaderSize + 4 + key->mac_length(version));
+			Reject why{};
+			auto s = c.on_response(serve_signed(request, *keys.keys), kT1 + 2100us, why);
+			ASSERT_TRUE(s.has_value()) << id << " v" << version << ": " << to_string(why);
+			EXPECT_NEAR(s->sample.offset_s, 3e-3, 1e-9);
+		}
+	}
+}
+
+TEST(ClientAuth, EverythingButAValidMacOfItsKeyIsRefusedAndChangesNothing)
+{
+	auto keys = parse_keyfile(kKeys);
+	ASSERT_TRUE(keys.ok());
+	Xoshiro256 rng(7);
+	ClientSource c({.key = keys.keys->find(1)}, rng);
+	auto request = c.make_request(kT1);
+	auto good = serve_signed(request, *keys.keys);
+	Reject why{};
+	// Unsigned, signed with another key, a bit flipped, a crypto-NAK.
+	auto unsigned_reply = good;
+	unsigned_reply.resize(kHeaderSize);
+	EXPECT_FALSE(c.on_response(unsigned_reply, kT1 + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::AuthFailed);
+	EXPECT_FALSE(c.on_response(serve_signed(request, *keys.keys, keys.keys->find(3)), kT1 + 2100us, why));
+	EXPECT_EQ(why, Reject::AuthFailed);
+	auto flipped = good;
+	flipped[33] ^= std::byte{1};
+	EXPECT_FALSE(c.on_response(flipped, kT1 + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::AuthFailed);
+	auto nak = unsigned_reply;
+	nak.resize(kHeaderSize + 4);
+	EXPECT_FALSE(c.on_response(nak, kT1 + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::AuthFailed);
+	// None of them took the request or counted as an answer.
+	EXPECT_EQ(c.reach(), 0);
+	EXPECT_EQ(c.unanswered(), 1);
+	EXPECT_TRUE(c.on_response(good, kT1 + 2100us, why).has_value()) << to_string(why);
+	EXPECT_EQ(c.reach(), 1);
+}
+
+TEST(ClientAuth, AnUnauthenticatedSourceRefusesSignedResponses)
+{
+	auto keys = parse_keyfile(kKeys);
+	ASSERT_TRUE(keys.ok());
+	Xoshiro256 rng(7);
+	ClientSource c({}, rng);
+	EXPECT_FALSE(c.authenticated());
+	auto request = c.make_request(kT1);
+	EXPECT_EQ(request.length, kHeaderSize);
+	Reject why{};
+	auto signed_reply = serve_signed(request, *keys.keys, keys.keys->find(1));
+	EXPECT_FALSE(c.on_response(signed_reply, kT1 + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::AuthFailed);
+	EXPECT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
+}
+
+TEST(ClientAuth, AResponseOfAnotherVersionIsUsedAsByChronyd)
+{
+	// 105-ntpauth pairs an NTPv3 peer with an NTPv4 one: each takes the
+	// other's packets, and checks their MACs at the packet's own version.
+	auto keys = parse_keyfile(kKeys);
+	ASSERT_TRUE(keys.ok());
+	Xoshiro256 rng(7);
+	ClientSource c({.version = 4, .key = keys.keys->find(2)}, rng);
+	auto request = c.make_request(kT1);
+	auto reply = serve_signed(request, *keys.keys);
+	// Rewritten as NTPv3 with its whole SHA256 MAC (32 bytes).
+	reply[0] = static_cast<std::byte>((std::to_integer<unsigned>(reply[0]) & ~0x38u) | (3u << 3));
+	reply.resize(kHeaderSize + kMaxMacTrailer);
+	reply.resize(append_mac(*keys.keys->find(2), reply, kHeaderSize, 3));
+	ASSERT_EQ(reply.size(), kHeaderSize + 4 + 32);
+	Reject why{};
+	EXPECT_TRUE(c.on_response(reply, kT1 + 2100us, why).has_value()) << to_string(why);
+}
+
+} // namespace
+} // namespace strata::ntp

@@ -212,6 +212,8 @@ TEST(NtpPacket, ExtensionFieldsThenAMacAreWalked)
 	EXPECT_EQ(p->extension_fields, 2u);
 	EXPECT_TRUE(p->has_mac);
 	EXPECT_EQ(p->key_id, 7u);
+	EXPECT_EQ(p->mac_offset, 48u + 16 + 28);
+	EXPECT_EQ(p->mac_length, 20u);
 }
 
 TEST(NtpPacket, MacOnlyAndCryptoNak)
@@ -246,9 +248,18 @@ TEST(NtpPacket, MalformedPacketsAreRejected)
 	auto v3 = kClientRequest;
 	v3[0] = std::byte{0x1b};
 	// Before NTPv4 there are no extension fields and no crypto-NAK, only a MAC.
-	EXPECT_FALSE(parse(with_trailer(v3, extension(1, 28))).has_value());
+	// Its MAC may be a whole SHA-2 digest, up to 64 bytes after the key id.
+	EXPECT_FALSE(parse(with_trailer(v3, extension(1, 72))).has_value());
 	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(4))).has_value());
+	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(16))).has_value());
+	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(22))).has_value());
 	EXPECT_TRUE(parse(with_trailer(v3, std::vector<std::byte>(20))).has_value());
+	auto sha512 = parse(with_trailer(v3, std::vector<std::byte>(68)));
+	ASSERT_TRUE(sha512.has_value());
+	EXPECT_EQ(sha512->mac_offset, 48u);
+	EXPECT_EQ(sha512->mac_length, 64u);
+	// In NTPv4 a 36-byte trailer is no MAC (chronyd truncates them to 20).
+	EXPECT_FALSE(parse(with_trailer(kClientRequest, std::vector<std::byte>(36))).has_value());
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 
 #include "core/random.h"
 #include "ntp/client_log.h"
+#include "ntp/keys.h"
 #include "ntp/responder.h"
 
 namespace {
@@ -70,6 +71,40 @@ TEST(ServerHotPath, ValidRequestsAllocateNothing)
 	}
 	EXPECT_EQ(g_allocations.load() - before, 0);
 	EXPECT_EQ(replies, 10000u);  // 500 clients, each once every 500 s: never limited
+}
+
+TEST(ServerHotPath, AuthenticatedRequestsAllocateNothing)
+{
+	// The keys are loaded before the count starts; checking and signing
+	// MACs of each kind then allocates nothing.
+	auto keys = parse_keyfile("1 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n"
+				  "2 SHA3-512 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n"
+				  "3 AES256 HEX:603DEB1015CA71BE2B73AEF0857D77811F352C073B6108D72D9810A30914DFF4\n");
+	ASSERT_TRUE(keys.ok());
+	std::array<std::array<std::byte, kHeaderSize + kMaxMacTrailer>, 3> requests{};
+	std::array<size_t, 3> lengths{};
+	for (uint32_t k = 0; k < 3; k++) {
+		requests[k][0] = std::byte{0x1b};  // v3 client: the longest MACs
+		lengths[k] = append_mac(*keys.keys->find(k + 1), requests[k], kHeaderSize, 3);
+		ASSERT_GT(lengths[k], kHeaderSize);
+	}
+	Xoshiro256 rng(1);
+	Reference reference{.leap = Leap::None, .stratum = 3, .ref_id = kLocalRefId};
+	std::array<std::byte, kHeaderSize + kMaxMacTrailer> out{};
+	long before = g_allocations.load();
+	size_t replies = 0;
+	for (uint32_t i = 0; i < 3000; i++) {
+		Drop why{};
+		auto r = classify(std::span(requests[i % 3]).first(lengths[i % 3]), false, why, nullptr, keys.keys.get());
+		ASSERT_TRUE(r.has_value());
+		ASSERT_NE(r->key, nullptr);
+		build_reply(*r, RealTime::from_parts(1'800'000'000, 0), reference, false, {}, rng,
+			    std::span(out).first<kHeaderSize>());
+		stamp_transmit(std::span(out).first<kHeaderSize>(), RealTime::from_parts(1'800'000'000, 5), -20, rng);
+		replies += append_mac(*r->key, out, kHeaderSize, r->header.version) == lengths[i % 3];
+	}
+	EXPECT_EQ(g_allocations.load() - before, 0);
+	EXPECT_EQ(replies, 3000u);
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "ntp/responder.h"
 
+#include "ntp/keys.h"
+
 #include <array>
 #include <vector>
 
@@ -126,7 +128,7 @@ TEST(Responder, OtherModesAreNeverAnswered)
 	}
 }
 
-TEST(Responder, MalformedAndAuthenticatedAreDropped)
+TEST(Responder, MalformedAndUnauthenticMacsAreDropped)
 {
 	Drop why{};
 	std::string detail;
@@ -136,8 +138,78 @@ TEST(Responder, MalformedAndAuthenticatedAreDropped)
 	auto with_mac = request(4, Mode::Client);
 	with_mac.resize(kHeaderSize + 20);
 	with_mac[kHeaderSize + 3] = std::byte{1};
+	// No keyfile: any MAC is one of an unknown key.
 	EXPECT_FALSE(classify(with_mac, false, why).has_value());
-	EXPECT_EQ(why, Drop::Authenticated);
+	EXPECT_EQ(why, Drop::AuthFailed);
+}
+
+/// A request signed with `key` (its id and MAC after the header).
+std::vector<std::byte> signed_request(const Key &key, int version)
+{
+	auto req = request(version, Mode::Client);
+	req.resize(kHeaderSize + kMaxMacTrailer);
+	size_t n = append_mac(key, req, kHeaderSize, version);
+	EXPECT_GT(n, kHeaderSize);
+	req.resize(n);
+	return req;
+}
+
+TEST(Responder, ValidMacOfAKnownKeyIsAnsweredWithOne)
+{
+	auto keys = parse_keyfile("1 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n"
+				  "2 SHA512 ASCII:0123456789abcdef\n"
+				  "3 AES128 HEX:2B7E151628AED2A6ABF7158809CF4F3C\n");
+	ASSERT_TRUE(keys.ok());
+	for (uint32_t id : {1u, 2u, 3u}) {
+		for (int version : {3, 4}) {
+			const Key &key = *keys.keys->find(id);
+			auto req = signed_request(key, version);
+			Drop why{};
+			auto r = classify(req, false, why, nullptr, keys.keys.get());
+			ASSERT_TRUE(r.has_value()) << id << " v" << version;
+			EXPECT_EQ(r->key, &key);
+			// The reply: header, transmit time, then key id and MAC.
+			ZeroRng rng;
+			std::array<std::byte, kHeaderSize + kMaxMacTrailer> out{};
+			build_reply(*r, kReceive, kLocal, false, {}, rng, std::span(out).first<kHeaderSize>());
+			stamp_transmit(std::span(out).first<kHeaderSize>(), kReceive, -20, rng);
+			size_t n = append_mac(key, out, kHeaderSize, version);
+			EXPECT_EQ(n, req.size()) << "a reply is never longer than its request";
+			auto parsed = parse(std::span(out).first(n));
+			ASSERT_TRUE(parsed.has_value());
+			EXPECT_TRUE(has_valid_mac(key, std::span(out).first(n), *parsed));
+			EXPECT_EQ(parsed->key_id, id);
+		}
+	}
+}
+
+TEST(Responder, UnknownKeyWrongMacAndCryptoNakAreDropped)
+{
+	auto keys = parse_keyfile("1 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n"
+				  "2 MD5 HEX:00112233445566778899AABBCCDDEEFF\n");
+	ASSERT_TRUE(keys.ok());
+	auto other = parse_keyfile("7 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n");
+	Drop why{};
+	// A key the server does not have (chronyd 4.3 sends no crypto-NAK).
+	EXPECT_FALSE(classify(signed_request(*other.keys->find(7), 4), false, why, nullptr, keys.keys.get()));
+	EXPECT_EQ(why, Drop::AuthFailed);
+	// Key 1's MAC under key 2's id.
+	auto req = signed_request(*keys.keys->find(1), 4);
+	req[kHeaderSize + 3] = std::byte{2};
+	EXPECT_FALSE(classify(req, false, why, nullptr, keys.keys.get()));
+	EXPECT_EQ(why, Drop::AuthFailed);
+	// A flipped bit in the header.
+	req = signed_request(*keys.keys->find(1), 4);
+	req[40] ^= std::byte{1};
+	EXPECT_FALSE(classify(req, false, why, nullptr, keys.keys.get()));
+	EXPECT_EQ(why, Drop::AuthFailed);
+	// A crypto-NAK as a request.
+	auto nak = request(4, Mode::Client);
+	nak.resize(kHeaderSize + 4);
+	EXPECT_FALSE(classify(nak, false, why, nullptr, keys.keys.get()));
+	EXPECT_EQ(why, Drop::AuthFailed);
+	// Unauthenticated requests are still answered.
+	EXPECT_TRUE(classify(request(4, Mode::Client), false, why, nullptr, keys.keys.get()).has_value());
 }
 
 TEST(Responder, KissOfDeathRate)

@@ -20,6 +20,7 @@
 #include "core/random.h"
 #include "ntp/packet.h"
 #include "ntp/responder.h"
+#include "sources/auth.h"
 #include "sources/engine.h"
 #include "sources/reports.h"
 #include "tests/fakes/fake_file_reader.h"
@@ -42,6 +43,9 @@ struct ServerBehaviour {
 	int requests = 0;
 	Leap leap = Leap::None;
 	int stratum = 1;
+	/// Answers as if it knew no keys: a request's MAC is ignored, the
+	/// reply carries none.
+	bool ignores_auth = false;
 };
 
 struct Sent {
@@ -107,6 +111,9 @@ public:
 	std::map<IpAddress, bool> symmetric;  ///< a `peer`'s packets come to the NTP port
 	bool stopped = false;
 	std::unique_ptr<Engine> engine;
+	/// The servers' keyfile: authenticated requests are answered with a
+	/// MAC of their key; nullptr: they are not answered.
+	std::shared_ptr<const ntp::KeyStore> server_keys;
 
 	~Harness() override { engine.reset(); }
 
@@ -180,18 +187,23 @@ public:
 		}
 		const ServerBehaviour &b = server->second;
 		ntp::Drop why{};
-		auto request = ntp::classify(packet, false, why);
-		EXPECT_TRUE(request.has_value());
+		auto request = ntp::classify(b.ignores_auth ? packet.first(ntp::kHeaderSize) : packet, false, why, nullptr,
+					     server_keys.get());
 		if (!request) {
+			EXPECT_EQ(why, ntp::Drop::AuthFailed);
 			return {};
 		}
 		double half = b.delay_s / 2;
 		RealTime t2 = kStart + now_ + from_seconds(half + b.offset_s);
 		Reference ref{.synchronized = true, .leap = b.leap, .stratum = b.stratum, .ref_id = 0x47505300,
 			      .ref_time = t2 - 10s};
-		std::array<std::byte, ntp::kHeaderSize> reply{};
-		ntp::build_reply(*request, t2, ref, false, {.precision_log2 = -25}, rng_, reply);
-		ntp::stamp_transmit(reply, t2, -25, rng_);
+		std::vector<std::byte> reply(ntp::kHeaderSize + ntp::kMaxMacTrailer);
+		ntp::build_reply(*request, t2, ref, false, {.precision_log2 = -25}, rng_,
+				 std::span(reply).first<ntp::kHeaderSize>());
+		ntp::stamp_transmit(std::span(reply).first<ntp::kHeaderSize>(), t2, -25, rng_);
+		reply.resize(request->key != nullptr
+				     ? ntp::append_mac(*request->key, reply, ntp::kHeaderSize, request->header.version)
+				     : ntp::kHeaderSize);
 		add_timer(MonoTime{now_ + from_seconds(b.delay_s)}, [this, id, to, reply] {
 			RxPacket p{.from = to, .from_port = 123, .rx_system = clock.now(), .payload = reply};
 			if (symmetric[to]) {
@@ -558,6 +570,188 @@ TEST(Engine, AddAndRemoveAtRunTime)
 	EXPECT_EQ(h.sends_to(ip("192.0.2.1")).size(), before);  // no more polls
 	EXPECT_EQ(h.engine->entry_count(), 1u);
 	EXPECT_EQ(h.engine->ntp_at(0)->address, ip("192.0.2.2"));
+}
+
+
+TEST(Engine, AtTheStartASourceWhoseResponseIsOnItsWayIsWaitedFor)
+{
+	// Three servers polled in step, 0.2 s apart; round trips of 1 s, 1 s
+	// and 1.5 s. When the first two have their third sample, the third's
+	// third request is on its way: chronyd's register does not count that
+	// poll yet, so the selection waits for it instead of choosing among
+	// the two.
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {.delay_s = 1.0};
+	h.servers[ip("192.0.2.2")] = {.delay_s = 1.0};
+	h.servers[ip("192.0.2.3")] = {.delay_s = 1.5};
+	h.start("server 192.0.2.1\nserver 192.0.2.2\nserver 192.0.2.3\n");
+	std::optional<size_t> slow_samples_at_selection;
+	for (double t = 0; t < 400 && !slow_samples_at_selection; t += 0.01) {
+		h.run_to(t);
+		if (h.engine->tracking().selected) {
+			slow_samples_at_selection = h.engine->source_set().stats(2).size();
+		}
+	}
+	ASSERT_TRUE(slow_samples_at_selection.has_value());
+	EXPECT_GE(*slow_samples_at_selection, 3u);
+}
+
+std::shared_ptr<const ntp::KeyStore> keys(const char *text)
+{
+	auto parsed = ntp::parse_keyfile(text);
+	EXPECT_TRUE(parsed.ok());
+	return parsed.keys;
+}
+
+TEST(EngineAuth, ASourceWithAMissingKeyOrNtsIsRefusedAtStartNeverPolled)
+{
+	for (const char *line : {"server 192.0.2.1 key 7\n", "server 192.0.2.1 nts\n", "peer 192.0.2.1 key 7\n"}) {
+		for (bool with_keyfile : {false, true}) {
+			Harness h;
+			strata::testing::FakeFileReader files;
+			auto loaded = conf::load_text(files, line, "test.conf");
+			EngineSettings settings;
+			if (with_keyfile) {
+				settings.keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n");
+			}
+			auto started = Engine::start(loaded.config, settings,
+						     {.scheduler = h, .clock = h.clock, .io = h, .log = h.log, .reference = h.reference});
+			ASSERT_FALSE(started.has_value()) << line;
+			EXPECT_NE(started.error().context.find("refusing to use the source unauthenticated"), std::string::npos)
+				<< started.error().context;
+			EXPECT_TRUE(h.sent.empty());
+		}
+	}
+}
+
+TEST(EngineAuth, AnAddedSourceWithAMissingKeyIsRefused)
+{
+	Harness h;
+	h.start("", {.keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n")});
+	conf::SourceConfig c;
+	c.host = "192.0.2.9";
+	c.key = 2;
+	EXPECT_EQ(h.engine->add(c), AddResult::Failed);
+	c.key = 1;
+	EXPECT_EQ(h.engine->add(c), AddResult::Added);
+	h.run_to(10);
+	EXPECT_EQ(h.sends_to(ip("192.0.2.9")).size(), 1u);
+}
+
+TEST(EngineAuth, AKeyedSourceSynchronisesWithItsKeyAndIsMarkedAuthenticated)
+{
+	const char *text = "1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n"
+			   "2 SHA512 HEX:00112233445566778899AABBCCDDEEFF\n"
+			   "3 AES128 HEX:00112233445566778899AABBCCDDEEFF\n";
+	for (const char *conf : {"server 192.0.2.1 minpoll 4 key 1\n", "server 192.0.2.1 minpoll 4 key 2 version 3\n",
+				 "server 192.0.2.1 minpoll 4 key 3\n"}) {
+		Harness h;
+		h.server_keys = keys(text);
+		h.servers[ip("192.0.2.1")] = {};
+		h.start(conf, {.keys = keys(text)});
+		h.run_to(600);
+		EXPECT_GT(h.clock.synced_updates, 3) << conf;
+		EXPECT_EQ(h.log.count_with("authentication failed"), 0u);
+		ASSERT_EQ(h.engine->ntp_sources().size(), 1u);
+		EXPECT_TRUE(h.engine->ntp_sources()[0]->client.authenticated());
+		EXPECT_TRUE(h.engine->source_set().info(0).authenticated);
+		// chronyc authdata: SK, the key's id, chronyd's type number, bits.
+		auto auth = auth_data_report(*h.engine, ip("192.0.2.1"));
+		ASSERT_TRUE(auth.has_value());
+		EXPECT_EQ(auth->mode, control::AuthMode::Symmetric);
+		const auto &key = *h.engine->ntp_sources()[0]->client.key();
+		EXPECT_EQ(auth->key_id, key.id());
+		EXPECT_EQ(auth->key_type, key.id() == 1 ? 1 : key.id() == 2 ? 5 : 13);  // MD5, SHA512, AES128
+		EXPECT_EQ(auth->key_length, 128);
+		EXPECT_TRUE(ntp_data_report(*h.engine, ip("192.0.2.1"))->authenticated);
+	}
+}
+
+TEST(EngineAuth, ResponsesWithoutAValidMacAreNeverUsed)
+{
+	// The server's key 1 is another secret; then a server that answers
+	// without any MAC.
+	for (bool ignores : {false, true}) {
+		Harness h;
+		h.server_keys = keys("1 MD5 HEX:FFEEDDCCBBAA99887766554433221100\n");
+		h.servers[ip("192.0.2.1")] = {.ignores_auth = ignores};
+		h.start("server 192.0.2.1 minpoll 4 key 1\n", {.keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n")});
+		h.run_to(600);
+		EXPECT_GT(h.sends_to(ip("192.0.2.1")).size(), 10u);
+		EXPECT_EQ(h.clock.synced_updates, 0);
+		EXPECT_EQ(h.engine->ntp_sources()[0]->total_good, 0u);
+		EXPECT_EQ(h.engine->ntp_sources()[0]->client.reach(), 0);
+		if (ignores) {
+			EXPECT_GT(h.engine->ntp_sources()[0]->auth_failures, 10u);
+			EXPECT_EQ(h.log.count_with("Source 192.0.2.1: authentication failed (key 1)"), 1u);
+		}
+	}
+}
+
+TEST(EngineAuth, AuthSelectModeRequireNeverSelectsAnUnauthenticatedSource)
+{
+	const char *text = "1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n";
+	for (const char *mode : {"require", "ignore"}) {
+		Harness h;
+		h.servers[ip("192.0.2.1")] = {};
+		h.start(std::string("server 192.0.2.1 minpoll 4\nauthselectmode ") + mode + "\n", {.keys = keys(text)});
+		h.run_to(600);
+		if (std::string(mode) == "require") {
+			EXPECT_EQ(h.clock.synced_updates, 0);
+			EXPECT_GT(h.engine->source_set().stats(0).size(), 3u);  // measured, never selected
+		} else {
+			EXPECT_GT(h.clock.synced_updates, 3);
+		}
+	}
+}
+
+TEST(EngineAuth, KeyfileAndSourceProblemsComeWithFileAndLine)
+{
+	strata::testing::FakeFileReader files;
+	files.add("/etc/chrony/chrony.keys", "# keys\n1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n2 SHA1 HEX:0\n3 AES128 x\n");
+	auto keyfile = load_keyfile(files, "/etc/chrony/chrony.keys");
+	EXPECT_FALSE(keyfile.ok());
+	ASSERT_EQ(keyfile.diagnostics.size(), 2u);
+	EXPECT_EQ(keyfile.diagnostics[0].to_string().rfind("/etc/chrony/chrony.keys:3: ", 0), 0u)
+		<< keyfile.diagnostics[0].to_string();
+	EXPECT_EQ(keyfile.diagnostics[1].line, 4);
+	EXPECT_NE(keyfile.keys->find(1), nullptr);
+	auto missing = load_keyfile(files, "/nowhere.keys");
+	EXPECT_FALSE(missing.ok());
+	EXPECT_NE(missing.diagnostics.at(0).message.find("could not read keyfile"), std::string::npos);
+
+	auto loaded = conf::load_text(files, "server 192.0.2.1 key 1\nserver 192.0.2.2 key 2\npool p.example nts\n",
+				      "c.conf");
+	auto problems = check_config_auth(loaded.config, keyfile.keys.get());
+	ASSERT_EQ(problems.size(), 2u);
+	EXPECT_EQ(problems[0].to_string().rfind("c.conf:2: Source 192.0.2.2: key 2 is not in the keyfile", 0), 0u)
+		<< problems[0].to_string();
+	EXPECT_EQ(problems[1].line, 3);
+	EXPECT_EQ(check_config_auth(loaded.config, nullptr).size(), 3u);
+}
+
+TEST(EngineAuth, WithoutVersionAKeyLongerThanNtpv4CarriesIsUsedWithNtpv3)
+{
+	// chronyd's NAU_GetSuggestedNtpVersion: a SHA512 MAC would be cut to
+	// 20 bytes in NTPv4, so NTPv3 carries it whole; MD5 fits NTPv4.
+	const char *text = "1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n"
+			   "2 SHA512 HEX:00112233445566778899AABBCCDDEEFF\n";
+	struct Case {
+		const char *conf;
+		int version;
+	};
+	for (const Case &c : {Case{"server 192.0.2.1 minpoll 4 key 1\n", 4}, Case{"server 192.0.2.1 minpoll 4 key 2\n", 3},
+			      Case{"server 192.0.2.1 minpoll 4 key 2 version 4\n", 4}, Case{"server 192.0.2.1 minpoll 4\n", 4}}) {
+		Harness h;
+		h.server_keys = keys(text);
+		h.servers[ip("192.0.2.1")] = {};
+		h.start(c.conf, {.keys = keys(text)});
+		h.run_to(100);
+		auto data = ntp_data_report(*h.engine, ip("192.0.2.1"));
+		ASSERT_TRUE(data.has_value());
+		EXPECT_EQ(data->version, c.version) << c.conf;
+		EXPECT_GT(h.engine->ntp_sources()[0]->total_good, 0u) << c.conf;
+	}
 }
 
 } // namespace
