@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
@@ -123,14 +124,24 @@ int run(const Options &options)
 	// The keyfile, and every source's authentication against it: a source
 	// that asks for a key that is not there, or for nts, is refused here,
 	// by -p and at start alike, never polled unauthenticated.
+	// A keyfile that cannot be read (or a bad line in it) stops the start
+	// only when a source asks for a key; otherwise it is said as a warning,
+	// as chronyd does, so that a chrony.conf naming a keyfile that is not
+	// there still runs (signed requests to the server then get no answer:
+	// it knows no key).
 	bool auth_ok = true;
 	std::shared_ptr<const ntp::KeyStore> keys;
 	if (!loaded.config.keyfile.empty()) {
 		auto keyfile = sources::load_keyfile(files, loaded.config.keyfile);
-		for (const auto &d : keyfile.diagnostics) {
+		bool keyed = std::any_of(loaded.config.sources.begin(), loaded.config.sources.end(),
+					 [](const conf::SourceConfig &c) { return c.key.has_value(); });
+		for (auto d : keyfile.diagnostics) {
+			if (!keyed) {
+				d.severity = conf::Diagnostic::Severity::Warning;
+			}
 			std::fprintf(stderr, "%s\n", d.to_string().c_str());
 		}
-		auth_ok = keyfile.ok();
+		auth_ok = keyfile.ok() || !keyed;
 		keys = keyfile.keys;
 	}
 	for (const auto &d : sources::check_config_auth(loaded.config, keys.get())) {

@@ -271,5 +271,15 @@ echo "RTC: missing device and corrupt rtcfile reported, -s fell back to the drif
 status=0
 unshare -Un "$stratad" -x -d -f "$work/a.conf" >"$work/u.log" 2>&1 || status=$?
 [ "$status" = 1 ] && grep -q "Not superuser" "$work/u.log" || fail "non-root start: exit $status, $(cat "$work/u.log")"
+# A keyfile that is not there stops nothing when no source asks for a key
+# (a warning, as chronyd's); it refuses the source that does.
+printf 'server 127.0.0.1 iburst\nkeyfile %s/none.keys\n' "$work" >"$work/k1.conf"
+"$stratad" -p -f "$work/k1.conf" >/dev/null 2>"$work/k1.err" || fail "-p with a missing, unused keyfile: $(cat "$work/k1.err")"
+grep -q "none.keys: warning: could not read keyfile" "$work/k1.err" || fail "no keyfile warning: $(cat "$work/k1.err")"
+printf 'server 127.0.0.1 iburst key 1\nkeyfile %s/none.keys\n' "$work" >"$work/k2.conf"
+status=0
+"$stratad" -p -f "$work/k2.conf" >/dev/null 2>"$work/k2.err" || status=$?
+[ "$status" = 1 ] && grep -q "k2.conf:1: Source 127.0.0.1: key 1 is not in the keyfile" "$work/k2.err" ||
+	fail "-p with a keyed source and no keyfile: exit $status, $(cat "$work/k2.err")"
 rm -rf "$work"
 echo "stratad_cli: ok"
