@@ -1,4 +1,4 @@
-// MD5 (RFC 1321), pure. Not for security: NTP and chrony use its first four
+// MD5 (RFC 1321), from nettle. Not for security: NTP and chrony use its first four
 // bytes as the reference id of an IPv6 address (RFC 5905 §7.3, "refid"), and
 // chronyc prints that id next to IPv6 addresses in `ntpdata`, so strata needs
 // the same digest to show and serve the same ids.
