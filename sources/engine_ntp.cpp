@@ -221,6 +221,9 @@ void Engine::schedule_poll(NtpSource &s, double in_s)
 
 void Engine::poll(NtpSource &s)
 {
+	if (!s.online && !s.client.in_burst()) {
+		return;  // taken offline during a burst that has ended since
+	}
 	if (!s.pool_name.empty() && !s.replacing && s.client.unanswered() >= kReplaceAfterUnanswered) {
 		replace(s);
 	}
@@ -270,6 +273,9 @@ void Engine::set_online(NtpSource &s, bool online)
 		return;
 	}
 	s.online = online;
+	if (!online && s.client.in_burst()) {
+		return;  // the burst goes on, then the source rests (chronyd's "return to offline")
+	}
 	cancel(s.timer);
 	if (online) {
 		schedule_poll(s, 0);
@@ -424,6 +430,10 @@ void Engine::use_sample(NtpSource &s, const SourceSample &sample)
 void Engine::requeue_poll(NtpSource &s)
 {
 	(void)s.client.take_burst_ended();
+	if (!s.online && !s.client.in_burst()) {
+		cancel(s.timer);  // offline, and the burst it was left to finish is over
+		return;
+	}
 	if (!s.timer || s.config.kind == conf::SourceKind::Peer) {
 		return;  // offline; a peer keeps its own rhythm
 	}

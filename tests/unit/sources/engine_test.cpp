@@ -306,6 +306,29 @@ TEST(Engine, BurstCommandSendsAtTwoSecondsUntilEnoughGoodResponses)
 	EXPECT_NEAR(times[3], 104.0, 0.1);
 }
 
+TEST(Engine, OfflineDuringABurstFinishesTheBurstThenRests)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 minpoll 8 maxpoll 8\n");
+	h.run_to(100);
+	ASSERT_EQ(h.sends_to(ip("192.0.2.1")).size(), 1u);
+	auto all = [](const IpAddress &) { return true; };
+	EXPECT_EQ(h.engine->burst(all, 3, 5), 1u);
+	h.run_to(101);
+	// Offline after the burst's first request: the burst goes on to its three
+	// good answers (chronyd's "return to offline"), then nothing more.
+	EXPECT_EQ(h.engine->set_online(all, false), 1u);
+	h.run_to(2000);
+	auto times = h.sends_to(ip("192.0.2.1"));
+	ASSERT_EQ(times.size(), 4u);
+	EXPECT_NEAR(times[3], 104.0, 0.1);
+	// Online again: polled at once.
+	EXPECT_EQ(h.engine->set_online(all, true), 1u);
+	h.run_to(2001);
+	EXPECT_EQ(h.sends_to(ip("192.0.2.1")).size(), 5u);
+}
+
 TEST(Engine, TheBurstOptionRetriesAtTwoSecondsWhenAPollGetsNoAnswer)
 {
 	Harness h;
