@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace strata {
 namespace {
 
@@ -37,20 +39,6 @@ std::optional<uint32_t> parse_v4(std::string_view s)
 		return std::nullopt;
 	}
 	return out;
-}
-
-int hex_value(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
 }
 
 std::optional<std::array<uint8_t, 16>> parse_v6(std::string_view s)

@@ -23,4 +23,20 @@ constexpr bool iequals(std::string_view a, std::string_view b)
 	return true;
 }
 
+/// The value of one hexadecimal digit (either case), or -1 for any other
+/// character (IPv6 groups, keyfile HEX: keys).
+constexpr int hex_value(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
 } // namespace strata

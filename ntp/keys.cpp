@@ -12,6 +12,8 @@
 #include <array>
 #include <cstring>
 
+#include "core/text.h"
+
 namespace strata::ntp {
 
 namespace {
@@ -79,20 +81,6 @@ std::vector<std::string_view> split_words(std::string_view line)
 		}
 	}
 	return words;
-}
-
-int hex_value(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
 }
 
 /// The key's bytes, or an empty vector and why.

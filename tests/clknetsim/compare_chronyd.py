@@ -137,6 +137,23 @@ SERVER_CONF = """local stratum 1
 allow 192.168.123.0/24
 """
 
+def three_servers(name, title, extra=""):
+    """Three chronyd servers (nodes 1-3) on the LAN of `lan`, the client
+    node 4 polling them as chronyd's defaults have it; `extra` goes first in
+    clknetsim's configuration (a server's offset, say)."""
+    links = "".join(f"node{n}_delay4 = {LAN_DELAY}\nnode4_delay{n} = {LAN_DELAY}\n" for n in (1, 2, 3))
+    return Scenario(
+        name=name,
+        title=title,
+        clknetsim_conf=f"{extra}node4_freq = {CLIENT_FREQ}\nnode4_offset = 0.1\n{links}",
+        server_conf=SERVER_CONF,
+        servers=3,
+        client_conf="".join(f"server 192.168.123.{n}\n" for n in (1, 2, 3)),
+        limit_s=10000,
+        stats_from_s=210,
+    )
+
+
 SCENARIOS = [
     Scenario(
         name="lan",
@@ -251,43 +268,8 @@ node2_delay1 = {LAN_DELAY}
         limit_s=10000,
         stats_from_s=210,
     ),
-    Scenario(
-        name="three",
-        title="three servers, minpoll 6",
-        clknetsim_conf=f"""node4_freq = {CLIENT_FREQ}
-node4_offset = 0.1
-node1_delay4 = {LAN_DELAY}
-node4_delay1 = {LAN_DELAY}
-node2_delay4 = {LAN_DELAY}
-node4_delay2 = {LAN_DELAY}
-node3_delay4 = {LAN_DELAY}
-node4_delay3 = {LAN_DELAY}
-""",
-        server_conf=SERVER_CONF,
-        servers=3,
-        client_conf="server 192.168.123.1\nserver 192.168.123.2\nserver 192.168.123.3\n",
-        limit_s=10000,
-        stats_from_s=210,
-    ),
-    Scenario(
-        name="falseticker",
-        title="three servers, one 1 s off",
-        clknetsim_conf=f"""node3_offset = 1.0
-node4_freq = {CLIENT_FREQ}
-node4_offset = 0.1
-node1_delay4 = {LAN_DELAY}
-node4_delay1 = {LAN_DELAY}
-node2_delay4 = {LAN_DELAY}
-node4_delay2 = {LAN_DELAY}
-node3_delay4 = {LAN_DELAY}
-node4_delay3 = {LAN_DELAY}
-""",
-        server_conf=SERVER_CONF,
-        servers=3,
-        client_conf="server 192.168.123.1\nserver 192.168.123.2\nserver 192.168.123.3\n",
-        limit_s=10000,
-        stats_from_s=210,
-    ),
+    three_servers("three", "three servers, minpoll 6"),
+    three_servers("falseticker", "three servers, one 1 s off", "node3_offset = 1.0\n"),
 ]
 
 
