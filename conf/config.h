@@ -129,6 +129,10 @@ struct RateLimit {
 	int burst = 8;
 	int leak = 2;
 	int kod = 0;  ///< ratelimit only
+	/// ratelimit only, strata only: the prefix lengths by which client
+	/// addresses are grouped into one client (ntp/client_log.h).
+	int ipv4prefix = 32;
+	int ipv6prefix = 64;
 };
 
 /// `local`.

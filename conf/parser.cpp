@@ -358,6 +358,9 @@ std::vector<Opt<RateLimit>> ratelimit_options(bool with_kod)
 	};
 	if (with_kod) {
 		opts.push_back(o_int("kod", &R::kod, 0, 32));
+		// strata only: clients grouped by address prefix.
+		opts.push_back(o_int("ipv4prefix", &R::ipv4prefix, 1, 32));
+		opts.push_back(o_int("ipv6prefix", &R::ipv6prefix, 1, 128));
 	}
 	return opts;
 }
@@ -1136,7 +1139,7 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(text({"ntsntpserver", kServer, S::NotYet, "ntsntpserver HOSTNAME"}, &C::ntsntpserver));
 	t.push_back(integer({"ntsrotate", kServer, S::NotYet, "ntsrotate INTERVAL"}, &C::ntsrotate_s, 0, kIntMax));
 	t.push_back(integer({"port", kServer, S::Supported, "port PORT"}, &C::port, 0, 65535));
-	t.push_back(ratelimit({"ratelimit", kServer, S::Supported, "ratelimit [interval INTERVAL] [burst BURST] [leak LEAK] [kod KOD]"},
+	t.push_back(ratelimit({"ratelimit", kServer, S::Supported, "ratelimit [interval INTERVAL] [burst BURST] [leak LEAK] [kod KOD] [ipv4prefix LEN] [ipv6prefix LEN]"},
 			      true, &C::ratelimit, nullptr));
 	t.push_back(ratelimit({"ntsratelimit", kServer, S::NotYet, "ntsratelimit [interval INTERVAL] [burst BURST] [leak LEAK]"},
 			      false, nullptr, &C::ntsratelimit));

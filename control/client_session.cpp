@@ -11,6 +11,7 @@
 #include "control/report_json.h"
 #include "control/source_request.h"
 #include "core/text.h"
+#include "ntp/keys.h"
 
 namespace strata::control {
 
@@ -160,8 +161,8 @@ double attempt_timeout_s(int attempt)
 // --- The session ---------------------------------------------------------------
 
 Session::Session(Exchanger &exchanger, NameService &names, Pause &pause, SessionOptions options,
-		 std::ostream &out, std::ostream &err)
-	: exchanger_(exchanger), names_(names), pause_(pause), options_(options), out_(out), err_(err)
+		 std::ostream &out, std::ostream &err, RandomSource *random)
+	: exchanger_(exchanger), names_(names), pause_(pause), options_(options), out_(out), err_(err), random_(random)
 {
 }
 
@@ -712,6 +713,45 @@ bool Session::cmd_dns(std::string_view args)
 	return true;
 }
 
+bool Session::cmd_keygen(std::string_view args)
+{
+	// chronyc's defaults: key 1, SHA1 (chronyc built with its hashes), 160 bits.
+	uint32_t id = 1;
+	ntp::KeyType type = ntp::KeyType::SHA1;
+	unsigned bits = 160;
+	std::string_view rest = args;
+	std::string_view words[4];
+	size_t n = 0;
+	while (!rest.empty() && n < 4) {
+		words[n++] = split_word(rest);
+	}
+	auto id_value = n >= 1 ? scan_integer(words[0]) : std::optional<long long>(1);
+	auto bits_value = n >= 3 ? scan_integer(words[2]) : std::optional<long long>(160);
+	if (n > 3 || !id_value || *id_value < 0 || *id_value > UINT32_MAX || !bits_value || *bits_value < 0 ||
+	    *bits_value > UINT32_MAX) {
+		err_ << "Invalid syntax for keygen command\n";
+		return false;
+	}
+	id = static_cast<uint32_t>(*id_value);
+	bits = static_cast<unsigned>(*bits_value);
+	if (n >= 2) {
+		auto named = ntp::key_type_from_name(words[1]);
+		if (!named) {
+			err_ << "Unknown hash function or cipher " << words[1] << '\n';
+			return false;
+		}
+		type = *named;
+	}
+	std::vector<uint8_t> secret(ntp::keygen_length(type, bits));
+	if (random_ == nullptr || !random_->fill(secret)) {
+		err_ << "Could not generate a key: no random bytes from the system\n";
+		return false;
+	}
+	out_ << ntp::keyfile_line(id, type, secret) << '\n';
+	std::fill(secret.begin(), secret.end(), uint8_t{0});
+	return true;
+}
+
 std::optional<Request> Session::status_command(std::string_view command, std::string_view args, bool &known)
 {
 	known = true;
@@ -993,6 +1033,8 @@ bool Session::run(std::string_view raw)
 		ok = cmd_waitsync(args);
 	} else if (command == "dns") {
 		ok = cmd_dns(args);
+	} else if (command == "keygen") {
+		ok = cmd_keygen(args);
 	} else if (command == "exit" || command == "quit") {
 		quit_ = true;
 		ok = true;
@@ -1005,7 +1047,7 @@ bool Session::run(std::string_view raw)
 		if (!known) {
 			static constexpr std::string_view kLater[] = {
 				"accheck", "allow", "cmdaccheck", "cmdallow", "cmddeny", "deny",
-				"help", "keygen", "retries", "settime", "timeout"};
+				"help", "retries", "settime", "timeout"};
 			bool later = command == "manual";  // manual list / delete
 			for (std::string_view c : kLater) {
 				later = later || command == c;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -56,6 +57,15 @@ public:
 	virtual bool interrupted() const = 0;
 };
 
+/// Random bytes for `keygen`'s keys.
+class RandomSource {
+public:
+	virtual ~RandomSource() = default;
+	/// Fills `out` from a generator fit for key material (the kernel's);
+	/// false when it failed. May block until the generator is seeded.
+	virtual bool fill(std::span<uint8_t> out) = 0;
+};
+
 struct SessionOptions {
 	bool csv = false;           ///< -c
 	bool numeric = false;       ///< -n: no reverse DNS
@@ -67,8 +77,9 @@ struct SessionOptions {
 /// One stratactl session: the commands of one invocation.
 class Session {
 public:
+	/// `random`: for keygen (nullptr: keygen says it has no generator).
 	Session(Exchanger &exchanger, NameService &names, Pause &pause, SessionOptions options,
-		std::ostream &out, std::ostream &err);
+		std::ostream &out, std::ostream &err, RandomSource *random = nullptr);
 
 	/// Runs one command line as chronyc does (whitespace collapsed, comment
 	/// lines ignored). Returns whether it succeeded: stratactl's exit status
@@ -103,6 +114,10 @@ private:
 	bool cmd_sourcename(std::string_view args);
 	bool cmd_waitsync(std::string_view args);
 	bool cmd_dns(std::string_view args);
+	/// keygen [ID [TYPE [BITS]]]: one keyfile line with a new random key,
+	/// as chronyc prints it (default key 1, SHA1, 160 bits); no daemon
+	/// is asked.
+	bool cmd_keygen(std::string_view args);
 	/// Builds the request of a command that only returns a status; nullopt
 	/// (after printing chronyc's error) when the arguments are bad.
 	std::optional<Request> status_command(std::string_view command, std::string_view args, bool &known);
@@ -113,6 +128,7 @@ private:
 	SessionOptions options_;
 	std::ostream &out_;
 	std::ostream &err_;
+	RandomSource *random_;
 	bool quit_ = false;
 };
 

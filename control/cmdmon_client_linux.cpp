@@ -336,4 +336,20 @@ bool SystemPause::interrupted() const
 	return g_quit_requested != 0;
 }
 
+bool SystemRandom::fill(std::span<uint8_t> out)
+{
+	size_t done = 0;
+	while (done < out.size()) {
+		ssize_t n = ::getrandom(out.data() + done, out.size() - done, 0);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return false;
+		}
+		done += static_cast<size_t>(n);
+	}
+	return true;
+}
+
 } // namespace strata::control

@@ -76,4 +76,11 @@ public:
 	bool interrupted() const override;
 };
 
+/// getrandom(2): the kernel's generator, blocking until it is seeded;
+/// never a weaker stand-in.
+class SystemRandom final : public RandomSource {
+public:
+	bool fill(std::span<uint8_t> out) override;
+};
+
 } // namespace strata::control

@@ -260,7 +260,7 @@ void format_server_metrics(std::string &out, const ServerStatsReport &s, const s
 	Family(out, "strata_ntp_requests_total", "counter", "NTP requests received by the server.")
 		.add("", uint64_t{s.ntp_hits});
 	Family(out, "strata_ntp_requests_dropped_total", "counter",
-	       "NTP requests dropped (access rules, rate limiting).")
+	       "NTP requests refused (access rules, rate limiting, authentication).")
 		.add("", uint64_t{s.ntp_drops});
 	Family(out, "strata_ntp_authenticated_requests_total", "counter", "Authenticated NTP requests received.")
 		.add("", uint64_t{s.ntp_auth_hits});
@@ -271,6 +271,12 @@ void format_server_metrics(std::string &out, const ServerStatsReport &s, const s
 			.add("", ntp->responses);
 		Family(out, "strata_ntp_kod_responses_total", "counter", "RATE kiss-o'-death responses sent.")
 			.add("", ntp->kod_sent);
+		Family(out, "strata_ntp_auth_failures_total", "counter",
+		       "NTP requests refused for their authentication: a MAC of an unknown key or a wrong MAC "
+		       "(answered with a crypto-NAK), or a crypto-NAK sent as a request.")
+			.add("", ntp->auth_failed);
+		Family(out, "strata_ntp_crypto_nak_responses_total", "counter", "Crypto-NAK responses sent.")
+			.add("", ntp->crypto_naks);
 	}
 	Family(out, "strata_command_requests_total", "counter", "Command and monitoring requests answered.")
 		.add("", uint64_t{s.cmd_hits});

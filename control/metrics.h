@@ -48,6 +48,8 @@ struct RefclockCounters {
 struct NtpServerCounters {
 	uint64_t responses = 0;  ///< replies sent, KoD included
 	uint64_t kod_sent = 0;   ///< RATE kiss-o'-death replies
+	uint64_t auth_failed = 0;  ///< requests refused for their MAC (serverstats counts them as dropped)
+	uint64_t crypto_naks = 0;  ///< crypto-NAK replies sent
 	friend bool operator==(const NtpServerCounters &, const NtpServerCounters &) = default;
 };
 

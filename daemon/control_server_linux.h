@@ -90,7 +90,10 @@ private:
 		  log_(log),
 		  handler_(handler),
 		  clients_(settings_.log_clients ? settings_.clientlog_bytes : 0,
-			   settings_.log_clients ? std::optional(settings_.ratelimit) : std::nullopt, seed),
+			   settings_.log_clients ? std::optional(settings_.ratelimit) : std::nullopt, seed,
+			   // Command clients one address each, as chronyd's (the
+			   // NTP server groups IPv6 ones by prefix).
+			   ntp::ClientGroups{.ipv4_prefix = 32, .ipv6_prefix = 128}),
 		  rng_(seed ^ 0x2545f4914f6cdd1d)
 	{
 	}

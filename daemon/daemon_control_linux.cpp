@@ -7,6 +7,7 @@
 
 #include "daemon/add_source.h"
 #include "daemon/atomic_file_linux.h"
+#include "sources/auth.h"
 
 namespace strata::daemon {
 
@@ -29,12 +30,39 @@ std::optional<control::SourceNameReport> DaemonControl::source_name(const IpAddr
 	return control::SourceNameReport{name->substr(0, 255)};
 }
 
+control::Status DaemonControl::rekey()
+{
+	if (keyfile_.empty() || files_ == nullptr) {
+		return control::Status::Success;
+	}
+	auto loaded = sources::load_keyfile(*files_, keyfile_);
+	for (const auto &d : loaded.diagnostics) {
+		if (d.severity == conf::Diagnostic::Severity::Error) {
+			log_.error("{}", d.to_string());
+		} else {
+			log_.warning("{}", d.to_string());
+		}
+	}
+	if (!loaded.ok()) {
+		log_.error("Keyfile {} not reloaded: the keys loaded before stay in use", keyfile_);
+		return control::Status::Failed;
+	}
+	log_.info("Loaded {} symmetric key{} from {}", loaded.keys->size(), loaded.keys->size() == 1 ? "" : "s",
+		  keyfile_);
+	sources_.set_keys(loaded.keys);
+	server_.set_keys(loaded.keys);
+	return control::Status::Success;
+}
+
 control::ServerStatsReport DaemonControl::server_stats()
 {
 	const NtpServerStats &s = server_.stats();
 	control::ServerStatsReport r;
 	r.ntp_hits = counter(s.received.load());
-	r.ntp_drops = counter(s.denied.load() + s.rate_limited.load());
+	// chronyc 4.3's serverstats has no line for authentication failures:
+	// they are requests refused, as those of allow/deny and ratelimit, and
+	// count with them (the metrics show each on its own).
+	r.ntp_drops = counter(s.denied.load() + s.rate_limited.load() + s.auth_failed.load());
 	r.ntp_auth_hits = counter(s.authenticated.load());
 	if (control_) {
 		r.cmd_hits = counter(control_->stats().hits);

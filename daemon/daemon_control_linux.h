@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "conf/file_reader.h"
 #include "control/dispatch.h"
 #include "core/log.h"
 #include "daemon/control_server_linux.h"
@@ -98,19 +99,19 @@ public:
 	{
 		return sources_.reload_sources() ? control::Status::Success : control::Status::Failed;
 	}
-	/// rekey: the keyfile is read at start only (sources hold their keys).
-	/// Without a keyfile 200, as chronyd; with one 500 and a log line, not
-	/// a 200 that would claim changed keys are in use.
-	control::Status rekey() override
+	/// rekey (and SIGHUP): the keyfile read again through the FileReader.
+	/// A good file replaces the keys of the sources and of the server at
+	/// once (200, "Loaded N symmetric keys" in the log); a file that cannot
+	/// be read or has a bad line changes nothing: the keys loaded before
+	/// stay, each problem is logged with its line, and the answer is 500.
+	/// Without a keyfile 200, as chronyd.
+	control::Status rekey() override;
+	/// The configured keyfile (empty: none), for rekey, and where to read it.
+	void set_keyfile(std::string path, conf::FileReader &files)
 	{
-		if (keyfile_.empty()) {
-			return control::Status::Success;
-		}
-		log_.warning("rekey: keyfile {} is read at start only; restart stratad to load changed keys", keyfile_);
-		return control::Status::Failed;
+		keyfile_ = std::move(path);
+		files_ = &files;
 	}
-	/// The configured keyfile (empty: none), for rekey.
-	void set_keyfile(std::string path) { keyfile_ = std::move(path); }
 	std::optional<control::AuthDataReport> auth_data(const IpAddress &address) override
 	{
 		return sources::auth_data_report(sources_, address);
@@ -132,6 +133,7 @@ private:
 	ControlServer *control_ = nullptr;
 	RtcTracking *rtc_ = nullptr;
 	std::string keyfile_;
+	conf::FileReader *files_ = nullptr;
 	LogFiles *log_files_ = nullptr;
 	std::string dumpdir_;
 };

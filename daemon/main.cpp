@@ -122,8 +122,9 @@ int run(const Options &options)
 		std::fprintf(stderr, "%s\n", d.to_string().c_str());
 	}
 	// The keyfile, and every source's authentication against it: a source
-	// that asks for a key that is not there, or for nts, is refused here,
-	// by -p and at start alike, never polled unauthenticated.
+	// with nts is refused here, by -p and at start alike; one whose key is
+	// not there is a warning (it sends nothing until rekey loads the key).
+	// Neither is ever polled unauthenticated.
 	// A keyfile that cannot be read (or a bad line in it) stops the start
 	// only when a source asks for a key; otherwise it is said as a warning,
 	// as chronyd does, so that a chrony.conf naming a keyfile that is not
@@ -146,7 +147,7 @@ int run(const Options &options)
 	}
 	for (const auto &d : sources::check_config_auth(loaded.config, keys.get())) {
 		std::fprintf(stderr, "%s\n", d.to_string().c_str());
-		auth_ok = false;
+		auth_ok = auth_ok && d.severity != conf::Diagnostic::Severity::Error;
 	}
 	if (options.print_config) {
 		std::fputs(conf::dump(loaded.config).c_str(), stdout);
@@ -415,7 +416,7 @@ int run(const Options &options)
 		control->set_rtc(rtc_tracking.get());
 		control->set_log_files(log_files.get());
 		control->set_dumpdir(config.dumpdir);
-		control->set_keyfile(config.keyfile);
+		control->set_keyfile(config.keyfile, files);
 		auto cs = control_server_settings(config, options);
 		if (!cs) {
 			return fatal(cs.error().message());
@@ -443,7 +444,9 @@ int run(const Options &options)
 				return control::MetricsExtras{
 					.refclocks = sources::refclock_counters(engine),
 					.ntp_server = control::NtpServerCounters{.responses = s.responses.load(),
-										 .kod_sent = s.kod_sent.load()}};
+										 .kod_sent = s.kod_sent.load(),
+										 .auth_failed = s.auth_failed.load(),
+										 .crypto_naks = s.crypto_naks.load()}};
 			});
 		if (!started) {
 			log->error("Could not serve metrics: {}", started.error().message());
@@ -474,20 +477,23 @@ int run(const Options &options)
 		}
 	}
 	// SIGHUP (systemctl reload, logrotate): the sources of `sourcedir` read
-	// again (chronyc's `reload sources`) and the log files reopened
-	// (`cyclelogs`, and -l's file); the daemon runs on.
+	// again (chronyc's `reload sources`), the keyfile too (`rekey`), and the
+	// log files reopened (`cyclelogs`, and -l's file); the daemon runs on.
 	auto reload = [&] {
 		if (log_file != nullptr) {
 			if (auto reopened = log_file->reopen(); !reopened) {
 				log->error("Could not reopen {}: {}", options.log_file, reopened.error().message());
 			}
 		}
-		log->info("Received SIGHUP: log files reopened, sources reloaded");
+		log->info("Received SIGHUP: log files reopened, sources and keyfile reloaded");
 		if (log_files) {
 			log_files->cycle();
 		}
 		if (!engine.reload_sources()) {
 			log->warning("Could not reload sources");
+		}
+		if (control) {
+			control->rekey();  // a broken keyfile keeps the keys in use (logged)
 		}
 	};
 	if (auto r = loop.on_signal(SIGHUP, reload); !r) {

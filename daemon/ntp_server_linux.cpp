@@ -31,7 +31,7 @@ struct NtpServer::Worker {
 	Worker(NtpServer &s, uint64_t seed)
 		: server(s),
 		  clients(s.settings_.noclientlog ? 0 : s.settings_.clientlog_bytes,
-			  s.settings_.noclientlog ? std::nullopt : s.settings_.ratelimit, seed),
+			  s.settings_.noclientlog ? std::nullopt : s.settings_.ratelimit, seed, s.settings_.client_groups),
 		  rng(seed ^ 0x5bd1e995)
 	{
 	}
@@ -96,6 +96,9 @@ struct NtpServer::Worker {
 	{
 		const auto &settings = server.settings_;
 		Reference reference = server.reference();
+		// The keys for this batch: a rekey meanwhile swaps them for the
+		// next one, and these stay alive until the batch's MACs are in.
+		std::shared_ptr<const ntp::KeyStore> keys = server.keys();
 		ntp::ServerParams params{.precision_log2 = settings.precision_log2};
 		if (settings.ratelimit && !settings.noclientlog) {
 			params.ratelimit_interval_log2 = settings.ratelimit->interval_log2;
@@ -106,7 +109,7 @@ struct NtpServer::Worker {
 			// from the main thread: one lock per batch.
 			std::lock_guard lock(clients_mutex);
 			for (const auto &d : in.first(count)) {
-				handle(d, reference, mono, params, replies);
+				handle(d, reference, keys.get(), mono, params, replies);
 			}
 		}
 		if (replies > 0) {
@@ -116,11 +119,8 @@ struct NtpServer::Worker {
 				ntp::Datagram &reply = out.slots()[i];
 				ntp::stamp_transmit(reply.buffer.first<ntp::kHeaderSize>(), transmit,
 						    settings.precision_log2, rng);
-				// The MAC covers the transmit time: it comes last.
-				if (reply_keys[i] != nullptr) {
-					reply.length = ntp::append_mac(*reply_keys[i], reply.buffer, reply.length,
-								       reply_versions[i]);
-				}
+				// A MAC covers the transmit time: it (or a crypto-NAK) comes last.
+				reply.length = ntp::append_auth(reply_requests[i], reply.buffer);
 			}
 			auto sent = socket.send(out.first(replies));
 			size_t ok = sent ? *sent : 0;
@@ -129,8 +129,8 @@ struct NtpServer::Worker {
 		}
 	}
 
-	void handle(const ntp::Datagram &d, const Reference &reference, MonoTime mono, const ntp::ServerParams &params,
-		    size_t &replies)
+	void handle(const ntp::Datagram &d, const Reference &reference, const ntp::KeyStore *keys, MonoTime mono,
+		    const ntp::ServerParams &params, size_t &replies)
 	{
 		auto &stats = server.stats_;
 		stats.received++;
@@ -153,7 +153,7 @@ struct NtpServer::Worker {
 			return;
 		}
 		ntp::Drop why = ntp::Drop::None;
-		auto request = ntp::classify(d.payload(), d.peer.port == 123, why, &detail, server.settings_.keys.get());
+		auto request = ntp::classify(d.payload(), d.peer.port == 123, why, &detail, keys);
 		if (!request) {
 			switch (why) {
 			case ntp::Drop::Malformed:
@@ -161,7 +161,7 @@ struct NtpServer::Worker {
 				log_malformed(d);
 				break;
 			case ntp::Drop::AuthFailed:
-				stats.auth_failed++;
+				stats.auth_failed++;  // a crypto-NAK as a request: never answered
 				break;
 			default:
 				stats.not_requests++;
@@ -186,11 +186,16 @@ struct NtpServer::Worker {
 		if (request->key != nullptr) {
 			stats.authenticated++;
 		}
+		if (request->crypto_nak) {
+			// A MAC the keyfile cannot check: a crypto-NAK, within the
+			// rate limit as any reply.
+			stats.auth_failed++;
+			stats.crypto_naks++;
+		}
 		ntp::Datagram &reply = out.slots()[replies];
 		ntp::build_reply(*request, d.rx_time, reference, kod, params, rng, reply.buffer.first<ntp::kHeaderSize>());
 		reply.length = ntp::kHeaderSize;
-		reply_keys[replies] = request->key;
-		reply_versions[replies] = request->header.version;
+		reply_requests[replies] = *request;
 		reply.peer = d.peer;
 		reply.local = d.local;
 		reply.ifindex = d.ifindex;
@@ -247,10 +252,9 @@ struct NtpServer::Worker {
 	/// fields, the longest MAC); a longer datagram is dropped, not cut.
 	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, 1152> in;
 	ntp::DatagramBatch<ntp::UdpSocket::kMaxBatch, ntp::kHeaderSize + ntp::kMaxMacTrailer> out;
-	/// Per reply in `out`: the key of an authenticated request (its MAC is
-	/// appended once the transmit time is in), and the request's version.
-	std::array<const ntp::Key *, ntp::UdpSocket::kMaxBatch> reply_keys{};
-	std::array<int, ntp::UdpSocket::kMaxBatch> reply_versions{};
+	/// Per reply in `out`: its request, whose MAC or crypto-NAK is appended
+	/// once the transmit time is in.
+	std::array<ntp::Request, ntp::UdpSocket::kMaxBatch> reply_requests{};
 };
 
 std::optional<std::vector<ntp::ClientRecord>> NtpServer::clients() const
@@ -433,6 +437,18 @@ void NtpServer::publish_reference(const Reference &reference)
 {
 	std::lock_guard lock(reference_mutex_);
 	reference_ = reference;
+}
+
+void NtpServer::set_keys(std::shared_ptr<const ntp::KeyStore> keys)
+{
+	std::lock_guard lock(reference_mutex_);
+	settings_.keys = std::move(keys);
+}
+
+std::shared_ptr<const ntp::KeyStore> NtpServer::keys() const
+{
+	std::lock_guard lock(reference_mutex_);
+	return settings_.keys;
 }
 
 Reference NtpServer::reference() const

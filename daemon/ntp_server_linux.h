@@ -47,6 +47,9 @@ struct NtpServerSettings {
 	std::string bind_device;
 	ntp::AccessTable access;
 	std::optional<ntp::RateLimitConfig> ratelimit;
+	/// Which client addresses the client log (and ratelimit) takes as one
+	/// (`ratelimit ipv4prefix ipv6prefix`, strata only).
+	ntp::ClientGroups client_groups;
 	size_t clientlog_bytes = 524288;
 	bool noclientlog = false;
 	int precision_log2 = -20;
@@ -78,7 +81,11 @@ struct NtpServerStats {
 	std::atomic<uint64_t> malformed{0};
 	std::atomic<uint64_t> not_requests{0};
 	std::atomic<uint64_t> authenticated{0};  ///< requests with a valid MAC (answered with one)
-	std::atomic<uint64_t> auth_failed{0};    ///< a MAC of no known key, or a wrong one: dropped
+	/// Requests refused for their authentication, past the access rules and
+	/// the rate limit: a MAC of no known key or a wrong one (answered with a
+	/// crypto-NAK), or a crypto-NAK sent as a request (dropped).
+	std::atomic<uint64_t> auth_failed{0};
+	std::atomic<uint64_t> crypto_naks{0};    ///< crypto-NAK replies built (a RATE KoD among them)
 	std::atomic<uint64_t> send_errors{0};
 };
 
@@ -99,6 +106,9 @@ public:
 	/// Makes `reference` what replies carry from now on (called by the main
 	/// loop whenever it changes, and at least once a second).
 	void publish_reference(const Reference &reference);
+	/// rekey: requests are checked against `keys` (nullptr: none) from the
+	/// next batch on. Any thread.
+	void set_keys(std::shared_ptr<const ntp::KeyStore> keys);
 	/// Sends `packet` to `to` from the NTP port (a peer's packets), on the
 	/// loop's thread. Errors: no socket of that family, or the send's.
 	Result<> send_from_port(const ntp::SocketAddress &to, std::span<const std::byte> packet);
@@ -121,10 +131,11 @@ public:
 private:
 	NtpServer(NtpServerSettings settings, Logger &log);
 	Reference reference() const;
+	std::shared_ptr<const ntp::KeyStore> keys() const;
 
 	NtpServerSettings settings_;
 	Logger &log_;
-	mutable std::mutex reference_mutex_;
+	mutable std::mutex reference_mutex_;  ///< guards reference_ and settings_.keys
 	Reference reference_;
 	NtpServerStats stats_;
 	std::vector<std::unique_ptr<Worker>> workers_;

@@ -59,6 +59,8 @@ NtpServerSettings ntp_server_settings(const conf::Config &config, const Options 
 			.leak_log2 = std::max(1, config.ratelimit->leak),
 			.kod_log2 = config.ratelimit->kod,
 		};
+		server_settings.client_groups = {.ipv4_prefix = config.ratelimit->ipv4prefix,
+						 .ipv6_prefix = config.ratelimit->ipv6prefix};
 	}
 	server_settings.clientlog_bytes = static_cast<size_t>(config.clientloglimit_bytes);
 	server_settings.noclientlog = config.noclientlog;

@@ -23,6 +23,12 @@ constexpr double kPresendLead_s = 2.0;
 ClientSource::ClientSource(const ClientConfig &config, Rng &rng)
 	: config_(config), rng_(rng), poll_(std::clamp(config.minpoll, -7, 24))
 {
+	if (config_.key != nullptr && !config_.key_id) {
+		config_.key_id = config_.key->id();
+	}
+	if (config_.key != nullptr && config_.key->id() != *config_.key_id) {
+		config_.key = nullptr;  // never another key than the one asked for
+	}
 	if (config.iburst) {
 		burst_good_ = kIburstGood;
 		burst_total_ = kIburstTotal;
@@ -110,6 +116,8 @@ const char *to_string(Reject why)
 		return "maxdelaydevratio";
 	case Reject::AuthFailed:
 		return "authentication failed";
+	case Reject::CryptoNak:
+		return "crypto-NAK";
 	}
 	return "?";
 }
@@ -165,7 +173,16 @@ double ClientSource::next_interval_s()
 	return interval;
 }
 
-OutPacket ClientSource::make_request(RealTime local_now, const Reference *self)
+bool ClientSource::set_key(const Key *key)
+{
+	if (!config_.key_id || (key != nullptr && key->id() != *config_.key_id)) {
+		return false;
+	}
+	config_.key = key;
+	return true;
+}
+
+std::optional<OutPacket> ClientSource::make_request(RealTime local_now, const Reference *self)
 {
 	reach_ = static_cast<uint8_t>(reach_ << 1);
 	unanswered_++;
@@ -221,6 +238,9 @@ OutPacket ClientSource::make_request(RealTime local_now, const Reference *self)
 			h.reference = to_ntp(self->ref_time);
 		}
 	}
+	if (key_missing()) {
+		return std::nullopt;  // fail closed: no request without its MAC
+	}
 	OutPacket out;
 	serialize(h, std::span(out.data).first<kHeaderSize>());
 	if (config_.key != nullptr) {
@@ -265,10 +285,14 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 	}
 	// Before anything is taken from it (chronyd's test5): with a key, only
 	// a valid MAC of that key; without one, no MAC (nor crypto-NAK) at all.
-	bool authentic = config_.key != nullptr ? has_valid_mac(*config_.key, datagram, *packet)
-						: !packet->has_mac && !packet->crypto_nak;
+	bool authentic = config_.key_id ? config_.key != nullptr && has_valid_mac(*config_.key, datagram, *packet)
+					: !packet->has_mac && !packet->crypto_nak;
 	if (!authentic) {
-		why = Reject::AuthFailed;
+		// A crypto-NAK that answers our signed request says why the
+		// server will not answer it; its origin is the only thing checked,
+		// and only to tell it apart from noise.
+		bool answers = config_.key_id && packet->crypto_nak && cookie_ && h.origin == *cookie_;
+		why = answers ? Reject::CryptoNak : Reject::AuthFailed;
 		return std::nullopt;
 	}
 	if (config_.symmetric && !h.transmit.is_zero() && h.transmit != peer_transmit_) {

@@ -52,11 +52,16 @@ struct ClientConfig {
 	/// carry the peer's last transmit time and when it came; the transmit
 	/// timestamp is the real time, as the peer measures with it.
 	bool symmetric = false;
-	/// `key N`: every request carries this key's id and MAC, and only
-	/// responses with a valid MAC of it are accepted (nullptr: no
+	/// `key N`: every request carries key N's id and MAC, and only
+	/// responses with a valid MAC of it are accepted. Without it, no
 	/// authentication, and responses with a MAC are refused, as chronyd
-	/// refuses a mode of authentication other than the source's). Must
-	/// outlive the source.
+	/// refuses a mode of authentication other than the source's. Taken
+	/// from `key` when only that is given.
+	std::optional<uint32_t> key_id;
+	/// Key N as the keyfile holds it; nullptr while the keyfile has no key
+	/// N: then nothing is sent at all (never a request without its MAC)
+	/// and nothing is accepted, until set_key() brings it. Must outlive the
+	/// source (or be replaced first).
 	const Key *key = nullptr;
 };
 
@@ -91,6 +96,10 @@ enum class Reject : uint8_t {
 	DelayRatio,     ///< the delay is too far above the minimum (maxdelayratio)
 	DelayDeviation, ///< the delay rose more than the jitter explains (maxdelaydevratio)
 	AuthFailed,     ///< no valid MAC of the source's key (or a MAC where none was asked for)
+	/// A crypto-NAK answering our request: the server cannot check our MAC
+	/// (it has no such key, or another secret under its id). Nothing in it
+	/// is authentic, so nothing of it is used: the request still waits.
+	CryptoNak,
 };
 
 /// A few words for the log: "bad timestamps", "kiss-o'-death"…
@@ -121,8 +130,10 @@ public:
 	/// the reachability register. In symmetric mode the packet also tells
 	/// the peer what we are as a source: `self` is the reference we serve
 	/// (leap, stratum, ref id and time, root delay and dispersion).
-	/// With a key, the packet ends with its id and MAC.
-	OutPacket make_request(RealTime local_now, const Reference *self = nullptr);
+	/// With a key, the packet ends with its id and MAC. nullopt when the
+	/// source's key is missing (key_missing()): nothing may be sent, but the
+	/// poll counts as one whose request was lost.
+	std::optional<OutPacket> make_request(RealTime local_now, const Reference *self = nullptr);
 
 	/// The kernel's transmit timestamp of the outstanding request: it
 	/// replaces the time read before the send as t1 (ignored when no request
@@ -131,8 +142,11 @@ public:
 
 	/// A datagram from the server, received at local time `rx_local` (t4,
 	/// from the kernel when it stamped it). A sample, or why there is none.
-	/// A datagram that fails authentication (AuthFailed) changes nothing:
-	/// not the outstanding request, not reach, not what a peer echoes.
+	/// A datagram that fails authentication (AuthFailed, CryptoNak) changes
+	/// nothing: not the outstanding request, not reach, not what a peer
+	/// echoes. CryptoNak is said only of a crypto-NAK whose origin is the
+	/// outstanding request's cookie (one that answers it; any other is
+	/// AuthFailed), and only to a source that signs its requests.
 	std::optional<ClientSample> on_response(std::span<const std::byte> datagram, RealTime rx_local, Reject &why);
 
 	/// Seconds from the request just made to the next: 2 s within a burst
@@ -171,10 +185,18 @@ public:
 	bool awaiting_response() const { return cookie_.has_value(); }
 	/// The last kiss-o'-death code received (e.g. "RATE"), empty if none.
 	const std::string &last_kiss() const { return kiss_; }
-	/// Whether requests are authenticated (`key N`).
-	bool authenticated() const { return config_.key != nullptr; }
-	/// The key of `key N` (nullptr: none).
+	/// Whether requests are authenticated (`key N`), whether or not key N
+	/// is loaded.
+	bool authenticated() const { return config_.key_id.has_value(); }
+	/// The N of `key N`.
+	std::optional<uint32_t> key_id() const { return config_.key_id; }
+	/// Key N (nullptr: no `key N`, or the keyfile lacks it).
 	const Key *key() const { return config_.key; }
+	/// `key N` is configured but not loaded: nothing is sent.
+	bool key_missing() const { return config_.key_id && config_.key == nullptr; }
+	/// Key N as a reloaded keyfile holds it (`rekey`), or nullptr when it
+	/// lacks it now. A key of another id is refused (false).
+	bool set_key(const Key *key);
 
 private:
 	ClientConfig config_;

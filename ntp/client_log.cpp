@@ -32,9 +32,30 @@ void update_mean(float &mean, double interval_s)
 
 } // namespace
 
+IpAddress ClientGroups::group_of(const IpAddress &client) const
+{
+	IpAddress a = client.unmapped();
+	int keep = std::clamp(a.is_v4() ? ipv4_prefix : ipv6_prefix, 0, a.bit_length());
+	if (keep == a.bit_length()) {
+		return a;
+	}
+	auto bytes = a.bytes();
+	auto full = static_cast<size_t>(keep / 8);
+	if (keep % 8 != 0) {
+		bytes[full] &= static_cast<uint8_t>(0xff00u >> (keep % 8));
+		full++;
+	}
+	std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(full), bytes.end(), uint8_t{0});
+	if (a.is_v4()) {
+		return IpAddress::v4((uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) |
+				     bytes[3]);
+	}
+	return IpAddress::v6(bytes);
+}
+
 ClientLog::ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> rate_limit,
-		     uint64_t hash_seed)
-	: seed_(hash_seed), limit_(rate_limit)
+		     uint64_t hash_seed, ClientGroups groups)
+	: seed_(hash_seed), limit_(rate_limit), groups_(groups)
 {
 	size_t buckets = std::max<size_t>(1, memory_limit_bytes / (sizeof(Slot) * kBucketSize));
 	buckets = std::bit_floor(buckets);
@@ -98,7 +119,7 @@ ClientLog::Slot &ClientLog::lookup_or_insert(const IpAddress &a, MonoTime now)
 
 Verdict ClientLog::on_ntp_request(const IpAddress &client, MonoTime now, Rng &rng)
 {
-	Slot &s = lookup_or_insert(client.unmapped(), now);
+	Slot &s = lookup_or_insert(groups_.group_of(client), now);
 	ClientRecord &r = s.record;
 	if (r.ntp_requests > 0) {
 		update_mean(r.mean_request_interval_s, std::max(0.0, to_seconds(now - r.last_request)));
@@ -143,7 +164,7 @@ void ClientLog::for_each(const std::function<void(const ClientRecord &)> &fn) co
 
 bool ClientLog::reset(const IpAddress &client)
 {
-	IpAddress a = client.unmapped();
+	IpAddress a = groups_.group_of(client);
 	Slot *bucket = &slots_[bucket_of(a) * kBucketSize];
 	for (size_t i = 0; i < kBucketSize; i++) {
 		Slot &s = bucket[i];
@@ -161,7 +182,7 @@ bool ClientLog::reset(const IpAddress &client)
 
 std::optional<ClientRecord> ClientLog::find(const IpAddress &client) const
 {
-	IpAddress a = client.unmapped();
+	IpAddress a = groups_.group_of(client);
 	const Slot *bucket = &slots_[bucket_of(a) * kBucketSize];
 	for (size_t i = 0; i < kBucketSize; i++) {
 		if (bucket[i].used && bucket[i].record.address == a) {

@@ -2,7 +2,15 @@
 // report, and response rate limiting (`ratelimit`), in bounded memory
 // (`clientloglimit`).
 //
-// Rate limiting is a token bucket per client address: a client earns one
+// Clients are grouped by address prefix: IPv4 addresses each on their own
+// (/32) and IPv6 addresses by /64 by default (strata's `ratelimit` options
+// ipv4prefix and ipv6prefix), since one IPv6 host usually holds a whole /64
+// and could otherwise rotate through it to escape the limit (and crowd every
+// other client out of the log). A group is one record: its counters, its
+// rate limit, and one line of the `clients` report, named by the group's
+// first address (2001:db8:1:2:: for 2001:db8:1:2::7).
+//
+// Rate limiting is a token bucket per client group: a client earns one
 // response per 2^interval seconds and may save up `burst` of them; a request
 // that finds no token is dropped, except that one in 2^leak is answered anyway
 // (so a spoofed flood cannot cut the real owner of an address off entirely)
@@ -49,9 +57,18 @@ struct RateLimitConfig {
 
 enum class Verdict : uint8_t { Respond, Drop, KissOfDeathRate };
 
+/// How addresses are grouped into one client: the prefix lengths kept.
+struct ClientGroups {
+	int ipv4_prefix = 32;  ///< 1…32
+	int ipv6_prefix = 64;  ///< 1…128
+	/// The group `client` belongs to: its first address (IPv4-mapped IPv6
+	/// addresses count as IPv4).
+	IpAddress group_of(const IpAddress &client) const;
+};
+
 /// What the `clients` report shows of one client.
 struct ClientRecord {
-	IpAddress address;
+	IpAddress address;  ///< the group's first address (the client's own at /32 and /128)
 	uint32_t ntp_requests = 0;
 	uint32_t ntp_drops = 0;     ///< requests not answered (or answered with KoD) by rate limiting
 	MonoTime last_request;
@@ -65,11 +82,12 @@ class ClientLog {
 public:
 	/// `memory_limit_bytes` bounds the table (chrony's clientloglimit,
 	/// default 524288); at least one bucket is kept. `rate_limit` nullopt =
-	/// count only.
-	ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> rate_limit, uint64_t hash_seed);
+	/// count only. `groups`: which addresses are one client.
+	ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> rate_limit, uint64_t hash_seed,
+		  ClientGroups groups = {});
 
 	/// Logs an NTP request from `client` at `now` and decides whether to
-	/// answer it. Never allocates.
+	/// answer it (counted and limited with its group). Never allocates.
 	Verdict on_ntp_request(const IpAddress &client, MonoTime now, Rng &rng);
 
 	/// Records replaced because the table was full.
@@ -80,8 +98,9 @@ public:
 	/// replaced record keeps its predecessor's place). Reads only the
 	/// used slots: its cost follows the clients, not the limit.
 	void for_each(const std::function<void(const ClientRecord &)> &fn) const;
+	/// The record of `client`'s group.
 	std::optional<ClientRecord> find(const IpAddress &client) const;
-	/// `chronyc clients -r`: zeroes the client's counters and forgets its
+	/// `chronyc clients -r`: zeroes the client's group's counters and forgets its
 	/// intervals (the record and its rate-limit tokens stay). false when
 	/// the client is not in the log.
 	bool reset(const IpAddress &client);
@@ -117,6 +136,7 @@ private:
 	uint64_t seed_;
 	uint64_t records_dropped_ = 0;
 	std::optional<RateLimitConfig> limit_;
+	ClientGroups groups_;
 	double token_interval_s_ = 8;
 };
 

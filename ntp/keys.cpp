@@ -360,4 +360,38 @@ KeyfileResult parse_keyfile(std::string_view text)
 	return result;
 }
 
+std::optional<KeyType> key_type_from_name(std::string_view name)
+{
+	for (const auto &t : kTypes) {
+		if (name == t.name) {
+			return t.type;
+		}
+	}
+	return std::nullopt;
+}
+
+size_t cmac_key_length(KeyType type)
+{
+	return info(type).cmac_key_length;
+}
+
+size_t keygen_length(KeyType type, unsigned bits)
+{
+	if (size_t cmac = cmac_key_length(type); cmac > 0) {
+		return cmac;
+	}
+	return std::clamp<size_t>((static_cast<size_t>(bits) + 7) / 8, kMinSecureKeyLength, 512);
+}
+
+std::string keyfile_line(uint32_t id, KeyType type, std::span<const uint8_t> secret)
+{
+	static constexpr char kDigits[] = "0123456789ABCDEF";
+	std::string line = std::to_string(id) + ' ' + to_string(type) + " HEX:";
+	for (uint8_t b : secret) {
+		line += kDigits[b >> 4];
+		line += kDigits[b & 15];
+	}
+	return line;
+}
+
 } // namespace strata::ntp

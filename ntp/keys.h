@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,12 @@ enum class KeyType : uint8_t {
 
 /// The keyfile's name of a type ("MD5", "SHA3-256", "AES128").
 const char *to_string(KeyType type);
+/// The type a keyfile (and chronyc's keygen) names so, spelt exactly as
+/// to_string() spells it; nullopt for any other name.
+std::optional<KeyType> key_type_from_name(std::string_view name);
+/// The key length an AES-CMAC type needs (16, 32); 0 for the hashes,
+/// whose keys may be of any length.
+size_t cmac_key_length(KeyType type);
 
 /// The longest MAC in any packet (NTPv3, SHA512): 64 bytes after the key id.
 inline constexpr size_t kMaxMacLength = 64;
@@ -141,5 +148,13 @@ struct KeyfileResult {
 /// Parses the text of a keyfile (chrony's format, above). Never throws;
 /// every bad line is a problem with its line number.
 KeyfileResult parse_keyfile(std::string_view text);
+
+/// chronyc's `keygen [ID [TYPE [BITS]]]`: how many random bytes a new key
+/// of `type` gets: BITS rounded up to bytes, within 10 and 512 bytes
+/// (80 to 4096 bits) for a hash, the cipher's key length for AES-CMAC.
+size_t keygen_length(KeyType type, unsigned bits);
+/// The keyfile line of a key: `ID TYPE HEX:` and the secret in upper-case
+/// hex digits (what parse_keyfile reads back).
+std::string keyfile_line(uint32_t id, KeyType type, std::span<const uint8_t> secret);
 
 } // namespace strata::ntp

@@ -43,12 +43,16 @@ void put_ts(std::span<std::byte> d, size_t at, NtpTimestamp ts)
 }
 
 /// A MAC trailer: in NTPv4 key id + 16 (MD5, AES-CMAC) or 20 bytes (SHA1,
-/// or a longer digest truncated), or the crypto-NAK (key id only); in
-/// earlier versions key id + up to 64 bytes (a whole SHA512 digest).
+/// or a longer digest truncated); in earlier versions key id + up to 64
+/// bytes (a whole SHA512 digest); in any version the crypto-NAK (key id 0
+/// alone), which servers send whatever version they answer (ntpd does).
 bool is_mac_length(size_t n, uint8_t version)
 {
+	if (n == 4) {
+		return true;
+	}
 	if (version == 4) {
-		return n == 20 || n == 24 || n == 4;
+		return n == 20 || n == 24;
 	}
 	return n >= 20 && n <= 68 && n % 4 == 0;
 }

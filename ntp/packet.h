@@ -123,9 +123,10 @@ struct Packet {
 /// their layout is unknown. After the header, NTPv4 may carry RFC 7822
 /// extension fields (each at least 16 bytes, a multiple of 4, inside the
 /// packet), walked while more than 24 bytes remain; then nothing, or a MAC:
-/// in NTPv4 key id + 16 or 20 bytes, or a crypto-NAK (key id 0 alone); in
-/// earlier versions (which have no extension fields) key id + 16 to 64
-/// bytes, a multiple of 4 (chronyd's NTPv3 MACs are whole SHA-2 digests). Anything else returns Errc::Malformed with a context that
+/// in NTPv4 key id + 16 or 20 bytes; in earlier versions (which have no
+/// extension fields) key id + 16 to 64 bytes, a multiple of 4 (chronyd's
+/// NTPv3 MACs are whole SHA-2 digests); in any version a crypto-NAK (key id
+/// 0 alone). Anything else returns Errc::Malformed with a context that
 /// names the fault; the caller drops the datagram.
 Result<Packet> parse(std::span<const std::byte> data);
 

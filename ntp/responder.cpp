@@ -53,16 +53,37 @@ std::optional<Request> classify(std::span<const std::byte> datagram, bool from_p
 		why = Drop::NotARequest;
 		return std::nullopt;
 	}
-	if (packet->has_mac || packet->crypto_nak) {
-		const Key *key = keys != nullptr && packet->has_mac ? keys->find(packet->key_id) : nullptr;
+	why = Drop::None;
+	if (packet->crypto_nak) {
+		why = Drop::AuthFailed;  // never a NAK for a NAK
+		return std::nullopt;
+	}
+	if (packet->has_mac) {
+		const Key *key = keys != nullptr ? keys->find(packet->key_id) : nullptr;
 		if (key == nullptr || !has_valid_mac(*key, datagram, *packet)) {
 			why = Drop::AuthFailed;
-			return std::nullopt;
+			r.crypto_nak = true;
+		} else {
+			r.key = key;
 		}
-		r.key = key;
 	}
-	why = Drop::None;
 	return r;
+}
+
+size_t append_auth(const Request &request, std::span<std::byte> packet)
+{
+	int version = request.header.version;
+	if (request.crypto_nak) {
+		if (packet.size() < kCryptoNakLength) {
+			return 0;
+		}
+		std::fill(packet.begin() + kHeaderSize, packet.begin() + kCryptoNakLength, std::byte{0});
+		return kCryptoNakLength;
+	}
+	if (request.key != nullptr) {
+		return append_mac(*request.key, packet, kHeaderSize, version);
+	}
+	return packet.size() < kHeaderSize ? 0 : kHeaderSize;
 }
 
 size_t build_reply(const Request &request, RealTime receive, const Reference &reference, bool kod,

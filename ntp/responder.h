@@ -14,14 +14,20 @@
 //   time, root delay and dispersion.
 // - Timestamps are fuzzed below the clock's precision, as chronyd does, so
 //   that replies don't leak the low bits of the local clock.
-// - Symmetric keys (chronyd 4.3's rules, ntp_core.c and ntp_auth.c): a
-//   request with a valid MAC of a key of the keyfile gets a reply with a MAC
-//   of the same key (the caller appends it after stamping the transmit
-//   time: append_mac in ntp/keys.h). A MAC of an unknown key, a wrong MAC,
-//   a crypto-NAK or a MAC when there is no keyfile: no reply at all.
-//   chronyd 4.3 sends no crypto-NAK for symmetric keys (its only NAK is
-//   NTS's), and neither does strata. An authenticated reply is as long as
-//   its request, never longer.
+// - Symmetric keys: a request with a valid MAC of a key of the keyfile gets
+//   a reply with a MAC of the same key (as chronyd's). A request whose MAC
+//   fails (a key id the keyfile does not have, no keyfile at all, or a
+//   wrong MAC) gets RFC 5905's crypto-NAK: the reply's header followed by
+//   a key id of zero and no MAC, which tells the client that the server
+//   cannot authenticate it, where silence would look like a lost packet.
+//   chronyd 4.3 stays silent there (its only NAK is NTS's); ntpd sends one.
+//   A crypto-NAK that arrives as a request is never answered, so two
+//   servers cannot NAK each other in a loop. Both are appended after the
+//   transmit time is stamped (append_auth). The caller applies the access
+//   rules and the rate limit to a request that gets a crypto-NAK as to any
+//   other. Neither ever makes a reply longer than its request: a MAC is
+//   as long as the request's, and a crypto-NAK (52 bytes) answers a request
+//   of 68 bytes or more.
 #pragma once
 
 #include <cstddef>
@@ -51,12 +57,17 @@ struct Request {
 	/// The key whose valid MAC the request carries: the reply gets one too
 	/// (nullptr: an unauthenticated request).
 	const Key *key = nullptr;
+	/// The request's MAC failed (no such key, or a wrong MAC): the reply is
+	/// a crypto-NAK, and nothing of the request but its header is trusted.
+	bool crypto_nak = false;
 };
 
 /// Checks a datagram: returns the request, or why it gets no reply (and, for
-/// a malformed one, what is wrong with it in `detail` when given).
-/// `from_port_123` is whether the source port was 123. `keys`: the keyfile's
-/// keys (nullptr: none). Does not allocate.
+/// a malformed one, what is wrong with it in `detail` when given). A request
+/// whose MAC fails is returned with `crypto_nak` set (`why` is AuthFailed
+/// for it too, for the counters); a crypto-NAK as a request is dropped
+/// (AuthFailed). `from_port_123` is whether the source port was 123.
+/// `keys`: the keyfile's keys (nullptr: none). Does not allocate.
 std::optional<Request> classify(std::span<const std::byte> datagram, bool from_port_123, Drop &why,
 				std::string *detail = nullptr, const KeyStore *keys = nullptr);
 
@@ -79,6 +90,16 @@ size_t build_reply(const Request &request, RealTime receive, const Reference &re
 /// than it would be one by one, and the clock is read once, not per reply.
 void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2,
 		    Rng &rng);
+
+/// Completes a reply built and stamped for `request` (the 48 bytes at the
+/// start of `packet`): appends the MAC of the request's key, or the
+/// crypto-NAK, or nothing. Returns the reply's length; 0 when `packet` has
+/// no room (it needs kHeaderSize + kMaxMacTrailer bytes at most). Call it
+/// after stamp_transmit(): a MAC covers the transmit time. Does not allocate.
+size_t append_auth(const Request &request, std::span<std::byte> packet);
+
+/// The length of a crypto-NAK reply: the header and a zero key id.
+inline constexpr size_t kCryptoNakLength = kHeaderSize + 4;
 
 /// "RATE" as a reference id.
 inline constexpr uint32_t kKissRate = 0x52415445;

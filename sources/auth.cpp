@@ -6,7 +6,7 @@
 
 namespace strata::sources {
 
-Result<> check_source_auth(const conf::SourceConfig &source, const ntp::KeyStore *keys)
+Result<> check_source_auth(const conf::SourceConfig &source)
 {
 	if (source.nts) {
 		return fail(Errc::Unsupported,
@@ -14,20 +14,18 @@ Result<> check_source_auth(const conf::SourceConfig &source, const ntp::KeyStore
 					"unauthenticated",
 					source.host));
 	}
-	if (source.key) {
-		if (keys == nullptr) {
-			return fail(Errc::NotFound, fmt::format("Source {}: key {} given but no keyfile configured; refusing "
-								"to use the source unauthenticated",
-								source.host, *source.key));
-		}
-		if (keys->find(*source.key) == nullptr) {
-			return fail(Errc::NotFound,
-				    fmt::format("Source {}: key {} is not in the keyfile; refusing to use the source "
-						"unauthenticated",
-						source.host, *source.key));
-		}
-	}
 	return {};
+}
+
+std::optional<std::string> missing_key_warning(const conf::SourceConfig &source, const ntp::KeyStore *keys)
+{
+	if (!source.key || (keys != nullptr && keys->find(*source.key) != nullptr)) {
+		return std::nullopt;
+	}
+	return fmt::format("Source {}: key {} {}; the source sends nothing until a keyfile with the key is loaded "
+			   "(rekey), never unauthenticated",
+			   source.host, *source.key,
+			   keys == nullptr ? "given but no keyfile configured" : "is not in the keyfile");
 }
 
 bool KeyfileLoad::ok() const
@@ -66,11 +64,16 @@ std::vector<conf::Diagnostic> check_config_auth(const conf::Config &config, cons
 {
 	std::vector<conf::Diagnostic> out;
 	for (const auto &s : config.sources) {
-		if (auto ok = check_source_auth(s, keys); !ok) {
+		if (auto ok = check_source_auth(s); !ok) {
 			out.push_back({.severity = conf::Diagnostic::Severity::Error,
 				       .file = s.origin.file,
 				       .line = s.origin.line,
 				       .message = ok.error().context});
+		} else if (auto warning = missing_key_warning(s, keys)) {
+			out.push_back({.severity = conf::Diagnostic::Severity::Warning,
+				       .file = s.origin.file,
+				       .line = s.origin.line,
+				       .message = *warning});
 		}
 	}
 	return out;

@@ -108,7 +108,7 @@ Result<std::unique_ptr<Engine>> Engine::start(const conf::Config &config, const 
 	// Fail closed: a source that cannot be authenticated as configured
 	// stops the start, before anything is polled.
 	for (const auto &c : config.sources) {
-		if (auto ok = check_source_auth(c, settings.keys.get()); !ok) {
+		if (auto ok = check_source_auth(c); !ok) {
 			return tl::unexpected(ok.error());
 		}
 	}

@@ -62,7 +62,8 @@ struct EngineSettings {
 	/// Seeds the engine's random numbers (request cookies, pool choices).
 	uint64_t seed = 1;
 	/// The keyfile's keys (nullptr: no keyfile). A source with `key N`
-	/// is polled with key N; one whose key is missing, or with `nts`, is
+	/// is polled with key N; while key N is missing it sends nothing (and
+	/// says so in the log) until set_keys() brings it; one with `nts` is
 	/// refused (sources/auth.h).
 	std::shared_ptr<const ntp::KeyStore> keys;
 };
@@ -162,6 +163,11 @@ public:
 	/// gone or changed are removed, those of new lines added. The others,
 	/// from chrony.conf or chronyc, stay. false without a FileReader.
 	bool reload_sources();
+	/// rekey: the keys of a keyfile read again. Every source with `key N`
+	/// takes key N from `keys` (a changed secret at once; a key no longer
+	/// there stops its requests, one that came back starts them), and
+	/// sources added later take theirs from it.
+	void set_keys(std::shared_ptr<const ntp::KeyStore> keys);
 
 	// --- State.
 	/// NTP sources and refclocks.

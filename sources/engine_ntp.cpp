@@ -2,6 +2,7 @@
 // polling, responses and their tests, and chronyc's commands on sources.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -53,6 +54,7 @@ NtpSource::NtpSource(const conf::SourceConfig &c, IpAddress a, Rng &rng, const n
 		  .maxdelay_s = c.maxdelay_s,
 		  .offset_s = c.offset_s,
 		  .symmetric = c.kind == conf::SourceKind::Peer,
+		  .key_id = c.key,
 		  .key = key},
 		 rng),
 	  adapter(c.minpoll_log2, c.maxpoll_log2, static_cast<size_t>(c.polltarget)),
@@ -79,7 +81,7 @@ Result<> Engine::configure(const conf::SourceConfig &c)
 	}
 	// `key` and `nts` are never ignored: a source that cannot be
 	// authenticated as configured is refused.
-	if (auto ok = check_source_auth(c, settings_.keys.get()); !ok) {
+	if (auto ok = check_source_auth(c); !ok) {
 		return ok;
 	}
 	bool ipv4 = settings_.ipv4 && !c.ipv6_only, ipv6 = settings_.ipv6 && !c.ipv4_only;
@@ -138,11 +140,9 @@ Result<> Engine::add_source(const conf::SourceConfig &c, const IpAddress &addres
 		return fail(Errc::Busy, fmt::format("Source {} not added: {} sources already", address.to_string(),
 						    kMaxSources));
 	}
-	// check_source_auth() let it in: the key is there when one is asked for.
+	// A key the keyfile lacks leaves the source silent until `rekey`
+	// brings it (its first poll says so in the log).
 	const ntp::Key *key = c.key && settings_.keys ? settings_.keys->find(*c.key) : nullptr;
-	if (c.key && key == nullptr) {
-		return fail(Errc::NotFound, fmt::format("Source {}: key {} missing", address.to_string(), *c.key));
-	}
 	auto source = std::make_unique<NtpSource>(c, address, rng_, key);
 	source->id = next_source_id_++;
 	auto io = env_.io.open_source(source->id, address, c.kind == conf::SourceKind::Peer);
@@ -167,7 +167,7 @@ Result<> Engine::add_source(const conf::SourceConfig &c, const IpAddress &addres
 	stats.fixed_min_delay_s = c.mindelay_s;
 	stats.asymmetry = c.asymmetry;
 	source->index = set_.add_source({.prefer = c.prefer, .trust = c.trust, .require = c.require,
-					 .noselect = c.noselect, .ntp = true, .authenticated = key != nullptr},
+					 .noselect = c.noselect, .ntp = true, .authenticated = c.key.has_value()},
 					stats);
 	entries_.push_back({.refclock = false, .position = ntp_.size()});
 	env_.log.info("Added source {}{}{}", source->label, c.iburst ? " (iburst)" : "",
@@ -252,7 +252,18 @@ void Engine::poll(NtpSource &s)
 	s.last_request = env_.scheduler.now();
 	last_request_sent_ = s.last_request;
 	s.polls++;
-	auto sent = env_.io.send(s.id, s.address, static_cast<uint16_t>(s.config.port), request);
+	if (!request) {
+		// Fail closed: `key N` and no key N, so nothing goes out; the
+		// poll counts as one whose request was lost (chronyd's).
+		if (!s.key_missing_logged) {
+			s.key_missing_logged = true;
+			env_.log.warning("Source {}: key {} is not in the keyfile; no request sent until rekey loads it",
+					 s.label, s.client.key_id().value_or(0));
+		}
+		schedule_poll(s, s.client.next_interval_s());
+		return;
+	}
+	auto sent = env_.io.send(s.id, s.address, static_cast<uint16_t>(s.config.port), *request);
 	if (sent) {
 		s.total_tx++;
 	} else {
@@ -314,9 +325,23 @@ void Engine::on_packet(SourceId id, const RxPacket &d)
 	Reject why{};
 	RealTime rx = env_.clock.from_system(d.rx_system);
 	auto sample = s.client.on_response(d.payload, rx, why);
+	if (why == Reject::CryptoNak) {
+		// The server says it cannot check our MAC. Unauthenticated like
+		// any packet without our key's MAC: counted and logged, nothing
+		// of it used, the request still waits (chronyd ignores it too).
+		s.crypto_naks++;
+		if (!std::exchange(s.crypto_nak_logged, true)) {
+			env_.log.warning("Source {}: crypto-NAK received: the server does not know key {} (or holds "
+					 "another secret under it)",
+					 s.label, s.client.key_id().value_or(0));
+		}
+		env_.log.debug("Response from {} not used: crypto-NAK", s.label);
+		return;
+	}
 	if (why == Reject::AuthFailed) {
 		// Nothing of it is used, as for a packet that is not an answer.
-		if (s.auth_failures++ == 0) {
+		s.auth_failures++;
+		if (!std::exchange(s.auth_failure_logged, true)) {
 			env_.log.warning("Source {}: authentication failed{}", s.label,
 					 s.config.key ? fmt::format(" (key {})", *s.config.key) : std::string(" (a MAC it did not ask for)"));
 		}
@@ -764,6 +789,34 @@ bool Engine::reload_sources()
 	env_.log.info("Reloaded sources: {} line{} added, {} source{} removed", added, added == 1 ? "" : "s", removed,
 		      removed == 1 ? "" : "s");
 	return true;
+}
+
+void Engine::set_keys(std::shared_ptr<const ntp::KeyStore> keys)
+{
+	for (const auto &s : ntp_) {
+		std::optional<uint32_t> id = s->client.key_id();
+		if (!id) {
+			continue;
+		}
+		const ntp::Key *key = keys ? keys->find(*id) : nullptr;
+		bool had = s->client.key() != nullptr;
+		s->client.set_key(key);
+		if (key == nullptr && had) {
+			env_.log.warning("Source {}: key {} is no longer in the keyfile; no request sent until it is back",
+					 s->label, *id);
+			s->key_missing_logged = true;
+		} else if (key != nullptr) {
+			if (!had) {
+				env_.log.info("Source {}: key {} loaded; requests resume", s->label, *id);
+			}
+			// With the new keys, the next failure or crypto-NAK is said again.
+			s->key_missing_logged = false;
+			s->auth_failure_logged = false;
+			s->crypto_nak_logged = false;
+		}
+	}
+	// Swapped after the sources: the old keys live until none points at them.
+	settings_.keys = std::move(keys);
 }
 
 } // namespace strata::sources

@@ -66,6 +66,11 @@ struct NtpSource {
 	double last_response_time_s = 0;         ///< the server's t3 − t2
 	uint32_t total_tx = 0, total_rx = 0, total_valid = 0, total_good = 0;
 	uint32_t auth_failures = 0;  ///< responses without a valid MAC of its key (or with one it did not ask for)
+	uint32_t crypto_naks = 0;    ///< crypto-NAKs answering its requests
+	// Each said once in the log, and again after a rekey.
+	bool key_missing_logged = false;   ///< "no request sent: key N not in the keyfile"
+	bool auth_failure_logged = false;
+	bool crypto_nak_logged = false;
 };
 
 struct RefclockSource {

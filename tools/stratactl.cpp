@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	}
 	SystemNameService names;
 	SystemPause pause;
-	Session session(exchanger, names, pause, cl.session, std::cout, std::cerr);
+	SystemRandom random;
+	Session session(exchanger, names, pause, cl.session, std::cout, std::cerr, &random);
 
 	bool ok = true;
 	std::vector<std::string> lines = command_lines(cl);

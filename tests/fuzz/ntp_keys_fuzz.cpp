@@ -47,13 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	std::span<const std::byte> datagram(reinterpret_cast<const std::byte *>(data), size);
 	strata::ntp::Drop why{};
 	auto request = strata::ntp::classify(datagram, false, why, nullptr, result.keys.get());
-	if (request && request->key != nullptr) {
+	if (request) {
+		// Whatever the reply carries (a MAC, a crypto-NAK or nothing), it
+		// is never longer than the request: the server amplifies nothing.
 		strata::Xoshiro256 rng(1);
 		std::array<std::byte, strata::ntp::kHeaderSize + strata::ntp::kMaxMacTrailer> out{};
 		strata::ntp::build_reply(*request, strata::RealTime{}, strata::Reference{}, false, {}, rng,
 					 std::span(out).first<strata::ntp::kHeaderSize>());
-		size_t n = strata::ntp::append_mac(*request->key, out, strata::ntp::kHeaderSize, request->header.version);
-		if (n == 0 || n > size) {
+		size_t n = strata::ntp::append_auth(*request, out);
+		if (n == 0 || n > size || (request->crypto_nak && request->key != nullptr)) {
 			std::abort();
 		}
 	}

@@ -308,6 +308,25 @@ TEST(ConfParser, DumpPrintsOnlyNonDefaultOptions)
 	EXPECT_EQ(dump(r.config), "server a.example maxpoll 9 iburst\nlocal\nratelimit\n");
 }
 
+TEST(ConfParser, RatelimitGroupsClientsByPrefixStrataOnly)
+{
+	auto r = parse("ratelimit interval 2 ipv6prefix 56 ipv4prefix 24\n");
+	ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+	ASSERT_TRUE(r.config.ratelimit.has_value());
+	EXPECT_EQ(r.config.ratelimit->ipv4prefix, 24);
+	EXPECT_EQ(r.config.ratelimit->ipv6prefix, 56);
+	EXPECT_EQ(dump(r.config), "ratelimit interval 2 ipv4prefix 24 ipv6prefix 56\n");
+	auto defaults = parse("ratelimit\n");
+	EXPECT_EQ(defaults.config.ratelimit->ipv4prefix, 32);
+	EXPECT_EQ(defaults.config.ratelimit->ipv6prefix, 64);
+	auto bad = parse("ratelimit ipv6prefix 129\nratelimit ipv4prefix 0\ncmdratelimit ipv6prefix 64\n");
+	EXPECT_FALSE(bad.ok());
+	ASSERT_EQ(messages(bad).size(), 3u) << ::testing::PrintToString(messages(bad));
+	EXPECT_EQ(messages(bad)[0], "test.conf:1: ipv6prefix 129 out of range 1..128");
+	EXPECT_EQ(messages(bad)[1], "test.conf:2: ipv4prefix 0 out of range 1..32");
+	EXPECT_EQ(messages(bad)[2].rfind("test.conf:3: ", 0), 0u) << messages(bad)[2];  // NTP's ratelimit only
+}
+
 TEST(ConfParser, CommandSocketGroupAndOctalMode)
 {
 	auto r = parse("cmdsocketgroup monitoring\ncmdsocketmode 640\n");

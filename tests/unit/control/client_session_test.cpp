@@ -3,6 +3,7 @@
 // and error messages) and returns (the exit status).
 #include "control/client_session.h"
 #include "control/source_request.h"
+#include "ntp/keys.h"
 
 #include <functional>
 #include <map>
@@ -433,6 +434,73 @@ TEST(ClientSession, RetrySchedule)
 	EXPECT_EQ(attempt_timeout_s(0), 1.0);
 	EXPECT_EQ(attempt_timeout_s(1), 2.0);
 	EXPECT_EQ(attempt_timeout_s(2), 4.0);
+}
+
+/// Counts up from `next`: predictable bytes for the key tests.
+class CountingRandom : public RandomSource {
+public:
+	uint8_t next = 0;
+	bool fail = false;
+	size_t asked = 0;
+	bool fill(std::span<uint8_t> out) override
+	{
+		asked += out.size();
+		for (auto &b : out) {
+			b = next++;
+		}
+		return !fail;
+	}
+};
+
+TEST_F(Fixture, KeygenPrintsAKeyfileLineThatLoadsAndSigns)
+{
+	struct Case {
+		const char *command;
+		const char *prefix;
+		size_t bytes;
+	};
+	for (const Case &c : {Case{"keygen", "1 SHA1 HEX:", 20}, Case{"keygen 73 SHA1 256", "73 SHA1 HEX:", 32},
+			      Case{"keygen 151 AES128", "151 AES128 HEX:", 16}, Case{"keygen 9 AES256 64", "9 AES256 HEX:", 32},
+			      Case{"keygen 5 SHA3-512 8", "5 SHA3-512 HEX:", 10},  // at least 80 bits
+			      Case{"keygen 4294967295 MD5 100000", "4294967295 MD5 HEX:", 512}}) {
+		CountingRandom random;
+		random.next = 0xf0;
+		std::ostringstream line;
+		Session session(daemon, names, pause, {}, line, err, &random);
+		ASSERT_TRUE(session.run(c.command)) << c.command << ": " << err.str();
+		EXPECT_EQ(random.asked, c.bytes) << c.command;
+		std::string text = line.str();
+		EXPECT_EQ(text.rfind(c.prefix, 0), 0u) << text;
+		EXPECT_EQ(text.substr(std::string_view(c.prefix).size(), 6), "F0F1F2") << text;
+		EXPECT_EQ(text.size(), std::string_view(c.prefix).size() + 2 * c.bytes + 1) << text;
+		// Written to a keyfile, it loads, and signs what it verifies.
+		auto loaded = ntp::parse_keyfile(text);
+		ASSERT_TRUE(loaded.ok()) << text;
+		ASSERT_EQ(loaded.keys->size(), 1u);
+		const ntp::Key &key = *loaded.keys->keys()[0];
+		EXPECT_EQ(key.length(), c.bytes);
+		std::array<std::byte, 48> packet{};
+		std::array<std::byte, ntp::kMaxMacLength> mac{};
+		size_t n = key.sign(packet, 4, mac);
+		EXPECT_TRUE(key.verify(packet, 4, std::span(mac).first(n)));
+	}
+	EXPECT_TRUE(daemon.requests.empty()) << "keygen asks no daemon";
+	CountingRandom random;
+	Session session(daemon, names, pause, {}, out, err, &random);
+	EXPECT_FALSE(session.run("keygen 1 SHA2"));
+	EXPECT_FALSE(session.run("keygen one"));
+	EXPECT_FALSE(session.run("keygen 1 SHA1 160 extra"));
+	EXPECT_FALSE(session.run("keygen -1"));
+	EXPECT_EQ(err.str(), "Unknown hash function or cipher SHA2\n"
+			     "Invalid syntax for keygen command\n"
+			     "Invalid syntax for keygen command\n"
+			     "Invalid syntax for keygen command\n");
+	EXPECT_TRUE(out.str().empty());
+	// No generator, or one that fails: no key, never a weaker one.
+	random.fail = true;
+	EXPECT_FALSE(session.run("keygen"));
+	EXPECT_FALSE(run("keygen"));
+	EXPECT_TRUE(out.str().empty());
 }
 
 } // namespace

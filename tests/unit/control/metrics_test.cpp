@@ -107,7 +107,7 @@ MetricsSnapshot known_snapshot()
 					       .missed_pulses = 2,
 					       .polls = 9,
 					       .empty_polls = 9}};
-	s.extras.ntp_server = NtpServerCounters{.responses = 1197, .kod_sent = 5};
+	s.extras.ntp_server = NtpServerCounters{.responses = 1197, .kod_sent = 5, .auth_failed = 4, .crypto_naks = 3};
 	return s;
 }
 
@@ -173,6 +173,8 @@ TEST(Metrics, KnownReportGivesExactSamples)
 		"strata_ntp_interleaved_requests_total 0",
 		"strata_ntp_responses_total 1197",
 		"strata_ntp_kod_responses_total 5",
+		"strata_ntp_auth_failures_total 4",
+		"strata_ntp_crypto_nak_responses_total 3",
 		"strata_command_requests_total 7",
 		"strata_command_requests_dropped_total 1",
 		R"(strata_activity_sources{status="online"} 2)",
@@ -227,7 +229,7 @@ TEST(Metrics, EveryFamilyHasOneHelpAndTypeBeforeItsSamples)
 		EXPECT_EQ(type == "counter", name.ends_with("_total")) << name;
 		EXPECT_TRUE(name.starts_with("strata_")) << name;
 	}
-	EXPECT_EQ(types.size(), 45u);
+	EXPECT_EQ(types.size(), 47u);
 }
 
 TEST(Metrics, LabelValuesAreEscaped)

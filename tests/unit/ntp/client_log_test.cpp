@@ -183,5 +183,61 @@ TEST(ClientLog, MappedIpv4IsTheSameClient)
 	EXPECT_EQ(log.find(ip("192.0.2.1"))->ntp_requests, 2u);
 }
 
+TEST(ClientLog, AnIpv6ClientRotatingThroughItsSlash64IsLimitedAsOne)
+{
+	RateLimitConfig cfg{.interval_log2 = 3, .burst = 4, .leak_log2 = 4, .kod_log2 = 0};
+	ClientLog log(512 * 1024, cfg, 7);  // default groups: /32 and /64
+	ScriptedRng rng;                      // never leaks
+	// A new address of the same /64 for every request, all at once: four
+	// answered (the burst), every other one dropped.
+	int answered = 0;
+	for (int i = 0; i < 100; i++) {
+		auto a = IpAddress::v6({0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, static_cast<uint8_t>(i), 0, 0, 0, 0, 0,
+					static_cast<uint8_t>(i * 7), static_cast<uint8_t>(i)});
+		answered += log.on_ntp_request(a, t0, rng) == Verdict::Respond;
+	}
+	EXPECT_EQ(answered, 4);
+	EXPECT_EQ(log.size(), 1u);  // one record: the rotation crowds nobody out
+	auto r = log.find(ip("2001:db8:1:2:ffff::1"));
+	ASSERT_TRUE(r);
+	EXPECT_EQ(r->address, ip("2001:db8:1:2::"));
+	EXPECT_EQ(r->ntp_requests, 100u);
+	EXPECT_EQ(r->ntp_drops, 96u);
+	// Another /64 (one bit away) is another client, with its own burst.
+	EXPECT_EQ(log.on_ntp_request(ip("2001:db8:1:3::1"), t0, rng), Verdict::Respond);
+	EXPECT_EQ(log.size(), 2u);
+	// IPv4 addresses are their own clients by default.
+	for (int i = 0; i < 4; i++) {
+		EXPECT_EQ(log.on_ntp_request(ip("192.0.2.1"), t0, rng), Verdict::Respond);
+		EXPECT_EQ(log.on_ntp_request(ip("192.0.2.2"), t0, rng), Verdict::Respond);
+	}
+	EXPECT_EQ(log.on_ntp_request(ip("192.0.2.1"), t0, rng), Verdict::Drop);
+	// reset() takes any address of the group.
+	EXPECT_TRUE(log.reset(ip("2001:db8:1:2:abcd::9")));
+	EXPECT_EQ(log.find(ip("2001:db8:1:2::"))->ntp_requests, 0u);
+}
+
+TEST(ClientLog, PrefixLengthsAreConfigurable)
+{
+	ClientGroups groups{.ipv4_prefix = 24, .ipv6_prefix = 48};
+	EXPECT_EQ(groups.group_of(ip("192.0.2.77")), ip("192.0.2.0"));
+	EXPECT_EQ(groups.group_of(ip("::ffff:192.0.2.77")), ip("192.0.2.0"));
+	EXPECT_EQ(groups.group_of(ip("2001:db8:1:2:3::4")), ip("2001:db8:1::"));
+	ClientGroups odd{.ipv4_prefix = 31, .ipv6_prefix = 57};
+	EXPECT_EQ(odd.group_of(ip("192.0.2.3")), ip("192.0.2.2"));
+	EXPECT_EQ(odd.group_of(ip("2001:db8:1:ff:ffff::")), ip("2001:db8:1:80::"));
+	ClientGroups exact{.ipv4_prefix = 32, .ipv6_prefix = 128};
+	EXPECT_EQ(exact.group_of(ip("2001:db8::7")), ip("2001:db8::7"));
+
+	ClientLog log(512 * 1024, RateLimitConfig{.interval_log2 = 3, .burst = 1, .leak_log2 = 4}, 7, groups);
+	ScriptedRng rng;
+	EXPECT_EQ(log.on_ntp_request(ip("192.0.2.1"), t0, rng), Verdict::Respond);
+	EXPECT_EQ(log.on_ntp_request(ip("192.0.2.200"), t0, rng), Verdict::Drop);  // same /24
+	EXPECT_EQ(log.on_ntp_request(ip("192.0.3.1"), t0, rng), Verdict::Respond);
+	EXPECT_EQ(log.on_ntp_request(ip("2001:db8:1:2::1"), t0, rng), Verdict::Respond);
+	EXPECT_EQ(log.on_ntp_request(ip("2001:db8:1:ffff::1"), t0, rng), Verdict::Drop);  // same /48
+	EXPECT_EQ(log.on_ntp_request(ip("2001:db8:2::1"), t0, rng), Verdict::Respond);
+}
+
 } // namespace
 } // namespace strata::ntp

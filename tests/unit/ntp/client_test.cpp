@@ -37,7 +37,7 @@ TEST(ClientSource, ExchangeGivesOffsetAndDelay)
 {
 	Xoshiro256 rng(7);
 	ClientSource c({}, rng);
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	auto response = serve(request);
 	Reject why{};
 	auto s = c.on_response(response, kT1 + 2100us, why);  // 1 ms + 100 µs + 1 ms
@@ -54,8 +54,8 @@ TEST(ClientSource, TheTransmitTimestampIsARandomCookie)
 {
 	Xoshiro256 rng(7);
 	ClientSource c({}, rng);
-	auto a = parse(c.make_request(kT1))->header.transmit;
-	auto b = parse(c.make_request(kT1))->header.transmit;
+	auto a = parse(*c.make_request(kT1))->header.transmit;
+	auto b = parse(*c.make_request(kT1))->header.transmit;
 	EXPECT_NE(a, b);
 	EXPECT_NE(a, to_ntp(kT1));
 }
@@ -64,9 +64,9 @@ TEST(ClientSource, DuplicateLateAndForeignResponsesAreRejected)
 {
 	Xoshiro256 rng(7);
 	ClientSource c({}, rng);
-	auto first = c.make_request(kT1);
+	auto first = *c.make_request(kT1);
 	auto late = serve(first);
-	auto second = c.make_request(kT1 + 64s);
+	auto second = *c.make_request(kT1 + 64s);
 	Reject why{};
 	EXPECT_FALSE(c.on_response(late, kT1 + 64s + 2ms, why).has_value());  // answers the old request
 	EXPECT_EQ(why, Reject::NoRequest);
@@ -82,7 +82,7 @@ TEST(ClientSource, UnsynchronisedServerIsReachableButGivesNoSample)
 {
 	Xoshiro256 rng(7);
 	ClientSource c({}, rng);
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	Reject why{};
 	EXPECT_FALSE(c.on_response(serve(request, Reference{}), kT1 + 2ms, why).has_value());
 	EXPECT_EQ(why, Reject::Unsynchronized);
@@ -93,7 +93,7 @@ TEST(ClientSource, KissOfDeathRateSlowsDown)
 {
 	Xoshiro256 rng(7);
 	ClientSource c({.minpoll = 4, .maxpoll = 10}, rng);
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	Drop drop{};
 	auto r = classify(request, false, drop);
 	std::array<std::byte, kHeaderSize> out{};
@@ -112,11 +112,11 @@ TEST(ClientSource, MaxdelayAndOffsetOptions)
 	Xoshiro256 rng(7);
 	ClientSource c({.maxdelay_s = 1e-3, .offset_s = 0.5}, rng);
 	Reject why{};
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	EXPECT_FALSE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
 	EXPECT_EQ(why, Reject::TooFar);
 	ClientSource d({.offset_s = 0.5}, rng);
-	request = d.make_request(kT1);
+	request = *d.make_request(kT1);
 	auto s = d.on_response(serve(request), kT1 + 2100us, why);
 	ASSERT_TRUE(s.has_value());
 	EXPECT_NEAR(s->sample.offset_s, 0.503, 1e-9);
@@ -125,7 +125,7 @@ TEST(ClientSource, MaxdelayAndOffsetOptions)
 /// One exchange with the test server; the sample or nullopt.
 std::optional<ClientSample> exchange(ClientSource &c, Reject &why)
 {
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	return c.on_response(serve(request), kT1 + 2100us, why);
 }
 
@@ -135,13 +135,13 @@ TEST(ClientSource, IburstEndsAfterFourGoodResponses)
 	ClientSource c({.minpoll = 6, .iburst = true}, rng);
 	Reject why{};
 	for (int i = 0; i < 3; i++) {
-		auto request = c.make_request(kT1);
+		auto request = *c.make_request(kT1);
 		EXPECT_EQ(c.next_interval_s(), 2.0);
 		ASSERT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
 		c.sample_accepted();
 		EXPECT_FALSE(c.take_burst_ended());
 	}
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	EXPECT_EQ(c.next_interval_s(), 2.0);  // the timer is set before the answer comes
 	ASSERT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
 	// A response is not enough: the caller's delay tests must accept it.
@@ -286,7 +286,7 @@ TEST(ClientSource, ReachabilityRegisterShifts)
 	Xoshiro256 rng(7);
 	ClientSource c({}, rng);
 	for (int i = 0; i < 3; i++) {
-		auto request = c.make_request(kT1 + i * 64s);
+		auto request = *c.make_request(kT1 + i * 64s);
 		Reject why{};
 		if (i != 1) {
 			c.on_response(serve(request), kT1 + i * 64s + 2ms, why);
@@ -337,7 +337,7 @@ TEST(ClientAuth, RequestsCarryTheKeyAndSignedResponsesAreUsed)
 			const Key *key = keys.keys->find(id);
 			ClientSource c({.version = version, .key = key}, rng);
 			EXPECT_TRUE(c.authenticated());
-			auto request = c.make_request(kT1);
+			auto request = *c.make_request(kT1);
 			auto parsed = parse(request);
 			ASSERT_TRUE(parsed.has_value());
 			EXPECT_TRUE(parsed->has_mac);
@@ -357,7 +357,7 @@ TEST(ClientAuth, EverythingButAValidMacOfItsKeyIsRefusedAndChangesNothing)
 	ASSERT_TRUE(keys.ok());
 	Xoshiro256 rng(7);
 	ClientSource c({.key = keys.keys->find(1)}, rng);
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	auto good = serve_signed(request, *keys.keys);
 	Reject why{};
 	// Unsigned, signed with another key, a bit flipped, a crypto-NAK.
@@ -371,9 +371,15 @@ TEST(ClientAuth, EverythingButAValidMacOfItsKeyIsRefusedAndChangesNothing)
 	flipped[33] ^= std::byte{1};
 	EXPECT_FALSE(c.on_response(flipped, kT1 + 2100us, why).has_value());
 	EXPECT_EQ(why, Reject::AuthFailed);
+	// A crypto-NAK that answers the request is told apart; one that does
+	// not (another origin) is noise like the rest.
 	auto nak = unsigned_reply;
 	nak.resize(kHeaderSize + 4);
 	EXPECT_FALSE(c.on_response(nak, kT1 + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::CryptoNak);
+	auto stray_nak = nak;
+	stray_nak[31] ^= std::byte{1};
+	EXPECT_FALSE(c.on_response(stray_nak, kT1 + 2100us, why).has_value());
 	EXPECT_EQ(why, Reject::AuthFailed);
 	// None of them took the request or counted as an answer.
 	EXPECT_EQ(c.reach(), 0);
@@ -389,13 +395,55 @@ TEST(ClientAuth, AnUnauthenticatedSourceRefusesSignedResponses)
 	Xoshiro256 rng(7);
 	ClientSource c({}, rng);
 	EXPECT_FALSE(c.authenticated());
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	EXPECT_EQ(request.length, kHeaderSize);
 	Reject why{};
 	auto signed_reply = serve_signed(request, *keys.keys, keys.keys->find(1));
 	EXPECT_FALSE(c.on_response(signed_reply, kT1 + 2100us, why).has_value());
 	EXPECT_EQ(why, Reject::AuthFailed);
+	auto nak = signed_reply;
+	nak.resize(kHeaderSize + 4);
+	std::fill(nak.begin() + kHeaderSize, nak.end(), std::byte{0});
+	EXPECT_FALSE(c.on_response(nak, kT1 + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::AuthFailed);  // it never asked for authentication
 	EXPECT_TRUE(c.on_response(serve(request), kT1 + 2100us, why).has_value());
+}
+
+TEST(ClientAuth, AMissingKeySendsNothingAndAcceptsNothingUntilSetKey)
+{
+	auto keys = parse_keyfile(kKeys);
+	ASSERT_TRUE(keys.ok());
+	Xoshiro256 rng(7);
+	ClientSource c({.key_id = 2}, rng);
+	EXPECT_TRUE(c.authenticated());
+	EXPECT_TRUE(c.key_missing());
+	// Each poll counts as a lost request: nothing to send.
+	EXPECT_FALSE(c.make_request(kT1).has_value());
+	EXPECT_FALSE(c.make_request(kT1 + 64s).has_value());
+	EXPECT_EQ(c.unanswered(), 2);
+	EXPECT_EQ(c.reach(), 0);
+	// A key of another id is refused; key 2 is taken.
+	EXPECT_FALSE(c.set_key(keys.keys->find(1)));
+	EXPECT_TRUE(c.key_missing());
+	EXPECT_TRUE(c.set_key(keys.keys->find(2)));
+	EXPECT_FALSE(c.key_missing());
+	auto request = c.make_request(kT1 + 128s);
+	ASSERT_TRUE(request.has_value());
+	auto parsed = parse(*request);
+	ASSERT_TRUE(parsed.has_value());
+	EXPECT_EQ(parsed->key_id, 2u);
+	auto reply = serve_signed(*request, *keys.keys);
+	// The key goes (a rekey without it): even its valid MAC is not accepted.
+	EXPECT_TRUE(c.set_key(nullptr));
+	Reject why{};
+	EXPECT_FALSE(c.on_response(reply, kT1 + 128s + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::AuthFailed);
+	EXPECT_TRUE(c.set_key(keys.keys->find(2)));
+	EXPECT_TRUE(c.on_response(reply, kT1 + 128s + 2100us, why).has_value()) << to_string(why);
+	// A source without `key` takes no key.
+	ClientSource plain({}, rng);
+	EXPECT_FALSE(plain.set_key(keys.keys->find(1)));
+	EXPECT_FALSE(plain.authenticated());
 }
 
 TEST(ClientAuth, AResponseOfAnotherVersionIsUsedAsByChronyd)
@@ -406,7 +454,7 @@ TEST(ClientAuth, AResponseOfAnotherVersionIsUsedAsByChronyd)
 	ASSERT_TRUE(keys.ok());
 	Xoshiro256 rng(7);
 	ClientSource c({.version = 4, .key = keys.keys->find(2)}, rng);
-	auto request = c.make_request(kT1);
+	auto request = *c.make_request(kT1);
 	auto reply = serve_signed(request, *keys.keys);
 	// Rewritten as NTPv3 with its whole SHA256 MAC (32 bytes).
 	reply[0] = static_cast<std::byte>((std::to_integer<unsigned>(reply[0]) & ~0x38u) | (3u << 3));

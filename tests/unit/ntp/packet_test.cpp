@@ -247,10 +247,14 @@ TEST(NtpPacket, MalformedPacketsAreRejected)
 	EXPECT_FALSE(parse(with_trailer(kClientRequest, nak)).has_value());  // NAK, key id not 0
 	auto v3 = kClientRequest;
 	v3[0] = std::byte{0x1b};
-	// Before NTPv4 there are no extension fields and no crypto-NAK, only a MAC.
-	// Its MAC may be a whole SHA-2 digest, up to 64 bytes after the key id.
+	// Before NTPv4 there are no extension fields, only a MAC or a crypto-NAK
+	// (ntpd answers NTPv3 requests with one too). The MAC may be a whole
+	// SHA-2 digest, up to 64 bytes after the key id.
 	EXPECT_FALSE(parse(with_trailer(v3, extension(1, 72))).has_value());
-	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(4))).has_value());
+	auto v3_nak = parse(with_trailer(v3, std::vector<std::byte>(4)));
+	ASSERT_TRUE(v3_nak.has_value());
+	EXPECT_TRUE(v3_nak->crypto_nak);
+	EXPECT_FALSE(parse(with_trailer(v3, nak)).has_value());  // key id not 0
 	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(16))).has_value());
 	EXPECT_FALSE(parse(with_trailer(v3, std::vector<std::byte>(22))).has_value());
 	EXPECT_TRUE(parse(with_trailer(v3, std::vector<std::byte>(20))).has_value());

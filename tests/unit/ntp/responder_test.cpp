@@ -128,7 +128,7 @@ TEST(Responder, OtherModesAreNeverAnswered)
 	}
 }
 
-TEST(Responder, MalformedAndUnauthenticMacsAreDropped)
+TEST(Responder, MalformedIsDroppedAndAMacWithoutAKeyfileNaked)
 {
 	Drop why{};
 	std::string detail;
@@ -138,8 +138,10 @@ TEST(Responder, MalformedAndUnauthenticMacsAreDropped)
 	auto with_mac = request(4, Mode::Client);
 	with_mac.resize(kHeaderSize + 20);
 	with_mac[kHeaderSize + 3] = std::byte{1};
-	// No keyfile: any MAC is one of an unknown key.
-	EXPECT_FALSE(classify(with_mac, false, why).has_value());
+	// No keyfile: any MAC is one of an unknown key, answered with a crypto-NAK.
+	auto r = classify(with_mac, false, why);
+	ASSERT_TRUE(r.has_value());
+	EXPECT_TRUE(r->crypto_nak);
 	EXPECT_EQ(why, Drop::AuthFailed);
 }
 
@@ -183,33 +185,65 @@ TEST(Responder, ValidMacOfAKnownKeyIsAnsweredWithOne)
 	}
 }
 
-TEST(Responder, UnknownKeyWrongMacAndCryptoNakAreDropped)
+TEST(Responder, UnknownKeyAndWrongMacGetACryptoNakACryptoNakNothing)
 {
 	auto keys = parse_keyfile("1 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n"
 				  "2 MD5 HEX:00112233445566778899AABBCCDDEEFF\n");
 	ASSERT_TRUE(keys.ok());
-	auto other = parse_keyfile("7 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n");
-	Drop why{};
-	// A key the server does not have (chronyd 4.3 sends no crypto-NAK).
-	EXPECT_FALSE(classify(signed_request(*other.keys->find(7), 4), false, why, nullptr, keys.keys.get()));
-	EXPECT_EQ(why, Drop::AuthFailed);
+	auto other = parse_keyfile("7 MD5 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n"
+				   "8 SHA512 HEX:6B5D3C6A2E4A74775E4F6F3B7A35453E\n");
+	// The reply to a request whose MAC fails: the header and key id 0,
+	// never longer than the request, in the request's version.
+	auto expect_nak = [&](const std::vector<std::byte> &req, const KeyStore *store, const char *what) {
+		Drop why{};
+		auto r = classify(req, false, why, nullptr, store);
+		ASSERT_TRUE(r.has_value()) << what;
+		EXPECT_TRUE(r->crypto_nak) << what;
+		EXPECT_EQ(r->key, nullptr) << what;
+		EXPECT_EQ(why, Drop::AuthFailed) << what;
+		ZeroRng rng;
+		std::array<std::byte, kHeaderSize + kMaxMacTrailer> out{};
+		out.fill(std::byte{0xaa});
+		build_reply(*r, kReceive, kLocal, false, {}, rng, std::span(out).first<kHeaderSize>());
+		stamp_transmit(std::span(out).first<kHeaderSize>(), kReceive, -20, rng);
+		size_t n = append_auth(*r, out);
+		EXPECT_EQ(n, kCryptoNakLength) << what;
+		EXPECT_LT(n, req.size()) << what;
+		auto parsed = parse(std::span(out).first(n));
+		ASSERT_TRUE(parsed.has_value()) << what;
+		EXPECT_TRUE(parsed->crypto_nak) << what;
+		EXPECT_EQ(parsed->header.version, r->header.version) << what;
+		EXPECT_EQ(parsed->header.origin, r->header.transmit) << what;  // it answers that request
+		EXPECT_EQ(append_auth(*r, std::span(out).first(kCryptoNakLength - 1)), 0u) << "no room";
+	};
+	// A key the server does not have, at both versions (a SHA512 MAC whole
+	// in NTPv3); with no keyfile at all, every key is unknown.
+	expect_nak(signed_request(*other.keys->find(7), 4), keys.keys.get(), "unknown key v4");
+	expect_nak(signed_request(*other.keys->find(8), 3), keys.keys.get(), "unknown key v3");
+	expect_nak(signed_request(*keys.keys->find(1), 4), nullptr, "no keyfile");
 	// Key 1's MAC under key 2's id.
 	auto req = signed_request(*keys.keys->find(1), 4);
 	req[kHeaderSize + 3] = std::byte{2};
-	EXPECT_FALSE(classify(req, false, why, nullptr, keys.keys.get()));
-	EXPECT_EQ(why, Drop::AuthFailed);
+	expect_nak(req, keys.keys.get(), "another key's MAC");
 	// A flipped bit in the header.
 	req = signed_request(*keys.keys->find(1), 4);
 	req[40] ^= std::byte{1};
-	EXPECT_FALSE(classify(req, false, why, nullptr, keys.keys.get()));
-	EXPECT_EQ(why, Drop::AuthFailed);
-	// A crypto-NAK as a request.
-	auto nak = request(4, Mode::Client);
-	nak.resize(kHeaderSize + 4);
-	EXPECT_FALSE(classify(nak, false, why, nullptr, keys.keys.get()));
-	EXPECT_EQ(why, Drop::AuthFailed);
-	// Unauthenticated requests are still answered.
-	EXPECT_TRUE(classify(request(4, Mode::Client), false, why, nullptr, keys.keys.get()).has_value());
+	expect_nak(req, keys.keys.get(), "flipped bit");
+	// A crypto-NAK as a request gets nothing: no NAK for a NAK.
+	Drop why{};
+	for (int version : {3, 4}) {
+		auto nak = request(version, Mode::Client);
+		nak.resize(kHeaderSize + 4);
+		EXPECT_FALSE(classify(nak, false, why, nullptr, keys.keys.get()));
+		EXPECT_EQ(why, Drop::AuthFailed);
+	}
+	// Unauthenticated requests are still answered, with nothing appended.
+	auto plain = classify(request(4, Mode::Client), false, why, nullptr, keys.keys.get());
+	ASSERT_TRUE(plain.has_value());
+	EXPECT_FALSE(plain->crypto_nak);
+	EXPECT_EQ(why, Drop::None);
+	std::array<std::byte, kHeaderSize + kMaxMacTrailer> out{};
+	EXPECT_EQ(append_auth(*plain, out), kHeaderSize);
 }
 
 TEST(Responder, KissOfDeathRate)

@@ -201,9 +201,7 @@ public:
 		ntp::build_reply(*request, t2, ref, false, {.precision_log2 = -25}, rng_,
 				 std::span(reply).first<ntp::kHeaderSize>());
 		ntp::stamp_transmit(std::span(reply).first<ntp::kHeaderSize>(), t2, -25, rng_);
-		reply.resize(request->key != nullptr
-				     ? ntp::append_mac(*request->key, reply, ntp::kHeaderSize, request->header.version)
-				     : ntp::kHeaderSize);
+		reply.resize(ntp::append_auth(*request, reply));  // a MAC, a crypto-NAK or nothing
 		add_timer(MonoTime{now_ + from_seconds(b.delay_s)}, [this, id, to, reply] {
 			RxPacket p{.from = to, .from_port = 123, .rx_system = clock.now(), .payload = reply};
 			if (symmetric[to]) {
@@ -626,39 +624,100 @@ std::shared_ptr<const ntp::KeyStore> keys(const char *text)
 	return parsed.keys;
 }
 
-TEST(EngineAuth, ASourceWithAMissingKeyOrNtsIsRefusedAtStartNeverPolled)
+TEST(EngineAuth, ASourceWithNtsIsRefusedAtStartNeverPolled)
 {
-	for (const char *line : {"server 192.0.2.1 key 7\n", "server 192.0.2.1 nts\n", "peer 192.0.2.1 key 7\n"}) {
+	for (bool with_keyfile : {false, true}) {
+		Harness h;
+		strata::testing::FakeFileReader files;
+		auto loaded = conf::load_text(files, "server 192.0.2.2\nserver 192.0.2.1 nts\n", "test.conf");
+		EngineSettings settings;
+		if (with_keyfile) {
+			settings.keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n");
+		}
+		auto started = Engine::start(loaded.config, settings,
+					     {.scheduler = h, .clock = h.clock, .io = h, .log = h.log, .reference = h.reference});
+		ASSERT_FALSE(started.has_value());
+		EXPECT_NE(started.error().context.find("refusing to use the source unauthenticated"), std::string::npos)
+			<< started.error().context;
+		EXPECT_TRUE(h.sent.empty());
+	}
+}
+
+TEST(EngineAuth, ASourceWhoseKeyIsMissingSendsNothingUntilRekeyLoadsIt)
+{
+	// chronyd's behaviour (105-ntpauth runs a client with `key N` and no
+	// keyfile): the source is there, never polled unauthenticated.
+	for (const char *line : {"server 192.0.2.1 minpoll 4 key 7\n", "peer 192.0.2.1 minpoll 4 key 7\n"}) {
 		for (bool with_keyfile : {false, true}) {
 			Harness h;
-			strata::testing::FakeFileReader files;
-			auto loaded = conf::load_text(files, line, "test.conf");
-			EngineSettings settings;
-			if (with_keyfile) {
-				settings.keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n");
-			}
-			auto started = Engine::start(loaded.config, settings,
-						     {.scheduler = h, .clock = h.clock, .io = h, .log = h.log, .reference = h.reference});
-			ASSERT_FALSE(started.has_value()) << line;
-			EXPECT_NE(started.error().context.find("refusing to use the source unauthenticated"), std::string::npos)
-				<< started.error().context;
-			EXPECT_TRUE(h.sent.empty());
+			const char *text = "7 SHA1 HEX:00112233445566778899AABBCCDDEEFF00112233\n";
+			h.server_keys = keys(text);
+			h.servers[ip("192.0.2.1")] = {};
+			h.start(line, {.keys = with_keyfile ? keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n") : nullptr});
+			h.run_to(300);
+			EXPECT_TRUE(h.sent.empty()) << line;
+			ASSERT_EQ(h.engine->ntp_sources().size(), 1u);
+			const NtpSource &s = *h.engine->ntp_sources()[0];
+			EXPECT_TRUE(s.client.authenticated());
+			EXPECT_TRUE(s.client.key_missing());
+			EXPECT_GE(s.polls, 8u);  // polled (and counted as lost), nothing sent
+			EXPECT_EQ(h.log.count_with("Source 192.0.2.1: key 7 is not in the keyfile; no request sent"), 1u);
+			// rekey: the key comes; requests go out signed with it, and the
+			// source synchronises.
+			h.engine->set_keys(keys(text));
+			EXPECT_EQ(h.log.count_with("Source 192.0.2.1: key 7 loaded; requests resume"), 1u);
+			h.run_to(1200);
+			ASSERT_FALSE(h.sent.empty()) << line;
+			EXPECT_GT(h.engine->ntp_sources()[0]->total_good, 3u) << line;
+			// The key goes again: nothing more is sent.
+			h.engine->set_keys(keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n"));
+			EXPECT_EQ(h.log.count_with("Source 192.0.2.1: key 7 is no longer in the keyfile"), 1u);
+			size_t sent = h.sent.size();
+			h.run_to(1800);
+			EXPECT_EQ(h.sent.size(), sent) << line;
 		}
 	}
 }
 
-TEST(EngineAuth, AnAddedSourceWithAMissingKeyIsRefused)
+TEST(EngineAuth, AnAddedSourceWithAMissingKeySendsNothing)
 {
 	Harness h;
 	h.start("", {.keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n")});
 	conf::SourceConfig c;
 	c.host = "192.0.2.9";
 	c.key = 2;
-	EXPECT_EQ(h.engine->add(c), AddResult::Failed);
+	EXPECT_EQ(h.engine->add(c), AddResult::Added);
+	c.host = "192.0.2.10";
 	c.key = 1;
 	EXPECT_EQ(h.engine->add(c), AddResult::Added);
 	h.run_to(10);
-	EXPECT_EQ(h.sends_to(ip("192.0.2.9")).size(), 1u);
+	EXPECT_EQ(h.sends_to(ip("192.0.2.9")).size(), 0u);
+	EXPECT_EQ(h.sends_to(ip("192.0.2.10")).size(), 1u);
+	c.nts = true;
+	c.host = "192.0.2.11";
+	EXPECT_EQ(h.engine->add(c), AddResult::Failed);
+}
+
+TEST(EngineAuth, ACryptoNakIsCountedAndNeverUsed)
+{
+	// The server has key 1 with another secret: it answers every request
+	// with a crypto-NAK, which the client counts and logs once.
+	Harness h;
+	h.server_keys = keys("1 MD5 HEX:FFEEDDCCBBAA99887766554433221100\n");
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 minpoll 4 key 1\n", {.keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n")});
+	h.run_to(600);
+	const NtpSource &s = *h.engine->ntp_sources()[0];
+	EXPECT_GT(s.crypto_naks, 10u);
+	EXPECT_EQ(s.crypto_naks, s.total_rx);
+	EXPECT_EQ(s.total_valid, 0u);
+	EXPECT_EQ(s.client.reach(), 0);
+	EXPECT_EQ(h.clock.synced_updates, 0);
+	EXPECT_EQ(h.log.count_with("Source 192.0.2.1: crypto-NAK received"), 1u);
+	// The right key: the NAKs stop and the source is used.
+	h.server_keys = keys("1 MD5 HEX:00112233445566778899AABBCCDDEEFF\n");
+	h.run_to(1800);
+	EXPECT_GT(h.clock.synced_updates, 3);
 }
 
 TEST(EngineAuth, AKeyedSourceSynchronisesWithItsKeyAndIsMarkedAuthenticated)
@@ -707,6 +766,8 @@ TEST(EngineAuth, ResponsesWithoutAValidMacAreNeverUsed)
 		if (ignores) {
 			EXPECT_GT(h.engine->ntp_sources()[0]->auth_failures, 10u);
 			EXPECT_EQ(h.log.count_with("Source 192.0.2.1: authentication failed (key 1)"), 1u);
+		} else {
+			EXPECT_GT(h.engine->ntp_sources()[0]->crypto_naks, 10u);  // the server's answer to a wrong MAC
 		}
 	}
 }
@@ -745,12 +806,18 @@ TEST(EngineAuth, KeyfileAndSourceProblemsComeWithFileAndLine)
 
 	auto loaded = conf::load_text(files, "server 192.0.2.1 key 1\nserver 192.0.2.2 key 2\npool p.example nts\n",
 				      "c.conf");
+	// A missing key is a warning (the source sends nothing until it is
+	// loaded), nts an error.
 	auto problems = check_config_auth(loaded.config, keyfile.keys.get());
 	ASSERT_EQ(problems.size(), 2u);
-	EXPECT_EQ(problems[0].to_string().rfind("c.conf:2: Source 192.0.2.2: key 2 is not in the keyfile", 0), 0u)
+	EXPECT_EQ(problems[0].to_string().rfind("c.conf:2: warning: Source 192.0.2.2: key 2 is not in the keyfile", 0), 0u)
 		<< problems[0].to_string();
+	EXPECT_EQ(problems[0].severity, conf::Diagnostic::Severity::Warning);
 	EXPECT_EQ(problems[1].line, 3);
-	EXPECT_EQ(check_config_auth(loaded.config, nullptr).size(), 3u);
+	EXPECT_EQ(problems[1].severity, conf::Diagnostic::Severity::Error);
+	auto without = check_config_auth(loaded.config, nullptr);
+	ASSERT_EQ(without.size(), 3u);
+	EXPECT_NE(without[0].message.find("key 1 given but no keyfile configured"), std::string::npos);
 }
 
 TEST(EngineAuth, WithoutVersionAKeyLongerThanNtpv4CarriesIsUsedWithNtpv3)
