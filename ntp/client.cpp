@@ -324,7 +324,11 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 		why = Reject::KissOfDeath;
 		return std::nullopt;
 	}
-	reach_ |= 1;
+	// The reachability register counts the answers that could be used for
+	// synchronisation, as chronyd's (SRC_UpdateReachability with its
+	// synced_packet): an unsynchronised server or peer is not reachable as
+	// a time source, so that it neither holds up the start-up selection as
+	// if its samples were about to come, nor counts as a source at all.
 	if (h.leap == Leap::Unsynchronized || h.stratum == 0 || h.stratum >= 16) {
 		why = Reject::Unsynchronized;
 		return std::nullopt;
@@ -344,8 +348,13 @@ std::optional<ClientSample> ClientSource::on_response(std::span<const std::byte>
 	double delay = std::max(std::abs(to_seconds(rx_local - t1_) - to_seconds(t3 - t2)), precision);
 	double offset = (to_seconds(t2 - t1_) + to_seconds(t3 - rx_local)) / 2 + config_.offset_s;
 	double root_delay = from_short(h.root_delay), root_dispersion = from_short(h.root_dispersion);
-	if (delay > config_.maxdelay_s || root_delay / 2 + root_dispersion > kMaxRootDistance_s) {
-		why = Reject::TooFar;
+	if (root_delay / 2 + root_dispersion > kMaxRootDistance_s) {
+		why = Reject::TooFar;  // not synchronised well enough to count (chronyd's test 7)
+		return std::nullopt;
+	}
+	reach_ |= 1;
+	if (delay > config_.maxdelay_s) {
+		why = Reject::TooFar;  // a usable server, a bad measurement (chronyd's test A)
 		return std::nullopt;
 	}
 	why = Reject::None;

@@ -78,15 +78,27 @@ TEST(ClientSource, DuplicateLateAndForeignResponsesAreRejected)
 	EXPECT_EQ(why, Reject::Malformed);
 }
 
-TEST(ClientSource, UnsynchronisedServerIsReachableButGivesNoSample)
+TEST(ClientSource, UnsynchronisedServerAnswersButIsNotReachableAsASource)
 {
+	// chronyd's register counts only answers that could synchronise (its
+	// synced_packet): an unsynchronised server or peer answers, but is no
+	// time source yet (105-ntpauth's peers, until one of them is synchronised).
 	Xoshiro256 rng(7);
 	ClientSource c({}, rng);
 	auto request = *c.make_request(kT1);
 	Reject why{};
 	EXPECT_FALSE(c.on_response(serve(request, Reference{}), kT1 + 2ms, why).has_value());
 	EXPECT_EQ(why, Reject::Unsynchronized);
-	EXPECT_EQ(c.reach(), 1);
+	EXPECT_EQ(c.reach(), 0);
+	EXPECT_EQ(c.unanswered(), 0);  // answered all the same
+	EXPECT_FALSE(c.awaiting_response());
+	// A synchronised server whose measurement is too slow (maxdelay) is
+	// reachable: the server is fine, the measurement is not.
+	ClientSource slow({.maxdelay_s = 1e-3}, rng);
+	request = *slow.make_request(kT1);
+	EXPECT_FALSE(slow.on_response(serve(request), kT1 + 2100us, why).has_value());
+	EXPECT_EQ(why, Reject::TooFar);
+	EXPECT_EQ(slow.reach(), 1);
 }
 
 TEST(ClientSource, KissOfDeathRateSlowsDown)
