@@ -126,10 +126,17 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		deletes += leap == Leap::Delete ? 1 : 0;
 	}
 	Source &leader_source = sources_[index_of[leader_pos]];
-	if (!leader_source.fresh) {
-		return d;  // nothing new from the leader: the clock keeps its course
+	bool any_fresh = false;
+	for (size_t k = 0; k < candidates.size(); k++) {
+		auto state = d.selection.states[k];
+		if (state == CandidateState::Selected || state == CandidateState::Combined) {
+			any_fresh |= sources_[index_of[k]].fresh;
+			sources_[index_of[k]].fresh = false;
+		}
 	}
-	leader_source.fresh = false;
+	if (!any_fresh) {
+		return d;
+	}
 	d.estimate = ClockEstimate{.offset_s = d.selection.offset_s,
 				   .frequency_ppm = frequency / weights,
 				   .skew_ppm = skew / weights,
