@@ -121,7 +121,7 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 	}
 	// The correction "rate" (offset × duration, constant): an offset of one
 	// standard deviation is slewed over corrtimeratio × half the interval.
-	double rate = config_.corrtimeratio * 0.5 * e.offset_sd_s * elapsed;
+	double rate = config_.corrtimeratio * 0.5 * e.offset_sd_s * std::max(elapsed, e.interval_s);
 	double duration = std::abs(e.offset_s) > 0
 				  ? std::clamp(rate / std::abs(e.offset_s), kMinSlewDuration_s, kMaxSlewDuration_s)
 				  : kMinSlewDuration_s;

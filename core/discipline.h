@@ -66,6 +66,12 @@ struct ClockEstimate {
 	/// larger of this and skew_ppm.
 	double skew_bound_ppm = 0;
 	double offset_sd_s = 0;    ///< standard error of offset_s
+	/// The interval the offset is corrected over (chronyd: the time since
+	/// the last update). Updates that come from several combined sources
+	/// follow each other more closely than any one source's samples: the
+	/// leader's sample interval is given here so that the correction keeps
+	/// its pace. 0: the time since the last update alone.
+	double interval_s = 0;
 };
 
 struct DisciplineResult {

@@ -67,14 +67,17 @@ public:
 			poll_ += steps;
 			score_ -= steps;
 		}
-		// At the ends of the range the score starts over as chronyd's does:
-		// from nothing at minpoll, a whole step at maxpoll.
+		// At the ends of the range the score starts over: from nothing at
+		// minpoll (as chronyd), half a step at maxpoll (chronyd: a whole
+		// one), so that statistics asking for a shorter interval get it
+		// after half as many samples (tools/sim, defaults, 200 seeds: RMS
+		// 67.2 -> 65.7 µs; chrony's 126-burst still passes).
 		if (poll_ < minpoll_) {
 			poll_ = minpoll_;
 			score_ = 0.0;
 		} else if (poll_ > maxpoll_) {
 			poll_ = maxpoll_;
-			score_ = 1.0;
+			score_ = 0.5;
 		}
 		return poll_;
 	}

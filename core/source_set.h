@@ -115,9 +115,10 @@ public:
 	void correct_offset(size_t index, double delta_s) { sources_[index].stats.correct_offset(delta_s); }
 
 	/// Selection and the combined estimate at local time `now`. The estimate
-	/// is given only when the leader has a sample it has not given before
-	/// (as chronyd, the clock is updated from the leader's new samples, not
-	/// from every source's).
+	/// is given only when the leader or a source combined with it has a
+	/// sample not used before (chronyd waits for the leader's: updating on
+	/// each combined source's sample averages more often, measured in the
+	/// simulator on the multi-server scenarios).
 	SourceSetDecision decide(RealTime now);
 	/// The options each source is selected with: its configured ones plus
 	/// what `authselectmode` adds (by source index).
@@ -127,7 +128,7 @@ private:
 	struct Source {
 		SourceInfo info;
 		SourceStats stats;
-		bool fresh = false;  ///< a sample since the last estimate it led
+		bool fresh = false;  ///< a sample since the last estimate it was combined in
 	};
 	SelectionConfig selection_;
 	SourceStatsConfig stats_config_;

@@ -232,9 +232,16 @@ void Engine::poll(NtpSource &s)
 		env_.log.info("Source {} is unreachable", s.label);
 	}
 	if (s.client.unanswered() > 0) {
-		// The last request got no answer: poll a little slower (more
-		// slowly so for the selected source), and count it for the filter.
-		s.adapter.adjust(tracking_.selected == s.index ? 0.1 : 0.25);
+		// The last request got no answer: count it for the filter, and
+		// from the second miss in a row poll a little slower (more slowly
+		// so for the selected source). chronyd backs off from the first:
+		// on a network that loses one packet in five that keeps the
+		// interval above what the statistics ask for (tools/sim, 20 %
+		// loss, 200 seeds: RMS 79.8 -> 74.5 µs); a server that is down
+		// misses twice and is backed off from all the same.
+		if (s.client.unanswered() >= 2) {
+			s.adapter.adjust(tracking_.selected == s.index ? 0.1 : 0.25);
+		}
 		adapt_poll(s);
 		if (auto filtered = filter(s, nullptr)) {
 			use_sample(s, *filtered);

@@ -90,6 +90,22 @@ TEST(Discipline, SlewDurationFallsAsTheOffsetGrows)
 	EXPECT_NEAR(to_seconds(first.next_wakeup()->since_epoch), 1.0, 1e-9);
 }
 
+TEST(Discipline, AGivenIntervalPacesTheCorrectionOfUpdatesThatFollowClosely)
+{
+	RecordingClock clock;
+	NullLogger log;
+	Discipline d({}, clock, log);
+	d.update({.offset_s = 0, .frequency_ppm = 0, .skew_ppm = 5000}, mono(0));
+	// 8 s after the last update (another combined source's sample), but
+	// paced as over 32 s: 3 × ½ × 1e-3 s × 32 s = 0.048 s², 1 ms in 48 s.
+	d.update({.offset_s = 1e-3, .frequency_ppm = 0, .skew_ppm = 5000, .offset_sd_s = 1e-3, .interval_s = 32}, mono(8));
+	EXPECT_NEAR(clock.freq_, 1e-3 / 48 * 1e6, 1e-9);
+	// An interval shorter than the time since the last update: that time.
+	d.update({.offset_s = 1e-3, .frequency_ppm = 0, .skew_ppm = 5000, .offset_sd_s = 1e-3, .interval_s = 4},
+		 mono(8 + 64));
+	EXPECT_NEAR(clock.freq_, 1e-3 / 96 * 1e6, 1e-9);
+}
+
 TEST(Discipline, SlewOffsetRunsAtTheMaximumRate)
 {
 	RecordingClock clock;

@@ -29,14 +29,15 @@ TEST(PollAdapter, ShortWindowsShortenItTwiceAsFast)
 	}
 	ASSERT_EQ(a.poll(), 10);
 	// A window of 4: 2 × (4/8 − 1)/8 = −1/8 a sample; at maxpoll the score
-	// is a whole step (chronyd's), so the ninth goes below zero.
+	// is half a step (chronyd: a whole one, nine samples), so the fifth
+	// goes below zero.
 	int samples = 0;
 	while (a.poll() == 10 && samples < 100) {
 		a.on_sample(4);
 		samples++;
 	}
 	EXPECT_EQ(a.poll(), 9);
-	EXPECT_EQ(samples, 9);
+	EXPECT_EQ(samples, 5);
 	// At the target the interval stays.
 	for (int i = 0; i < 50; i++) {
 		EXPECT_EQ(a.on_sample(8), 9);
@@ -50,12 +51,15 @@ TEST(PollAdapter, ASampleFarOffThePredictionShortensAtOnce)
 		a.on_sample(64);
 	}
 	ASSERT_EQ(a.poll(), 10);
-	// 8 times its own distance off: log2(8) = 3 steps down (from a whole
-	// step at maxpoll to −2: three steps, as chronyd truncates).
+	// 8 times its own distance off: log2(8) = 3 steps down (from half a
+	// step at maxpoll to −2.5: three steps, as chronyd truncates, leaving
+	// half a step).
 	EXPECT_EQ(a.on_sample(64, 8e-3, 1e-3), 7);
-	// Within its distance: the window rule again; the score left at a whole
-	// step by the fall (chronyd's arithmetic) takes it one back up.
-	EXPECT_EQ(a.on_sample(8, 0.5e-3, 1e-3), 8);
+	EXPECT_DOUBLE_EQ(a.score(), 0.5);
+	// Within its distance and at the target: the window rule leaves it.
+	EXPECT_EQ(a.on_sample(8, 0.5e-3, 1e-3), 7);
+	// A full window takes it back up: (64/8 − 1)/8 = 7/8 a sample.
+	EXPECT_EQ(a.on_sample(64, 0.5e-3, 1e-3), 8);
 	// Never below minpoll.
 	EXPECT_EQ(a.on_sample(64, 1.0, 1e-6), 4);
 }

@@ -343,6 +343,33 @@ TEST(Engine, TheBurstOptionRetriesAtTwoSecondsWhenAPollGetsNoAnswer)
 	EXPECT_LE(*std::max_element(g.begin(), g.end()), 1024.0 * 1.02);
 }
 
+TEST(Engine, ASingleLostResponseLeavesThePollAloneTheSecondBacksOff)
+{
+	Harness h;
+	h.servers[ip("192.0.2.1")] = {};
+	h.start("server 192.0.2.1 minpoll 4 maxpoll 10\n");
+	h.run_to(600);
+	const NtpSource *s = h.engine->find(ip("192.0.2.1"));
+	ASSERT_NE(s, nullptr);
+	ASSERT_EQ(h.engine->tracking().selected, std::optional<size_t>(s->index));
+	auto run_to_next_send = [&] {
+		size_t sent = h.sends_to(ip("192.0.2.1")).size();
+		while (h.sends_to(ip("192.0.2.1")).size() == sent) {
+			h.run_to(h.now_s() + 0.5);
+		}
+	};
+	run_to_next_send();  // answered
+	h.servers[ip("192.0.2.1")].answers = false;
+	run_to_next_send();  // the poll after it: its request will be lost
+	int poll = s->adapter.poll();
+	double score = s->adapter.score();
+	run_to_next_send();  // one miss found: the score stays
+	EXPECT_EQ(s->adapter.poll(), poll);
+	EXPECT_DOUBLE_EQ(s->adapter.score(), score);
+	run_to_next_send();  // the second in a row: backed off by 0.1 (selected)
+	EXPECT_DOUBLE_EQ(s->adapter.poll() + s->adapter.score(), poll + score + 0.1);
+}
+
 TEST(Engine, TheReachRegisterFillsAndEmptiesAndTheSourceIsDeclaredUnreachable)
 {
 	Harness h;
