@@ -293,8 +293,9 @@ int run(const Options &options)
 		if (config.logdir.empty()) {
 			log->warning("log directive without logdir: no log files written");
 		} else {
+			// Paused until the user is switched: files are created as the user.
 			log_files = LogFiles::start({.directory = config.logdir, .logs = config.log,
-						     .banner_every = config.logbanner}, *log);
+						     .banner_every = config.logbanner, .start_paused = true}, *log);
 		}
 	}
 
@@ -496,6 +497,9 @@ int run(const Options &options)
 	}
 	if (options.syscall_filter != 0) {
 		log->info("Loaded seccomp filter (level {})", options.syscall_filter);
+	}
+	if (log_files) {
+		log_files->resume();
 	}
 	startup.report(true);
 	if (!options.foreground) {

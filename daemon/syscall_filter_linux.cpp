@@ -53,7 +53,7 @@ constexpr const char *kAllowed[] = {
 	"fstat", "fstat64", "stat", "stat64", "lstat", "lstat64", "newfstatat", "fstatat64", "statx", "access",
 	"faccessat", "faccessat2", "rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat",
 	"fsync", "fdatasync", "fchmod", "getdents", "getdents64", "readlink", "readlinkat", "statfs", "statfs64",
-	"fstatfs", "fstatfs64", "pipe", "pipe2", "eventfd2",
+	"fstatfs", "fstatfs64", "pipe", "pipe2", "eventfd2", "dup", "dup2", "dup3",
 	// Waiting (poll for the loop; epoll inside libmicrohttpd)
 	"poll", "ppoll", "ppoll_time64", "select", "_newselect", "pselect6", "pselect6_time64", "epoll_create1",
 	"epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
@@ -76,6 +76,7 @@ constexpr std::pair<int, int> kSocketOptions[] = {
 	{SOL_SOCKET, SO_REUSEPORT},
 	{SOL_SOCKET, SO_RCVBUF},
 	{SOL_SOCKET, SO_SNDBUF},
+	{SOL_SOCKET, SO_SNDBUFFORCE},  // sd_notify tries it (EPERM without CAP_NET_ADMIN)
 	{SOL_SOCKET, SO_BINDTODEVICE},
 	{SOL_SOCKET, SO_BROADCAST},
 	{SOL_SOCKET, SO_PASSCRED},

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Least privilege: `stratad -u nobody` opens what needs root (NTP port 123,
+# command port 323, the command socket, the pid file), then switches to
+# nobody and keeps CAP_SYS_TIME alone:
+#  - /proc/PID/status shows UID and GID 65534, no supplementary groups, and
+#    CapEff = CapPrm = CAP_SYS_TIME (0x2000000), nothing inheritable;
+#  - it keeps serving (ntpdig gets stratum 2 on port 123) and answering
+#    chronyc on its Unix socket, whose directory it made for nobody;
+#  - it keeps steering: clock_recorder.so stands in for clock_adjtime
+#    (refusing a change, as the kernel does, to a thread without
+#    CAP_SYS_TIME; never changing the real clock) and records each change
+#    with the caller's UID: changes as nobody, none refused;
+#  - the drift file written at exit, the log files and the logdir it made
+#    belong to nobody;
+# and with -x, or the `user` directive alone, it keeps no capability.
+#
+# A user namespace made with `unshare -r` maps uid 0 only, so nobody cannot
+# exist in it, and util-linux's --map-users needs newuidmap and /etc/subuid.
+# This script, as real root (which may write any uid_map), makes a user,
+# network, mount and PID namespace whose maps hold root and nobody (both
+# as themselves), and runs its test in there; without root it is skipped
+# (77). In there, clock changes fail with EPERM (CAP_SYS_TIME in a user
+# namespace does not reach the host's clock), and only a loopback exists.
+#   privileges.sh BUILD_DIR
+set -euo pipefail
+build=$(realpath "${1:?build dir}")
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ -z "${STRATA_PRIV_INNER:-}" ]; then
+	if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
+		echo "SKIP: needs real root (to map nobody into a user namespace) and a user nobody"
+		exit 77
+	fi
+	setup=$(mktemp -d)
+	mkfifo "$setup/go"
+	printf '0 0 1\n%s %s 1\n' "$(id -u nobody)" "$(id -u nobody)" >"$setup/uid_map"
+	printf '0 0 1\n%s %s 1\n' "$(id -g nobody)" "$(id -g nobody)" >"$setup/gid_map"
+	# The inner side waits on the FIFO until its maps are written.
+	STRATA_PRIV_INNER=1 STRATA_PRIVATE_MOUNTS=1 unshare -U -n -m --pid --fork -- \
+		bash -c 'read -r _ <"$0" && exec "$@"' "$setup/go" "$0" "$@" &
+	inner=$!
+	for _ in $(seq 250); do
+		[ "$(readlink "/proc/$inner/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break
+		sleep 0.02
+	done
+	# One write(2) each: a map can be written once.
+	cat "$setup/uid_map" >"/proc/$inner/uid_map"
+	cat "$setup/gid_map" >"/proc/$inner/gid_map"
+	echo go >"$setup/go"
+	status=0
+	wait "$inner" || status=$?
+	rm -rf "$setup"
+	exit $status
+fi
+
+# Inside: PID 1 of a new PID namespace, root and nobody mapped.
+mount -t proc proc /proc
+mount -t tmpfs -o mode=0755 tmpfs /run
+ip link set lo up
+. "$here/lib.sh"
+require_private_netns
+nobody=$(id -u nobody)
+nogroup=$(id -g nobody)
+[ "$(awk 'NR == 2 {print $1}' /proc/self/uid_map)" = "$nobody" ] || fail "nobody is not mapped: $(cat /proc/self/uid_map)"
+recorder=$build/tests/integration/clock_recorder.so
+[ -f "$recorder" ] || fail "no $recorder"
+preload=(env LD_PRELOAD="$recorder")
+if ldd "$build/daemon/stratad" 2>/dev/null | grep -q libasan; then
+	# The recorder comes before ASan's runtime in the library list.
+	preload+=(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+fi
+
+work=$(mktemp -d)
+chmod 0755 "$work"
+mkdir "$work/state"
+chown nobody:"$nogroup" "$work/state"
+# The recorder writes as root at start, then as nobody.
+touch "$work/adjust.log"
+chmod 0666 "$work/adjust.log"
+start_chronyd_server "$work" server 11190
+chronyc_socket_dir
+
+cat >"$work/stratad.conf" <<CONF
+server 127.0.0.1 port 11190 iburst minpoll -4 maxpoll -4
+allow 127.0.0.0/8
+# -u nobody overrides this.
+user root
+driftfile $work/state/drift
+pidfile $work/state/stratad.pid
+bindcmdaddress $work/sock/stratad.sock
+logdir $work/logs
+log tracking measurements
+CONF
+STRATA_CLOCK_RECORD=$work/adjust.log "${preload[@]}" "$build/daemon/stratad" -d -u nobody -f "$work/stratad.conf" \
+	>"$work/stratad.log" 2>&1 &
+pid=$!
+STARTED_PIDS+=("$pid")
+for _ in $(seq 100); do
+	grep -q "Switched to user" "$work/stratad.log" && break
+	kill -0 "$pid" 2>/dev/null || fail "stratad exited: $(cat "$work/stratad.log")"
+	sleep 0.05
+done
+grep -q "Switched to user nobody (UID $nobody, GID $nogroup), capabilities: cap_sys_time=ep" "$work/stratad.log" ||
+	fail "no switch to nobody logged: $(cat "$work/stratad.log")"
+
+status_of() { awk -v k="$1:" '$1 == k {$1 = ""; print substr($0, 2)}' "/proc/$pid/status"; }
+echo "/proc/$pid/status: Uid $(status_of Uid) | Gid $(status_of Gid) | Groups '$(status_of Groups)' |" \
+	"CapEff $(status_of CapEff) CapPrm $(status_of CapPrm) CapInh $(status_of CapInh)"
+[ "$(status_of Uid | tr -s ' \t' ' ')" = "$nobody $nobody $nobody $nobody" ] || fail "Uid: $(status_of Uid)"
+[ "$(status_of Gid | tr -s ' \t' ' ')" = "$nogroup $nogroup $nogroup $nogroup" ] || fail "Gid: $(status_of Gid)"
+[ -z "$(status_of Groups)" ] || fail "supplementary groups left: $(status_of Groups)"
+[ "$(status_of CapEff)" = 0000000002000000 ] || fail "CapEff $(status_of CapEff), not CAP_SYS_TIME alone"
+[ "$(status_of CapPrm)" = 0000000002000000 ] || fail "CapPrm $(status_of CapPrm), not CAP_SYS_TIME alone"
+[ "$(status_of CapInh)" = 0000000000000000 ] || fail "CapInh $(status_of CapInh)"
+# Every other thread (the NTP server's, the log writer) has none.
+for task in /proc/$pid/task/*; do
+	[ "$task" = "/proc/$pid/task/$pid" ] && continue
+	eff=$(awk '$1 == "CapEff:" {print $2}' "$task/status")
+	[ "$eff" = 0000000000000000 ] || fail "thread ${task##*/} has CapEff $eff"
+done
+
+# Serving after the switch: synchronised to the chronyd server, it answers
+# on port 123 (bound before the switch) and on its command socket.
+chronyc -h "$work/sock/stratad.sock" waitsync 40 0.01 >/dev/null ||
+	fail "stratad did not synchronise: $(cat "$work/stratad.log")"
+out=$(timeout 10 ntpdig -t 2 127.0.0.1 2>&1 | tail -n 1 || true)
+echo "ntpdig: $out"
+echo "$out" | grep -q " s2 no-leap" || fail "ntpdig got no stratum 2 answer on port 123: '$out'"
+[ "$(stat -c '%U %a' "$work/sock")" = "nobody 750" ] || fail "socket directory: $(stat -c '%U %a' "$work/sock")"
+
+# Steering after the switch: changes made as nobody, with CAP_SYS_TIME.
+sleep 2
+changes=$(grep -c "^uid=$nobody cap_sys_time=1 .* result=ok$" "$work/adjust.log" || true)
+echo "clock changes as nobody: $changes (of $(wc -l <"$work/adjust.log") recorded)"
+[ "$changes" -ge 3 ] || fail "too few clock changes as nobody: $(cat "$work/adjust.log")"
+! grep -q "result=EPERM" "$work/adjust.log" || fail "a clock change was refused: $(grep EPERM "$work/adjust.log")"
+! grep -q "Not allowed to control the system clock" "$work/stratad.log" || fail "stratad did not steer"
+
+stop_pid "$pid" || fail "stratad did not exit cleanly: $(cat "$work/stratad.log")"
+STARTED_PIDS=("${STARTED_PIDS[0]}")  # the chronyd server
+[ -s "$work/state/drift" ] || fail "no drift file written: $(cat "$work/stratad.log")"
+[ "$(stat -c %U "$work/state/drift")" = nobody ] || fail "drift file owned by $(stat -c %U "$work/state/drift")"
+[ "$(stat -c '%U %a' "$work/logs")" = "nobody 750" ] || fail "logdir: $(stat -c '%U %a' "$work/logs")"
+[ "$(stat -c %U "$work/logs/tracking.log")" = nobody ] || fail "tracking.log owned by $(stat -c %U "$work/logs/tracking.log")"
+[ ! -e "$work/state/stratad.pid" ] || fail "the pid file was not removed at exit"
+echo "drift file, logdir and log files belong to nobody; pid file removed"
+
+# With -x nothing is steered: the `user` directive alone switches, and no
+# capability is kept.
+cat >"$work/x.conf" <<CONF
+local stratum 3
+allow 127.0.0.0/8
+user nobody
+pidfile /
+bindcmdaddress /
+cmdport 0
+CONF
+"$build/daemon/stratad" -x -d -f "$work/x.conf" >"$work/x.log" 2>&1 &
+pid=$!
+STARTED_PIDS+=("$pid")
+wait_udp_port 123 "$pid"
+for _ in $(seq 100); do
+	grep -q "Switched to user" "$work/x.log" && break
+	sleep 0.05
+done
+grep -q "Switched to user nobody (UID $nobody, GID $nogroup), capabilities: none" "$work/x.log" ||
+	fail "-x: $(cat "$work/x.log")"
+[ "$(status_of CapEff)" = 0000000000000000 ] || fail "-x: CapEff $(status_of CapEff)"
+[ "$(status_of CapPrm)" = 0000000000000000 ] || fail "-x: CapPrm $(status_of CapPrm)"
+out=$(timeout 10 ntpdig -t 2 127.0.0.1 2>&1 | tail -n 1 || true)
+echo "$out" | grep -q " s3 no-leap" || fail "-x: ntpdig got no stratum 3 answer: '$out'"
+stop_pid "$pid" || fail "stratad -x did not exit cleanly: $(cat "$work/x.log")"
+echo PASS
