@@ -479,6 +479,9 @@ int run(const Options &options)
 	// and log files): the user switched to, keeping only what steering
 	// needs, then the system call filter (chronyd's order).
 	if (switching) {
+		if (auto given = log_file ? log_file->give_to(owner_uid, owner_gid) : Result<>(); !given) {
+			log->warning("{}", given.error().message());
+		}
 		auto now = switch_to_user(*user, capabilities_to_keep(steering));
 		if (!now) {
 			return fatal(fmt::format("Could not switch to user {}: {}", user->name, now.error().message()));

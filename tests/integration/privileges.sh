@@ -193,15 +193,15 @@ logdir $work/unit-state/log
 log tracking
 dumpdir $work/unit-state/dump
 CONF
-# unit_start BOUNDING [TIMEOUT]: stratad as the unit starts it (-n, as root
-# with that bounding set, no new privileges), in the foreground.
+# unit_start BOUNDING LOG [TIMEOUT]: stratad as the unit starts it (-n, as
+# root with that bounding set, no new privileges), in the foreground.
 unit_start() {
 	local limit=()
-	[ -z "${2:-}" ] || limit=(timeout "$2")
+	[ -z "${3:-}" ] || limit=(timeout "$3")
 	exec "${limit[@]}" setpriv --bounding-set "-all,$1" --no-new-privs "$build/daemon/stratad" -n -x -L 0 \
-		-l "$work/unit.log" -u nobody -f "$work/unit.conf"
+		-l "$2" -u nobody -f "$work/unit.conf"
 }
-(unit_start "$bounding") &
+(unit_start "$bounding" "$work/unit.log") &
 pid=$!
 STARTED_PIDS+=("$pid")
 for _ in $(seq 100); do
@@ -218,15 +218,24 @@ chronyc -h "$work/unit-run/stratad.sock" waitsync 40 0.01 >/dev/null || fail "un
 out=$(timeout 10 ntpdig -t 2 127.0.0.1 2>&1 | tail -n 1 || true)
 echo "$out" | grep -q "127.0.0.1 s" || fail "unit set: no NTP answer on port 123: '$out'"
 ! grep -q "cannot write in" "$work/unit.log" || fail "unit set: $(grep "cannot write in" "$work/unit.log")"
+# The -l file it created before the switch is nobody's: SIGHUP reopens it.
+[ "$(stat -c %U "$work/unit.log")" = nobody ] || fail "unit set: -l file owned by $(stat -c %U "$work/unit.log")"
+kill -HUP "$pid"
+for _ in $(seq 100); do
+	grep -q "Received SIGHUP" "$work/unit.log" && break
+	sleep 0.05
+done
+grep -q "Received SIGHUP" "$work/unit.log" || fail "unit set: SIGHUP not handled: $(cat "$work/unit.log")"
+! grep -q "Could not reopen" "$work/unit.log" || fail "unit set: $(grep "Could not reopen" "$work/unit.log")"
 stop_pid "$pid" || fail "unit set: stratad did not exit cleanly: $(cat "$work/unit.log")"
 STARTED_PIDS=("${STARTED_PIDS[0]}")
 echo "the unit's bounding set ($bounding): started, switched, made logdir and dumpdir for nobody, served"
-if (unit_start "${bounding//,+dac_override/}" 10) 2>/dev/null; then
+if (unit_start "${bounding//,+dac_override/}" "$work/unit-nodac.log" 10) 2>/dev/null; then
 	fail "started without CAP_DAC_OVERRIDE: the unit would not need it"
 fi
-grep -q "Could not open pidfile $work/unit-run/stratad.pid: Permission denied" "$work/unit.log" ||
-	fail "without CAP_DAC_OVERRIDE: $(tail -n 3 "$work/unit.log")"
-echo "without CAP_DAC_OVERRIDE: $(grep -o "Could not open pidfile.*" "$work/unit.log" | tail -n 1)"
+grep -q "Could not open pidfile $work/unit-run/stratad.pid: Permission denied" "$work/unit-nodac.log" ||
+	fail "without CAP_DAC_OVERRIDE: $(tail -n 3 "$work/unit-nodac.log")"
+echo "without CAP_DAC_OVERRIDE: $(grep -o "Could not open pidfile.*" "$work/unit-nodac.log")"
 
 # Debian's default chrony.conf (its paths moved here) as Debian's
 # /etc/default/chrony starts chronyd: -F 1, and the switch. Its pool name
