@@ -16,6 +16,8 @@ packages=(
 	libgtest-dev libgmock-dev libbenchmark-dev
 	# integration tests: namespaces and real peers
 	util-linux iproute2 python3 chrony ntpsec-ntpdig sntp ntpsec-ntpdate tshark gpsd
+	# privileges.sh: the system calls stratad makes, against the unit's filter
+	strace
 	# metrics endpoint checks
 	curl prometheus
 )

@@ -100,7 +100,8 @@ int stand_in(clockid_t clock, struct timex *tx)
 		if (modes & ADJ_STATUS) {
 			g_state.status = (g_state.status & STA_RONLY) | (tx->status & ~STA_RONLY);
 		}
-		if ((modes & ADJ_OFFSET) && !(modes & ADJ_OFFSET_SINGLESHOT)) {
+		// ADJ_OFFSET_SINGLESHOT is ADJ_OFFSET with one more bit (adjtime()).
+		if ((modes & ADJ_OFFSET) && (modes & ADJ_OFFSET_SINGLESHOT) != ADJ_OFFSET_SINGLESHOT) {
 			g_state.offset = tx->offset;
 		}
 	}

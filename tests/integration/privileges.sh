@@ -103,6 +103,18 @@ done
 grep -q "Switched to user nobody (UID $nobody, GID $nogroup), capabilities: cap_sys_time=ep" "$work/stratad.log" ||
 	fail "no switch to nobody logged: $(cat "$work/stratad.log")"
 
+# ntp_answer PATTERN: ntpdig's line for port 123, once it matches PATTERN
+# (the served reference follows the synchronisation within a second).
+ntp_answer() {
+	local out="" i
+	for i in $(seq 5); do
+		out=$(timeout 10 ntpdig -t 2 127.0.0.1 2>&1 | tail -n 1 || true)
+		echo "$out" | grep -q -- "$1" && break
+		sleep 1
+	done
+	echo "$out"
+}
+
 status_of() { awk -v k="$1:" '$1 == k {$1 = ""; print substr($0, 2)}' "/proc/$pid/status"; }
 echo "/proc/$pid/status: Uid $(status_of Uid) | Gid $(status_of Gid) | Groups '$(status_of Groups)' |" \
 	"CapEff $(status_of CapEff) CapPrm $(status_of CapPrm) CapInh $(status_of CapInh)"
@@ -123,7 +135,7 @@ done
 # on port 123 (bound before the switch) and on its command socket.
 chronyc -h "$work/sock/stratad.sock" waitsync 40 0.01 >/dev/null ||
 	fail "stratad did not synchronise: $(cat "$work/stratad.log")"
-out=$(timeout 10 ntpdig -t 2 127.0.0.1 2>&1 | tail -n 1 || true)
+out=$(ntp_answer " s2 no-leap")
 echo "ntpdig: $out"
 echo "$out" | grep -q " s2 no-leap" || fail "ntpdig got no stratum 2 answer on port 123: '$out'"
 [ "$(stat -c '%U %a' "$work/sock")" = "nobody 750" ] || fail "socket directory: $(stat -c '%U %a' "$work/sock")"
@@ -167,7 +179,7 @@ grep -q "Switched to user nobody (UID $nobody, GID $nogroup), capabilities: none
 	fail "-x: $(cat "$work/x.log")"
 [ "$(status_of CapEff)" = 0000000000000000 ] || fail "-x: CapEff $(status_of CapEff)"
 [ "$(status_of CapPrm)" = 0000000000000000 ] || fail "-x: CapPrm $(status_of CapPrm)"
-out=$(timeout 10 ntpdig -t 2 127.0.0.1 2>&1 | tail -n 1 || true)
+out=$(ntp_answer " s3 no-leap")
 echo "$out" | grep -q " s3 no-leap" || fail "-x: ntpdig got no stratum 3 answer: '$out'"
 stop_pid "$pid" || fail "stratad -x did not exit cleanly: $(cat "$work/x.log")"
 STARTED_PIDS=("${STARTED_PIDS[0]}")
@@ -198,25 +210,32 @@ CONF
 unit_start() {
 	local limit=()
 	[ -z "${3:-}" ] || limit=(timeout "$3")
-	exec "${limit[@]}" setpriv --bounding-set "-all,$1" --no-new-privs "$build/daemon/stratad" -n -x -L 0 \
-		-l "$2" -u nobody -f "$work/unit.conf"
+	exec "${limit[@]}" setpriv --bounding-set "-all,$1" --no-new-privs "${tracer[@]}" "$build/daemon/stratad" -n -x \
+		-F 1 -L 0 -l "$2" -u nobody -f "$work/unit.conf"
 }
+# Under strace when there is one, to compare with the unit's own system
+# call filter below.
+tracer=()
+if command -v strace >/dev/null; then
+	tracer=(strace -f -qq -o "$work/unit.strace")
+fi
 (unit_start "$bounding" "$work/unit.log") &
-pid=$!
-STARTED_PIDS+=("$pid")
-for _ in $(seq 100); do
+launcher=$!  # stratad, or strace with stratad as its child
+STARTED_PIDS+=("$launcher")
+for _ in $(seq 200); do
 	grep -q "Switched to user nobody" "$work/unit.log" 2>/dev/null && break
-	kill -0 "$pid" 2>/dev/null || fail "stratad with the unit's capabilities ($bounding) exited: $(cat "$work/unit.log")"
+	kill -0 "$launcher" 2>/dev/null || fail "stratad with the unit's capabilities ($bounding) exited: $(cat "$work/unit.log")"
 	sleep 0.05
 done
 grep -q "Switched to user nobody" "$work/unit.log" || fail "unit set: no switch: $(cat "$work/unit.log")"
-[ "$(cat "$work/unit-run/stratad.pid")" = "$pid" ] || fail "unit set: pid file $(cat "$work/unit-run/stratad.pid"), not $pid"
+pid=$(cat "$work/unit-run/stratad.pid")
+[ "$(cat "/proc/$pid/comm")" = stratad ] || fail "unit set: the pid file names $pid, $(cat "/proc/$pid/comm")"
 [ "$(stat -c '%U %a' "$work/unit-state/log")" = "nobody 750" ] || fail "unit set: logdir $(stat -c '%U %a' "$work/unit-state/log")"
 [ "$(stat -c '%U %a' "$work/unit-state/dump")" = "nobody 750" ] || fail "unit set: dumpdir $(stat -c '%U %a' "$work/unit-state/dump")"
 [ -S "$work/unit-run/stratad.sock" ] || fail "unit set: no command socket: $(cat "$work/unit.log")"
 chronyc -h "$work/unit-run/stratad.sock" waitsync 40 0.01 >/dev/null || fail "unit set: not synchronised: $(cat "$work/unit.log")"
-out=$(timeout 10 ntpdig -t 2 127.0.0.1 2>&1 | tail -n 1 || true)
-echo "$out" | grep -q "127.0.0.1 s" || fail "unit set: no NTP answer on port 123: '$out'"
+out=$(ntp_answer " s2 no-leap")
+echo "$out" | grep -q " s2 no-leap" || fail "unit set: no NTP answer on port 123: '$out'"
 ! grep -q "cannot write in" "$work/unit.log" || fail "unit set: $(grep "cannot write in" "$work/unit.log")"
 # The -l file it created before the switch is nobody's: SIGHUP reopens it.
 [ "$(stat -c %U "$work/unit.log")" = nobody ] || fail "unit set: -l file owned by $(stat -c %U "$work/unit.log")"
@@ -227,9 +246,39 @@ for _ in $(seq 100); do
 done
 grep -q "Received SIGHUP" "$work/unit.log" || fail "unit set: SIGHUP not handled: $(cat "$work/unit.log")"
 ! grep -q "Could not reopen" "$work/unit.log" || fail "unit set: $(grep "Could not reopen" "$work/unit.log")"
-stop_pid "$pid" || fail "unit set: stratad did not exit cleanly: $(cat "$work/unit.log")"
+kill "$pid"
+status=0
+wait "$launcher" || status=$?
+[ $status = 0 ] || fail "unit set: stratad did not exit cleanly ($status): $(cat "$work/unit.log")"
 STARTED_PIDS=("${STARTED_PIDS[0]}")
 echo "the unit's bounding set ($bounding): started, switched, made logdir and dumpdir for nobody, served"
+# Every system call it made (start-up, switch, -F 1, serving, SIGHUP, exit)
+# is one the unit's SystemCallFilter= lets through (systemd's groups
+# expanded by systemd-analyze).
+if [ ${#tracer[@]} -gt 0 ] && command -v systemd-analyze >/dev/null; then
+	expand() {
+		local item
+		for item in "$@"; do
+			if [[ "$item" == @* ]]; then
+				# shellcheck disable=SC2046
+				expand $(systemd-analyze syscall-filter "$item" | awk 'NR > 1 && $1 !~ /^#/ {print $1}')
+			else
+				echo "$item"
+			fi
+		done
+	}
+	filters=$(sed -n 's/^SystemCallFilter=//p' "$build/dist/stratad.service")
+	allowed=$(expand $(echo "$filters" | grep -v '^~') | sort -u)
+	denied=$(expand $(echo "$filters" | sed -n 's/^~//p') | sort -u)
+	made=$(sed -En 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$work/unit.strace" | sort -u)
+	[ "$(echo "$made" | wc -l)" -ge 40 ] || fail "strace's output not understood: $(head -n 5 "$work/unit.strace")"
+	refused=$(comm -23 <(echo "$made") <(comm -23 <(echo "$allowed") <(echo "$denied")))
+	[ -z "$refused" ] || fail "the unit's SystemCallFilter= would refuse: $(echo $refused)"
+	echo "the unit's SystemCallFilter= allows all $(echo "$made" | wc -l) system calls stratad made"
+	# Only what the trace shows: setpriv and stratad itself.
+	rm -f "$work/unit.strace"
+	tracer=()
+fi
 if (unit_start "${bounding//,+dac_override/}" "$work/unit-nodac.log" 10) 2>/dev/null; then
 	fail "started without CAP_DAC_OVERRIDE: the unit would not need it"
 fi

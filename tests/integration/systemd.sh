@@ -46,6 +46,9 @@ for path in -/var/lib/chrony -/var/log/chrony -/run/chrony; do
 	unit_value ReadWritePaths | tr ' ' '\n' | grep -qx -- "$path" || fail "ReadWritePaths lacks $path"
 done
 [ "$(unit_value ExecReload)" = '!/bin/kill -HUP $MAINPID' ] || fail "ExecReload: $(unit_value ExecReload)"
+# -F (in STRATAD_OPTIONS) loads a filter with the seccomp() call, which
+# none of systemd's groups holds: the unit's own filter must let it through.
+unit_value SystemCallFilter | grep -qw seccomp || fail "SystemCallFilter refuses seccomp(): -F would be killed"
 echo "unit: User=_strata, -u _strata, capabilities:$caps"
 
 DESTDIR="$work/root" cmake --install "$build" >/dev/null
