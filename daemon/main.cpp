@@ -492,7 +492,7 @@ int run(const Options &options)
 				log->warning("User {} cannot write in {} ({}), needed for the {}", user->name, d.path, why, d.what);
 			}
 		}
-	} else if (::geteuid() != 0 && user->uid != ::geteuid()) {
+	} else if (::geteuid() != 0 && user->uid != ::geteuid() && (!options.user.empty() || !config.user.empty())) {
 		log->warning("Not started as root: running as UID {}, not as user {}", ::geteuid(), user->name);
 	}
 	if (auto filtered = install_syscall_filter(options.syscall_filter); !filtered) {
