@@ -16,6 +16,8 @@ packages=(
 	util-linux iproute2 python3 chrony ntpsec-ntpdig sntp ntpsec-ntpdate tshark gpsd
 	# metrics endpoint checks
 	curl prometheus
+	# manual pages from docs/; the Debian packages' check
+	pandoc lintian
 )
 
 missing=()
