@@ -39,8 +39,14 @@ for f in usr/sbin/stratad usr/bin/stratactl lib/systemd/system/stratad.service \
 	usr/share/man/man8/stratad.8 usr/share/man/man1/stratactl.1 usr/share/man/man5/strata.conf.5; do
 	[ -f "$root/$f" ] || fail "the install in $stage has no $f"
 done
-grep -q '^ExecStart=/usr/sbin/stratad ' "$root/lib/systemd/system/stratad.service" ||
-	fail "the unit does not start /usr/sbin/stratad"
+unit=$root/lib/systemd/system/stratad.service
+grep -q '^ExecStart=/usr/sbin/stratad ' "$unit" || fail "the unit does not start /usr/sbin/stratad"
+# The user the unit runs stratad as (-u) is the one the postinst creates.
+user=$(sed -n 's/^user=//p' "$here/debian/postinst")
+unit_user=$(sed -n 's/^ExecStart=.* -u \([^ ]*\).*/\1/p' "$unit")
+if [ -n "$unit_user" ] && [ "$unit_user" != "$user" ]; then
+	fail "the unit runs stratad as $unit_user, the postinst creates $user"
+fi
 for f in usr/sbin/stratad usr/bin/stratactl; do
 	file -b "$root/$f" | grep -q '^ELF' || fail "$f is not an ELF program"
 	"$strip" --remove-section=.comment --remove-section=.note --strip-unneeded "$root/$f"

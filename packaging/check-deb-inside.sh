@@ -4,7 +4,6 @@
 #   check-deb-inside.sh prepare DEB
 #   check-deb-inside.sh install-and-purge DEB
 set -euo pipefail
-user=_strata
 fail() {
 	echo "check-deb: $*" >&2
 	exit 1
@@ -52,6 +51,9 @@ echo "=== dpkg -i $(basename "$deb")"
 dpkg -i "$deb"
 no_daemon "dpkg -i"
 dpkg-query -W -f='${db:Status-Abbrev}\n' strata | grep -q '^ii' || fail "strata is not installed"
+# The daemon's user, as the postinst names it.
+user=$(sed -n 's/^user=//p' /var/lib/dpkg/info/strata.postinst)
+[ -n "$user" ] || fail "no user= in the postinst"
 dpkg -L strata >/tmp/strata.list
 echo "dpkg -L strata: $(wc -l </tmp/strata.list) paths"
 for f in /usr/sbin/stratad /usr/bin/stratactl /lib/systemd/system/stratad.service /etc/strata/strata.conf \
