@@ -3,7 +3,8 @@
 -- other columns (headed by their column's name when there are several):
 -- at 80 columns a table's narrow cells cannot hold option names and paths.
 -- Links to the pages that are manual pages name those pages (strata.conf(5));
--- links to the other pages name the installed file.
+-- links to the other pages name the installed file. Section headings are
+-- in capitals, as manual pages have them (man-pages(7)).
 
 local man_pages = {
 	["configuration.md"] = "strata.conf(5)",
@@ -57,8 +58,19 @@ local function table_to_list(tbl)
 	return pandoc.DefinitionList(items)
 end
 
+local function header(el)
+	if el.level == 1 then
+		el.content = el.content:walk({
+			Str = function(s)
+				return pandoc.Str(s.text:upper())
+			end,
+		})
+		return el
+	end
+end
+
 -- Meta first, so that links know the documentation's directory.
 return {
 	{ Meta = Meta },
-	{ Link = link, Table = table_to_list },
+	{ Link = link, Table = table_to_list, Header = header },
 }

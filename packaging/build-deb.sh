@@ -40,7 +40,8 @@ for f in usr/sbin/stratad usr/bin/stratactl lib/systemd/system/stratad.service \
 	[ -f "$root/$f" ] || fail "the install in $stage has no $f"
 done
 unit=$root/lib/systemd/system/stratad.service
-grep -q '^ExecStart=/usr/sbin/stratad ' "$unit" || fail "the unit does not start /usr/sbin/stratad"
+# (ExecStart's prefixes: "!" runs the daemon as root, which switches itself.)
+grep -Eq '^ExecStart=[-@:+!]*/usr/sbin/stratad ' "$unit" || fail "the unit does not start /usr/sbin/stratad"
 # The user the unit runs stratad as (-u) is the one the postinst creates.
 user=$(sed -n 's/^user=//p' "$here/debian/postinst")
 unit_user=$(sed -n 's/^ExecStart=.* -u \([^ ]*\).*/\1/p' "$unit")
