@@ -1322,7 +1322,7 @@ std::vector<DirectiveDef> build_table()
 	t.push_back(integer({"ptpport", kMisc, S::NotYet, "ptpport PORT"}, &C::ptpport, 0, 65535));
 	t.push_back(integer({"ptpdomain", kMisc, S::NotYet, "ptpdomain DOMAIN"}, &C::ptpdomain, 0, 255));
 	t.push_back(integer({"sched_priority", kMisc, S::Supported, "sched_priority PRIORITY"}, &C::sched_priority, 0, 100));
-	t.push_back(text({"user", kMisc, S::NotYet, "user USER"}, &C::user));
+	t.push_back(text({"user", kMisc, S::Supported, "user USER"}, &C::user));
 
 	// Obsolete names chronyd still accepts
 	for (std::string_view name : {"commandkey", "generatecommandkey", "linux_freq_scale", "linux_hz", "dumponexit"}) {

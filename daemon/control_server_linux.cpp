@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "control/json_control.h"
+#include "daemon/file_open_linux.h"
 #include "daemon/random_seed_linux.h"
 
 namespace strata::daemon {
@@ -36,37 +37,6 @@ tl::unexpected<Error> refuse(int err, std::string line)
 	return tl::unexpected<Error>(Error{std::error_code(err, std::generic_category()), std::move(line)});
 }
 
-/// stat() of one component; creates it when missing. `last`: the socket's
-/// own directory (mode 0750, given to uid:gid), else a parent (0755).
-Result<> ensure_directory(const std::string &p, bool last, uid_t uid, gid_t gid)
-{
-	struct stat st {};
-	if (::stat(p.c_str(), &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			return refuse(ENOTDIR, fmt::format("{} is not a directory", p));
-		}
-		return {};
-	}
-	if (errno != ENOENT) {
-		int err = errno;
-		return refuse(err, fmt::format("Could not access {}: {}", p, errno_text(err)));
-	}
-	if (::mkdir(p.c_str(), last ? 0750 : 0755) != 0) {
-		int err = errno;
-		return refuse(err, fmt::format("Could not create directory {}: {}", p, errno_text(err)));
-	}
-	if (last) {
-		// Whatever the umask: the monitoring group may enter, not write.
-		(void)::chmod(p.c_str(), 0750);
-		if (::chown(p.c_str(), uid, gid) != 0) {
-			int err = errno;
-			::rmdir(p.c_str());  // not left with the wrong owner
-			return refuse(err, fmt::format("Could not change ownership of {}: {}", p, errno_text(err)));
-		}
-	}
-	return {};
-}
-
 } // namespace
 
 std::string socket_directory(const std::string &socket_path)
@@ -81,24 +51,10 @@ std::string socket_directory(const std::string &socket_path)
 Result<std::string> prepare_command_directory(const std::string &dir, uid_t uid, gid_t gid,
 					      std::optional<gid_t> group)
 {
-	// Every component from the top down, stat() first: only what is
-	// missing is created.
-	if (dir != "." && dir != "/") {
-		size_t end = 0;
-		while (end != std::string::npos) {
-			end = dir.find('/', end + 1);
-			std::string prefix = dir.substr(0, end);
-			if (prefix.empty() || prefix.back() == '/') {
-				continue;  // "//" in the path
-			}
-			bool last = end == std::string::npos || dir.find_first_not_of('/', end) == std::string::npos;
-			if (auto made = ensure_directory(prefix, last, uid, group.value_or(gid)); !made) {
-				return tl::unexpected(made.error());
-			}
-			if (last) {
-				break;
-			}
-		}
+	// Every missing component created, stat() first; the directory itself
+	// with mode 0750 (the monitoring group may enter, not write).
+	if (auto made = create_directories(dir, 0750, uid, group.value_or(gid)); !made) {
+		return tl::unexpected(made.error());
 	}
 	// New or not, the directory decides who may reach the socket: no one
 	// but its owner and group (chronyd's UTI_CheckDirPermissions with 0770).
@@ -147,8 +103,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(Settings settings, P
 	std::unique_ptr<ControlServer> s(new ControlServer(std::move(settings), loop, log, handler, seed));
 	if (const std::string &path = s->settings_.unix_path; !path.empty()) {
 		// Without the Unix socket the reports are still there over UDP.
-		auto dir = prepare_command_directory(socket_directory(path), ::geteuid(), ::getegid(),
-						     s->settings_.group);
+		const auto &owner = s->settings_.owner;
+		auto dir = prepare_command_directory(socket_directory(path), owner ? owner->uid : ::geteuid(),
+						     owner ? owner->gid : ::getegid(), s->settings_.group);
 		if (!dir) {
 			log.error("{}", dir.error().context);
 			log.warning("Disabled command socket {}", path);

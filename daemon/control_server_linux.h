@@ -40,6 +40,14 @@ public:
 		/// socket file left by a killed daemon is replaced, one another
 		/// daemon still reads or any other file is an error.
 		std::string unix_path;
+		/// The daemon's user once it has switched (-u, `user`): the
+		/// socket's directory is made for them and must belong to them.
+		/// Unset: the process's own user and group (no switch).
+		struct Owner {
+			uid_t uid;
+			gid_t gid;
+		};
+		std::optional<Owner> owner;
 		/// The monitoring group (cmdsocketgroup): the socket belongs to it,
 		/// and so does its directory when the server creates it; members
 		/// may read reports, only root and the daemon's user may change

@@ -20,4 +20,16 @@ namespace strata::daemon {
 /// directory.
 Result<UniqueFd> open_regular(const std::string &path, int flags, mode_t mode = 0644);
 
+/// chronyd's UTI_CreateDirAndParents: every missing component of `dir` is
+/// created, parents with mode 0755 (owned by the process), `dir` itself with
+/// `mode` whatever the umask, owned by `uid`:`gid` (the daemon's user, who
+/// writes there after the switch; it is removed again when it cannot be
+/// given to them). Each component is stat()ed before anything is created,
+/// so that LD_PRELOAD simulators work (clknetsim answers stat() of its
+/// virtual /clknetsim/unix and creates nothing). An existing directory is
+/// never changed; a component that is not a directory is an error. The
+/// error's context is the whole log line ("Could not create directory /x:
+/// Permission denied", "/x is not a directory").
+Result<> create_directories(const std::string &dir, mode_t mode, uid_t uid, gid_t gid);
+
 } // namespace strata::daemon

@@ -43,6 +43,12 @@ std::unique_ptr<LogFiles> LogFiles::start(Settings settings, Logger &log)
 	::pthread_sigmask(SIG_BLOCK, &all, &previous);
 	files->writer_ = std::thread([raw = files.get()] { raw->run(); });
 	::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+	// With SCHED_FIFO (-P, sched_priority) the loop runs at a real-time
+	// priority, which the writer inherits; writing files is no reason to
+	// compete with it. Set here, by the loop's thread, during start-up:
+	// the -F filter that comes later refuses sched_setscheduler.
+	sched_param normal{};
+	(void)::pthread_setschedparam(files->writer_.native_handle(), SCHED_OTHER, &normal);
 	return files;
 }
 
@@ -210,10 +216,6 @@ void LogFiles::note(std::string message)
 
 void LogFiles::run()
 {
-	// With SCHED_FIFO (-P, sched_priority) the loop runs at a real-time
-	// priority; writing files is no reason to compete with it.
-	sched_param normal{};
-	(void)::pthread_setschedparam(::pthread_self(), SCHED_OTHER, &normal);
 	std::array<std::string, kLogFiles.size()> out;
 	auto write_pending = [&] {
 		for (size_t i = 0; i < out.size(); i++) {
@@ -280,7 +282,7 @@ bool LogFiles::ensure_open(LogFile file)
 		if (::stat(dir.c_str(), &st) != 0) {
 			if (errno != ENOENT) {
 				problem = errno_text(errno);
-			} else if (::mkdir(dir.c_str(), 0755) != 0) {
+			} else if (::mkdir(dir.c_str(), 0750) != 0) {  // chronyd's mode (main.cpp made it first)
 				problem = fmt::format("could not create it: {}", errno_text(errno));
 			}
 		} else if (!S_ISDIR(st.st_mode)) {

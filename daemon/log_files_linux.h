@@ -45,7 +45,9 @@ public:
 		std::set<std::string> logs;     ///< the `log` directive's words
 		int banner_every = 32;          ///< logbanner
 		size_t max_queued = 8192;       ///< lines waiting for the writer before lines are dropped
-		bool start_paused = false;      ///< tests: the writer waits for resume()
+		/// The writer waits for resume() (the daemon: until it has switched
+		/// to its user, so that the files are the user's; tests).
+		bool start_paused = false;
 	};
 
 	/// nullptr when `logs` names no file strata writes (tempcomp alone).
@@ -83,7 +85,7 @@ public:
 	/// Blocks until the writer has written everything queued so far (tests
 	/// and shutdown). Returns false if it took longer than `timeout_ms`.
 	bool flush(int timeout_ms = 5000);
-	/// Tests: lets a writer started paused run.
+	/// Lets a writer started paused run.
 	void resume();
 
 private:

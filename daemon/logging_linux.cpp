@@ -1,6 +1,7 @@
 #include "daemon/logging_linux.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -42,9 +43,16 @@ void StreamLogger::write(LogLevel level, std::string_view message)
 namespace {
 
 /// The -l file, appended to: never through a link planted in its place.
-Result<std::FILE *> open_append(const std::string &path)
+/// `created`: the file did not exist and this call made it.
+Result<std::FILE *> open_append(const std::string &path, bool *created = nullptr)
 {
-	auto fd = open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	auto fd = open_regular(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0644);
+	if (created != nullptr) {
+		*created = fd.has_value();
+	}
+	if (!fd && fd.error().code == std::errc::file_exists) {
+		fd = open_regular(path, O_WRONLY | O_APPEND);
+	}
 	if (!fd) {
 		return tl::unexpected(Error{fd.error().code, "open log file " + fd.error().context});
 	}
@@ -60,11 +68,22 @@ Result<std::FILE *> open_append(const std::string &path)
 
 Result<std::unique_ptr<FileLogger>> FileLogger::open(const std::string &path)
 {
-	auto f = open_append(path);
+	bool created = false;
+	auto f = open_append(path, &created);
 	if (!f) {
 		return tl::unexpected(f.error());
 	}
-	return std::unique_ptr<FileLogger>(new FileLogger(path, *f));
+	auto logger = std::unique_ptr<FileLogger>(new FileLogger(path, *f));
+	logger->created_ = created;
+	return logger;
+}
+
+Result<> FileLogger::give_to(uid_t uid, gid_t gid)
+{
+	if (created_ && ::fchown(::fileno(file_), uid, gid) != 0) {
+		return fail_errno("chown log file " + path_);
+	}
+	return {};
 }
 
 FileLogger::~FileLogger()

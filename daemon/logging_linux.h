@@ -3,6 +3,8 @@
 // or syslog otherwise (facility daemon, ident "stratad").
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -35,6 +37,10 @@ public:
 	/// Opens the path again (after logrotate moved the file away). On failure
 	/// the logger keeps writing to the file it had.
 	Result<> reopen();
+	/// Before the switch to the daemon's user (-u): the file, if this
+	/// process created it, is given to the user, who reopens it on SIGHUP.
+	/// A file that was there before keeps its owner.
+	Result<> give_to(uid_t uid, gid_t gid);
 	FileLogger(const FileLogger &) = delete;
 	FileLogger &operator=(const FileLogger &) = delete;
 
@@ -45,6 +51,7 @@ private:
 	FileLogger(std::string path, std::FILE *file) : path_(std::move(path)), file_(file) {}
 	std::string path_;
 	std::FILE *file_;
+	bool created_ = false;
 };
 
 class SyslogLogger final : public Logger {

@@ -2,18 +2,12 @@
 // (root check, pid file, daemonizing, logging, priority, memory locking),
 // then runs the event loop with the NTP server until SIGTERM/SIGINT or -t.
 // Only main() exits; everything it calls returns errors.
-#include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
 #include <memory>
 #include <span>
@@ -28,6 +22,7 @@
 #include "daemon/atomic_file_linux.h"
 #include "daemon/control_server_linux.h"
 #include "daemon/daemon_control_linux.h"
+#include "daemon/file_open_linux.h"
 #include "core/reference.h"
 #include "core/unique_fd.h"
 #include "daemon/log_files_linux.h"
@@ -44,6 +39,10 @@
 #include "daemon/options.h"
 #include "daemon/pidfile_linux.h"
 #include "daemon/poll_loop_linux.h"
+#include "daemon/privileges.h"
+#include "daemon/privileges_linux.h"
+#include "daemon/process_linux.h"
+#include "daemon/syscall_filter_linux.h"
 #include "daemon/systemd_notify_linux.h"
 #include "daemon/rtc_setup_linux.h"
 #include "daemon/rtc_tracking.h"
@@ -54,65 +53,6 @@
 
 namespace strata::daemon {
 namespace {
-
-/// Writes the start-up status to the waiting parent (daemon mode).
-class StartupPipe {
-public:
-	void set(UniqueFd fd) { fd_ = std::move(fd); }
-	void report(bool ok)
-	{
-		if (fd_.valid()) {
-			char status = ok ? '0' : '1';
-			ssize_t ignored = ::write(fd_.get(), &status, 1);
-			(void)ignored;
-			fd_.reset();
-		}
-	}
-
-private:
-	UniqueFd fd_;
-};
-
-/// Forks; the parent waits for the child's start-up status and exits with it.
-/// Returns in the child only: the pipe's end to report the status on.
-Result<UniqueFd> daemonize()
-{
-	int fds[2];
-	if (::pipe(fds) != 0) {
-		return fail_errno("pipe");
-	}
-	UniqueFd status_read(fds[0]);
-	UniqueFd status_write(fds[1]);
-	pid_t pid = ::fork();
-	if (pid < 0) {
-		return fail_errno("fork");
-	}
-	if (pid > 0) {
-		status_write.reset();  // so that a child dying early reads as end of file
-		char status = '1';
-		ssize_t n = ::read(status_read.get(), &status, 1);
-		::_exit(n == 1 && status == '0' ? 0 : 1);
-	}
-	status_read.reset();
-	::setsid();
-	if (::chdir("/") != 0) {
-		return fail_errno("chdir /");
-	}
-	return status_write;
-}
-
-void detach_stdio()
-{
-	UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-	if (null.valid()) {
-		::dup2(null.get(), 0);
-		::dup2(null.get(), 1);
-		::dup2(null.get(), 2);
-		if (null.get() <= 2) {
-			(void)null.release();  // it is one of the three now
-		}
-	}
-}
 
 int run(const Options &options)
 {
@@ -162,6 +102,19 @@ int run(const Options &options)
 		return 1;
 	}
 
+	// The user to switch to once everything is open (-u, `user`): looked up
+	// now, so that one that does not exist stops the start at once.
+	auto user = look_up_user(target_user(options.user, config.user));
+	if (!user) {
+		const Error &e = user.error();
+		std::fprintf(stderr, "Fatal error : %s\n",
+			     (e.code == make_error_code(Errc::NotFound) ? e.context : e.message()).c_str());
+		return 1;
+	}
+	bool switching = should_switch_to(*user);
+	uid_t owner_uid = switching ? user->uid : ::geteuid();
+	gid_t owner_gid = switching ? user->gid : ::getegid();
+
 	StartupPipe startup;
 	if (!options.foreground) {
 		auto fd = daemonize();
@@ -204,6 +157,13 @@ int run(const Options &options)
 	}
 
 	log->info("stratad version {} starting", STRATA_VERSION);
+	// logdir and dumpdir, made for the user when missing (chronyd's
+	// CNF_CreateDirs); the command socket's directory is the server's.
+	for (const auto &d : directories_for_user(config)) {
+		if (auto made = create_directories(d.path, static_cast<mode_t>(d.mode), owner_uid, owner_gid); !made) {
+			log->error("{} ({})", made.error().context, d.what);
+		}
+	}
 	// The clock the discipline steers: the system clock itself, unless -x or
 	// -Q say not to, or the kernel refuses (no CAP_SYS_TIME): then a
 	// corrected copy of it, and the system clock is never touched.
@@ -245,17 +205,10 @@ int run(const Options &options)
 	}
 
 	if (options.lock_memory || config.lock_all) {
-		if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
-			log->warning("Could not lock memory: {}", std::strerror(errno));
-		}
+		lock_memory(*log);
 	}
-	int priority = options.priority.value_or(config.sched_priority);
-	if (priority > 0) {
-		sched_param param{};
-		param.sched_priority = priority;
-		if (::sched_setscheduler(0, SCHED_FIFO, &param) != 0) {
-			log->warning("Could not set SCHED_FIFO priority {}: {}", priority, std::strerror(errno));
-		}
+	if (int priority = options.priority.value_or(config.sched_priority); priority > 0) {
+		set_fifo_priority(priority, *log);
 	}
 
 	auto created = PollLoop::create();
@@ -340,8 +293,9 @@ int run(const Options &options)
 		if (config.logdir.empty()) {
 			log->warning("log directive without logdir: no log files written");
 		} else {
+			// Paused until the user is switched: files are created as the user.
 			log_files = LogFiles::start({.directory = config.logdir, .logs = config.log,
-						     .banner_every = config.logbanner}, *log);
+						     .banner_every = config.logbanner, .start_paused = true}, *log);
 		}
 	}
 
@@ -420,6 +374,7 @@ int run(const Options &options)
 		if (!cs) {
 			return fatal(cs.error().message());
 		}
+		cs->owner = ControlServer::Settings::Owner{owner_uid, owner_gid};
 		auto started = ControlServer::start(std::move(*cs), loop, *log, *control);
 		if (!started) {
 			log->error("Could not start the command server: {}", started.error().message());
@@ -520,6 +475,35 @@ int run(const Options &options)
 		loop.add_timer(loop.now() + std::chrono::seconds(std::max(1, config.driftfile->interval_s)), drift_timer);
 	}
 
+	// Everything that needs root is open (ports, devices, sockets, the pid
+	// and log files): the user switched to, keeping only what steering
+	// needs, then the system call filter (chronyd's order).
+	if (switching) {
+		if (auto given = log_file ? log_file->give_to(owner_uid, owner_gid) : Result<>(); !given) {
+			log->warning("{}", given.error().message());
+		}
+		auto now = switch_to_user(*user, capabilities_to_keep(steering));
+		if (!now) {
+			return fatal(fmt::format("Could not switch to user {}: {}", user->name, now.error().message()));
+		}
+		log->info("Switched to user {} (UID {}, GID {}), capabilities: {}", user->name, user->uid, user->gid, *now);
+		for (const auto &d : options.once() ? std::vector<WrittenDirectory>{} : directories_written_after_switch(config)) {
+			if (auto why = cannot_write_in(d.path); !why.empty()) {
+				log->warning("User {} cannot write in {} ({}), needed for the {}", user->name, d.path, why, d.what);
+			}
+		}
+	} else if (::geteuid() != 0 && user->uid != ::geteuid()) {
+		log->warning("Not started as root: running as UID {}, not as user {}", ::geteuid(), user->name);
+	}
+	if (auto filtered = install_syscall_filter(options.syscall_filter); !filtered) {
+		return fatal(fmt::format("Could not load the system call filter: {}", filtered.error().message()));
+	}
+	if (options.syscall_filter != 0) {
+		log->info("Loaded seccomp filter (level {})", options.syscall_filter);
+	}
+	if (log_files) {
+		log_files->resume();
+	}
 	startup.report(true);
 	if (!options.foreground) {
 		detach_stdio();
@@ -578,8 +562,8 @@ int main(int argc, char **argv)
 		// chronyd's form: the features built in, + or −, for scripts
 		// (chrony's test suite reads them). +CMAC is strata's: chronyd
 		// keeps it in config.h (HAVE_CMAC), which that suite also reads.
-		std::printf("stratad (strata) version %s (+CMDMON +NTP +REFCLOCK +RTC +PPS +PHC -PRIVDROP "
-			    "-SCFILTER -SIGND -ASYNCDNS -NTS +SECHASH +CMAC +IPV6 -DEBUG; NTP era split %lld)\n",
+		std::printf("stratad (strata) version %s (+CMDMON +NTP +REFCLOCK +RTC +PPS +PHC +PRIVDROP "
+			    "+SCFILTER -SIGND -ASYNCDNS -NTS +SECHASH +CMAC +IPV6 -DEBUG; NTP era split %lld)\n",
 			    STRATA_VERSION, static_cast<long long>(strata::ntp::kNtpEraSplit));
 		return 0;
 	}

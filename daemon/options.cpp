@@ -15,7 +15,7 @@ namespace {
 constexpr std::string_view kWithValue = "fFlLPtu";
 constexpr std::string_view kFlags = "46dhmnpqQrRsUvx";
 /// Recognised, refused until implemented.
-constexpr std::string_view kNotYet = "rRuF";
+constexpr std::string_view kNotYet = "rR";
 
 tl::unexpected<Error> usage_error(std::string message)
 {
@@ -145,6 +145,23 @@ Result<Options> parse_command_line(const std::vector<std::string> &args)
 			case 'U':
 				o.allow_non_root = true;
 				break;
+			case 'u':
+				if (value.empty()) {
+					return usage_error("-u: the user name is empty");
+				}
+				o.user = value;
+				break;
+			case 'F': {
+				auto level = to_int(value);
+				if (!level || *level < -2 || *level > 2) {
+					return usage_error(fmt::format("-F {}: level must be -2 to 2 (0 off, 1 allow only "
+								       "stratad's system calls, 2 refuse a few; negative: "
+								       "SIGSYS instead of a kill)",
+								       value));
+				}
+				o.syscall_filter = *level;
+				break;
+			}
 			case 'v':
 				o.version = true;
 				break;
@@ -184,12 +201,16 @@ std::string usage()
 	       "  -P PRIORITY\tSet process priority (SCHED_FIFO)\n"
 	       "  -m\t\tLock memory\n"
 	       "  -t SECONDS\tExit after this many seconds\n"
+	       "  -u USER\tSwitch to this user once started (overrides the user directive;\n"
+	       "\t\tdefault root: no switch), keeping only CAP_SYS_TIME\n"
+	       "  -F LEVEL\tSet system call filter level (0 off, 1 only stratad's calls,\n"
+	       "\t\t2 refuse a few; negative: SIGSYS instead of a kill) (0)\n"
 	       "  -U\t\tDon't check for root\n"
 	       "  -x\t\tDon't control system clock\n"
 	       "  -v, --version\tPrint version and exit\n"
 	       "  -h, --help\tPrint usage and exit\n"
 	       "\n"
-	       "Not supported by strata yet: -r -R -u USER -F LEVEL.\n"
+	       "Not supported by strata yet: -r -R.\n"
 	       "Directives given after the options replace the configuration file.\n";
 }
 

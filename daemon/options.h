@@ -29,6 +29,15 @@ struct Options {
 	/// is one), or to the drift file's last modification if it is ahead.
 	bool set_from_rtc = false;
 	bool allow_non_root = false;      ///< -U
+	/// -u: the user to switch to once everything that needs root is open;
+	/// it overrides the `user` directive. Empty: the directive's, else
+	/// root (no switch).
+	std::string user;
+	/// -F: the system call filter (chronyd's levels). 0 off; 1 only the
+	/// calls stratad makes are allowed, 2 a few calls (process creation,
+	/// exec, ptrace) are refused; positive: a refused call kills the
+	/// process, negative (-1, -2): it gets SIGSYS (for debugging).
+	int syscall_filter = 0;
 	int family = 0;                   ///< 4 (-4), 6 (-6) or 0 for both
 	std::optional<int> priority;      ///< -P: SCHED_FIFO priority
 	bool lock_memory = false;         ///< -m

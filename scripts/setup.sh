@@ -10,6 +10,8 @@ packages=(
 	libexpected-dev libfmt-dev nlohmann-json3-dev
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libgpiod-dev
 	libmicrohttpd-dev libsystemd-dev nettle-dev
+	# least privilege: the switch to the daemon's user, the -F filter
+	libcap-dev libseccomp-dev
 	# tests and benchmarks
 	libgtest-dev libgmock-dev libbenchmark-dev
 	# integration tests: namespaces and real peers

@@ -29,4 +29,6 @@ if ! premise=$(unshare "${flags[@]}" -- true 2>&1); then
 fi
 # /run is a private tmpfs: daemons' sockets (stratad's command socket,
 # chronyc's) never land in the machine's /run.
-exec unshare "${flags[@]}" -- bash -c 'ip link set lo up && mount -t tmpfs -o mode=0755 tmpfs /run && exec "$@"' in_netns "$@"
+# STRATA_PRIVATE_MOUNTS=1 tells lib.sh that mounts made here stay here.
+exec unshare "${flags[@]}" -- bash -c 'ip link set lo up && mount -t tmpfs -o mode=0755 tmpfs /run &&
+	export STRATA_PRIVATE_MOUNTS=1 && exec "$@"' in_netns "$@"

@@ -18,18 +18,47 @@ require_private_netns() {
 		fail "not in a user namespace: refusing to run a daemon that could steer the clock"
 }
 
-# Processes this test started, stopped by PID on exit.
+# Processes this test started, stopped by PID on exit. One that died of
+# SIGSYS (a system call the -F filter refuses kills the process with it)
+# fails the test, whatever the test itself concluded.
 STARTED_PIDS=()
 cleanup_started() {
-	local pid
+	local pid status sigsys=0
 	for pid in "${STARTED_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
 	for pid in "${STARTED_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null || true
+		status=0
+		wait "$pid" 2>/dev/null || status=$?
+		if [ "$status" = $((128 + 31)) ]; then
+			echo "FAIL: process $pid died of SIGSYS (a system call refused by the -F filter)" >&2
+			sigsys=1
+		fi
 	done
+	[ $sigsys = 0 ] || exit 1
 }
 trap cleanup_started EXIT
+
+# STRATA_TEST_SECCOMP=1 (ctest's integration.seccomp.* pass): every stratad
+# this test starts runs with -F 1, chronyd's allow-list level that Debian's
+# /etc/default/chrony passes, so that a system call the filter lacks kills
+# the daemon and fails the test. $build/daemon/stratad is covered, inside
+# the test's own mount namespace only (in_netns.sh makes one and says so
+# with STRATA_PRIVATE_MOUNTS=1), by a script that runs the real binary with
+# -F 1 and the test's arguments (exec: same PID). Nothing outside the
+# namespace sees it.
+if [ "${STRATA_TEST_SECCOMP:-0}" = 1 ] && [ -z "${STRATA_SECCOMP_WRAPPED:-}" ]; then
+	[ -n "${build:-}" ] || fail "STRATA_TEST_SECCOMP: \$build is not set before lib.sh is sourced"
+	[ "${STRATA_PRIVATE_MOUNTS:-0}" = 1 ] || fail "STRATA_TEST_SECCOMP: not in a private mount namespace"
+	seccomp_dir=$(mktemp -d)
+	touch "$seccomp_dir/stratad"
+	mount --bind "$build/daemon/stratad" "$seccomp_dir/stratad" || fail "STRATA_TEST_SECCOMP: bind mount"
+	printf '#!/bin/sh\nexec %q -F 1 "$@"\n' "$seccomp_dir/stratad" >"$seccomp_dir/stratad-F1"
+	chmod 0755 "$seccomp_dir/stratad-F1"
+	mount --bind "$seccomp_dir/stratad-F1" "$build/daemon/stratad" || fail "STRATA_TEST_SECCOMP: bind mount"
+	export STRATA_SECCOMP_WRAPPED=1
+	echo "seccomp pass: $build/daemon/stratad runs with -F 1"
+fi
 
 # wait_udp_port PORT PID: until something listens on UDP PORT (5 s at most),
 # failing early if PID died.

@@ -23,7 +23,7 @@ if [ "${STRATA_GPSD_INNER:-}" = "" ]; then
 		echo "SKIP: needs root and gpsd (gpsd drops privileges; it cannot run in a user namespace)"
 		exit 77
 	fi
-	STRATA_GPSD_INNER=outer exec unshare -n -i -m --pid --fork --mount-proc -- "$0" "$@"
+	STRATA_GPSD_INNER=outer STRATA_PRIVATE_MOUNTS=1 exec unshare -n -i -m --pid --fork --mount-proc -- "$0" "$@"
 fi
 
 . "$here/lib.sh"

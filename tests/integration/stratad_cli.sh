@@ -47,10 +47,18 @@ expect_exit() {
 	grep -q -- "$pattern" "$work/out" || fail "stratad $* printed '$(cat "$work/out")', expected /$pattern/"
 }
 expect_exit 1 "unknown option -z" -z
-for f in -r -R "-u nobody" "-F 1"; do
-	# shellcheck disable=SC2086
-	expect_exit 1 "option ${f:0:2} is not supported by strata yet" $f
+for f in -r -R; do
+	expect_exit 1 "option $f is not supported by strata yet" $f
 done
+# -u and -F: a user that does not exist and a level chronyd has not stop
+# the start (privileges.sh runs the switch itself); -p prints `user`.
+expect_exit 1 "Fatal error : Could not get user/group ID of no-such-user-here: no such user" \
+	-u no-such-user-here -x -d "local stratum 3" "port 0" "cmdport 0" "pidfile /"
+expect_exit 1 "Fatal error : Could not get user/group ID of no-such-user-here: no such user" \
+	-x -d "user no-such-user-here" "local stratum 3" "port 0" "cmdport 0" "pidfile /"
+expect_exit 1 "-F 3: level must be -2 to 2" -F 3
+expect_exit 0 "^user _chrony$" -u nobody -p "user _chrony"
+expect_exit 0 "version" -F 1 -v
 expect_exit 1 "option -f requires an argument" -f
 expect_exit 0 "stratad (strata) version" -v
 expect_exit 0 "Usage: stratad" -h

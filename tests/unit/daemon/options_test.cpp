@@ -82,8 +82,32 @@ TEST(Options, NotYetImplementedFlagsSaySo)
 	for (std::string f : {"-r", "-R"}) {
 		EXPECT_EQ(error({f}), "option " + f + " is not supported by strata yet");
 	}
-	EXPECT_EQ(error({"-u", "chrony"}), "option -u is not supported by strata yet");
-	EXPECT_EQ(error({"-F", "1"}), "option -F is not supported by strata yet");
+	EXPECT_NE(usage().find("-u USER\tSwitch to this user"), std::string::npos);
+	EXPECT_NE(usage().find("Not supported by strata yet: -r -R.\n"), std::string::npos);
+}
+
+TEST(Options, UserAndTheLastOneWins)
+{
+	EXPECT_EQ(ok({}).user, "");
+	EXPECT_EQ(ok({"-u", "_chrony"}).user, "_chrony");
+	EXPECT_EQ(ok({"-unobody", "-d"}).user, "nobody");
+	// Debian's unit passes -u first and $DAEMON_OPTS after: a -u there wins.
+	EXPECT_EQ(ok({"-n", "-u", "_strata", "-u", "_chrony"}).user, "_chrony");
+	EXPECT_EQ(error({"-u"}), "option -u requires an argument");
+	EXPECT_EQ(error({"-u", ""}), "-u: the user name is empty");
+}
+
+TEST(Options, SyscallFilterLevels)
+{
+	EXPECT_EQ(ok({}).syscall_filter, 0);
+	for (int level : {-2, -1, 0, 1, 2}) {
+		EXPECT_EQ(ok({"-F", std::to_string(level)}).syscall_filter, level);
+	}
+	EXPECT_EQ(ok({"-xF1"}).syscall_filter, 1);
+	EXPECT_EQ(error({"-F", "3"}).substr(0, 28), "-F 3: level must be -2 to 2 ");
+	EXPECT_EQ(error({"-F", "-3"}).substr(0, 29), "-F -3: level must be -2 to 2 ");
+	EXPECT_EQ(error({"-F", "x"}).substr(0, 28), "-F x: level must be -2 to 2 ");
+	EXPECT_EQ(error({"-F"}), "option -F requires an argument");
 }
 
 TEST(Options, SetFromRtc)
