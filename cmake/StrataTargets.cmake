@@ -48,6 +48,17 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
 		-Wno-null-dereference)
 endif()
 
+# strata_unit_sim_test_target(TARGET): TARGET is run by a test labelled unit
+# or sim. The target strata_unit_sim_tests builds them all and nothing else,
+# for builds that run only those labels (the arm64 and armhf presets, whose
+# tests run under qemu-user).
+function(strata_unit_sim_test_target target)
+	if(NOT TARGET strata_unit_sim_tests)
+		add_custom_target(strata_unit_sim_tests)
+	endif()
+	add_dependencies(strata_unit_sim_tests ${target})
+endfunction()
+
 # strata_unit_test(NAME SOURCES... LINK libs...): a GoogleTest binary
 # registered with CTest, one test per TEST().
 # GoogleTest, GoogleMock and fmt are parsed once per build for every test
@@ -62,6 +73,7 @@ function(strata_unit_test name)
 		target_precompile_headers(strata_test_pch PRIVATE <gtest/gtest.h> <gmock/gmock.h> <fmt/format.h>)
 	endif()
 	add_executable(${name} ${ARG_SOURCES})
+	strata_unit_sim_test_target(${name})
 	target_link_libraries(${name} PRIVATE strata_options ${ARG_LINK} GTest::gmock GTest::gtest_main
 		strata_test_options)
 	target_precompile_headers(${name} REUSE_FROM strata_test_pch)

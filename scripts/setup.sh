@@ -20,6 +20,8 @@ packages=(
 	strace
 	# metrics endpoint checks
 	curl prometheus
+	# manual pages from docs/; the Debian packages' check
+	pandoc lintian
 )
 
 missing=()

@@ -60,4 +60,19 @@ if command -v clang++ >/dev/null; then
 else
 	echo "clang++ not found: skipping the fuzz build" >&2
 fi
+# The amd64 Debian package (the packages preset, for this architecture only:
+# a Release build of stratad and stratactl with Debian's hardening flags),
+# lintian, then dpkg -i, stratad -p on the shipped configuration, remove and
+# purge in a throwaway overlay copy of this machine, where no daemon can
+# start; nothing may be left behind (packaging/check-deb.sh).
+echo "=== packages: the amd64 .deb, lintian, install and purge"
+cmake --preset packages -DSTRATA_PACKAGE_ARCHES=amd64 >/dev/null
+cmake --build --preset packages
+status=0
+packaging/check-deb.sh build/packages/strata_*_amd64.deb || status=$?
+if [ "$status" -eq 77 ]; then
+	echo "not root: the package's installation check was skipped" >&2
+elif [ "$status" -ne 0 ]; then
+	exit "$status"
+fi
 echo "=== all test builds passed"

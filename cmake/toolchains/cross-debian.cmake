@@ -1,0 +1,34 @@
+# Shared part of the Debian multiarch toolchain files (aarch64-linux-gnu.cmake,
+# arm-linux-gnueabihf.cmake), which set STRATA_CROSS_TRIPLET and
+# STRATA_CROSS_PROCESSOR and include this file.
+#
+# Debian's cross compilers (crossbuild-essential-arm64/-armhf) need no
+# sysroot: they search the target's multiarch directories (/usr/include/<triplet>,
+# /usr/lib/<triplet>) where `apt-get install libfoo-dev:<arch>` puts the
+# libraries (scripts/setup-cross.sh installs them). pkg-config and CMake's
+# package search are pointed at those same directories, never at the build
+# machine's /usr/lib/x86_64-linux-gnu.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR ${STRATA_CROSS_PROCESSOR})
+set(CMAKE_LIBRARY_ARCHITECTURE ${STRATA_CROSS_TRIPLET})
+
+set(CMAKE_C_COMPILER ${STRATA_CROSS_TRIPLET}-gcc)
+set(CMAKE_CXX_COMPILER ${STRATA_CROSS_TRIPLET}-g++)
+
+# Only the target's .pc files: PKG_CONFIG_LIBDIR replaces pkg-config's
+# default search path (which would find the build machine's libraries).
+set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${STRATA_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
+set(ENV{PKG_CONFIG_PATH} "")
+set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
+
+# Programs (pkg-config, the shell, python) are the build machine's; libraries,
+# headers and CMake packages are found under /usr through the multiarch
+# directory CMAKE_LIBRARY_ARCHITECTURE names (lib/<triplet>, lib/<triplet>/cmake)
+# or in arch-independent places (/usr/share/cmake: tl-expected, nlohmann_json).
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+
+# Test binaries (and gtest_discover_tests, which lists each binary's tests
+# when it is built) run under qemu-user with the cross libc's loader; the
+# libraries the binaries link come from the multiarch directories, which the
+# loader searches itself. Explicit, so that no binfmt registration is needed.
+set(CMAKE_CROSSCOMPILING_EMULATOR ${STRATA_CROSS_QEMU} -L /usr/${STRATA_CROSS_TRIPLET})
