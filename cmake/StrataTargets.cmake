@@ -15,6 +15,13 @@ if(STRATA_WERROR)
 	target_compile_options(strata_options INTERFACE -Werror)
 endif()
 target_include_directories(strata_options INTERFACE ${PROJECT_SOURCE_DIR})
+# A 64-bit time_t and off_t on 32-bit systems too (glibc 2.34+), so that
+# nothing of strata's overflows in 2038, native or cross builds alike
+# (cmake/toolchains/arm-linux-gnueabihf.cmake sets them for every target). Layouts
+# other programs fix with their own time_t are spelled out (refclock/shm.h, sock.h).
+if(CMAKE_SIZEOF_VOID_P EQUAL 4)
+	target_compile_definitions(strata_options INTERFACE _TIME_BITS=64 _FILE_OFFSET_BITS=64)
+endif()
 if(STRATA_SANITIZE)
 	string(REPLACE ";" "," _strata_san "${STRATA_SANITIZE}")
 	target_compile_options(strata_options INTERFACE

@@ -1,7 +1,10 @@
 #include "refclock/gpio_linux.h"
 
+#include <linux/gpio.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <limits>
@@ -319,6 +322,27 @@ std::vector<RawSample> GpioRefclock::receive(MonoTime now)
 		samples.push_back(pulse_sample(*edge));
 	}
 	return samples;
+}
+
+Result<size_t> read_gpio_v1_events(int fd, std::span<GpioEvent> out)
+{
+	std::array<gpioevent_data, 16> buffer{};
+	size_t wanted = std::min(out.size(), buffer.size());
+	ssize_t n = ::read(fd, buffer.data(), wanted * sizeof(gpioevent_data));
+	if (n < 0) {
+		return fail_errno("read GPIO events");
+	}
+	auto bytes = static_cast<size_t>(n);
+	if (bytes % sizeof(gpioevent_data) != 0) {
+		return fail_errno("read GPIO events", EIO);
+	}
+	size_t count = bytes / sizeof(gpioevent_data);
+	for (size_t i = 0; i < count; i++) {
+		out[i].timestamp_ns = buffer[i].timestamp;
+		out[i].rising = buffer[i].id == GPIOEVENT_EVENT_RISING_EDGE;
+		out[i].line_seqno.reset();
+	}
+	return count;
 }
 
 } // namespace strata::refclock

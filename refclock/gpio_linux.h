@@ -83,6 +83,16 @@ public:
 	virtual Result<size_t> read_events(std::span<GpioEvent> out) = 0;
 };
 
+/// Reads up to out.size() (at most 16) v1 line events from a line's event fd
+/// (the kernel's struct gpioevent_data: a u64 nanosecond stamp and the edge),
+/// as libgpiod 1.6's gpiod_line_event_read_multiple reads them, but not
+/// through its struct gpiod_line_event: that holds a struct timespec of the
+/// library's own time_t, which for Debian 12's armhf libgpiod is 32 bits and
+/// for strata 64, so the library's events would be misread there. Never
+/// blocks if the fd does not. Errors: the read's errno (EAGAIN: nothing
+/// waits; ENODEV: the chip is gone), EIO for a read that is not whole events.
+Result<size_t> read_gpio_v1_events(int fd, std::span<GpioEvent> out);
+
 /// An open GPIO chip (gpiod_chip).
 class GpioChip {
 public:

@@ -43,24 +43,11 @@ public:
 
 	int fd() const override { return fd_; }
 
+	/// The line's event fd read directly (refclock/gpio_linux.h says why
+	/// not gpiod_line_event_read_multiple).
 	Result<size_t> read_events(std::span<GpioEvent> out) override
 	{
-		std::array<gpiod_line_event, kReadBatch> buffer{};
-		auto wanted = static_cast<unsigned>(std::min(out.size(), buffer.size()));
-		int n = ::gpiod_line_event_read_multiple(line_, buffer.data(), wanted);
-		if (n < 0) {
-			return fail_errno("read GPIO events");
-		}
-		auto count = static_cast<size_t>(n);
-		for (size_t i = 0; i < count; i++) {
-			const gpiod_line_event &e = buffer[i];
-			// libgpiod split the kernel's u64 nanoseconds into a timespec.
-			out[i].timestamp_ns = static_cast<uint64_t>(e.ts.tv_sec) * 1'000'000'000u +
-					      static_cast<uint64_t>(e.ts.tv_nsec);
-			out[i].rising = e.event_type == GPIOD_LINE_EVENT_RISING_EDGE;
-			out[i].line_seqno.reset();
-		}
-		return count;
+		return read_gpio_v1_events(fd_, out.first(std::min(out.size(), kReadBatch)));
 	}
 
 private:

@@ -66,16 +66,54 @@ const char *to_string(ShmSkip why)
 	return "unknown";
 }
 
-std::optional<RawSample> parse_shm(std::span<const std::byte> segment, int count_after,
-				   ShmSkip &why, std::string *detail)
+namespace {
+
+/// The fields of either layout, widened: what the checks below look at.
+struct ShmFields {
+	int32_t mode;
+	int32_t count;
+	int64_t clock_sec;
+	int32_t clock_usec;
+	int64_t receive_sec;
+	int32_t receive_usec;
+	int32_t leap;
+	int32_t precision;
+	int32_t valid;
+	uint32_t clock_nsec;
+	uint32_t receive_nsec;
+};
+
+template <class Layout>
+ShmFields load(std::span<const std::byte> segment)
 {
-	if (segment.size() < kShmSize) {
+	Layout t;
+	std::memcpy(&t, segment.data(), sizeof t);
+	return {.mode = t.mode,
+		.count = t.count,
+		.clock_sec = t.clock_sec,
+		.clock_usec = t.clock_usec,
+		.receive_sec = t.receive_sec,
+		.receive_usec = t.receive_usec,
+		.leap = t.leap,
+		.precision = t.precision,
+		.valid = t.valid,
+		.clock_nsec = t.clock_nsec,
+		.receive_nsec = t.receive_nsec};
+}
+
+} // namespace
+
+std::optional<RawSample> parse_shm(std::span<const std::byte> segment, ShmLayout layout,
+				   int count_after, ShmSkip &why, std::string *detail)
+{
+	size_t size = shm_layout_info(layout).size;
+	if (segment.size() < size) {
 		why = ShmSkip::TooShort;
-		describe(detail, fmt::format("{} bytes, expected {}", segment.size(), kShmSize));
+		describe(detail, fmt::format("{} bytes, expected {} ({})", segment.size(), size,
+					     shm_layout_info(layout).name));
 		return std::nullopt;
 	}
-	ShmTime t;
-	std::memcpy(&t, segment.data(), kShmSize);
+	ShmFields t = layout == ShmLayout::Time32 ? load<ShmTime32>(segment) : load<ShmTime64>(segment);
 
 	// `valid` first: a segment nobody writes to (all zeros, as the daemon
 	// creates it) is the normal idle case, whatever its mode says.
@@ -115,8 +153,7 @@ std::optional<RawSample> parse_shm(std::span<const std::byte> segment, int count
 	if (!clock || !receive) {
 		why = ShmSkip::BadTime;
 		describe(detail, fmt::format("clock {}.{:06} receive {}.{:06}",
-					     static_cast<int64_t>(t.clock_sec), t.clock_usec,
-					     static_cast<int64_t>(t.receive_sec), t.receive_usec));
+					     t.clock_sec, t.clock_usec, t.receive_sec, t.receive_usec));
 		return std::nullopt;
 	}
 

@@ -14,13 +14,15 @@ namespace strata::refclock {
 
 namespace {
 
-using Word = unsigned;
-static_assert(kShmSize % sizeof(Word) == 0);
-static_assert(offsetof(ShmTime, count) % sizeof(Word) == 0);
-static_assert(offsetof(ShmTime, valid) % sizeof(Word) == 0);
-constexpr size_t kWords = kShmSize / sizeof(Word);
-constexpr size_t kCountWord = offsetof(ShmTime, count) / sizeof(Word);
-constexpr size_t kValidWord = offsetof(ShmTime, valid) / sizeof(Word);
+using Word = uint32_t;
+
+constexpr bool words_fit(ShmLayout layout)
+{
+	ShmLayoutInfo info = shm_layout_info(layout);
+	return info.size % sizeof(Word) == 0 && info.count_offset % sizeof(Word) == 0 &&
+	       info.valid_offset % sizeof(Word) == 0;
+}
+static_assert(words_fit(ShmLayout::Time64) && words_fit(ShmLayout::Time32));
 
 void *const kShmatFailed = reinterpret_cast<void *>(-1);
 
@@ -52,21 +54,54 @@ std::atomic_ref<Word> word(void *base, size_t index)
 Result<ShmSegment> ShmSegment::attach(int key, int perm, ShmSyscalls sys)
 {
 	sys = with_defaults(std::move(sys));
-	int id = sys.shmget(static_cast<key_t>(key), kShmSize, IPC_CREAT | (perm & 0777));
-	if (id < 0) {
+	auto k = static_cast<key_t>(key);
+	constexpr size_t kSize64 = shm_layout_info(ShmLayout::Time64).size;
+	constexpr size_t kSize32 = shm_layout_info(ShmLayout::Time32).size;
+	int id = -1;
+	ShmLayout layout = kNativeShmLayout;
+	// A segment that exists is the writer's, in the layout its size says
+	// (shmget fails with EINVAL when asked for more than a segment holds);
+	// only when there is none does the daemon make one, of its own layout.
+	// Twice, in case a writer makes its segment between the two calls.
+	for (int attempt = 0; id < 0 && attempt < 2; attempt++) {
+		id = sys.shmget(k, kSize64, 0);
+		if (id >= 0) {
+			layout = ShmLayout::Time64;
+			break;
+		}
 		int err = errno;
-		return fail_errno(fmt::format("shmget({:#x})", key), err);
+		if (err == EINVAL) {
+			id = sys.shmget(k, kSize32, 0);
+			if (id < 0) {
+				err = errno;
+				return fail_errno(fmt::format("shmget({:#x})", key), err);
+			}
+			layout = ShmLayout::Time32;
+			break;
+		}
+		if (err != ENOENT) {
+			return fail_errno(fmt::format("shmget({:#x})", key), err);
+		}
+		layout = kNativeShmLayout;
+		id = sys.shmget(k, shm_layout_info(layout).size, IPC_CREAT | IPC_EXCL | (perm & 0777));
+		if (id < 0) {
+			err = errno;
+			if (err != EEXIST || attempt == 1) {
+				return fail_errno(fmt::format("shmget({:#x})", key), err);
+			}
+		}
 	}
 	void *base = sys.shmat(id, nullptr, 0);
 	if (base == kShmatFailed) {
 		int err = errno;
 		return fail_errno(fmt::format("shmat({:#x})", key), err);
 	}
-	return ShmSegment(key, id, base, std::move(sys));
+	return ShmSegment(key, id, layout, base, std::move(sys));
 }
 
 ShmSegment::ShmSegment(ShmSegment &&other) noexcept
-	: key_(other.key_), id_(other.id_), base_(std::exchange(other.base_, nullptr)),
+	: key_(other.key_), id_(other.id_), layout_(other.layout_),
+	  base_(std::exchange(other.base_, nullptr)),
 	  sys_(std::move(other.sys_))
 {
 }
@@ -77,6 +112,7 @@ ShmSegment &ShmSegment::operator=(ShmSegment &&other) noexcept
 		detach();
 		key_ = other.key_;
 		id_ = other.id_;
+		layout_ = other.layout_;
 		base_ = std::exchange(other.base_, nullptr);
 		sys_ = std::move(other.sys_);
 	}
@@ -98,25 +134,30 @@ void ShmSegment::detach()
 
 ShmSnapshot ShmSegment::read() const
 {
-	std::array<Word, kWords> copy;
-	Word before = word(base_, kCountWord).load(std::memory_order_acquire);
-	for (size_t i = 0; i < kWords; i++) {
+	ShmLayoutInfo info = shm_layout_info(layout_);
+	size_t words = info.size / sizeof(Word);
+	size_t count_word = info.count_offset / sizeof(Word);
+	std::array<Word, kShmMaxSize / sizeof(Word)> copy{};
+	Word before = word(base_, count_word).load(std::memory_order_acquire);
+	for (size_t i = 0; i < words; i++) {
 		copy[i] = word(base_, i).load(std::memory_order_relaxed);
 	}
 	// The field loads above may not move below the second read of count.
 	std::atomic_thread_fence(std::memory_order_acquire);
-	Word after = word(base_, kCountWord).load(std::memory_order_relaxed);
-	copy[kCountWord] = before;
+	Word after = word(base_, count_word).load(std::memory_order_relaxed);
+	copy[count_word] = before;
 
 	ShmSnapshot snapshot;
-	std::memcpy(snapshot.bytes.data(), copy.data(), kShmSize);
+	snapshot.layout = layout_;
+	std::memcpy(snapshot.bytes.data(), copy.data(), info.size);
 	snapshot.count_after = static_cast<int>(after);
 	return snapshot;
 }
 
 void ShmSegment::clear_valid()
 {
-	word(base_, kValidWord).store(0, std::memory_order_release);
+	word(base_, shm_layout_info(layout_).valid_offset / sizeof(Word))
+		.store(0, std::memory_order_release);
 }
 
 Result<bool> ShmSegment::is_current() const
@@ -146,7 +187,7 @@ std::optional<RawSample> ShmRefclock::poll(MonoTime now)
 	ShmSnapshot snapshot = segment_->read();
 	ShmSkip why = ShmSkip::None;
 	std::string detail;
-	auto sample = parse_shm(snapshot.bytes, snapshot.count_after, why, &detail);
+	auto sample = parse_shm(snapshot.segment(), snapshot.layout, snapshot.count_after, why, &detail);
 	if (shm_consumes(why)) {
 		segment_->clear_valid();
 	}
@@ -189,7 +230,14 @@ bool ShmRefclock::attach()
 		}
 		return false;
 	}
-	if (attach_warned_) {
+	if (segment->layout() != kNativeShmLayout) {
+		// Worth saying: the writer is built with another time_t than this
+		// system's usual one (a 32-bit gpsd on a 64-bit system, or a
+		// 64-bit-time_t one on armhf).
+		log_->info("{}: attached segment {:#x} of a writer with a {} (by its size)", name_,
+			   options_.key(), shm_layout_info(segment->layout()).name);
+		attach_warned_ = false;
+	} else if (attach_warned_) {
 		log_->info("{}: attached segment {:#x}", name_, options_.key());
 		attach_warned_ = false;
 	} else {

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "core/log.h"
@@ -49,20 +50,31 @@ struct ShmSyscalls {
 
 /// A copy of the segment as parse_shm() takes it.
 struct ShmSnapshot {
-	/// The segment's bytes, its `count` field holding the count read first.
-	alignas(ShmTime) std::array<std::byte, kShmSize> bytes{};
+	ShmLayout layout = kNativeShmLayout;  ///< the segment's layout
+	/// The segment's bytes (the first shm_layout_info(layout).size of
+	/// them), its `count` field holding the count read first.
+	alignas(8) std::array<std::byte, kShmMaxSize> bytes{};
 	int count_after = 0;  ///< the count read last
+
+	/// The copied struct shmTime.
+	std::span<const std::byte> segment() const
+	{
+		return std::span<const std::byte>(bytes).first(shm_layout_info(layout).size);
+	}
 };
 
 /// One attached segment. Move-only; detaches when destroyed.
 class ShmSegment {
 public:
 	/// Finds the segment of `key`, creating it with mode `perm` (and all
-	/// fields zero) if there is none, and attaches it read-write. Errors, as
-	/// "shmget(0x4e545030)" or "shmat(0x4e545030)" with the errno: EACCES (a
-	/// segment another user created without access for this one), EINVAL (a
-	/// segment smaller than struct shmTime), ENOSPC/ENOMEM (system limits).
-	/// The caller retries later.
+	/// fields zero) if there is none, and attaches it read-write. A segment
+	/// the writer created is read in the layout its size says: 96 bytes or
+	/// more is ShmLayout::Time64, 80 to 95 ShmLayout::Time32 (a writer with a
+	/// 32-bit time_t). One this daemon creates has kNativeShmLayout's size.
+	/// Errors, as "shmget(0x4e545030)" or "shmat(0x4e545030)" with the
+	/// errno: EACCES (a segment another user created without access for this
+	/// one), EINVAL (a segment smaller than any struct shmTime), ENOSPC/ENOMEM
+	/// (system limits). The caller retries later.
 	static Result<ShmSegment> attach(int key, int perm, ShmSyscalls sys = {});
 
 	ShmSegment(ShmSegment &&other) noexcept;
@@ -73,6 +85,7 @@ public:
 
 	int key() const { return key_; }
 	int id() const { return id_; }
+	ShmLayout layout() const { return layout_; }
 
 	/// Copies the segment as a sequence-lock reader does: `count` (acquire),
 	/// every field, a barrier, `count` again. Each word is read atomically,
@@ -90,14 +103,15 @@ public:
 	Result<bool> is_current() const;
 
 private:
-	ShmSegment(int key, int id, void *base, ShmSyscalls sys)
-		: key_(key), id_(id), base_(base), sys_(std::move(sys))
+	ShmSegment(int key, int id, ShmLayout layout, void *base, ShmSyscalls sys)
+		: key_(key), id_(id), layout_(layout), base_(base), sys_(std::move(sys))
 	{
 	}
 	void detach();
 
 	int key_ = 0;
 	int id_ = -1;
+	ShmLayout layout_ = kNativeShmLayout;
 	void *base_ = nullptr;  ///< nullptr once moved from
 	ShmSyscalls sys_;
 };

@@ -41,16 +41,30 @@ const char *to_string(SockReject why)
 	return "unknown";
 }
 
+std::string sock_size_detail(size_t length)
+{
+	return fmt::format("{} bytes, expected {} or {}", length, kSockSample64Size, kSockSample32Size);
+}
+
 std::optional<RawSample> parse_sock(std::span<const std::byte> datagram, SockReject &why,
 				    std::string *detail)
 {
-	if (datagram.size() != kSockSampleSize) {
-		return reject(SockReject::WrongSize, why, detail,
-			      fmt::format("{} bytes, expected {}", datagram.size(),
-					  kSockSampleSize));
+	SockSample64 s;
+	if (datagram.size() == kSockSample64Size) {
+		std::memcpy(&s, datagram.data(), sizeof s);
+	} else if (datagram.size() == kSockSample32Size) {
+		SockSample32 narrow;
+		std::memcpy(&narrow, datagram.data(), sizeof narrow);
+		s = {.tv_sec = narrow.tv_sec,
+		     .tv_usec = narrow.tv_usec,
+		     .offset = narrow.offset,
+		     .pulse = narrow.pulse,
+		     .leap = narrow.leap,
+		     .pad = narrow.pad,
+		     .magic = narrow.magic};
+	} else {
+		return reject(SockReject::WrongSize, why, detail, sock_size_detail(datagram.size()));
 	}
-	SockSample s;
-	std::memcpy(&s, datagram.data(), kSockSampleSize);
 	if (s.magic != kSockMagic) {
 		return reject(SockReject::BadMagic, why, detail,
 			      fmt::format("{:#x}, expected {:#x}", static_cast<unsigned>(s.magic),
@@ -67,8 +81,7 @@ std::optional<RawSample> parse_sock(std::span<const std::byte> datagram, SockRej
 	auto local = sample_time(s.tv_sec, s.tv_usec, 1'000'000);
 	if (!local) {
 		return reject(SockReject::BadTime, why, detail,
-			      fmt::format("tv {}.{:06}", static_cast<int64_t>(s.tv_sec),
-					  s.tv_usec));
+			      fmt::format("tv {}.{:06}", s.tv_sec, s.tv_usec));
 	}
 	// Written to be false for NaN.
 	if (!(std::fabs(s.offset) < kSockMaxOffset_s)) {

@@ -20,10 +20,11 @@
 
 namespace strata::refclock {
 
-// refclock/sock.h spells struct timeval out; check it against the real one.
-static_assert(sizeof(SockSample::tv_sec) == sizeof(timeval::tv_sec));
-static_assert(sizeof(SockSample::tv_usec) == sizeof(timeval::tv_usec));
-static_assert(offsetof(SockSample, offset) == sizeof(timeval));
+// strata itself has a 64-bit time_t on every architecture (on 32-bit ones
+// through -D_TIME_BITS=64, cmake/StrataTargets.cmake): its own struct
+// timeval is SockSample64's, while a sender may have either (refclock/sock.h).
+static_assert(sizeof(timeval::tv_sec) == sizeof(SockSample64::tv_sec) &&
+	      sizeof(timeval) == offsetof(SockSample64, offset));
 
 namespace {
 
@@ -130,7 +131,7 @@ Result<std::optional<RawSample>> SockRefclock::receive(MonoTime now)
 		std::optional<RawSample> sample;
 		if (length > buffer.size()) {
 			why = SockReject::WrongSize;
-			detail = fmt::format("{} bytes, expected {}", length, kSockSampleSize);
+			detail = sock_size_detail(length);
 		} else {
 			std::span<const std::byte> datagram(buffer.data(), length);
 			sample = parse_sock(datagram, why, &detail);

@@ -15,6 +15,9 @@ set -euo pipefail
 
 arches=(arm64 armhf)
 tools=(crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user-static file pkg-config)
+# What the test binaries run on under qemu: the multiarch libc (its loader too)
+# and C++ runtime, the same packages a Debian arm64/armhf system has.
+runtime=(libc6 libstdc++6)
 # The libraries of scripts/setup.sh (and of daemon/'s privilege code) that
 # have a per-architecture package; the header-only ones (libexpected-dev,
 # nlohmann-json3-dev) are Multi-Arch: foreign and serve every architecture.
@@ -27,7 +30,7 @@ libraries=(
 
 packages=("${tools[@]}")
 for arch in "${arches[@]}"; do
-	for lib in "${libraries[@]}"; do
+	for lib in "${runtime[@]}" "${libraries[@]}"; do
 		packages+=("$lib:$arch")
 	done
 done

@@ -28,7 +28,12 @@ set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 
 # Test binaries (and gtest_discover_tests, which lists each binary's tests
-# when it is built) run under qemu-user with the cross libc's loader; the
-# libraries the binaries link come from the multiarch directories, which the
-# loader searches itself. Explicit, so that no binfmt registration is needed.
-set(CMAKE_CROSSCOMPILING_EMULATOR ${STRATA_CROSS_QEMU} -L /usr/${STRATA_CROSS_TRIPLET})
+# when it is built) run under qemu-user, named here so that no binfmt
+# registration is needed. The binaries' libraries, libc included, are the
+# multiarch packages (libc6:<arch>, pulled in by the -dev packages), and so is
+# the loader: /lib/ld-linux-*.so.* from the same libc6:<arch>. qemu's
+# `-L /usr/<triplet>` is deliberately not given: it would run the loader of
+# libc6-<arch>-cross (a different build of glibc 2.36) against the multiarch
+# libc.so.6, and ld.so and libc.so.6 of different builds do not work together
+# (the first thread a program starts hangs on arm64, crashes on armhf).
+set(CMAKE_CROSSCOMPILING_EMULATOR ${STRATA_CROSS_QEMU})

@@ -93,6 +93,43 @@ TEST(ScenarioFile, ErrorsNameTheLine)
 	EXPECT_EQ(parse_scenario("just words\n").error().context, "line 1: expected KEY = VALUE");
 }
 
+TEST(ScenarioFile, StartIsWholeUnixSecondsWithoutALeap)
+{
+	auto f = parse_scenario("start = 2147478648\n");
+	ASSERT_TRUE(f.has_value()) << f.error().context;
+	EXPECT_EQ(f->scenario.start_unix_s, int64_t{2'147'478'648});
+	EXPECT_FALSE(parse_scenario("name = x\n").value().scenario.start_unix_s.has_value());
+	for (const char *bad : {"start = 1.5\n", "start = -1\n", "start = 1e12\n"}) {
+		EXPECT_EQ(parse_scenario(bad).error().context,
+			  "line 1: start: expected whole Unix seconds from 0 to 7258118400 (2200)")
+			<< bad;
+	}
+	EXPECT_EQ(parse_scenario("start = 2147478648\nleap_insert_at = 100\n").error().context,
+		  "start and leap_insert_at cannot be combined: a leap second sets the start to put it "
+		  "at a midnight");
+}
+
+// The same run at the default epoch (2027) and straddling the NTP era wrap
+// and 2^31 s gives the same result to the bit: the daemon's arithmetic does
+// not depend on where the absolute time is (the scenario files 19 and 20 run
+// longer versions with their limits).
+TEST(Simulation, SameRunAcross2036And2038)
+{
+	Scenario s{.name = "epoch", .duration_s = 4000};
+	Outcome at_2027 = run(s);
+	ASSERT_GT(at_2027.packets, 10u);
+	for (int64_t start : {int64_t{2'085'978'496} - 2000, int64_t{2'147'483'648} - 2000}) {
+		SCOPED_TRACE(start);
+		s.start_unix_s = start;
+		Outcome moved = run(s);
+		EXPECT_EQ(moved.packets, at_2027.packets);
+		EXPECT_EQ(moved.steps, at_2027.steps);
+		EXPECT_NEAR(moved.rms_error_s, at_2027.rms_error_s, 1e-9);
+		EXPECT_NEAR(moved.max_error_s, at_2027.max_error_s, 1e-9);
+		EXPECT_EQ(moved.time_to_1ms_s, at_2027.time_to_1ms_s);
+	}
+}
+
 TEST(ScenarioFile, RefclockLines)
 {
 	auto f = parse_scenario("refclock = nmea jitter=0.1 latency=0.15 offset=0.15 precision=0.1 delay=0.2 poll=4 noselect\n"

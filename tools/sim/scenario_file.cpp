@@ -255,6 +255,12 @@ Result<ScenarioFile> parse_scenario(std::string_view text)
 			s.maxpoll = static_cast<int>(*n);
 		} else if (key == "leap_insert_at") {
 			s.leap_insert_at_s = *n;
+		} else if (key == "start") {
+			// Whole seconds from 1970 to 2200 (int64 ns reach 2262).
+			if (*n != std::floor(*n) || *n < 0 || *n > 7'258'118'400.0) {
+				return bad("expected whole Unix seconds from 0 to 7258118400 (2200)");
+			}
+			s.start_unix_s = static_cast<int64_t>(*n);
 		} else if (key == "limit max_error") {
 			l.max_error_s = *n;
 		} else if (key == "limit rms_error") {
@@ -270,6 +276,10 @@ Result<ScenarioFile> parse_scenario(std::string_view text)
 		} else {
 			return bad("unknown key");
 		}
+	}
+	if (f.scenario.start_unix_s && f.scenario.leap_insert_at_s) {
+		return fail(Errc::Malformed, "start and leap_insert_at cannot be combined: "
+					     "a leap second sets the start to put it at a midnight");
 	}
 	// No server line: one default server, unless refclocks are the sources.
 	if (f.scenario.servers.empty() && f.scenario.refclocks.empty()) {

@@ -13,6 +13,7 @@
 //   conf = initstepslew 1 10.0.0.1   # any chrony.conf line for the client
 //   server_options = filter 3 maxdelay 0.01   # added to every server line
 //   leap_insert_at = 5000     # a leap second inserted at this true time
+//   start = 2147478648        # UTC Unix seconds at which the run begins (not with leap_insert_at)
 //   server = delay=100e-6 jitter=100e-6          # one line per server
 //   server = offset=1.0 jitter=exponential:1e-3 asymmetry=0.2 out=10 back=1
 //            loss=0.2 stratum=2 step_at=5000 step=1 prefer noselect

@@ -24,12 +24,15 @@ namespace strata::sim {
 
 namespace {
 
-/// Local times are reported on a realistic epoch (2027) so that absolute-time
-/// arithmetic is exercised as in the daemon; with a leap second, the epoch
-/// is shifted so that the leap falls on a UTC midnight, where the kernel
-/// and `leapsecmode` put it.
+/// Local times are reported on a realistic epoch (2027, or the scenario's
+/// `start`) so that absolute-time arithmetic is exercised as in the daemon;
+/// with a leap second, the epoch is shifted so that the leap falls on a UTC
+/// midnight, where the kernel and `leapsecmode` put it.
 RealTime epoch_of(const Scenario &s)
 {
+	if (s.start_unix_s) {
+		return RealTime::from_parts(*s.start_unix_s, 0);
+	}
 	if (s.leap_insert_at_s) {
 		constexpr int64_t kMidnight = 1'800'057'600;  // 2027-01-15T00:00:00Z
 		return RealTime::from_parts(kMidnight, 0) - from_seconds(*s.leap_insert_at_s);

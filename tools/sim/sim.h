@@ -82,6 +82,11 @@ struct Scenario {
 	double wander_ppm_per_s = 1e-3;     ///< random walk of the frequency error, per √s (1e-9 s/s/√s = 1e-3 ppm)
 	int minpoll = 6;
 	int maxpoll = 10;
+	/// The UTC time (Unix seconds) at which the run begins; by default
+	/// 2027-01-15T08:00:00Z. Runs across 2036-02-07T06:28:16Z (NTP era 1)
+	/// and 2038-01-19T03:14:08Z (2^31 s) test the daemon's time arithmetic
+	/// there. Not with leap_insert_at, which sets the start itself.
+	std::optional<int64_t> start_unix_s;
 	/// A leap second inserted at this true time: the servers announce it
 	/// from the start and repeat a second there; the error is measured
 	/// against UTC.

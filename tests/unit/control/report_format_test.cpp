@@ -469,7 +469,9 @@ TEST(ReportFormat, Pieces)
 	EXPECT_EQ(truncate_name("a-very-long-host-name.example.org"), "a-very-long-host-name.ex>");
 	EXPECT_EQ(truncate_name("exactly-twenty-five-chars"), "exactly-twenty-five-chars");
 	EXPECT_EQ(date_text(at(0)), "Thu Jan 01 00:00:00 1970");
+	EXPECT_EQ(date_text(at(2085978496)), "Thu Feb 07 06:28:16 2036");  // NTP era 1
 	EXPECT_EQ(date_text(at(2147483648)), "Tue Jan 19 03:14:08 2038");
+	EXPECT_EQ(date_text(at(4294967296)), "Sun Feb 07 06:28:16 2106");
 	EXPECT_EQ(date_text(at(1709208000, 999999999)), "Thu Feb 29 12:00:00 2024");
 	EXPECT_EQ(date_text(at(-1)), "Wed Dec 31 23:59:59 1969");
 	EXPECT_EQ(date_text(at(4102444800)), "Fri Jan 01 00:00:00 2100");

@@ -174,9 +174,9 @@ struct World {
 
 	void send_sock(const std::string &path, RealTime local, double offset_s, bool pulse)
 	{
-		refclock::SockSample s{};
-		s.tv_sec = static_cast<std::time_t>(local.seconds());
-		s.tv_usec = static_cast<long>(local.subsec_ns() / 1000);
+		refclock::SockSample64 s{};  // gpsd on a 64-bit system
+		s.tv_sec = local.seconds();
+		s.tv_usec = local.subsec_ns() / 1000;
 		s.offset = offset_s;
 		s.pulse = pulse ? 1 : 0;
 		s.magic = refclock::kSockMagic;

@@ -20,14 +20,14 @@ const Reference kGps{.synchronized = true, .leap = Leap::None, .stratum = 1, .re
 		     .ref_time = kT1, .root_delay_s = 0, .root_dispersion_s = 1e-5};
 
 std::array<std::byte, kHeaderSize> serve(std::span<const std::byte> request, const Reference &ref = kGps,
-					 Duration server_ahead = 3ms)
+					 Duration server_ahead = 3ms, RealTime t1 = kT1)
 {
 	Drop why{};
 	auto r = classify(request, false, why);
 	EXPECT_TRUE(r.has_value());
 	Xoshiro256 rng(1);
 	std::array<std::byte, kHeaderSize> out{};
-	RealTime t2 = kT1 + 1ms + server_ahead;
+	RealTime t2 = t1 + 1ms + server_ahead;
 	build_reply(*r, t2, ref, false, {.precision_log2 = -30}, rng, out);
 	stamp_transmit(out, t2 + 100us, -30, rng);
 	return out;
@@ -48,6 +48,37 @@ TEST(ClientSource, ExchangeGivesOffsetAndDelay)
 	EXPECT_EQ(s->info.stratum, 1);
 	EXPECT_EQ(s->info.ref_id, 0x47505300u);
 	EXPECT_EQ(c.reach(), 1);
+}
+
+// Exchanges whose four timestamps straddle the NTP era wrap
+// (2036-02-07T06:28:16Z: the request leaves in era 0, the server's receive
+// and transmit stamps are in era 1, seconds 0), 2^31 s (2038-01-19, where a
+// 32-bit time_t wraps) and 2^32 s (2106-02-07, where an unsigned one does):
+// the same offset, delay and local time as anywhere else.
+TEST(ClientSource, ExchangesAcrossTheNtpEraWrap2038And2106)
+{
+	for (int64_t edge : {int64_t{2'085'978'496}, int64_t{2'147'483'648}, int64_t{4'294'967'296}}) {
+		SCOPED_TRACE(edge);
+		const RealTime t1 = RealTime::from_parts(edge - 1, 998'000'000);  // 2 ms before
+		Xoshiro256 rng(7);
+		ClientSource c({}, rng);
+		auto request = c.make_request(t1);
+		auto response = serve(request, kGps, 3ms, t1);  // received 2 ms after the edge
+		auto parsed = parse(response);
+		ASSERT_TRUE(parsed.has_value());
+		EXPECT_EQ(from_ntp(parsed->header.receive), t1 + 4ms);
+		if (edge == 2'085'978'496) {
+			EXPECT_EQ(parsed->header.receive.seconds, 0u);  // era 1
+		}
+		Reject why{};
+		auto s = c.on_response(response, t1 + 2100us, why);
+		ASSERT_TRUE(s.has_value()) << static_cast<int>(why);
+		// Within the 2^-32 s rounding of the server's two stamps to the
+		// nearest nanosecond.
+		EXPECT_NEAR(s->sample.offset_s, 3e-3, 2e-9);
+		EXPECT_NEAR(s->sample.delay_s, 2e-3, 2e-9);
+		EXPECT_EQ(s->sample.local, t1 + 1050us);
+	}
 }
 
 TEST(ClientSource, TheTransmitTimestampIsARandomCookie)

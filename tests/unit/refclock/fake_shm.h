@@ -36,7 +36,14 @@ public:
 		std::vector<std::max_align_t> storage;
 
 		void *base() { return storage.data(); }
-		ShmTime &time() { return *static_cast<ShmTime *>(base()); }
+		/// The segment as a writer of layout T sees it (the daemon's own
+		/// layout unless the test plays another writer).
+		template <class T = NativeShmTime>
+		T &time()
+		{
+			EXPECT_GE(size, sizeof(T));
+			return *static_cast<T *>(base());
+		}
 	};
 
 	int fail_shmget = 0;  ///< errno of every shmget while non-zero
@@ -102,16 +109,20 @@ public:
 	size_t segment_count() const { return segments_.size(); }
 
 	/// gpsd's ntpshm_put(): mode 1, with count bumped around the update.
-	static void write_sample(ShmTime &t, RealTime clock, RealTime receive, int leap = 0,
+	/// The seconds are truncated to the layout's time_t, as a writer's
+	/// compiler would.
+	template <class T>
+	static void write_sample(T &t, RealTime clock, RealTime receive, int leap = 0,
 				 int precision = -20, int mode = 1)
 	{
+		using Seconds = decltype(t.clock_sec);
 		t.valid = 0;
 		t.count++;
 		t.mode = mode;
-		t.clock_sec = clock.seconds();
+		t.clock_sec = static_cast<Seconds>(clock.seconds());
 		t.clock_usec = static_cast<int>(clock.subsec_ns() / 1000);
 		t.clock_nsec = static_cast<unsigned>(clock.subsec_ns());
-		t.receive_sec = receive.seconds();
+		t.receive_sec = static_cast<Seconds>(receive.seconds());
 		t.receive_usec = static_cast<int>(receive.subsec_ns() / 1000);
 		t.receive_nsec = static_cast<unsigned>(receive.subsec_ns());
 		t.leap = leap;

@@ -3,9 +3,15 @@
 // and new kernels, the three edge choices, lines by offset and by name, a
 // missing chip or line, a busy line, a chip that goes away, bad stamps, a
 // clock step during a read, the per-call bound and dropped events. No real
-// GPIO chip is touched.
+// GPIO chip is touched: the kernel's v1 events are read from a pipe.
 #include "refclock/gpio_linux.h"
 
+#include <fcntl.h>
+#include <linux/gpio.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
 #include <cstdint>
 #include <limits>
 
@@ -393,6 +399,59 @@ TEST(GpioRefclock, CountsEdgesTheKernelDropped)
 	ASSERT_EQ(samples.size(), 4u);
 	EXPECT_EQ(gpio.stats().missed, 3u);
 	EXPECT_EQ(gpio.stats().pulses, 5u);
+}
+
+// The kernel's v1 line events as its event fd delivers them, byte by byte
+// (u64 nanoseconds, u32 id, 4 bytes of padding: 16 bytes on x86-64, arm64
+// and armhf alike), read without libgpiod's struct gpiod_line_event (whose
+// struct timespec has the library's time_t, 32-bit on Debian 12 armhf).
+TEST(GpioV1Events, ReadFromTheEventFdAsTheKernelWritesThem)
+{
+	static_assert(sizeof(gpioevent_data) == 16);
+	std::array<int, 2> pipe_fds{};
+	ASSERT_EQ(::pipe2(pipe_fds.data(), O_NONBLOCK | O_CLOEXEC), 0);
+	auto put = [&](uint64_t ns, uint32_t id) {
+		std::array<unsigned char, 16> b{};
+		for (size_t i = 0; i < 8; i++) {
+			b[i] = static_cast<unsigned char>(ns >> (8 * i));
+		}
+		for (size_t i = 0; i < 4; i++) {
+			b[8 + i] = static_cast<unsigned char>(id >> (8 * i));
+		}
+		ASSERT_EQ(::write(pipe_fds[1], b.data(), b.size()), 16);
+	};
+	// Past 2038 on CLOCK_REALTIME (a 32-bit tv_sec would have wrapped), and
+	// a monotonic stamp.
+	put(2'200'000'000'123'456'789u, GPIOEVENT_EVENT_RISING_EDGE);
+	put(5'000'000'001u, GPIOEVENT_EVENT_FALLING_EDGE);
+	put(5'999'999'999u, GPIOEVENT_EVENT_RISING_EDGE);
+
+	std::array<GpioEvent, 2> out{};
+	auto n = read_gpio_v1_events(pipe_fds[0], out);
+	ASSERT_TRUE(n.has_value()) << n.error().message();
+	ASSERT_EQ(*n, 2u);  // no more than asked for
+	EXPECT_EQ(out[0].timestamp_ns, 2'200'000'000'123'456'789u);
+	EXPECT_TRUE(out[0].rising);
+	EXPECT_FALSE(out[0].line_seqno.has_value());
+	EXPECT_EQ(out[1].timestamp_ns, 5'000'000'001u);
+	EXPECT_FALSE(out[1].rising);
+	n = read_gpio_v1_events(pipe_fds[0], out);
+	ASSERT_TRUE(n.has_value());
+	ASSERT_EQ(*n, 1u);
+	EXPECT_EQ(out[0].timestamp_ns, 5'999'999'999u);
+	EXPECT_TRUE(out[0].rising);
+
+	// Nothing waiting: EAGAIN, as from libgpiod.
+	n = read_gpio_v1_events(pipe_fds[0], out);
+	ASSERT_FALSE(n.has_value());
+	EXPECT_EQ(n.error().code, std::errc::resource_unavailable_try_again);
+	// Half an event is an error, not a stamp made of padding.
+	ASSERT_EQ(::write(pipe_fds[1], "12345678", 8), 8);
+	n = read_gpio_v1_events(pipe_fds[0], out);
+	ASSERT_FALSE(n.has_value());
+	EXPECT_EQ(n.error().code, std::errc::io_error);
+	::close(pipe_fds[0]);
+	::close(pipe_fds[1]);
 }
 
 } // namespace

@@ -39,22 +39,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	std::span<const std::byte> segment(reinterpret_cast<const std::byte *>(data), size);
 	// The count read after the copy: the copy's own (a quiet writer) and
 	// another one (a writer mid-update).
-	unsigned count = 0;
-	if (size >= offsetof(ShmTime, count) + sizeof count) {
-		std::memcpy(&count, data + offsetof(ShmTime, count), sizeof count);
-	}
-	for (unsigned after : {count, count + 1}) {
-		ShmSkip why = ShmSkip::None;
-		std::string detail;
-		auto sample = parse_shm(segment, static_cast<int>(after), why, &detail);
-		if (sample.has_value() != (why == ShmSkip::None)) {
-			std::abort();
+	// Both layouts: the same bytes from a 64-bit- and a 32-bit-time_t writer.
+	for (ShmLayout layout : {ShmLayout::Time64, ShmLayout::Time32}) {
+		size_t at = shm_layout_info(layout).count_offset;
+		unsigned count = 0;
+		if (size >= at + sizeof count) {
+			std::memcpy(&count, data + at, sizeof count);
 		}
-		if (sample) {
-			check(*sample);
+		for (unsigned after : {count, count + 1}) {
+			ShmSkip why = ShmSkip::None;
+			std::string detail;
+			auto sample = parse_shm(segment, layout, static_cast<int>(after), why, &detail);
+			if (sample.has_value() != (why == ShmSkip::None)) {
+				std::abort();
+			}
+			if (sample) {
+				check(*sample);
+			}
+			(void)to_string(why);
+			(void)shm_consumes(why);
 		}
-		(void)to_string(why);
-		(void)shm_consumes(why);
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 // segment, and bad samples. No real segment is touched.
 #include "refclock/shm_linux.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tests/unit/refclock/fake_shm.h"
@@ -48,12 +49,13 @@ TEST(ShmSegment, ReadsTheCountAroundTheCopyAndClearsValid)
 	FakeShm fake;
 	auto seg = ShmSegment::attach(kKey0, 0600, fake.syscalls());
 	ASSERT_TRUE(seg.has_value());
-	ShmTime &t = fake.live(kKey0)->time();
+	NativeShmTime &t = fake.live(kKey0)->time();
 	FakeShm::write_sample(t, kClock, kReceive);
 	auto snapshot = seg->read();
 	EXPECT_EQ(snapshot.count_after, 2);
+	EXPECT_EQ(snapshot.layout, kNativeShmLayout);
 	ShmSkip why{};
-	auto s = parse_shm(snapshot.bytes, snapshot.count_after, why);
+	auto s = parse_shm(snapshot.segment(), snapshot.layout, snapshot.count_after, why);
 	ASSERT_TRUE(s.has_value()) << to_string(why);
 	EXPECT_EQ(s->reference, kClock);
 	EXPECT_EQ(s->local, kReceive);
@@ -77,9 +79,9 @@ TEST(ShmSegment, ErrorsNameTheCallAndKey)
 	ASSERT_FALSE(seg.has_value());
 	EXPECT_EQ(seg.error().message(), "shmat(0x4e545031): Cannot allocate memory");
 
-	// A segment a writer made smaller than struct shmTime cannot be used.
+	// A segment a writer made smaller than any struct shmTime cannot be used.
 	fake.fail_shmat = 0;
-	fake.create(kKey0 + 3, 80);
+	fake.create(kKey0 + 3, 64);
 	seg = ShmSegment::attach(kKey0 + 3, 0600, fake.syscalls());
 	ASSERT_FALSE(seg.has_value());
 	EXPECT_EQ(seg.error().code, std::errc::invalid_argument);
@@ -129,7 +131,7 @@ TEST(ShmRefclock, AttachesToTheWritersSegment)
 {
 	FakeShm fake;
 	RecordingLogger log;
-	FakeShm::Segment &seg = fake.create(kKey0 + 2, kShmSize + 32, 0666);
+	FakeShm::Segment &seg = fake.create(kKey0 + 2, kShmSize, 0666);
 	FakeShm::write_sample(seg.time(), kClock, kReceive);
 	ShmRefclock shm({.unit = 2}, log, fake.syscalls());
 	auto s = shm.poll(kT0);
@@ -137,6 +139,80 @@ TEST(ShmRefclock, AttachesToTheWritersSegment)
 	EXPECT_EQ(s->reference, kClock);
 	EXPECT_EQ(seg.mode, 0666);  // the writer's permissions stay
 	EXPECT_EQ(fake.segment_count(), 1u);
+	EXPECT_EQ(log.count(LogLevel::Info), 0u);
+}
+
+// A segment is the writer's C struct: its size says which time_t the writer
+// has, whatever this build's is. gpsd on Debian 12 armhf makes 80 bytes
+// (32-bit time_t); on x86-64, arm64 and a 64-bit-time_t armhf, 96. Each is
+// read in its own layout on every architecture, and a larger segment (some
+// writers round up) is read in the 64-bit one.
+TEST(ShmRefclock, ReadsEachWritersLayoutBySize)
+{
+	struct Case {
+		size_t size;
+		ShmLayout layout;
+	};
+	for (Case c : {Case{80, ShmLayout::Time32}, Case{95, ShmLayout::Time32},
+		       Case{96, ShmLayout::Time64}, Case{4096, ShmLayout::Time64}}) {
+		SCOPED_TRACE(c.size);
+		FakeShm fake;
+		RecordingLogger log;
+		FakeShm::Segment &seg = fake.create(kKey0, c.size, 0600);
+		const RealTime clock = RealTime::from_parts(2'000'000'000, 123'456'789);
+		const RealTime receive = RealTime::from_parts(2'000'000'000, 23'456'000);
+		if (c.layout == ShmLayout::Time32) {
+			FakeShm::write_sample(seg.time<ShmTime32>(), clock, receive);
+		} else {
+			FakeShm::write_sample(seg.time<ShmTime64>(), clock, receive);
+		}
+		ShmRefclock shm({.unit = 0}, log, fake.syscalls());
+		auto s = shm.poll(kT0);
+		ASSERT_TRUE(s.has_value());
+		EXPECT_EQ(s->reference, clock);
+		EXPECT_EQ(s->local, receive);
+		EXPECT_EQ(s->reference - s->local, Duration(100'000'789));
+		EXPECT_EQ(fake.segment_count(), 1u);
+		// Taken once: `valid` is cleared where this layout keeps it.
+		int valid = c.layout == ShmLayout::Time32 ? seg.time<ShmTime32>().valid
+							  : seg.time<ShmTime64>().valid;
+		EXPECT_EQ(valid, 0);
+		EXPECT_FALSE(shm.poll(kT0 + 1s).has_value());
+		if (c.layout == kNativeShmLayout) {
+			EXPECT_EQ(log.count(LogLevel::Info), 0u);
+		} else {
+			EXPECT_EQ(log.last(LogLevel::Info),
+				  fmt::format("SHM0: attached segment 0x4e545030 of a writer with a {} (by its size)",
+					      shm_layout_info(c.layout).name));
+		}
+	}
+}
+
+TEST(ShmSegment, CreatesTheNativeLayoutAndKeepsAWritersThatAppearsFirst)
+{
+	FakeShm fake;
+	auto seg = ShmSegment::attach(kKey0, 0600, fake.syscalls());
+	ASSERT_TRUE(seg.has_value());
+	EXPECT_EQ(seg->layout(), kNativeShmLayout);
+	EXPECT_EQ(fake.live(kKey0)->size, shm_layout_info(kNativeShmLayout).size);
+
+	// A writer's segment that appears between the daemon's look and its
+	// create (IPC_EXCL fails with EEXIST) is found at the second look.
+	FakeShm racing;
+	int gets = 0;
+	ShmSyscalls sys = racing.syscalls();
+	auto real_get = sys.shmget;
+	sys.shmget = [&](key_t key, size_t size, int flags) {
+		if (++gets == 2) {
+			racing.create(kKey0 + 1, 80, 0666);  // gpsd with a 32-bit time_t
+		}
+		return real_get(key, size, flags);
+	};
+	auto raced = ShmSegment::attach(kKey0 + 1, 0600, sys);
+	ASSERT_TRUE(raced.has_value()) << raced.error().message();
+	EXPECT_EQ(raced->layout(), ShmLayout::Time32);
+	EXPECT_EQ(racing.segment_count(), 1u);
+	EXPECT_EQ(racing.live(kKey0 + 1)->mode, 0666);
 }
 
 TEST(ShmRefclock, WhileSamplesFlowAPollMakesNoSystemCall)
@@ -266,7 +342,7 @@ TEST(ShmRefclock, BadSamplesAreCountedClearedAndLoggedOncePerMinute)
 	RecordingLogger log;
 	ShmRefclock shm({.unit = 0}, log, fake.syscalls());
 	shm.poll(kT0);
-	ShmTime &t = fake.live(kKey0)->time();
+	NativeShmTime &t = fake.live(kKey0)->time();
 	for (int i = 0; i < 30; i++) {
 		// An unknown mode, every second.
 		FakeShm::write_sample(t, kClock, kReceive, 0, -20, 7);

@@ -1,13 +1,19 @@
 // The SHM segment parser and the `refclock SHM` parameter, on hand-built
 // segments: ntpd's struct shmTime in both of its modes, torn reads, old
-// writers without nanoseconds, leap indicators and garbage.
+// writers without nanoseconds, leap indicators and garbage. Every parser test
+// runs on both layouts (a writer with a 64-bit and with a 32-bit time_t);
+// the segments written byte by byte at the end are what gpsd writes on each
+// architecture, and the native layout is checked to be this architecture's.
 #include "refclock/shm.h"
 
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <ctime>
+#include <limits>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace strata::refclock {
@@ -17,9 +23,10 @@ using namespace std::chrono_literals;
 
 /// A segment as gpsd fills it: 2023-11-14 22:13:20.500000123 from the
 /// receiver, taken when the system clock read ….400000456.
-ShmTime gpsd_sample(int mode = 1)
+template <class T>
+T gpsd_sample(int mode = 1)
 {
-	ShmTime t{};
+	T t{};
 	t.mode = mode;
 	t.count = 8;
 	t.clock_sec = 1'700'000'000;
@@ -34,28 +41,44 @@ ShmTime gpsd_sample(int mode = 1)
 	return t;
 }
 
-std::vector<std::byte> bytes_of(const ShmTime &t)
+template <class T>
+std::vector<std::byte> bytes_of(const T &t)
 {
 	std::vector<std::byte> b(sizeof t);
 	std::memcpy(b.data(), &t, sizeof t);
 	return b;
 }
 
-std::optional<RawSample> parse(const ShmTime &t, int count_after, ShmSkip &why,
+template <class T>
+std::optional<RawSample> parse(const T &t, int count_after, ShmSkip &why,
 			       std::string *detail = nullptr)
 {
 	auto b = bytes_of(t);
-	return parse_shm(b, count_after, why, detail);
+	return parse_shm(b, T::kLayout, count_after, why, detail);
 }
 
-std::optional<RawSample> parse(const ShmTime &t, ShmSkip &why)
+template <class T>
+std::optional<RawSample> parse(const T &t, ShmSkip &why)
 {
 	return parse(t, t.count, why);
 }
 
-TEST(ShmParser, Mode0SampleWithNanoseconds)
+template <class T>
+class ShmParser : public ::testing::Test {};
+using Layouts = ::testing::Types<ShmTime64, ShmTime32>;
+class LayoutNames {
+public:
+	template <class T>
+	static std::string GetName(int)
+	{
+		return T::kLayout == ShmLayout::Time64 ? "Time64" : "Time32";
+	}
+};
+TYPED_TEST_SUITE(ShmParser, Layouts, LayoutNames);
+
+TYPED_TEST(ShmParser, Mode0SampleWithNanoseconds)
 {
-	ShmTime t = gpsd_sample(0);
+	TypeParam t = gpsd_sample<TypeParam>(0);
 	ShmSkip why = ShmSkip::TooShort;
 	auto s = parse(t, why);
 	ASSERT_TRUE(s.has_value());
@@ -70,18 +93,18 @@ TEST(ShmParser, Mode0SampleWithNanoseconds)
 	EXPECT_TRUE(shm_consumes(why));
 }
 
-TEST(ShmParser, Mode0HasNoCountCheck)
+TYPED_TEST(ShmParser, Mode0HasNoCountCheck)
 {
 	// Mode 0 writers do not maintain count; a changing one means nothing.
-	ShmTime t = gpsd_sample(0);
+	TypeParam t = gpsd_sample<TypeParam>(0);
 	ShmSkip why{};
 	EXPECT_TRUE(parse(t, t.count + 1, why).has_value());
 	EXPECT_EQ(why, ShmSkip::None);
 }
 
-TEST(ShmParser, Mode1TornReadIsDiscardedAndLeftValid)
+TYPED_TEST(ShmParser, Mode1TornReadIsDiscardedAndLeftValid)
 {
-	ShmTime t = gpsd_sample(1);
+	TypeParam t = gpsd_sample<TypeParam>(1);
 	ShmSkip why{};
 	std::string detail;
 	// The writer bumped count (to 9, then 10) while the copy was made.
@@ -94,16 +117,16 @@ TEST(ShmParser, Mode1TornReadIsDiscardedAndLeftValid)
 	EXPECT_EQ(why, ShmSkip::None);
 }
 
-TEST(ShmParser, NotValidIsNothingNew)
+TYPED_TEST(ShmParser, NotValidIsNothingNew)
 {
-	ShmTime t = gpsd_sample(1);
+	TypeParam t = gpsd_sample<TypeParam>(1);
 	t.valid = 0;
 	ShmSkip why{};
 	EXPECT_FALSE(parse(t, why).has_value());
 	EXPECT_EQ(why, ShmSkip::NotValid);
 	EXPECT_FALSE(shm_consumes(why));
 	// A segment the daemon just created: all zeros.
-	ShmTime zero{};
+	TypeParam zero{};
 	EXPECT_FALSE(parse(zero, why).has_value());
 	EXPECT_EQ(why, ShmSkip::NotValid);
 	// Not even a torn read is reported when valid is clear.
@@ -111,10 +134,10 @@ TEST(ShmParser, NotValidIsNothingNew)
 	EXPECT_EQ(why, ShmSkip::NotValid);
 }
 
-TEST(ShmParser, UnknownModeIsRejectedAndConsumed)
+TYPED_TEST(ShmParser, UnknownModeIsRejectedAndConsumed)
 {
 	for (int mode : {2, -1, 0x7fffffff}) {
-		ShmTime t = gpsd_sample(mode);
+		TypeParam t = gpsd_sample<TypeParam>(mode);
 		ShmSkip why{};
 		std::string detail;
 		EXPECT_FALSE(parse(t, t.count, why, &detail).has_value());
@@ -124,10 +147,10 @@ TEST(ShmParser, UnknownModeIsRejectedAndConsumed)
 	}
 }
 
-TEST(ShmParser, MicrosecondsWhenNanosecondsDisagree)
+TYPED_TEST(ShmParser, MicrosecondsWhenNanosecondsDisagree)
 {
 	// A writer older than ntpd 4.2.8 leaves the nanosecond fields 0.
-	ShmTime t = gpsd_sample();
+	TypeParam t = gpsd_sample<TypeParam>();
 	t.clock_nsec = 0;
 	t.receive_nsec = 0;
 	ShmSkip why{};
@@ -138,7 +161,7 @@ TEST(ShmParser, MicrosecondsWhenNanosecondsDisagree)
 
 	// One pair consistent is not enough: both stamps come from the same
 	// resolution, or the offset would mix them.
-	t = gpsd_sample();
+	t = gpsd_sample<TypeParam>();
 	t.receive_nsec = 123;
 	s = parse(t, why);
 	ASSERT_TRUE(s.has_value());
@@ -146,7 +169,7 @@ TEST(ShmParser, MicrosecondsWhenNanosecondsDisagree)
 	EXPECT_EQ(s->local, RealTime::from_parts(1'700'000'000, 400'000'000));
 
 	// Both zero below the microsecond: the nanoseconds are used (and equal).
-	t = gpsd_sample();
+	t = gpsd_sample<TypeParam>();
 	t.clock_usec = 0;
 	t.clock_nsec = 999;
 	s = parse(t, why);
@@ -155,9 +178,9 @@ TEST(ShmParser, MicrosecondsWhenNanosecondsDisagree)
 	EXPECT_EQ(s->local, RealTime::from_parts(1'700'000'000, 400'000'456));
 }
 
-TEST(ShmParser, LeapIndicator)
+TYPED_TEST(ShmParser, LeapIndicator)
 {
-	ShmTime t = gpsd_sample();
+	TypeParam t = gpsd_sample<TypeParam>();
 	ShmSkip why{};
 	t.leap = 1;
 	EXPECT_EQ(parse(t, why)->leap, Leap::Insert);
@@ -178,34 +201,51 @@ TEST(ShmParser, LeapIndicator)
 	}
 }
 
-TEST(ShmParser, TimeStampsOutsideTheSaneRangeAreRejected)
+TYPED_TEST(ShmParser, TimeStampsOutsideTheSaneRangeAreRejected)
 {
+	using Seconds = decltype(TypeParam::clock_sec);
 	ShmSkip why{};
-	ShmTime t = gpsd_sample();
+	TypeParam t = gpsd_sample<TypeParam>();
 	t.clock_sec = -5;
 	EXPECT_FALSE(parse(t, why).has_value());
 	EXPECT_EQ(why, ShmSkip::BadTime);
 	EXPECT_TRUE(shm_consumes(why));
 
-	t = gpsd_sample();
-	t.receive_sec = static_cast<std::time_t>(kMaxSampleSeconds);
-	EXPECT_FALSE(parse(t, why).has_value());
-	EXPECT_EQ(why, ShmSkip::BadTime);
+	if constexpr (sizeof(Seconds) == 8) {
+		t = gpsd_sample<TypeParam>();
+		t.receive_sec = kMaxSampleSeconds;
+		EXPECT_FALSE(parse(t, why).has_value());
+		EXPECT_EQ(why, ShmSkip::BadTime);
 
-	t = gpsd_sample();
-	t.receive_sec = std::numeric_limits<std::time_t>::max();
-	EXPECT_FALSE(parse(t, why).has_value());
-	EXPECT_EQ(why, ShmSkip::BadTime);
+		t = gpsd_sample<TypeParam>();
+		t.receive_sec = std::numeric_limits<Seconds>::max();
+		EXPECT_FALSE(parse(t, why).has_value());
+		EXPECT_EQ(why, ShmSkip::BadTime);
 
-	// Just below the limit is still a time.
-	t = gpsd_sample();
-	t.clock_sec = static_cast<std::time_t>(kMaxSampleSeconds - 1);
-	EXPECT_TRUE(parse(t, why).has_value());
+		// Just below the limit is still a time.
+		t = gpsd_sample<TypeParam>();
+		t.clock_sec = kMaxSampleSeconds - 1;
+		EXPECT_TRUE(parse(t, why).has_value());
+	} else {
+		// 32-bit seconds reach 2038-01-19T03:14:07Z, a time like any other.
+		t = gpsd_sample<TypeParam>();
+		t.clock_sec = std::numeric_limits<Seconds>::max();
+		t.receive_sec = std::numeric_limits<Seconds>::max();
+		auto s = parse(t, why);
+		ASSERT_TRUE(s.has_value());
+		EXPECT_EQ(s->reference, RealTime::from_parts(2'147'483'647, 500'000'123));
+		EXPECT_EQ(s->local, RealTime::from_parts(2'147'483'647, 400'000'456));
+		// A second later such a writer's time_t has wrapped to 1901: a bad
+		// time stamp, never a sample 136 years off.
+		t.clock_sec = std::numeric_limits<Seconds>::min();
+		EXPECT_FALSE(parse(t, why).has_value());
+		EXPECT_EQ(why, ShmSkip::BadTime);
+	}
 }
 
-TEST(ShmParser, MicrosecondsOutOfRangeAreCarriedAsChronydDoes)
+TYPED_TEST(ShmParser, MicrosecondsOutOfRangeAreCarriedAsChronydDoes)
 {
-	ShmTime t = gpsd_sample();
+	TypeParam t = gpsd_sample<TypeParam>();
 	t.clock_nsec = 0;  // use the microseconds
 	t.clock_usec = 1'500'000;
 	t.receive_usec = -1;
@@ -216,9 +256,9 @@ TEST(ShmParser, MicrosecondsOutOfRangeAreCarriedAsChronydDoes)
 	EXPECT_EQ(s->local, RealTime::from_parts(1'699'999'999, 999'999'000));
 }
 
-TEST(ShmParser, PrecisionIsBelievedFromANanosecondToASecond)
+TYPED_TEST(ShmParser, PrecisionIsBelievedFromANanosecondToASecond)
 {
-	ShmTime t = gpsd_sample();
+	TypeParam t = gpsd_sample<TypeParam>();
 	ShmSkip why{};
 	t.precision = 0;
 	EXPECT_DOUBLE_EQ(*parse(t, why)->precision_s, 1.0);
@@ -234,60 +274,174 @@ TEST(ShmParser, PrecisionIsBelievedFromANanosecondToASecond)
 	}
 }
 
-TEST(ShmParser, ShortCopiesAreRejectedLongerSegmentsRead)
+TYPED_TEST(ShmParser, ShortCopiesAreRejectedLongerSegmentsRead)
 {
-	auto b = bytes_of(gpsd_sample());
+	constexpr size_t kSize = sizeof(TypeParam);
+	constexpr ShmLayout kLayout = TypeParam::kLayout;
+	auto b = bytes_of(gpsd_sample<TypeParam>());
 	ShmSkip why{};
 	std::string detail;
-	EXPECT_FALSE(parse_shm(std::span(b).first(kShmSize - 1), 8, why, &detail).has_value());
+	EXPECT_FALSE(parse_shm(std::span(b).first(kSize - 1), kLayout, 8, why, &detail).has_value());
 	EXPECT_EQ(why, ShmSkip::TooShort);
+	EXPECT_EQ(detail, fmt::format("{} bytes, expected {} ({})", kSize - 1, kSize,
+				      shm_layout_info(kLayout).name));
 	EXPECT_FALSE(shm_consumes(why));
-	EXPECT_FALSE(parse_shm({}, 0, why).has_value());
+	EXPECT_FALSE(parse_shm({}, kLayout, 0, why).has_value());
 	EXPECT_EQ(why, ShmSkip::TooShort);
 	// A segment a writer created larger than the struct.
-	b.resize(kShmSize + 64);
-	EXPECT_TRUE(parse_shm(b, 8, why).has_value());
+	b.resize(kSize + 64);
+	EXPECT_TRUE(parse_shm(b, kLayout, 8, why).has_value());
 }
 
-// The layout written out byte by byte as ntpd, gpsd and chronyd lay it out
-// on 64-bit Linux (little-endian), independently of the ShmTime struct.
-TEST(ShmParser, HandBuiltLp64Segment)
-{
-	if (sizeof(long) != 8 || sizeof(std::time_t) != 8) {
-		GTEST_SKIP() << "the hand-built segment is the LP64 layout";
+// The segments written out byte by byte as the writers lay them out
+// (little-endian, as every architecture strata is built for), independently
+// of the ShmTime64/ShmTime32 structs.
+class Segment {
+public:
+	explicit Segment(size_t size) : bytes(size) {}
+	void put32(size_t at, int64_t v)
+	{
+		auto w = static_cast<uint32_t>(v);
+		for (size_t i = 0; i < 4; i++) {
+			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
+		}
 	}
-	std::vector<std::byte> seg(96);
-	auto put32 = [&](size_t at, uint32_t v) { std::memcpy(&seg[at], &v, 4); };
-	auto put64 = [&](size_t at, int64_t v) { std::memcpy(&seg[at], &v, 8); };
-	put32(0, 1);              // mode
-	put32(4, 42);             // count
-	put64(8, 1'800'000'000);  // clockTimeStampSec
-	put32(16, 250'000);       // clockTimeStampUSec
-	put64(24, 1'800'000'001); // receiveTimeStampSec
-	put32(32, 1);             // receiveTimeStampUSec
-	put32(36, 2);             // leap
-	put32(40, static_cast<uint32_t>(-10));  // precision
-	put32(44, 3);             // nsamples
-	put32(48, 1);             // valid
-	put32(52, 250'000'999);   // clockTimeStampNSec
-	put32(56, 1'234);         // receiveTimeStampNSec
-	ShmSkip why{};
-	auto s = parse_shm(seg, 42, why);
+	void put64(size_t at, int64_t v)
+	{
+		auto w = static_cast<uint64_t>(v);
+		for (size_t i = 0; i < 8; i++) {
+			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
+		}
+	}
+	std::vector<std::byte> bytes;
+};
+
+/// What gpsd (ntpshm_put) writes on x86-64 and arm64, and ntpd and chronyd
+/// read there: struct shmTime with a 64-bit time_t and 4 bytes of padding
+/// after clockTimeStampUSec. 2027-01-15T08:00:00.250000999Z read 1.000001234 s
+/// after it, leap second to be deleted, precision 2^-10.
+Segment gpsd_time64_segment()
+{
+	Segment seg(96);
+	seg.put32(0, 1);              // mode
+	seg.put32(4, 42);             // count
+	seg.put64(8, 1'800'000'000);  // clockTimeStampSec (time_t, 8 bytes)
+	seg.put32(16, 250'000);       // clockTimeStampUSec
+	seg.put64(24, 1'800'000'001); // receiveTimeStampSec
+	seg.put32(32, 1);             // receiveTimeStampUSec
+	seg.put32(36, 2);             // leap
+	seg.put32(40, -10);           // precision
+	seg.put32(44, 3);             // nsamples
+	seg.put32(48, 1);             // valid
+	seg.put32(52, 250'000'999);   // clockTimeStampNSec
+	seg.put32(56, 1'234);         // receiveTimeStampNSec
+	return seg;
+}
+
+/// The same sample as Debian 12's armhf gpsd writes it (32-bit time_t, so
+/// every field 4 bytes and no padding: 80 bytes).
+Segment gpsd_time32_segment()
+{
+	Segment seg(80);
+	seg.put32(0, 1);              // mode
+	seg.put32(4, 42);             // count
+	seg.put32(8, 1'800'000'000);  // clockTimeStampSec (time_t, 4 bytes)
+	seg.put32(12, 250'000);       // clockTimeStampUSec
+	seg.put32(16, 1'800'000'001); // receiveTimeStampSec
+	seg.put32(20, 1);             // receiveTimeStampUSec
+	seg.put32(24, 2);             // leap
+	seg.put32(28, -10);           // precision
+	seg.put32(32, 3);             // nsamples
+	seg.put32(36, 1);             // valid
+	seg.put32(40, 250'000'999);   // clockTimeStampNSec
+	seg.put32(44, 1'234);         // receiveTimeStampNSec
+	return seg;
+}
+
+void expect_the_written_sample(const std::optional<RawSample> &s, ShmSkip why)
+{
 	ASSERT_TRUE(s.has_value()) << to_string(why);
 	EXPECT_EQ(s->reference, RealTime::from_parts(1'800'000'000, 250'000'999));
 	EXPECT_EQ(s->local, RealTime::from_parts(1'800'000'001, 1'234));
 	EXPECT_EQ(s->leap, Leap::Delete);
 	EXPECT_DOUBLE_EQ(*s->precision_s, 1.0 / 1024);
-	EXPECT_FALSE(parse_shm(seg, 43, why).has_value());
-	EXPECT_EQ(why, ShmSkip::Torn);
-
-	EXPECT_EQ(offsetof(ShmTime, count), 4u);
-	EXPECT_EQ(offsetof(ShmTime, valid), 48u);
-	EXPECT_EQ(offsetof(ShmTime, dummy), 60u);
-	EXPECT_EQ(kShmSize, 96u);
 }
 
-TEST(ShmParser, SkipReasonsHaveNames)
+TEST(ShmLayouts, HandBuiltTime64Segment)
+{
+	Segment seg = gpsd_time64_segment();
+	ShmSkip why{};
+	expect_the_written_sample(parse_shm(seg.bytes, ShmLayout::Time64, 42, why), why);
+	EXPECT_FALSE(parse_shm(seg.bytes, ShmLayout::Time64, 43, why).has_value());
+	EXPECT_EQ(why, ShmSkip::Torn);
+}
+
+TEST(ShmLayouts, HandBuiltTime32SegmentOfDebian12ArmhfGpsd)
+{
+	Segment seg = gpsd_time32_segment();
+	ShmSkip why{};
+	expect_the_written_sample(parse_shm(seg.bytes, ShmLayout::Time32, 42, why), why);
+	EXPECT_FALSE(parse_shm(seg.bytes, ShmLayout::Time32, 43, why).has_value());
+	EXPECT_EQ(why, ShmSkip::Torn);
+}
+
+TEST(ShmLayouts, EitherSegmentReadInTheOtherLayoutIsNoSample)
+{
+	// What a reader that took the writer's struct for its own would do. The
+	// 32-bit writer's segment is too short for the 64-bit layout, and in a
+	// larger one the 64-bit layout's `valid` is in the 32-bit one's dummy
+	// words; the 64-bit writer's segment read as 32-bit has the low half of
+	// receiveTimeStampSec where `leap` would be. Neither yields a sample.
+	ShmSkip why{};
+	Segment small = gpsd_time32_segment();
+	EXPECT_FALSE(parse_shm(small.bytes, ShmLayout::Time64, 42, why).has_value());
+	EXPECT_EQ(why, ShmSkip::TooShort);
+	small.bytes.resize(96);  // as the larger segment of a writer that made one
+	auto misread = parse_shm(small.bytes, ShmLayout::Time64, 42, why);
+	EXPECT_FALSE(misread.has_value()) << misread->offset_s();
+	Segment big = gpsd_time64_segment();
+	misread = parse_shm(big.bytes, ShmLayout::Time32, 42, why);
+	EXPECT_FALSE(misread.has_value()) << misread->offset_s();
+}
+
+TEST(ShmLayouts, OffsetsOfTheAdaptersWords)
+{
+	EXPECT_EQ(shm_layout_info(ShmLayout::Time64).size, 96u);
+	EXPECT_EQ(shm_layout_info(ShmLayout::Time64).count_offset, 4u);
+	EXPECT_EQ(shm_layout_info(ShmLayout::Time64).valid_offset, 48u);
+	EXPECT_EQ(shm_layout_info(ShmLayout::Time32).size, 80u);
+	EXPECT_EQ(shm_layout_info(ShmLayout::Time32).count_offset, 4u);
+	EXPECT_EQ(shm_layout_info(ShmLayout::Time32).valid_offset, 36u);
+	EXPECT_EQ(kShmMaxSize, 96u);
+	EXPECT_EQ(kShmSize, sizeof(NativeShmTime));
+}
+
+// The acceptance test of the native layout: on each architecture, the segment
+// that architecture's gpsd writes, read in kNativeShmLayout, is the right
+// time. Built for armhf this runs under qemu-arm; there strata's own time_t
+// is 64 bits (the build's -D_TIME_BITS=64) while the segment's is 32.
+TEST(ShmLayouts, NativeLayoutReadsThisArchitecturesGpsd)
+{
+#if defined(STRATA_SHM_TIME_BITS)
+	GTEST_SKIP() << "the layout is set by the build (STRATA_SHM_TIME_BITS)";
+#elif defined(__x86_64__) || defined(__aarch64__)
+	EXPECT_EQ(kNativeShmLayout, ShmLayout::Time64);
+	Segment seg = gpsd_time64_segment();
+#elif defined(__arm__) || defined(__i386__)
+	EXPECT_EQ(kNativeShmLayout, ShmLayout::Time32);
+	Segment seg = gpsd_time32_segment();
+#if defined(__arm__) && !defined(__aarch64__)
+	EXPECT_EQ(sizeof(std::time_t), 8u) << "the armhf build has a 64-bit time_t";
+#endif
+#else
+	GTEST_SKIP() << "no known gpsd layout for this architecture";
+	Segment seg(0);
+#endif
+	ShmSkip why{};
+	expect_the_written_sample(parse_shm(seg.bytes, kNativeShmLayout, 42, why), why);
+}
+
+TEST(ShmSkipReasons, HaveNames)
 {
 	EXPECT_STREQ(to_string(ShmSkip::Torn), "sample changed while it was read");
 	EXPECT_STREQ(to_string(ShmSkip::BadMode), "unknown mode");

@@ -31,10 +31,10 @@ using namespace std::chrono_literals;
 
 const MonoTime kT0 = MonoTime{} + 100s;
 
-SockSample gpsd_sample(int64_t sec = 1'700'000'000, long usec = 250'000, double offset = 0.001)
+SockSample64 gpsd_sample(int64_t sec = 1'700'000'000, int64_t usec = 250'000, double offset = 0.001)
 {
-	SockSample s{};
-	s.tv_sec = static_cast<std::time_t>(sec);
+	SockSample64 s{};
+	s.tv_sec = sec;
 	s.tv_usec = usec;
 	s.offset = offset;
 	s.magic = kSockMagic;
@@ -76,7 +76,8 @@ protected:
 				     reinterpret_cast<const sockaddr *>(&to), sizeof(to));
 		ASSERT_EQ(n, static_cast<ssize_t>(length)) << std::strerror(errno);
 	}
-	void send(const SockSample &s) { send(&s, sizeof s); }
+	void send(const SockSample64 &s) { send(&s, sizeof s); }
+	void send(const SockSample32 &s) { send(&s, sizeof s); }
 
 	static bool readable(int fd)
 	{
@@ -119,7 +120,7 @@ TEST_F(SockRefclockTest, ReceivesGpsdSamples)
 	EXPECT_FALSE(readable(sock->fd()));
 
 	send(gpsd_sample(1'700'000'000, 250'000, 0.001));
-	SockSample leap = gpsd_sample(1'700'000'001, 250'000, -0.002);
+	SockSample64 leap = gpsd_sample(1'700'000'001, 250'000, -0.002);
 	leap.leap = 2;
 	send(leap);
 	EXPECT_TRUE(readable(sock->fd()));
@@ -146,7 +147,7 @@ TEST_F(SockRefclockTest, BadDatagramsAreSkippedCountedAndLoggedOncePerMinute)
 	ASSERT_TRUE(sock.has_value()) << sock.error().message();
 	char shorter[12] = {};
 	send(shorter, sizeof shorter);
-	SockSample wrong_magic = gpsd_sample();
+	SockSample64 wrong_magic = gpsd_sample();
 	wrong_magic.magic = 0x12345678;
 	send(wrong_magic);
 	send(gpsd_sample());
@@ -158,8 +159,8 @@ TEST_F(SockRefclockTest, BadDatagramsAreSkippedCountedAndLoggedOncePerMinute)
 	ASSERT_EQ(log_.count(LogLevel::Warning), 1u);
 	EXPECT_EQ(log_.last(LogLevel::Warning),
 		  fmt::format("SOCK {}: bad sample ignored: unexpected length "
-			      "(12 bytes, expected {})",
-			      path_, kSockSampleSize));
+			      "(12 bytes, expected 40 or 32)",
+			      path_));
 
 	send(wrong_magic);
 	EXPECT_FALSE(sock->receive(kT0 + 30s)->has_value());
@@ -173,6 +174,33 @@ TEST_F(SockRefclockTest, BadDatagramsAreSkippedCountedAndLoggedOncePerMinute)
 			      path_));
 	EXPECT_EQ(sock->stats().bad, 4u);
 	EXPECT_EQ(sock->stats().samples, 1u);
+}
+
+// Debian 12's armhf gpsd has a 32-bit time_t: its struct sock_sample is 32
+// bytes. It is read, on every architecture, next to a 64-bit sender's.
+TEST_F(SockRefclockTest, ReceivesA32BitTimeGpsdsSamples)
+{
+	auto sock = SockRefclock::open(path_, log_);
+	ASSERT_TRUE(sock.has_value()) << sock.error().message();
+	SockSample32 narrow{};
+	narrow.tv_sec = 2'000'000'000;
+	narrow.tv_usec = 999'999;
+	narrow.offset = 0.25;
+	narrow.leap = 1;
+	narrow.magic = kSockMagic;
+	send(narrow);
+	send(gpsd_sample(2'000'000'001, 0, 0.25));
+	auto first = sock->receive(kT0);
+	ASSERT_TRUE(first.has_value() && first->has_value());
+	EXPECT_EQ((*first)->local, RealTime::from_parts(2'000'000'000, 999'999'000));
+	EXPECT_EQ((*first)->reference, RealTime::from_parts(2'000'000'001, 249'999'000));
+	EXPECT_EQ((*first)->leap, Leap::Insert);
+	auto second = sock->receive(kT0);
+	ASSERT_TRUE(second.has_value() && second->has_value());
+	EXPECT_EQ((*second)->reference, RealTime::from_parts(2'000'000'001, 250'000'000));
+	EXPECT_EQ(sock->stats().samples, 2u);
+	EXPECT_EQ(sock->stats().bad, 0u);
+	EXPECT_TRUE(log_.lines.empty());
 }
 
 TEST_F(SockRefclockTest, AnOversizedDatagramIsReportedWithItsRealLength)
@@ -261,7 +289,7 @@ TEST_F(SockRefclockTest, RemovesItsPathOnClose)
 	}
 	EXPECT_FALSE(std::filesystem::exists(path_));
 	// gpsd now gets an error instead of sending into a dead socket.
-	SockSample s = gpsd_sample();
+	SockSample64 s = gpsd_sample();
 	sockaddr_un to{};
 	to.sun_family = AF_UNIX;
 	std::strncpy(to.sun_path, path_.c_str(), sizeof(to.sun_path) - 1);

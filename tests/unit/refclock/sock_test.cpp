@@ -1,8 +1,11 @@
 // The SOCK datagram parser, on hand-built struct sock_sample messages: what
 // gpsd sends, the wrong sizes and magic numbers a mismatched writer sends,
-// leap indicators, pulses, and offsets that cannot be right.
+// leap indicators, pulses, and offsets that cannot be right. Every parser test
+// runs on both layouts (a sender with a 64-bit and with a 32-bit time_t), and
+// each layout is also written out byte by byte.
 #include "refclock/sock.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -16,9 +19,10 @@ namespace {
 
 /// gpsd's message for a PPS-disciplined fix: system time
 /// 1700000000.123456, the true time 0.25 s ahead of it.
-SockSample gpsd_sample()
+template <class T>
+T gpsd_sample()
 {
-	SockSample s{};
+	T s{};
 	s.tv_sec = 1'700'000'000;
 	s.tv_usec = 123'456;
 	s.offset = 0.25;
@@ -29,23 +33,38 @@ SockSample gpsd_sample()
 	return s;
 }
 
-std::vector<std::byte> bytes_of(const SockSample &s)
+template <class T>
+std::vector<std::byte> bytes_of(const T &s)
 {
 	std::vector<std::byte> b(sizeof s);
 	std::memcpy(b.data(), &s, sizeof s);
 	return b;
 }
 
-std::optional<RawSample> parse(const SockSample &s, SockReject &why, std::string *detail = nullptr)
+template <class T>
+std::optional<RawSample> parse(const T &s, SockReject &why, std::string *detail = nullptr)
 {
 	auto b = bytes_of(s);
 	return parse_sock(b, why, detail);
 }
 
-TEST(SockParser, GpsdSample)
+template <class T>
+class SockParser : public ::testing::Test {};
+using Layouts = ::testing::Types<SockSample64, SockSample32>;
+class LayoutNames {
+public:
+	template <class T>
+	static std::string GetName(int)
+	{
+		return sizeof(T) == kSockSample64Size ? "Time64" : "Time32";
+	}
+};
+TYPED_TEST_SUITE(SockParser, Layouts, LayoutNames);
+
+TYPED_TEST(SockParser, GpsdSample)
 {
 	SockReject why = SockReject::WrongSize;
-	auto s = parse(gpsd_sample(), why);
+	auto s = parse(gpsd_sample<TypeParam>(), why);
 	ASSERT_TRUE(s.has_value());
 	EXPECT_EQ(why, SockReject::None);
 	EXPECT_EQ(s->local, RealTime::from_parts(1'700'000'000, 123'456'000));
@@ -56,10 +75,10 @@ TEST(SockParser, GpsdSample)
 	EXPECT_FALSE(s->precision_s.has_value());
 }
 
-TEST(SockParser, OffsetKeepsItsNanoseconds)
+TYPED_TEST(SockParser, OffsetKeepsItsNanoseconds)
 {
 	// The offset is where SOCK carries sub-microsecond resolution.
-	SockSample m = gpsd_sample();
+	TypeParam m = gpsd_sample<TypeParam>();
 	m.offset = -0.000000789;
 	SockReject why{};
 	auto s = parse(m, why);
@@ -72,45 +91,85 @@ TEST(SockParser, OffsetKeepsItsNanoseconds)
 	EXPECT_EQ(s->reference, RealTime::from_parts(1'699'913'599, 623'456'000));
 }
 
-// The message written out byte by byte as on 64-bit Linux, independently
-// of the SockSample struct: timeval (8 + 8), double, pulse, leap, _pad, magic.
-TEST(SockParser, HandBuiltLp64Datagram)
-{
-	if (sizeof(long) != 8 || sizeof(std::time_t) != 8) {
-		GTEST_SKIP() << "the hand-built datagram is the LP64 layout";
+// The messages written out byte by byte as the senders lay them out
+// (little-endian), independently of the SockSample64/SockSample32 structs.
+class Datagram {
+public:
+	explicit Datagram(size_t size) : bytes(size) {}
+	void put32(size_t at, int64_t v)
+	{
+		auto w = static_cast<uint32_t>(v);
+		for (size_t i = 0; i < 4; i++) {
+			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
+		}
 	}
-	std::vector<std::byte> d(40);
-	auto put32 = [&](size_t at, int32_t v) { std::memcpy(&d[at], &v, 4); };
-	auto put64 = [&](size_t at, int64_t v) { std::memcpy(&d[at], &v, 8); };
-	put64(0, 1'800'000'000);  // tv.tv_sec
-	put64(8, 999'999);        // tv.tv_usec
-	double offset = -0.5;
-	std::memcpy(&d[16], &offset, 8);
-	put32(24, 0);  // pulse
-	put32(28, 1);  // leap: insert
-	put32(32, 0x5a5a5a5a);  // _pad: ignored
-	put32(36, 0x534f434b);  // magic
+	void put64(size_t at, int64_t v)
+	{
+		auto w = static_cast<uint64_t>(v);
+		for (size_t i = 0; i < 8; i++) {
+			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
+		}
+	}
+	void put_double(size_t at, double v)
+	{
+		uint64_t w = 0;
+		std::memcpy(&w, &v, sizeof w);
+		put64(at, static_cast<int64_t>(w));
+	}
+	std::vector<std::byte> bytes;
+};
+
+void expect_the_written_sample(std::vector<std::byte> d)
+{
 	SockReject why{};
 	auto s = parse_sock(d, why);
 	ASSERT_TRUE(s.has_value()) << to_string(why);
 	EXPECT_EQ(s->local, RealTime::from_parts(1'800'000'000, 999'999'000));
 	EXPECT_EQ(s->reference, RealTime::from_parts(1'800'000'000, 499'999'000));
 	EXPECT_EQ(s->leap, Leap::Insert);
-	EXPECT_EQ(kSockSampleSize, 40u);
 	// The magic is "SOCK" in the sender's byte order; swapped is not it.
-	put32(36, 0x4b434f53);
+	std::reverse(d.end() - 4, d.end());
 	EXPECT_FALSE(parse_sock(d, why).has_value());
 	EXPECT_EQ(why, SockReject::BadMagic);
 }
 
-TEST(SockParser, WrongSizeIsRejected)
+// gpsd on x86-64 and arm64 (and a 64-bit-time_t armhf): timeval (8 + 8),
+// double, pulse, leap, _pad, magic.
+TEST(SockLayouts, HandBuiltTime64Datagram)
 {
-	auto b = bytes_of(gpsd_sample());
+	Datagram d(40);
+	d.put64(0, 1'800'000'000);  // tv.tv_sec
+	d.put64(8, 999'999);        // tv.tv_usec
+	d.put_double(16, -0.5);     // offset
+	d.put32(24, 0);             // pulse
+	d.put32(28, 1);             // leap: insert
+	d.put32(32, 0x5a5a5a5a);    // _pad: ignored
+	d.put32(36, 0x534f434b);    // magic
+	expect_the_written_sample(d.bytes);
+}
+
+// gpsd on Debian 12 armhf: timeval (4 + 4), then the same.
+TEST(SockLayouts, HandBuiltTime32DatagramOfDebian12ArmhfGpsd)
+{
+	Datagram d(32);
+	d.put32(0, 1'800'000'000);  // tv.tv_sec
+	d.put32(4, 999'999);        // tv.tv_usec
+	d.put_double(8, -0.5);      // offset
+	d.put32(16, 0);             // pulse
+	d.put32(20, 1);             // leap: insert
+	d.put32(24, 0x5a5a5a5a);    // _pad: ignored
+	d.put32(28, 0x534f434b);    // magic
+	expect_the_written_sample(d.bytes);
+}
+
+TYPED_TEST(SockParser, WrongSizeIsRejected)
+{
+	auto b = bytes_of(gpsd_sample<TypeParam>());
 	SockReject why{};
 	std::string detail;
 	EXPECT_FALSE(parse_sock(std::span(b).first(b.size() - 1), why, &detail).has_value());
 	EXPECT_EQ(why, SockReject::WrongSize);
-	EXPECT_EQ(detail, fmt::format("{} bytes, expected {}", b.size() - 1, kSockSampleSize));
+	EXPECT_EQ(detail, fmt::format("{} bytes, expected 40 or 32", b.size() - 1));
 	b.push_back(std::byte{0});
 	b.push_back(std::byte{0});
 	EXPECT_FALSE(parse_sock(b, why).has_value());
@@ -119,9 +178,9 @@ TEST(SockParser, WrongSizeIsRejected)
 	EXPECT_EQ(why, SockReject::WrongSize);
 }
 
-TEST(SockParser, BadMagicIsRejected)
+TYPED_TEST(SockParser, BadMagicIsRejected)
 {
-	SockSample m = gpsd_sample();
+	TypeParam m = gpsd_sample<TypeParam>();
 	m.magic = 0;
 	SockReject why{};
 	std::string detail;
@@ -130,9 +189,9 @@ TEST(SockParser, BadMagicIsRejected)
 	EXPECT_EQ(detail, "0x0, expected 0x534f434b");
 }
 
-TEST(SockParser, LeapIndicator)
+TYPED_TEST(SockParser, LeapIndicator)
 {
-	SockSample m = gpsd_sample();
+	TypeParam m = gpsd_sample<TypeParam>();
 	SockReject why{};
 	m.leap = 1;
 	EXPECT_EQ(parse(m, why)->leap, Leap::Insert);
@@ -147,9 +206,9 @@ TEST(SockParser, LeapIndicator)
 	}
 }
 
-TEST(SockParser, PulseCarriesNoLeap)
+TYPED_TEST(SockParser, PulseCarriesNoLeap)
 {
-	SockSample m = gpsd_sample();
+	TypeParam m = gpsd_sample<TypeParam>();
 	m.pulse = 1;
 	m.leap = 7;  // meaningless in a pulse, and ignored as chronyd ignores it
 	m.offset = -0.000002;
@@ -163,9 +222,9 @@ TEST(SockParser, PulseCarriesNoLeap)
 	EXPECT_TRUE(parse(m, why)->pulse);
 }
 
-TEST(SockParser, TimevalIsNormalisedOrRejected)
+TYPED_TEST(SockParser, TimevalIsNormalisedOrRejected)
 {
-	SockSample m = gpsd_sample();
+	TypeParam m = gpsd_sample<TypeParam>();
 	SockReject why{};
 	m.tv_usec = 1'500'000;
 	auto s = parse(m, why);
@@ -176,48 +235,75 @@ TEST(SockParser, TimevalIsNormalisedOrRejected)
 	ASSERT_TRUE(s.has_value());
 	EXPECT_EQ(s->local, RealTime::from_parts(1'699'999'999, 999'999'000));
 
-	m = gpsd_sample();
+	m = gpsd_sample<TypeParam>();
 	m.tv_sec = -1;
 	std::string detail;
 	EXPECT_FALSE(parse(m, why, &detail).has_value());
 	EXPECT_EQ(why, SockReject::BadTime);
 	EXPECT_EQ(detail, "tv -1.123456");
-	m.tv_sec = std::numeric_limits<std::time_t>::max();
-	EXPECT_FALSE(parse(m, why).has_value());
-	EXPECT_EQ(why, SockReject::BadTime);
-	m = gpsd_sample();
-	m.tv_usec = std::numeric_limits<long>::min();
-	EXPECT_FALSE(parse(m, why).has_value());
-	EXPECT_EQ(why, SockReject::BadTime);
+	if constexpr (sizeof(m.tv_sec) == 8) {
+		m.tv_sec = std::numeric_limits<decltype(m.tv_sec)>::max();
+		EXPECT_FALSE(parse(m, why).has_value());
+		EXPECT_EQ(why, SockReject::BadTime);
+	} else {
+		// A 32-bit sender's last second, and its time_t wrapped to 1901.
+		m.tv_sec = std::numeric_limits<decltype(m.tv_sec)>::max();
+		ASSERT_TRUE(parse(m, why).has_value());
+		EXPECT_EQ(parse(m, why)->local, RealTime::from_parts(2'147'483'647, 123'456'000));
+		m.tv_sec = std::numeric_limits<decltype(m.tv_sec)>::min();
+		EXPECT_FALSE(parse(m, why).has_value());
+		EXPECT_EQ(why, SockReject::BadTime);
+	}
+	m = gpsd_sample<TypeParam>();
+	m.tv_usec = std::numeric_limits<decltype(m.tv_usec)>::min();
+	if constexpr (sizeof(m.tv_usec) == 8) {
+		EXPECT_FALSE(parse(m, why).has_value());
+		EXPECT_EQ(why, SockReject::BadTime);
+	} else {
+		// −2147.483648 s: carried into the seconds like any other.
+		ASSERT_TRUE(parse(m, why).has_value());
+		EXPECT_EQ(parse(m, why)->local, RealTime::from_parts(1'699'997'852, 516'352'000));
+	}
 }
 
-TEST(SockParser, ImpossibleOffsetsAreRejected)
+TYPED_TEST(SockParser, ImpossibleOffsetsAreRejected)
 {
 	SockReject why{};
 	constexpr double kInf = std::numeric_limits<double>::infinity();
 	for (double offset :
 	     {std::nan(""), kInf, -kInf, kSockMaxOffset_s, -kSockMaxOffset_s, 1e300}) {
-		SockSample m = gpsd_sample();
+		TypeParam m = gpsd_sample<TypeParam>();
 		m.offset = offset;
 		EXPECT_FALSE(parse(m, why).has_value()) << offset;
 		EXPECT_EQ(why, SockReject::BadOffset) << offset;
 	}
 	// A true time before 1970.
-	SockSample m = gpsd_sample();
+	TypeParam m = gpsd_sample<TypeParam>();
 	m.tv_sec = 100;
 	m.offset = -200;
 	EXPECT_FALSE(parse(m, why).has_value());
 	EXPECT_EQ(why, SockReject::BadOffset);
-	// Or past the end of the range, from a time near it.
-	m.tv_sec = static_cast<std::time_t>(kMaxSampleSeconds - 10);
-	m.offset = 20;
-	EXPECT_FALSE(parse(m, why).has_value());
-	EXPECT_EQ(why, SockReject::BadOffset);
-	// The largest offset allowed, far from both ends, is a sample.
-	m = gpsd_sample();
-	m.tv_sec = 5'000'000'000;
-	m.offset = -(kSockMaxOffset_s - 1);
-	EXPECT_TRUE(parse(m, why).has_value());
+	if constexpr (sizeof(m.tv_sec) == 8) {
+		// Or past the end of the range, from a time near it.
+		m.tv_sec = kMaxSampleSeconds - 10;
+		m.offset = 20;
+		EXPECT_FALSE(parse(m, why).has_value());
+		EXPECT_EQ(why, SockReject::BadOffset);
+		// The largest offset allowed, far from both ends, is a sample.
+		m = gpsd_sample<TypeParam>();
+		m.tv_sec = 5'000'000'000;
+		m.offset = -(kSockMaxOffset_s - 1);
+		EXPECT_TRUE(parse(m, why).has_value());
+	} else {
+		// A 32-bit sender's offset reaches past 2038 (the true time is
+		// not its time_t), up to the same limit.
+		m = gpsd_sample<TypeParam>();
+		m.tv_sec = 2'000'000'000;
+		m.offset = kSockMaxOffset_s - 1;
+		auto s = parse(m, why);
+		ASSERT_TRUE(s.has_value());
+		EXPECT_EQ(s->reference.seconds(), 2'000'000'000 + 4'294'967'295);
+	}
 }
 
 } // namespace
