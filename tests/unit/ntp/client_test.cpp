@@ -62,7 +62,7 @@ TEST(ClientSource, ExchangesAcrossTheNtpEraWrap2038And2106)
 		const RealTime t1 = RealTime::from_parts(edge - 1, 998'000'000);  // 2 ms before
 		Xoshiro256 rng(7);
 		ClientSource c({}, rng);
-		auto request = c.make_request(t1);
+		auto request = *c.make_request(t1);
 		auto response = serve(request, kGps, 3ms, t1);  // received 2 ms after the edge
 		auto parsed = parse(response);
 		ASSERT_TRUE(parsed.has_value());
