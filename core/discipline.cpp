@@ -10,6 +10,11 @@ namespace {
 /// The shortest and longest slews.
 constexpr double kMinSlewDuration_s = 1.0;
 constexpr double kMaxSlewDuration_s = 1e4;
+/// The smallest skew either side of the frequency weighing is given
+/// (chronyd's MIN_SKEW, 1e-12 s/s): a noiseless source, or a drift file
+/// whose skew reads 0.000, would otherwise weigh 0 against 0 and set the
+/// frequency to NaN.
+constexpr double kMinSkew_ppm = 1e-6;
 
 } // namespace
 
@@ -90,15 +95,16 @@ DisciplineResult Discipline::update(const ClockEstimate &e, MonoTime mono)
 		// prior² + skew²), the prior being the skew of the frequency in use;
 		// the new skew moves as far toward the estimate's, plus the spread
 		// of the two frequencies it stands between.
-		double prior = skew_ppm_;
-		double gain = std::clamp(3 * prior * prior / (3 * prior * prior + e.skew_ppm * e.skew_ppm), 0.0, 1.0);
+		double prior = std::max(skew_ppm_, kMinSkew_ppm);
+		double skew = std::max(e.skew_ppm, kMinSkew_ppm);
+		double gain = std::clamp(3 * prior * prior / (3 * prior * prior + skew * skew), 0.0, 1.0);
 		double right = applied_ppm_ + e.frequency_ppm +
 			       applied_ppm_ * e.frequency_ppm * 1e-6;
 		double measured = right - base_freq_ppm_;
 		double moved = gain * measured;
 		double extra = std::sqrt(moved * moved * (1 - gain) + (measured - moved) * (measured - moved) * gain);
 		base_freq_ppm_ = std::clamp(base_freq_ppm_ + moved, -config_.maxdrift_ppm, config_.maxdrift_ppm);
-		skew_ppm_ = prior + gain * (e.skew_ppm - prior) + extra;
+		skew_ppm_ = prior + gain * (skew - prior) + extra;
 		frequency_updates_++;
 	}
 

@@ -61,6 +61,11 @@ Result<int> PosixClock::call(struct timex &tx, const char *what)
 
 Result<double> PosixClock::set_frequency_ppm(double ppm)
 {
+	// A NaN would reach the kernel as whatever lround makes of it; no
+	// caller means to, and the clock is left as it is.
+	if (!std::isfinite(ppm)) {
+		return fail(Errc::InvalidArgument, fmt::format("clock_adjtime ADJ_FREQUENCY: refusing {} ppm", ppm));
+	}
 	double applied = std::clamp(ppm, -max_frequency_ppm(), max_frequency_ppm());
 	struct timex tx {};
 	tx.modes = ADJ_FREQUENCY;

@@ -212,6 +212,25 @@ TEST(Discipline, FrequencyIsWeighedBySkew)
 	EXPECT_EQ(d.updates(), 2);
 }
 
+TEST(Discipline, NoiselessEstimatesWithAZeroSkewKeepTheFrequencyFinite)
+{
+	RecordingClock clock;
+	NullLogger log;
+	// A drift file whose skew reads 0.000 and a source without noise (a
+	// perfect fit): 0 weighed against 0 once set the frequency to NaN.
+	Discipline d({.maxclockerror_ppm = 0, .initial_skew_ppm = 0.0}, clock, log);
+	d.update({.offset_s = 1e-6, .frequency_ppm = 2.0, .skew_ppm = 0.0}, mono(0));
+	ASSERT_TRUE(std::isfinite(d.base_frequency_ppm()));
+	ASSERT_TRUE(std::isfinite(d.skew_ppm()));
+	// Equal (floored) skews: chronyd's 3 / (3 + 1) of the way.
+	EXPECT_NEAR(d.base_frequency_ppm(), 1.5, 1e-9);
+	d.update({.offset_s = 0, .frequency_ppm = 0.0, .skew_ppm = 0.0}, mono(16));
+	EXPECT_TRUE(std::isfinite(d.base_frequency_ppm()));
+	for (double f : clock.frequencies) {
+		EXPECT_TRUE(std::isfinite(f)) << f;
+	}
+}
+
 TEST(Discipline, FrequencyEstimateComposesWithTheRateApplied)
 {
 	RecordingClock clock;

@@ -3,6 +3,7 @@
 #include "phc/posix_clock_linux.h"
 
 #include <cerrno>
+#include <cmath>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -169,6 +170,20 @@ TEST(PosixClock, ErrorsCarryErrnoAndContext)
 	EXPECT_EQ(f.error().code, std::errc::operation_not_permitted);
 	EXPECT_EQ(f.error().message(), "clock_adjtime ADJ_FREQUENCY: Operation not permitted");
 	EXPECT_DOUBLE_EQ(clock->frequency_ppm(), 0.0);  // unchanged
+}
+
+TEST(PosixClock, ANonFiniteFrequencyIsRefusedAndTheClockLeftAlone)
+{
+	Recorder r;
+	auto clock = PosixClock::system(r.fn(), 100);
+	ASSERT_TRUE(clock.has_value());
+	for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+		auto f = clock->set_frequency_ppm(bad);
+		ASSERT_FALSE(f.has_value());
+		EXPECT_EQ(f.error().code, make_error_code(Errc::InvalidArgument));
+	}
+	EXPECT_TRUE(r.calls.empty());
+	EXPECT_DOUBLE_EQ(clock->frequency_ppm(), 0.0);
 }
 
 } // namespace
