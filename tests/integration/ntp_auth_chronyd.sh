@@ -89,20 +89,31 @@ for key in 1 2 3; do
 	echo "stratad -> chronyd with key $key ($(sed -n "s/^$key \([A-Z0-9]*\) .*/\1/p" "$work/keys")): selected"
 done
 
+# stratad_wrong_key NAME PORT: a stratad client of 127.0.0.1:PORT with the
+# wrong secret for key 1, for 6 s; fails if it selects anything. Leaves
+# stratactl's sources in $out and its ntpdata of 127.0.0.1 in $ntpdata, the
+# log in $work/NAME.log.
+stratad_wrong_key() {
+	local name=$1 port=$2 pid saved=("${STARTED_PIDS[@]}")
+	mkdir -m 0700 "$work/${name}cmd"
+	printf 'server 127.0.0.1 port %s key 1 iburst minpoll 0 maxpoll 0\nkeyfile %s/wrong.keys\nport 0\npidfile %s/%s.pid\nbindcmdaddress %s/%scmd/stratad.sock\ncmdport 0\n' \
+		"$port" "$work" "$work" "$name" "$work" "$name" >"$work/$name.conf"
+	"$stratad" -x -d -f "$work/$name.conf" >"$work/$name.log" 2>&1 &
+	pid=$!
+	STARTED_PIDS+=("$pid")
+	sleep 6
+	out=$("$stratactl" -h "$work/${name}cmd/stratad.sock" -n sources) || fail "stratactl sources: $out"
+	not_selected "$out" || fail "stratactl sources with a wrong key: $out"
+	ntpdata=$("$stratactl" -h "$work/${name}cmd/stratad.sock" -n ntpdata 127.0.0.1)
+	stop_pid "$pid" || fail "stratad ($name, wrong key) did not exit cleanly"
+	STARTED_PIDS=("${saved[@]}")
+	grep -q "Selected source" "$work/$name.log" && fail "selected with a wrong key: $(cat "$work/$name.log")"
+	return 0
+}
+
 # A wrong secret: chronyd drops the requests (it sends no crypto-NAK), so
 # nothing is ever selected.
-mkdir -m 0700 "$work/wcmd"
-printf 'server 127.0.0.1 port 11180 key 1 iburst minpoll 0 maxpoll 0\nkeyfile %s/wrong.keys\nport 0\npidfile %s/w.pid\nbindcmdaddress %s/wcmd/stratad.sock\ncmdport 0\n' \
-	"$work" "$work" "$work" >"$work/wrong.conf"
-"$stratad" -x -d -f "$work/wrong.conf" >"$work/wrong.log" 2>&1 &
-pid=$!
-STARTED_PIDS+=("$pid")
-sleep 6
-out=$("$stratactl" -h "$work/wcmd/stratad.sock" -n sources) || fail "stratactl sources: $out"
-not_selected "$out" || fail "stratactl sources with a wrong key: $out"
-stop_pid "$pid" || fail "stratad (wrong key) did not exit cleanly"
-STARTED_PIDS=("$chronyd_pid")
-grep -q "Selected source" "$work/wrong.log" && fail "selected with a wrong key: $(cat "$work/wrong.log")"
+stratad_wrong_key wrong 11180
 echo "stratad -> chronyd with a wrong key 1: never selected ($(echo "$out" | grep 127.0.0.1 | cut -c1-2))"
 
 # stratad as the server, with the keys; chronyd -Q as its client.
@@ -150,20 +161,8 @@ echo "chronyd -> stratad with a wrong key 1: never selected ($(echo "$out" | gre
 
 # stratad as the client with the wrong key: the crypto-NAKs are logged,
 # nothing is selected.
-mkdir -m 0700 "$work/ncmd"
-printf 'server 127.0.0.1 port 11181 key 1 iburst minpoll 0 maxpoll 0\nkeyfile %s/wrong.keys\nport 0\npidfile %s/n.pid\nbindcmdaddress %s/ncmd/stratad.sock\ncmdport 0\n' \
-	"$work" "$work" "$work" >"$work/nak.conf"
-"$stratad" -x -d -f "$work/nak.conf" >"$work/nak.log" 2>&1 &
-pid=$!
-STARTED_PIDS+=("$pid")
-sleep 5
-out=$("$stratactl" -h "$work/ncmd/stratad.sock" -n sources) || fail "stratactl sources: $out"
-not_selected "$out" || fail "stratactl sources with a wrong key: $out"
-ntpdata=$("$stratactl" -h "$work/ncmd/stratad.sock" -n ntpdata 127.0.0.1)
-stop_pid "$pid" || fail "stratad (crypto-NAK client) did not exit cleanly"
-STARTED_PIDS=("$chronyd_pid" "$server_pid" "$tshark_pid")
+stratad_wrong_key nak 11181
 grep -q "Source 127.0.0.1: crypto-NAK received" "$work/nak.log" || fail "no crypto-NAK logged: $(cat "$work/nak.log")"
-grep -q "Selected source" "$work/nak.log" && fail "selected with a wrong key: $(cat "$work/nak.log")"
 echo "$ntpdata" | grep -q "^Total valid RX *: 0$" || fail "stratad's ntpdata with a wrong key: $ntpdata"
 echo "stratad -> stratad with a wrong key 1: crypto-NAK logged, never selected"
 
