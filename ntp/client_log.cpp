@@ -135,7 +135,11 @@ Verdict ClientLog::on_ntp_request(const IpAddress &client, MonoTime now, Rng &rn
 		if (s.tokens >= 1.0) {
 			s.tokens -= 1.0;
 		} else if (rng.one_in_pow2(limit_->leak_log2)) {
-			// Leaked: answered although over the limit.
+			// Leaked: answered although over the limit, with what was
+			// saved toward the next token (as chronyd): a client that
+			// keeps asking gets one answer per interval plus the leaks,
+			// not every token and the leaks on top.
+			s.tokens = 0.0;
 		} else if (limit_->kod_log2 > 0 && rng.one_in_pow2(limit_->kod_log2)) {
 			verdict = Verdict::KissOfDeathRate;
 		} else {

@@ -113,6 +113,22 @@ TEST(ClientLog, LeakAnswersSomeLimitedRequests)
 	EXPECT_NEAR(answered, n / 4, 5 * 87);
 }
 
+TEST(ClientLog, ALeakedResponseSpendsWhatWasSavedTowardTheNextToken)
+{
+	RateLimitConfig cfg{.interval_log2 = 3, .burst = 1, .leak_log2 = 4, .kod_log2 = 0};
+	ClientLog log(64 * 1024, cfg, 3);
+	ScriptedRng rng;
+	auto c = ip("203.0.113.7");
+	EXPECT_EQ(log.on_ntp_request(c, t0, rng), Verdict::Respond);  // the burst token
+	rng.yes = true;  // half a token saved, then a leak
+	EXPECT_EQ(log.on_ntp_request(c, t0 + 4s, rng), Verdict::Respond);
+	rng.yes = false;
+	// 8 s after the first answer, but only 4 s after the leak: no token yet
+	// (chronyd's rule; chrony's 135-ratelimit counts the answers).
+	EXPECT_EQ(log.on_ntp_request(c, t0 + 8s, rng), Verdict::Drop);
+	EXPECT_EQ(log.on_ntp_request(c, t0 + 12s, rng), Verdict::Respond);
+}
+
 TEST(ClientLog, KissOfDeathOnlyWhenEnabledAndNotLeaked)
 {
 	RateLimitConfig with_kod{.interval_log2 = 3, .burst = 1, .leak_log2 = 1, .kod_log2 = 1};
