@@ -162,6 +162,10 @@ Reply dispatch(const Request &request, Transport transport, ControlHandler &h)
 		}
 		return reply_to(request, std::move(*page));
 	}
+	case Command::ManualList:
+		// strata takes no manual samples (`manual` and `settime` are not
+		// supported): the list is empty, as chronyd's is before any.
+		return reply_to(request, ManualListReport{});
 	case Command::RtcReport: {
 		auto rtc = h.rtc();
 		if (!rtc) {

@@ -22,8 +22,10 @@ control::SourceState report_state(const std::optional<CandidateState> &state)
 	case CandidateState::Combined:
 		return control::SourceState::Unselected;
 	case CandidateState::Truechimer:
-	case CandidateState::NoSelect:
 		return control::SourceState::Selectable;
+	case CandidateState::NoSelect:
+		// chronyd marks a noselect source unselectable: '?' in chronyc.
+		return control::SourceState::NonSelectable;
 	case CandidateState::Falseticker:
 		return control::SourceState::Falseticker;
 	case CandidateState::TooFar:
@@ -169,6 +171,9 @@ std::optional<control::SourceStatsReport> stats_report(const Engine &engine, siz
 	}
 	const SourceStats &stats = engine.source_set().stats(index);
 	r.n_samples = static_cast<uint32_t>(stats.size());
+	// Before an estimate, chronyd's initial bounds: 2000 ppm, 4 s.
+	r.skew_ppm = 2000.0;
+	r.sd_s = 4.0;
 	if (auto est = stats.estimate(engine.clock().now())) {
 		r.n_runs = static_cast<uint32_t>(est->runs);
 		r.span_s = stats.size() > 1 ? static_cast<uint32_t>(to_seconds(stats.samples().back().local -
@@ -323,7 +328,7 @@ control::ActivityReport activity_report(const Engine &engine)
 			(bursting ? r.burst_offline : r.offline)++;
 		}
 	}
-	r.online += static_cast<int32_t>(engine.refclocks().size());
+	// Reference clocks are not counted, as in chronyd's report.
 	return r;
 }
 

@@ -193,6 +193,18 @@ TEST(Dispatch, WhatStrataDoesNotDoIs505)
 	EXPECT_EQ(dispatch(request(Command::RtcReport), Transport::Network, d).status, Status::NoRtc);
 }
 
+TEST(Dispatch, ManualListIsEmptyNotRefused)
+{
+	// chrony's 110-chronyc expects "210 n_samples = 0" from a daemon
+	// that has taken no manual samples.
+	FakeDaemon d;
+	Reply r = dispatch(request(Command::ManualList), Transport::Network, d);
+	EXPECT_EQ(r.status, Status::Success);
+	const auto *list = std::get_if<ManualListReport>(&r.body);
+	ASSERT_NE(list, nullptr);
+	EXPECT_TRUE(list->samples.empty());
+}
+
 TEST(Dispatch, AddSourceChecksItsArgumentsAndOnlyOverTheUnixSocket)
 {
 	FakeDaemon d;
