@@ -35,18 +35,10 @@ for arch in "${arches[@]}"; do
 	done
 done
 
-sudo=()
-if [ "$(id -u)" -ne 0 ]; then
-	sudo=(sudo)
-fi
 export DEBIAN_FRONTEND=noninteractive
 
-missing=()
-for p in "${packages[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-		missing+=("$p")
-	fi
-done
+. "$(dirname "$0")/lib/packages.sh"
+mapfile -t missing < <(missing_packages "${packages[@]}")
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "setup-cross: all ${#packages[@]} packages already installed"
 	exit 0
@@ -55,10 +47,10 @@ fi
 foreign=$(dpkg --print-foreign-architectures)
 for arch in "${arches[@]}"; do
 	if ! grep -qx "$arch" <<<"$foreign"; then
-		"${sudo[@]}" dpkg --add-architecture "$arch"
+		as_root dpkg --add-architecture "$arch"
 	fi
 done
-"${sudo[@]}" apt-get update -qq
+as_root apt-get update -qq
 
 plan=$(apt-get install -s --no-install-recommends "${missing[@]}")
 if grep -q '^Remv' <<<"$plan"; then
@@ -67,4 +59,4 @@ if grep -q '^Remv' <<<"$plan"; then
 	exit 1
 fi
 echo "setup-cross: installing ${missing[*]}"
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
