@@ -72,8 +72,10 @@ control::RtcReport RtcTracking::report() const
 	control::RtcReport r;
 	r.n_samples = static_cast<uint16_t>(std::min<size_t>(s.samples, 0xffff));
 	r.n_runs = static_cast<uint16_t>(std::min<size_t>(s.runs, 0xffff));
-	double span = std::max(0.0, to_seconds(s.span));
-	r.span_s = static_cast<uint32_t>(std::min(std::lround(span), long{0xffffffff}));
+	// Clamped as a double: a long is 32 bits on armhf, too short for the
+	// field's range (and for lround of a span past 68 years).
+	double span = std::clamp(to_seconds(s.span), 0.0, 4294967295.0);
+	r.span_s = static_cast<uint32_t>(std::llround(span));
 	if (s.model) {
 		r.ref_time = s.model->ref;
 		r.rtc_seconds_fast = s.model->offset_s;

@@ -96,7 +96,8 @@ uint32_t to_short(double seconds)
 	if (v >= 4294967295.0) {
 		return 0xffffffff;
 	}
-	return static_cast<uint32_t>(std::lround(v));
+	// llround: lround's long is 32 bits on armhf, and v is up to 2^32.
+	return static_cast<uint32_t>(std::llround(v));
 }
 
 double from_short(uint32_t value)

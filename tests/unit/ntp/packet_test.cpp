@@ -104,6 +104,9 @@ TEST(NtpShortFormat, ConvertsAndSaturates)
 	EXPECT_EQ(to_short(1.5), 0x00018000u);
 	EXPECT_EQ(to_short(-1.0), 0u);
 	EXPECT_EQ(to_short(1e9), 0xffffffffu);
+	// Above 2^31 units (32768 s), past what a 32-bit long holds (armhf).
+	EXPECT_EQ(to_short(40000.25), 0x9c404000u);
+	EXPECT_EQ(to_short(65535.5), 0xffff8000u);
 	EXPECT_DOUBLE_EQ(from_short(0x00018000u), 1.5);
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "rtc/fake_rtc.h"
@@ -398,10 +399,14 @@ TEST(RtcLinux, WaitUpdateErrors)
 	EXPECT_EQ(r.error().message(), "Could not read /dev/rtc0: No such device");
 
 	k.read_errno = 0;
-	k.read_result = 4;
+	// A short read: fewer bytes than the unsigned long the kernel hands out
+	// (8 bytes on amd64 and arm64, 4 on armhf, whose 4 are a whole word).
+	k.read_result = sizeof(unsigned long) - 1;
 	r = rtc->wait_update(Duration::zero());
 	ASSERT_FALSE(r.has_value());
 	EXPECT_EQ(r.error().code, make_error_code(Errc::Malformed));
+	EXPECT_EQ(r.error().context, fmt::format("Could not read /dev/rtc0: {} bytes instead of {}",
+						 sizeof(unsigned long) - 1, sizeof(unsigned long)));
 
 	k.poll_revents = POLLERR | POLLHUP;
 	r = rtc->wait_update(Duration::zero());
