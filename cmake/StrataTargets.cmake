@@ -66,8 +66,43 @@ function(strata_unit_sim_test_target target)
 	add_dependencies(strata_unit_sim_tests ${target})
 endfunction()
 
+# How GoogleTest binaries become CTest tests. By default one CTest test per
+# TEST(), listed by running each binary when it is built
+# (gtest_discover_tests), so that ctest -R and the test presets' name filters
+# pick single tests. STRATA_TESTS_PER_BINARY (on in the arm64 and armhf
+# presets) registers each binary as one test instead, named LABEL.BINARY, that
+# runs all of the binary's tests in one process: under qemu-user every
+# process start costs a translation of the program, and one process per test
+# (plus one per binary at build time, to list them) made those presets' test
+# step several times slower. STRATA_TESTS_EXCLUDE: GoogleTest tests this
+# build does not run, as a --gtest_filter pattern (A.B:C.*); the cross
+# presets name the tests qemu-user cannot run (docs/development.md).
+option(STRATA_TESTS_PER_BINARY "One CTest test per GoogleTest binary instead of one per TEST()" OFF)
+set(STRATA_TESTS_EXCLUDE "" CACHE STRING "GoogleTest tests not to run: a --gtest_filter pattern, e.g. A.B:C.*")
+
+# strata_gtest_tests(TARGET LABEL): registers the GoogleTest binary TARGET
+# with CTest as above, its tests labelled LABEL.
+function(strata_gtest_tests target label)
+	set(filter "")
+	if(STRATA_TESTS_EXCLUDE)
+		set(filter "-${STRATA_TESTS_EXCLUDE}")
+	endif()
+	if(STRATA_TESTS_PER_BINARY)
+		if(filter)
+			add_test(NAME ${label}.${target} COMMAND ${target} --gtest_filter=${filter})
+		else()
+			add_test(NAME ${label}.${target} COMMAND ${target})
+		endif()
+		set_tests_properties(${label}.${target} PROPERTIES LABELS ${label})
+	elseif(filter)
+		gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 TEST_FILTER ${filter} PROPERTIES LABELS ${label})
+	else()
+		gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${label})
+	endif()
+endfunction()
+
 # strata_unit_test(NAME SOURCES... LINK libs...): a GoogleTest binary
-# registered with CTest, one test per TEST().
+# registered with CTest (strata_gtest_tests), label unit.
 # GoogleTest, GoogleMock and fmt are parsed once per build for every test
 # binary (strata_test_pch, REUSE_FROM): they were half of a test file's
 # compile time. A test whose flags differ simply parses them itself.
@@ -84,7 +119,7 @@ function(strata_unit_test name)
 	target_link_libraries(${name} PRIVATE strata_options ${ARG_LINK} GTest::gmock GTest::gtest_main
 		strata_test_options)
 	target_precompile_headers(${name} REUSE_FROM strata_test_pch)
-	gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+	strata_gtest_tests(${name} unit)
 endfunction()
 
 # strata_fuzz_target(NAME SOURCES... LINK libs... CORPUS dir): a parser fuzz
