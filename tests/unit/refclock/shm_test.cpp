@@ -16,6 +16,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/refclock/gpsd_shm_segments.h"
+
 namespace strata::refclock {
 namespace {
 
@@ -293,94 +295,25 @@ TYPED_TEST(ShmParser, ShortCopiesAreRejectedLongerSegmentsRead)
 	EXPECT_TRUE(parse_shm(b, kLayout, 8, why).has_value());
 }
 
-// The segments written out byte by byte as the writers lay them out
-// (little-endian, as every architecture strata is built for), independently
-// of the ShmTime64/ShmTime32 structs.
-class Segment {
-public:
-	explicit Segment(size_t size) : bytes(size) {}
-	void put32(size_t at, int64_t v)
-	{
-		auto w = static_cast<uint32_t>(v);
-		for (size_t i = 0; i < 4; i++) {
-			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
-		}
-	}
-	void put64(size_t at, int64_t v)
-	{
-		auto w = static_cast<uint64_t>(v);
-		for (size_t i = 0; i < 8; i++) {
-			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
-		}
-	}
-	std::vector<std::byte> bytes;
-};
-
-/// What gpsd (ntpshm_put) writes on x86-64 and arm64, and ntpd and chronyd
-/// read there: struct shmTime with a 64-bit time_t and 4 bytes of padding
-/// after clockTimeStampUSec. 2027-01-15T08:00:00.250000999Z read 1.000001234 s
-/// after it, leap second to be deleted, precision 2^-10.
-Segment gpsd_time64_segment()
-{
-	Segment seg(96);
-	seg.put32(0, 1);              // mode
-	seg.put32(4, 42);             // count
-	seg.put64(8, 1'800'000'000);  // clockTimeStampSec (time_t, 8 bytes)
-	seg.put32(16, 250'000);       // clockTimeStampUSec
-	seg.put64(24, 1'800'000'001); // receiveTimeStampSec
-	seg.put32(32, 1);             // receiveTimeStampUSec
-	seg.put32(36, 2);             // leap
-	seg.put32(40, -10);           // precision
-	seg.put32(44, 3);             // nsamples
-	seg.put32(48, 1);             // valid
-	seg.put32(52, 250'000'999);   // clockTimeStampNSec
-	seg.put32(56, 1'234);         // receiveTimeStampNSec
-	return seg;
-}
-
-/// The same sample as Debian 12's armhf gpsd writes it (32-bit time_t, so
-/// every field 4 bytes and no padding: 80 bytes).
-Segment gpsd_time32_segment()
-{
-	Segment seg(80);
-	seg.put32(0, 1);              // mode
-	seg.put32(4, 42);             // count
-	seg.put32(8, 1'800'000'000);  // clockTimeStampSec (time_t, 4 bytes)
-	seg.put32(12, 250'000);       // clockTimeStampUSec
-	seg.put32(16, 1'800'000'001); // receiveTimeStampSec
-	seg.put32(20, 1);             // receiveTimeStampUSec
-	seg.put32(24, 2);             // leap
-	seg.put32(28, -10);           // precision
-	seg.put32(32, 3);             // nsamples
-	seg.put32(36, 1);             // valid
-	seg.put32(40, 250'000'999);   // clockTimeStampNSec
-	seg.put32(44, 1'234);         // receiveTimeStampNSec
-	return seg;
-}
-
-void expect_the_written_sample(const std::optional<RawSample> &s, ShmSkip why)
-{
-	ASSERT_TRUE(s.has_value()) << to_string(why);
-	EXPECT_EQ(s->reference, RealTime::from_parts(1'800'000'000, 250'000'999));
-	EXPECT_EQ(s->local, RealTime::from_parts(1'800'000'001, 1'234));
-	EXPECT_EQ(s->leap, Leap::Delete);
-	EXPECT_DOUBLE_EQ(*s->precision_s, 1.0 / 1024);
-}
+// The segments gpsd writes on each architecture (gpsd_shm_segments.h),
+// read in their layouts, in the other layout, and in the native one.
+using gpsd::expect_gpsd_sample;
+using gpsd::Segment;
 
 TEST(ShmLayouts, HandBuiltTime64Segment)
 {
-	Segment seg = gpsd_time64_segment();
+	Segment seg = gpsd::time64_segment();
 	ShmSkip why{};
-	expect_the_written_sample(parse_shm(seg.bytes, ShmLayout::Time64, 42, why), why);
+	expect_gpsd_sample(parse_shm(seg.bytes, ShmLayout::Time64, 42, why), why);
 	EXPECT_FALSE(parse_shm(seg.bytes, ShmLayout::Time64, 43, why).has_value());
 	EXPECT_EQ(why, ShmSkip::Torn);
 }
 
 TEST(ShmLayouts, HandBuiltTime32SegmentOfDebian12ArmhfGpsd)
 {
-	Segment seg = gpsd_time32_segment();
+	Segment seg = gpsd::time32_segment();
 	ShmSkip why{};
-	expect_the_written_sample(parse_shm(seg.bytes, ShmLayout::Time32, 42, why), why);
+	expect_gpsd_sample(parse_shm(seg.bytes, ShmLayout::Time32, 42, why), why);
 	EXPECT_FALSE(parse_shm(seg.bytes, ShmLayout::Time32, 43, why).has_value());
 	EXPECT_EQ(why, ShmSkip::Torn);
 }
@@ -393,13 +326,13 @@ TEST(ShmLayouts, EitherSegmentReadInTheOtherLayoutIsNoSample)
 	// words; the 64-bit writer's segment read as 32-bit has the low half of
 	// receiveTimeStampSec where `leap` would be. Neither yields a sample.
 	ShmSkip why{};
-	Segment small = gpsd_time32_segment();
+	Segment small = gpsd::time32_segment();
 	EXPECT_FALSE(parse_shm(small.bytes, ShmLayout::Time64, 42, why).has_value());
 	EXPECT_EQ(why, ShmSkip::TooShort);
 	small.bytes.resize(96);  // as the larger segment of a writer that made one
 	auto misread = parse_shm(small.bytes, ShmLayout::Time64, 42, why);
 	EXPECT_FALSE(misread.has_value()) << misread->offset_s();
-	Segment big = gpsd_time64_segment();
+	Segment big = gpsd::time64_segment();
 	misread = parse_shm(big.bytes, ShmLayout::Time32, 42, why);
 	EXPECT_FALSE(misread.has_value()) << misread->offset_s();
 }
@@ -426,10 +359,10 @@ TEST(ShmLayouts, NativeLayoutReadsThisArchitecturesGpsd)
 	GTEST_SKIP() << "the layout is set by the build (STRATA_SHM_TIME_BITS)";
 #elif defined(__x86_64__) || defined(__aarch64__)
 	EXPECT_EQ(kNativeShmLayout, ShmLayout::Time64);
-	Segment seg = gpsd_time64_segment();
+	Segment seg = gpsd::time64_segment();
 #elif defined(__arm__) || defined(__i386__)
 	EXPECT_EQ(kNativeShmLayout, ShmLayout::Time32);
-	Segment seg = gpsd_time32_segment();
+	Segment seg = gpsd::time32_segment();
 #if defined(__arm__) && !defined(__aarch64__)
 	EXPECT_EQ(sizeof(std::time_t), 8u) << "the armhf build has a 64-bit time_t";
 #endif
@@ -438,7 +371,7 @@ TEST(ShmLayouts, NativeLayoutReadsThisArchitecturesGpsd)
 	Segment seg(0);
 #endif
 	ShmSkip why{};
-	expect_the_written_sample(parse_shm(seg.bytes, kNativeShmLayout, 42, why), why);
+	expect_gpsd_sample(parse_shm(seg.bytes, kNativeShmLayout, 42, why), why);
 }
 
 TEST(ShmSkipReasons, HaveNames)
