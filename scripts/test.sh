@@ -10,7 +10,11 @@
 # preset builds the strata_fuzzers target and runs the tests labelled fuzz),
 # each fuzz target also run for STRATA_FUZZ_SECONDS (default 5). The Debug
 # build (`default` preset) is the developers' and is not rebuilt here: one
-# full build less keeps CI well inside its 20 minutes on two cores.
+# full build less keeps CI inside its 40 minutes on two cores. Then (4) the
+# arm64 and armhf cross builds (scripts/setup-cross.sh installs Debian's
+# cross compilers, qemu-user-static and the :arm64/:armhf libraries), each
+# with its unit and simulation tests run under qemu-user: their workflow
+# presets, one CTest test per test binary (STRATA_TESTS_PER_BINARY).
 # Integration tests run their daemons inside `unshare -Urn` with clock
 # control off; nothing here can change this machine's clock. Every
 # integration test that starts stratad runs a second time with -F 1 (the
@@ -60,6 +64,14 @@ if command -v clang++ >/dev/null; then
 else
 	echo "clang++ not found: skipping the fuzz build" >&2
 fi
+# The cross builds, as a user runs them: `cmake --workflow --preset arm64`
+# (configure, build, the tests labelled unit, sim and cross under qemu-user).
+# A workflow's test step takes its parallelism from CTEST_PARALLEL_LEVEL.
+./scripts/setup-cross.sh
+for arch in arm64 armhf; do
+	echo "=== $arch: cross build, unit and simulation tests under qemu-user"
+	CTEST_PARALLEL_LEVEL=$jobs cmake --workflow --preset "$arch"
+done
 # The amd64 Debian package (the packages preset, for this architecture only:
 # a Release build of stratad and stratactl with Debian's hardening flags),
 # lintian, then dpkg -i, stratad -p on the shipped configuration, remove and
