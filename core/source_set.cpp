@@ -105,7 +105,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	// Frequency and skew: the combined sources' estimates, weighted as their
 	// offsets were (1/distance).
 	double weights = 0, frequency = 0, skew = 0, skew_bound = 0, offset_sd = 0;
-	size_t leader_pos = 0, voters = 0, inserts = 0, deletes = 0;
+	size_t leader_pos = 0, combined = 0, voters = 0, inserts = 0, deletes = 0;
 	for (size_t k = 0; k < candidates.size(); k++) {
 		auto state = d.selection.states[k];
 		if (state == CandidateState::Selected) {
@@ -120,6 +120,27 @@ SourceSetDecision SourceSet::decide(RealTime now)
 		skew += w * estimates[k].skew_ppm;
 		skew_bound += w * estimates[k].skew_bound_ppm;
 		offset_sd += w * estimates[k].offset_error_s;
+		combined++;
+	}
+	// Leap seconds, as chronyd votes on them: each source the selection
+	// kept (the leader, the combined and the other truechimers) has a
+	// vote, or, when any of them is trusted, the trusted ones alone (a
+	// reference clock that knows nothing of the leap must not outvote the
+	// trusted server that announces it: chrony's 113-leapsecond); more
+	// than half must agree.
+	auto kept = [&](size_t k) {
+		auto state = d.selection.states[k];
+		return state == CandidateState::Selected || state == CandidateState::Combined ||
+		       state == CandidateState::Truechimer;
+	};
+	bool trusted_vote = false;
+	for (size_t k = 0; k < candidates.size(); k++) {
+		trusted_vote |= kept(k) && candidates[k].trust;
+	}
+	for (size_t k = 0; k < candidates.size(); k++) {
+		if (!kept(k) || (trusted_vote && !candidates[k].trust)) {
+			continue;
+		}
 		Leap leap = sources_[index_of[k]].info.leap;
 		voters++;
 		inserts += leap == Leap::Insert ? 1 : 0;
@@ -150,7 +171,7 @@ SourceSetDecision SourceSet::decide(RealTime now)
 	const auto &leader_samples = leader_source.stats.samples();
 	if (leader_samples.size() >= 2) {
 		double leader_interval = to_seconds(leader_samples.back().local - leader_samples[leader_samples.size() - 2].local);
-		d.estimate->interval_s = leader_interval / static_cast<double>(voters);
+		d.estimate->interval_s = leader_interval / static_cast<double>(combined);
 	}
 	const Source &leader = leader_source;
 	d.reference = leader.info;

@@ -30,6 +30,29 @@ TEST(SourceSet, LeapIsTheMajoritysOfTheCombinedSources)
 	EXPECT_EQ(decide_with(3).reference.leap, Leap::Insert);
 }
 
+TEST(SourceSet, WhenATrustedSourceIsKeptOnlyTrustedSourcesVoteOnLeaps)
+{
+	// chrony's 113-leapsecond: a trusted server announces the leap, a
+	// reference clock that knows nothing of it agrees with the server's
+	// time. One vote of two is no majority; the trusted server's alone is.
+	auto decide = [](bool trust) {
+		SourceSet set({}, {});
+		size_t server = set.add_source({.stratum = 1, .leap = Leap::Insert, .trust = trust});
+		size_t refclock = set.add_source({.stratum = 0, .leap = Leap::None});
+		for (int n = 0; n < 8; n++) {
+			set.add_sample(server, {kStart + n * 16s, 1e-4, 1e-3, 1e-7});
+			set.add_sample(refclock, {kStart + n * 16s, 1.2e-4, 1e-3, 1e-7});
+		}
+		return set.decide(kStart + 7 * 16s);
+	};
+	auto plain = decide(false);
+	ASSERT_TRUE(plain.selection.selected.has_value());
+	EXPECT_EQ(plain.reference.leap, Leap::None);
+	auto trusted = decide(true);
+	ASSERT_TRUE(trusted.selection.selected.has_value());
+	EXPECT_EQ(trusted.reference.leap, Leap::Insert);
+}
+
 TEST(SourceSet, ServesTheLeadersStratumPlusOne)
 {
 	auto d = decide_with(0);
