@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -30,6 +31,15 @@ Result<gid_t> group_id(const std::string &name)
 		return static_cast<gid_t>(number);
 	}
 	return fail_errno(fmt::format("cmdsocketgroup: no group named {}", name), err != 0 ? err : ENOENT);
+}
+
+/// clientloglimit as the client log takes it: up to 2^40 in the
+/// configuration, which a 32-bit size_t would wrap (4 GiB became 0, a
+/// one-bucket log, on armhf); no log needs more than its records' cap.
+size_t clientlog_bytes(int64_t configured)
+{
+	return static_cast<size_t>(std::clamp<int64_t>(
+		configured, 0, static_cast<int64_t>(std::min<uint64_t>(std::numeric_limits<size_t>::max(), INT64_MAX))));
 }
 
 } // namespace
@@ -62,7 +72,7 @@ NtpServerSettings ntp_server_settings(const conf::Config &config, const Options 
 		server_settings.client_groups = {.ipv4_prefix = config.ratelimit->ipv4prefix,
 						 .ipv6_prefix = config.ratelimit->ipv6prefix};
 	}
-	server_settings.clientlog_bytes = static_cast<size_t>(config.clientloglimit_bytes);
+	server_settings.clientlog_bytes = clientlog_bytes(config.clientloglimit_bytes);
 	server_settings.noclientlog = config.noclientlog;
 	server_settings.precision_log2 = config.clockprecision_s
 						 ? static_cast<int>(std::ceil(std::log2(*config.clockprecision_s)))
@@ -86,7 +96,7 @@ Result<ControlServer::Settings> control_server_settings(const conf::Config &conf
 	cs.ipv6 = options.family != 4;
 	cs.mode = config.cmdsocketmode;
 	cs.log_clients = !config.noclientlog;
-	cs.clientlog_bytes = static_cast<size_t>(config.clientloglimit_bytes);
+	cs.clientlog_bytes = clientlog_bytes(config.clientloglimit_bytes);
 	cs.ratelimit = ntp::RateLimitConfig{.interval_log2 = config.cmdratelimit.interval_log2,
 					    .burst = config.cmdratelimit.burst,
 					    .leak_log2 = std::max(1, config.cmdratelimit.leak),

@@ -57,7 +57,8 @@ ClientLog::ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> r
 		     uint64_t hash_seed, ClientGroups groups)
 	: seed_(hash_seed), limit_(rate_limit), groups_(groups)
 {
-	size_t buckets = std::max<size_t>(1, memory_limit_bytes / (sizeof(Slot) * kBucketSize));
+	size_t buckets = std::clamp<size_t>(memory_limit_bytes / (sizeof(Slot) * kBucketSize), 1,
+					    kMaxRecords / kBucketSize);
 	buckets = std::bit_floor(buckets);
 	capacity_ = buckets * kBucketSize;
 	slots_.reset(static_cast<Slot *>(std::calloc(capacity_, sizeof(Slot))));

@@ -85,6 +85,12 @@ public:
 	/// count only. `groups`: which addresses are one client.
 	ClientLog(size_t memory_limit_bytes, std::optional<RateLimitConfig> rate_limit, uint64_t hash_seed,
 		  ClientGroups groups = {});
+	/// The most records a log holds, whatever the limit: chronyd's cap,
+	/// 2^24, on a 64-bit system; 2^20 (some 80 MiB) on a 32-bit one, whose
+	/// address space would not hold 2^24 records allocated up front
+	/// (chronyd grows its table as clients come; this one never allocates
+	/// after the start).
+	static constexpr size_t kMaxRecords = sizeof(void *) >= 8 ? size_t{1} << 24 : size_t{1} << 20;
 
 	/// Logs an NTP request from `client` at `now` and decides whether to
 	/// answer it (counted and limited with its group). Never allocates.

@@ -1,5 +1,6 @@
 #include "ntp/client_log.h"
 
+#include <limits>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -67,6 +68,17 @@ TEST(ClientLog, ResetZeroesCountersAndIntervalsOfOneClient)
 	r = log.find(ip("192.0.2.1"));
 	EXPECT_EQ(r->ntp_requests, 2u);
 	EXPECT_FLOAT_EQ(r->mean_request_interval_s, 1.0f);
+}
+
+TEST(ClientLog, AHugeLimitIsCappedAtTheMostRecords)
+{
+	// clientloglimit takes up to 2^40 bytes; the table stops at kMaxRecords
+	// (the pages of an untouched calloc are not committed).
+	ClientLog log(std::numeric_limits<size_t>::max(), std::nullopt, 1);
+	EXPECT_EQ(log.capacity(), ClientLog::kMaxRecords);
+	ScriptedRng rng;
+	EXPECT_EQ(log.on_ntp_request(ip("192.0.2.1"), t0, rng), Verdict::Respond);
+	EXPECT_EQ(log.size(), 1u);
 }
 
 TEST(ClientLog, BurstThenOneResponsePerInterval)
