@@ -78,6 +78,7 @@ struct UdpSocket::Scratch {
 	};
 	Headers rx;  ///< receive(): kept between calls
 	Headers tx;  ///< send()
+	size_t tx_prepared = 0;                  ///< transmit headers prepare_send() set up
 	const Datagram *prepared_for = nullptr;  ///< the slots the receive headers point into
 	size_t prepared_count = 0;
 	size_t received_last = 0;                ///< headers the last recvmmsg filled
@@ -259,7 +260,7 @@ Result<size_t> UdpSocket::receive(std::span<Datagram> slots)
 	return count;
 }
 
-Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
+size_t UdpSocket::prepare_send(std::span<const Datagram> datagrams)
 {
 	size_t n = std::min(datagrams.size(), kMaxBatch);
 	Scratch &s = *scratch_;
@@ -295,6 +296,30 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 			}
 		}
 	}
+	scratch_->tx_prepared = n;
+	return n;
+}
+
+Result<bool> UdpSocket::send_prepared(size_t i, size_t length)
+{
+	Scratch &s = *scratch_;
+	if (i >= s.tx_prepared) {
+		return fail(Errc::InvalidArgument, "send_prepared: not prepared");
+	}
+	s.tx.iov[i].iov_len = length;
+	if (sendmsg(fd_.get(), &s.tx.msgs[i].msg_hdr, 0) >= 0) {
+		return true;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		return false;
+	}
+	return fail_errno("sendmsg");
+}
+
+Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
+{
+	size_t n = prepare_send(datagrams);
+	Scratch &s = *scratch_;
 	if (n == 1 || !sendmmsg_works_) {
 		return send_each(0, n);
 	}

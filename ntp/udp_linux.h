@@ -138,6 +138,23 @@ public:
 	/// is no error (0, or fewer, sent).
 	Result<size_t> send(std::span<const Datagram> datagrams);
 
+	/// Sending in two steps, for a datagram whose last bytes must be written
+	/// as late as possible (an NTP reply's transmit timestamp, and the MAC
+	/// over it): prepare_send() sets up the kernel's headers for
+	/// `datagrams` (at most kMaxBatch; returns how many): destination,
+	/// source address (as send()), and the buffer each will be sent from.
+	/// Then send_prepared(i, length) sends the i-th of them at once with
+	/// sendmsg(), `length` bytes of its buffer as they are at that moment,
+	/// so that no more than that one system call stands between the last
+	/// write to the buffer and the datagram's departure. Returns false when
+	/// the socket's buffer is full (EAGAIN: not sent, nor will the next be);
+	/// errors are the datagram's own (another may still go). A later
+	/// prepare_send() or send() replaces the prepared headers. (With kernel
+	/// transmit timestamps, the error queue numbers prepared datagrams in
+	/// the order they were sent.)
+	size_t prepare_send(std::span<const Datagram> datagrams);
+	Result<bool> send_prepared(size_t i, size_t length);
+
 	/// The most datagrams one receive() or send() call handles.
 	static constexpr size_t kMaxBatch = 64;
 
