@@ -20,6 +20,16 @@
 // before the send or after the receive stands in (counted in the report).
 // --no-offsets asks the kernel for neither, for the cheapest load.
 //
+// With --tick, --unwoken reads responses at the ticks only and sleeps in
+// between on its own timer, not in poll() on its socket. On loopback a
+// datagram is delivered to its receiver within the sender's system call,
+// and waking a receiver that sleeps on its socket is work done on the
+// sender's CPU (an inter-processor interrupt, a VM exit in a virtual
+// machine): a server that sends its replies one by one would be charged
+// for waking this tool once per reply, where on a real network that work
+// is the clients' machines'. Offsets are unaffected (the kernel stamps
+// each response as it arrives); response times are then read at ticks.
+//
 // At a fixed rate, --tick T sends what is due every T microseconds on a
 // clock of its own, whatever the responses do: the server sees the same
 // bursts whichever server it is. Without it, requests go out whenever the
@@ -82,6 +92,7 @@ struct Options {
 	int server_pid = 0;
 	bool json = false;
 	bool offsets = true;    // kernel timestamps, and the offset of each response
+	bool unwoken = false;   // --tick: read responses at ticks only, never woken by one
 };
 
 [[noreturn]] void usage(int code)
@@ -90,12 +101,14 @@ struct Options {
 		     "usage: ntpload [--server 127.A.B.C] [--port P] [--rate N | --window W]\n"
 		     "               [--duration S] [--clients K] [--first-client I] [--batch B]\n"
 		     "               [--drain S] [--timeout S] [--tick US] [--server-pid PID] [--json]\n"
-		     "               [--no-offsets]\n"
+		     "               [--no-offsets] [--unwoken]\n"
 		     "Sends NTPv4 client requests from K addresses in 127.0.0.0/8 (127.1.0.1 and up,\n"
 		     "starting from the I-th) to a server on loopback. --rate 0 (default) keeps W\n"
 		     "requests in flight (closed loop). With --rate, --tick US sends what is due\n"
 		     "every US microseconds, independently of the responses. Each response's clock\n"
-		     "offset is computed from kernel timestamps; --no-offsets skips them.\n");
+		     "offset is computed from kernel timestamps; --no-offsets skips them. With\n"
+		     "--tick, --unwoken reads responses at the ticks only, sleeping in between\n"
+		     "without waiting on the socket, so that no response has to wake the tool.\n");
 	std::exit(code);
 }
 
@@ -125,6 +138,10 @@ Options parse_options(int argc, char **argv)
 		}
 		if (a == "--no-offsets") {
 			o.offsets = false;
+			continue;
+		}
+		if (a == "--unwoken") {
+			o.unwoken = true;
 			continue;
 		}
 		if (i + 1 >= argc) {
@@ -624,6 +641,15 @@ private:
 	/// Receives what arrives until `deadline`, or once something has.
 	void receive_until(MonoTime deadline)
 	{
+		if (o_.unwoken) {
+			// Read what came, then sleep until the deadline, waiting on
+			// nothing a response could wake.
+			read_ready(POLLIN);
+			timespec at{static_cast<time_t>(deadline.since_epoch.count() / 1'000'000'000),
+				    static_cast<long>(deadline.since_epoch.count() % 1'000'000'000)};
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr);
+			return;
+		}
 		int64_t ns = std::max<int64_t>(0, (deadline - mono_now()).count());
 		timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
 		pollfd p{fd_, POLLIN, 0};

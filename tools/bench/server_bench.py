@@ -105,13 +105,13 @@ def pinned(cpu):
     return lambda: os.sched_setaffinity(0, {cpu})
 
 
-def load(build, rate, duration, pid, clients, batch, tick, cpu):
+def load(build, rate, duration, pid, clients, batch, tick, cpu, unwoken):
     cmd = [os.path.join(build, "tools/ntpload"), "--port", str(PORT), "--duration", str(duration),
            "--clients", str(clients), "--batch", str(batch), "--server-pid", str(pid), "--json"]
     if rate > 0:
         cmd += ["--rate", str(rate)]
         if tick > 0:
-            cmd += ["--tick", str(tick)]
+            cmd += ["--tick", str(tick)] + (["--unwoken"] if unwoken else [])
     else:
         cmd += ["--window", "4096"]
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
@@ -130,6 +130,8 @@ def main():
                     help="of echo, echo-ntp, chronyd, stratad, stratad-nodelay (serverbatchdelay 0)")
     ap.add_argument("--tick", type=float, default=0,
                     help="ntpload --tick: send what is due every TICK microseconds, whatever the responses do")
+    ap.add_argument("--unwoken", action="store_true",
+                    help="ntpload --unwoken (with --tick): responses read at ticks, never waking the tool")
     ap.add_argument("--baseline", help="another build directory: its stratad runs too, as stratad-baseline")
     ap.add_argument("--threads", default="", help="also run stratad with these serverthreads, e.g. 2")
     ap.add_argument("--delays", default="",
@@ -163,7 +165,7 @@ def main():
                 reps[name]["idle"].append(rss_kib(proc.pid))
                 for rate in rates:
                     r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch, args.tick,
-                             args.load_cpu)
+                             args.load_cpu, args.unwoken)
                     reps[name]["runs"].setdefault(rate, []).append(r)
                     off = r["offset_us"]
                     print(f"[{rep + 1}/{args.repeat}] {name:12} offered {rate or 'max':>7}: "
