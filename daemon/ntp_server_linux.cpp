@@ -69,11 +69,18 @@ struct NtpServer::Worker {
 			// answer them in one batch. The time a request waits is in
 			// what its timestamps say, not an error in them: the receive
 			// timestamps are the kernel's, taken on arrival, and each
-			// transmit time is read just before that reply's send. One
-			// request alone goes back to poll(); half a batch or more is
-			// big enough already.
+			// transmit time is taken at that reply's send. One request
+			// alone goes back to poll(); half a batch or more is big
+			// enough already.
 			if (*received < 2 || *received > in.capacity() / 2 ||
 			    settings.batch_delay <= Duration::zero() || round + 1 == kBatchesPerWakeup) {
+				return slept;
+			}
+			// Never when a request of the batch had no kernel receive
+			// timestamp (none yet, or none on this system): its receive
+			// time is read after the read, and waiting would go into
+			// the error its client sees.
+			if (!kernel_stamped(*received)) {
 				return slept;
 			}
 			// Only while answering takes under two thirds of the time:
@@ -192,6 +199,17 @@ struct NtpServer::Worker {
 		}
 		server.stats_.responses += sent;
 		server.stats_.send_errors += count - sent;
+	}
+
+	/// Whether the kernel stamped every one of the first `count` requests of `in`.
+	bool kernel_stamped(size_t count)
+	{
+		for (const auto &d : in.first(count)) {
+			if (d.rx_source != ntp::RxStampSource::Kernel) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/// Whether reply `i` of `out` carries a MAC or a crypto-NAK.

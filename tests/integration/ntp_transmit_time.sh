@@ -7,6 +7,8 @@
 # alone. One clock reading for a whole batch before one sendmmsg() fails
 # this: on loopback each datagram is delivered within the send, so the last
 # replies of a batch of 20 leave tens of microseconds after their stamp.
+# Saturated, replies go out several to a call, each stamped with its place
+# in the call: the median offset stays small there too.
 #   ntp_transmit_time.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
 set -euo pipefail
 build=$(realpath "${1:?build dir}")
@@ -32,10 +34,14 @@ echo "alone: $alone"
 # and waits for the rest of the 2 ms, so batches of about 20 are answered.
 busy=$("$build/tools/ntpload" --port $port --rate 10000 --tick 500 --duration 2 --clients 256 --json)
 echo "busy: $busy"
-python3 - "$alone" "$busy" <<'PY'
+# Saturated: 256 requests in flight, answered as fast as the server can,
+# several to a sendmmsg() (each stamped at its own place in the call).
+full=$("$build/tools/ntpload" --port $port --window 256 --duration 1 --clients 256 --json)
+echo "full: $full"
+python3 - "$alone" "$busy" "$full" <<'PY'
 import json, sys
-alone, busy = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-for r in (alone, busy):
+alone, busy, full = (json.loads(a) for a in sys.argv[1:4])
+for r in (alone, busy, full):
     assert r["received"] == r["sent"] and r["sent"] > 0, ("lost answers", r)
     # Every request and response stamped by the kernel: the offsets are
     # the server's, not this tool's scheduling.
@@ -52,6 +58,12 @@ print(f"offset alone p1 {a['p1']:+.1f} p50 {a['p50']:+.1f} us; busy p1 {b['p1']:
 assert abs(b["p50"]) <= 5, ("the typical reply is stamped before it is sent", b)
 assert b["p1"] >= min(a["p1"], -2) - 8, ("replies late in their batch are stamped early", a, b)
 assert b["p99"] <= 10, b
+# Saturated, the median reply too is stamped when it leaves (one stamp for
+# 64 replies: -20 us or worse), and none far from it.
+f = full["offset_us"]
+print(f"offset saturated p1 {f['p1']:+.1f} p50 {f['p50']:+.1f} p99 {f['p99']:+.1f} us")
+assert abs(f["p50"]) <= 5, ("replies stamped before they are sent", f)
+assert f["p1"] >= -25 and f["p99"] <= 10, f
 PY
 stop_pid "$STRATAD_PID" || fail "stratad did not exit cleanly"
 STARTED_PIDS=()
