@@ -16,8 +16,9 @@
 // batching and scheduling stay out of the figure: t1 is the software
 // transmit timestamp of the request (SO_TIMESTAMPING, read back from the
 // error queue right after each sendmmsg), t4 the software receive
-// timestamp of the response. Where the kernel gave none, the clock read
-// before the send or after the receive stands in (counted in the report).
+// timestamp of the response. A response without both (the kernel drops a
+// transmit stamp when the socket's receive buffer is full) is left out of
+// the offsets, and counted.
 // --no-offsets asks the kernel for neither, for the cheapest load.
 //
 // With --tick, --unwoken reads responses at the ticks only and sleeps in
@@ -195,13 +196,6 @@ MonoTime mono_now()
 	return MonoTime::from_parts(ts.tv_sec, ts.tv_nsec);
 }
 
-RealTime real_now()
-{
-	timespec ts{};
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return RealTime::from_parts(ts.tv_sec, ts.tv_nsec);
-}
-
 /// The software timestamp of a SCM_TIMESTAMPING control message of `h`, if any.
 std::optional<RealTime> software_stamp(msghdr &h)
 {
@@ -314,7 +308,7 @@ std::optional<ProcUsage> read_proc_usage(int pid)
 struct Flight {
 	uint64_t seq = UINT64_MAX;
 	MonoTime sent;
-	RealTime t1;             ///< when the request left (kernel stamp, else the clock before the send)
+	RealTime t1;             ///< when the request left (kernel stamp; zero: none)
 };
 
 class Load {
@@ -527,7 +521,6 @@ private:
 			set_source(h, tx_control_[k], strata::tools::client_address(o_.first_client + next_client_));
 			next_client_ = next_client_ + 1 == o_.clients ? 0 : next_client_ + 1;
 		}
-		RealTime before = o_.offsets ? real_now() : RealTime{};
 		int r = sendmmsg(fd_, tx_msgs_, static_cast<unsigned>(n), 0);
 		if (r < 0) {
 			send_errors_++;
@@ -540,7 +533,7 @@ private:
 				in_flight_--;  // never answered before its slot came round again
 				timed_out_++;
 			}
-			f = {seq, now, before};
+			f = {seq, now, RealTime{}};
 		}
 		if (o_.offsets) {
 			read_tx_stamps(sent_, static_cast<unsigned>(r));
@@ -552,7 +545,7 @@ private:
 	/// Reads the transmit timestamps of the `n` requests just sent (the
 	/// first of them numbered `first_seq`) from the error queue. Loopback
 	/// stamps a datagram as it hands it on, inside the send call, so they
-	/// are all there; one that is not keeps the clock reading.
+	/// are all there (unless the socket's buffer is full).
 	void read_tx_stamps(uint64_t first_seq, unsigned n)
 	{
 		int fd = fd_;
@@ -678,15 +671,12 @@ private:
 				break;
 			}
 			MonoTime now = mono_now();
-			RealTime real = o_.offsets ? real_now() : RealTime{};
 			for (int k = 0; k < r; k++) {
 				std::optional<RealTime> t4;
 				if (o_.offsets) {
 					t4 = software_stamp(rx_msgs_[k].msg_hdr);
 					if (t4) {
 						rx_stamped_++;
-					} else {
-						t4 = real;
 					}
 				}
 				handle(rx_buf_[k], rx_msgs_[k].msg_len, now, t4);
@@ -724,10 +714,14 @@ private:
 			}
 		} else if (mode == 4 && (p[0] >> 6) == 3) {
 			unsynchronized_++;
-		} else if (mode == 4 && t4) {
+		} else if (mode == 4 && o_.offsets) {
 			// A server's time: the offset a client would compute.
 			auto receive = read_ntp(p + 32), transmit = read_ntp(p + 40);
 			if (receive.is_zero() || transmit.is_zero()) {
+				return;
+			}
+			if (!t4 || f.t1 == RealTime{}) {
+				unstamped_++;
 				return;
 			}
 			RealTime t2 = strata::ntp::from_ntp(receive, *t4);
@@ -759,13 +753,13 @@ private:
 				   "\"latency_us\":{{\"p50\":{:.1f},\"p90\":{:.1f},\"p99\":{:.1f},\"p999\":{:.1f},"
 				   "\"max\":{:.1f}}},\"offset_us\":{{\"count\":{},\"p1\":{:.2f},\"p50\":{:.2f},"
 				   "\"p99\":{:.2f}}},\"server_time_us\":{{\"p50\":{:.1f},\"p99\":{:.1f}}},"
-				   "\"tx_stamped\":{},\"rx_stamped\":{},"
+				   "\"tx_stamped\":{},\"rx_stamped\":{},\"unstamped\":{},"
 				   "\"server_cpu_us_per_response\":{:.3f},\"server_rss_kib\":{}}}\n",
 				   o_.rate, secs, sent_, received_, static_cast<double>(received_) / secs, loss,
 				   kod_, kod_rate_, timed_out_, unsynchronized_, malformed_, unmatched_, send_errors_,
 				   pct(0.5), pct(0.9), pct(0.99), pct(0.999),
 				   static_cast<double>(latency_.max().count()) * us, offsets_.count(), off(0.01),
-				   off(0.5), off(0.99), held(0.5), held(0.99), tx_stamped_, rx_stamped_, cpu_us, rss);
+				   off(0.5), off(0.99), held(0.5), held(0.99), tx_stamped_, rx_stamped_, unstamped_, cpu_us, rss);
 			return;
 		}
 		fmt::print("offered        : {}\n", o_.rate > 0 ? fmt::format("{:.0f}/s", o_.rate)
@@ -783,8 +777,8 @@ private:
 			   static_cast<double>(latency_.max().count()) * us);
 		if (offsets_.count() > 0) {
 			fmt::print("offset         : p1 {:+.2f} us, p50 {:+.2f} us, p99 {:+.2f} us ({} responses; "
-				   "{} requests and {} responses stamped by the kernel)\n",
-				   off(0.01), off(0.5), off(0.99), offsets_.count(), tx_stamped_, rx_stamped_);
+				   "{} left out for want of a kernel stamp)\n",
+				   off(0.01), off(0.5), off(0.99), offsets_.count(), unstamped_);
 			fmt::print("server time    : p50 {:.1f} us, p99 {:.1f} us (transmit - receive timestamp)\n",
 				   held(0.5), held(0.99));
 		}
@@ -804,6 +798,7 @@ private:
 	uint64_t kod_ = 0, kod_rate_ = 0, unsynchronized_ = 0, malformed_ = 0, unmatched_ = 0;
 	uint64_t send_errors_ = 0;
 	uint64_t tx_stamped_ = 0, rx_stamped_ = 0;
+	uint64_t unstamped_ = 0;  ///< server responses left out of the offsets: a kernel stamp missing
 	uint32_t tx_id_ = 0;            ///< the OPT_ID the kernel gives the next datagram sent
 	MonoTime start_, send_end_;
 	LatencyHistogram latency_;
