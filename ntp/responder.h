@@ -85,9 +85,9 @@ size_t build_reply(const Request &request, RealTime receive, const Reference &re
 		   const ServerParams &params, Rng &rng, std::span<std::byte, kHeaderSize> out);
 
 /// Sets the transmit timestamp of a built reply. The server reads the clock
-/// once per batch, after building every reply and just before the send
-/// system call, and stamps them all: no reply's transmit time is read earlier
-/// than it would be one by one, and the clock is read once, not per reply.
+/// for each reply just before that reply's own send system call, after the
+/// whole batch was built (and after any batch delay): the time a reply
+/// spends in the server is in its timestamps, not in its client's error.
 void stamp_transmit(std::span<std::byte, kHeaderSize> reply, RealTime transmit, int precision_log2,
 		    Rng &rng);
 

@@ -78,6 +78,8 @@ struct UdpSocket::Scratch {
 	};
 	Headers rx;  ///< receive(): kept between calls
 	Headers tx;  ///< send()
+	size_t tx_prepared = 0;                  ///< transmit headers prepare_send() set up
+	const Datagram *tx_datagrams = nullptr;  ///< the datagrams they are for
 	const Datagram *prepared_for = nullptr;  ///< the slots the receive headers point into
 	size_t prepared_count = 0;
 	size_t received_last = 0;                ///< headers the last recvmmsg filled
@@ -124,6 +126,10 @@ Result<UdpSocket> UdpSocket::open(const UdpOptions &o)
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o.bind_device.c_str(),
 		       static_cast<socklen_t>(o.bind_device.size() + 1)) != 0) {
 		return fail_errno(fmt::format("setsockopt(SO_BINDTODEVICE) {}", o.bind_device));
+	}
+	if (o.dont_fragment && set_int(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER,
+				       v4 ? IP_PMTUDISC_PROBE : IPV6_PMTUDISC_PROBE) != 0) {
+		return fail_errno("setsockopt(MTU_DISCOVER)");
 	}
 	// Destination address of each request, to reply from it.
 	if (set_int(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_PKTINFO : IPV6_RECVPKTINFO, 1) != 0) {
@@ -259,7 +265,7 @@ Result<size_t> UdpSocket::receive(std::span<Datagram> slots)
 	return count;
 }
 
-Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
+size_t UdpSocket::prepare_send(std::span<const Datagram> datagrams)
 {
 	size_t n = std::min(datagrams.size(), kMaxBatch);
 	Scratch &s = *scratch_;
@@ -295,10 +301,24 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 			}
 		}
 	}
-	if (n == 1 || !sendmmsg_works_) {
-		return send_each(0, n);
+	scratch_->tx_prepared = n;
+	scratch_->tx_datagrams = datagrams.data();
+	return n;
+}
+
+Result<size_t> UdpSocket::send_prepared(size_t first, size_t count)
+{
+	Scratch &s = *scratch_;
+	if (first > s.tx_prepared || count > s.tx_prepared - first) {
+		return fail(Errc::InvalidArgument, "send_prepared: not prepared");
 	}
-	int sent = sendmmsg(fd_.get(), s.tx.msgs.data(), static_cast<unsigned>(n), 0);
+	for (size_t i = first; i < first + count; i++) {
+		s.tx.iov[i].iov_len = s.tx_datagrams[i].length;  // as it is now
+	}
+	if (count <= 1 || !sendmmsg_works_) {
+		return send_each(first, first + count);
+	}
+	int sent = sendmmsg(fd_.get(), &s.tx.msgs[first], static_cast<unsigned>(count), 0);
 	if (sent >= 0) {
 		return static_cast<size_t>(sent);
 	}
@@ -309,11 +329,11 @@ Result<size_t> UdpSocket::send(std::span<const Datagram> datagrams)
 	// the call itself is what fails (an LD_PRELOAD simulator such as
 	// clknetsim intercepts sendmsg() only, or a kernel without it): use
 	// sendmsg() from now on rather than failing again at every batch.
-	if (sendmsg(fd_.get(), &s.tx.msgs[0].msg_hdr, 0) < 0) {
+	if (sendmsg(fd_.get(), &s.tx.msgs[first].msg_hdr, 0) < 0) {
 		return fail_errno("sendmsg");  // the datagram: sendmsg() refuses it too
 	}
 	sendmmsg_works_ = false;
-	auto rest = send_each(1, n);
+	auto rest = send_each(first + 1, first + count);
 	return 1 + (rest ? *rest : 0);
 }
 

@@ -48,6 +48,13 @@ struct UdpOptions {
 	int receive_buffer = 0;       ///< SO_RCVBUF bytes; 0 = kernel default
 	/// Software transmit timestamps on the error queue (a client's requests).
 	bool tx_timestamps = false;
+	/// Send with Don't Fragment set, never fragmented by this host
+	/// (IP_PMTUDISC_PROBE, IPV6_PMTUDISC_PROBE). For an unconnected IPv4
+	/// socket the kernel then gives each datagram IP ID 0 (RFC 6864) rather
+	/// than drawing one from its shared table of counters, work it would
+	/// do for every reply of a server. For datagrams well below any path's
+	/// MTU, as NTP's replies without extension fields are.
+	bool dont_fragment = false;
 };
 
 /// A transmit timestamp read from the error queue: when the kernel handed
@@ -128,17 +135,26 @@ public:
 	/// other than EAGAIN/EINTR are returned; the caller logs and continues.
 	Result<size_t> receive(std::span<Datagram> slots);
 
-	/// Sends each datagram to its `peer` (from `local` when set, so a reply
-	/// leaves from the address its request came to); returns how many the
+	/// Sends datagrams in two steps, so that the last bytes of each can be
+	/// written as late as possible (an NTP reply's transmit timestamp, and
+	/// a MAC over it). prepare_send() sets up the kernel's headers for
+	/// `datagrams` (at most kMaxBatch; returns how many): each goes to its
+	/// `peer`, from `local` when set (so a reply leaves from the address its
+	/// request came to), from its buffer. send_prepared(first, count) then
+	/// sends [first, first + count) of them at once, each with its buffer
+	/// and `length` as they are at that moment, and returns how many the
 	/// kernel accepted, which may be fewer than given. One datagram goes
-	/// out with sendmsg(), a batch with sendmmsg(); should sendmmsg() fail
+	/// out with sendmsg(), more with sendmmsg(); should sendmmsg() fail
 	/// where sendmsg() works (clknetsim intercepts only the latter), the
-	/// socket sends each datagram with sendmsg() from then on. Errors: the
-	/// first datagram's (sendmmsg), or every datagram's (sendmsg); EAGAIN
-	/// is no error (0, or fewer, sent).
-	Result<size_t> send(std::span<const Datagram> datagrams);
+	/// socket sends each datagram with sendmsg() from then on. The
+	/// datagrams must stay where they are until their send_prepared(); the
+	/// next prepare_send() replaces the headers. Errors: the first
+	/// datagram's (sendmmsg), or every datagram's (sendmsg); EAGAIN is no
+	/// error (0, or fewer, sent); InvalidArgument for a range not prepared.
+	size_t prepare_send(std::span<const Datagram> datagrams);
+	Result<size_t> send_prepared(size_t first, size_t count);
 
-	/// The most datagrams one receive() or send() call handles.
+	/// The most datagrams one receive() or prepare_send() call handles.
 	static constexpr size_t kMaxBatch = 64;
 
 	/// Sends one datagram to `to`.

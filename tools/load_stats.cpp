@@ -74,6 +74,30 @@ Duration LatencyHistogram::percentile(double q) const
 	return max_;
 }
 
+void SignedSamples::add(Duration d)
+{
+	constexpr int64_t kLimit = INT32_MAX;
+	values_.push_back(static_cast<int32_t>(std::clamp<int64_t>(d.count(), -kLimit, kLimit)));
+}
+
+Duration SignedSamples::percentile(double q)
+{
+	if (values_.empty()) {
+		return Duration::zero();
+	}
+	q = std::clamp(q, 0.0, 1.0);
+	auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(values_.size())));
+	rank = std::clamp<size_t>(rank, 1, values_.size());
+	auto nth = values_.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+	std::nth_element(values_.begin(), nth, values_.end());
+	return Duration(*nth);
+}
+
+Duration ntp_offset(RealTime t1, RealTime t2, RealTime t3, RealTime t4)
+{
+	return ((t2 - t1) + (t3 - t4)) / 2;
+}
+
 uint64_t Pacer::due(MonoTime now) const
 {
 	if (unlimited()) {

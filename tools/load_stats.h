@@ -1,13 +1,16 @@
 // Statistics and pacing for the NTP load generator (tools/ntpload.cpp):
 // a latency histogram with bounded relative error that reports percentiles
-// without storing every sample, a pacer that says how many requests are due
-// at a given instant for a fixed offered rate, and the mapping from a client
-// index to its 127.x.y.z source address. Pure: time comes in as arguments.
+// without storing every sample, exact percentiles of signed samples (the
+// clock offsets a client would compute from each response), a pacer that
+// says how many requests are due at a given instant for a fixed offered
+// rate, and the mapping from a client index to its 127.x.y.z source address.
+// Pure: time comes in as arguments.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/time.h"
 
@@ -40,6 +43,31 @@ private:
 	Duration max_{};
 	Duration min_{Duration::max()};
 };
+
+/// Signed durations kept whole (4 bytes each, in ns clamped to about ±2.1 s),
+/// for exact percentiles: a response's offset is a few microseconds either
+/// side of zero, where a log-bucketed histogram would blur the sign.
+class SignedSamples {
+public:
+	void reserve(size_t n) { values_.reserve(n); }
+	void add(Duration d);
+	size_t count() const { return values_.size(); }
+	/// The sample of rank ceil(q × count) (nearest rank; q in 0…1), zero
+	/// when empty. Reorders the samples (nth_element): O(count) a call.
+	Duration percentile(double q);
+
+private:
+	std::vector<int32_t> values_;
+};
+
+/// The clock offset a client computes from one exchange (RFC 5905 §8):
+/// ((t2 − t1) + (t3 − t4)) / 2, where t1 is when the request left the client,
+/// t2 when it reached the server, t3 when the response left the server and
+/// t4 when it came back, t1 and t4 on the client's clock and t2 and t3 on the
+/// server's. Positive: the server's clock is ahead. A client and a server on
+/// one host share a clock, so whatever is not zero is the error the server's
+/// timestamps (or an asymmetric path) put in the client's measurement.
+Duration ntp_offset(RealTime t1, RealTime t2, RealTime t3, RealTime t4);
 
 /// Sends at a fixed rate from a start instant: due(now) is how many
 /// requests should have been sent by `now` in total. rate 0 means "as fast as

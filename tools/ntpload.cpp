@@ -1,6 +1,6 @@
 // ntpload: an NTP load generator. Sends NTPv4 client requests from many
-// source addresses in 127.0.0.0/8 (one UDP socket bound to each 127.x.y.z)
-// to one server, at a fixed offered rate or closed-loop with a window of
+// source addresses in 127.0.0.0/8 (from one socket, each request from its
+// client's address with IP_PKTINFO, round-robin) to one server, at a fixed offered rate or closed-loop with a window of
 // requests in flight, using sendmmsg/recvmmsg; then reports responses per
 // second, loss and response-time percentiles, and, given the server's PID,
 // its CPU time per response and memory. It is how docs/benchmarks.md measures
@@ -9,6 +9,28 @@
 // Response times are taken with CLOCK_MONOTONIC around the batched system
 // calls, so they include up to one batch of queueing in this tool.
 //
+// The clock offset a client would compute from each response is reported
+// too (p1, p50, p99): server and client share this host's clock, so the
+// truth is zero and the spread is the error the server's timestamps give a
+// client. The tool's own two timestamps are the kernel's, so that its
+// batching and scheduling stay out of the figure: t1 is the software
+// transmit timestamp of the request (SO_TIMESTAMPING, read back from the
+// error queue right after each sendmmsg), t4 the software receive
+// timestamp of the response. A response without both (the kernel drops a
+// transmit stamp when the socket's receive buffer is full) is left out of
+// the offsets, and counted.
+// --no-offsets asks the kernel for neither, for the cheapest load.
+//
+// With --tick, --unwoken reads responses at the ticks only and sleeps in
+// between on its own timer, not in poll() on its socket. On loopback a
+// datagram is delivered to its receiver within the sender's system call,
+// and waking a receiver that sleeps on its socket is work done on the
+// sender's CPU (an inter-processor interrupt, a VM exit in a virtual
+// machine): a server that sends its replies one by one would be charged
+// for waking this tool once per reply, where on a real network that work
+// is the clients' machines'. Offsets are unaffected (the kernel stamps
+// each response as it arrives); response times are then read at ticks.
+//
 // At a fixed rate, --tick T sends what is due every T microseconds on a
 // clock of its own, whatever the responses do: the server sees the same
 // bursts whichever server it is. Without it, requests go out whenever the
@@ -16,6 +38,8 @@
 // answers sooner is sent smaller bursts and woken more often.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -38,14 +62,17 @@
 
 #include <fmt/format.h>
 
+#include "ntp/packet.h"
 #include "tools/load_stats.h"
 
 namespace {
 
 using strata::Duration;
 using strata::MonoTime;
+using strata::RealTime;
 using strata::tools::LatencyHistogram;
 using strata::tools::Pacer;
+using strata::tools::SignedSamples;
 
 constexpr size_t kNtpLen = 48;
 constexpr size_t kRingBits = 22;  // in-flight bookkeeping: 4 Mi requests
@@ -65,6 +92,8 @@ struct Options {
 	double tick_us = 0;     // fixed rate: send what is due every tick_us (0: whenever awake)
 	int server_pid = 0;
 	bool json = false;
+	bool offsets = true;    // kernel timestamps, and the offset of each response
+	bool unwoken = false;   // --tick: read responses at ticks only, never woken by one
 };
 
 [[noreturn]] void usage(int code)
@@ -73,10 +102,14 @@ struct Options {
 		     "usage: ntpload [--server 127.A.B.C] [--port P] [--rate N | --window W]\n"
 		     "               [--duration S] [--clients K] [--first-client I] [--batch B]\n"
 		     "               [--drain S] [--timeout S] [--tick US] [--server-pid PID] [--json]\n"
+		     "               [--no-offsets] [--unwoken]\n"
 		     "Sends NTPv4 client requests from K addresses in 127.0.0.0/8 (127.1.0.1 and up,\n"
 		     "starting from the I-th) to a server on loopback. --rate 0 (default) keeps W\n"
 		     "requests in flight (closed loop). With --rate, --tick US sends what is due\n"
-		     "every US microseconds, independently of the responses.\n");
+		     "every US microseconds, independently of the responses. Each response's clock\n"
+		     "offset is computed from kernel timestamps; --no-offsets skips them. With\n"
+		     "--tick, --unwoken reads responses at the ticks only, sleeping in between\n"
+		     "without waiting on the socket, so that no response has to wake the tool.\n");
 	std::exit(code);
 }
 
@@ -104,6 +137,14 @@ Options parse_options(int argc, char **argv)
 			o.json = true;
 			continue;
 		}
+		if (a == "--no-offsets") {
+			o.offsets = false;
+			continue;
+		}
+		if (a == "--unwoken") {
+			o.unwoken = true;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			usage(2);
 		}
@@ -126,7 +167,7 @@ Options parse_options(int argc, char **argv)
 		} else if (a == "--duration") {
 			o.duration_s = parse_number(argv[i - 1], v);
 		} else if (a == "--clients") {
-			o.clients = std::clamp(static_cast<uint32_t>(parse_number(argv[i - 1], v)), 1u, 60000u);
+			o.clients = std::clamp(static_cast<uint32_t>(parse_number(argv[i - 1], v)), 1u, 1'000'000u);
 		} else if (a == "--first-client") {
 			o.first_client = std::min(static_cast<uint32_t>(parse_number(argv[i - 1], v)), 16'000'000u);
 		} else if (a == "--batch") {
@@ -153,6 +194,46 @@ MonoTime mono_now()
 	timespec ts{};
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return MonoTime::from_parts(ts.tv_sec, ts.tv_nsec);
+}
+
+/// The software timestamp of a SCM_TIMESTAMPING control message of `h`, if any.
+std::optional<RealTime> software_stamp(msghdr &h)
+{
+	for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+			scm_timestamping ts{};
+			std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			if (ts.ts[0].tv_sec != 0 || ts.ts[0].tv_nsec != 0) {
+				return RealTime::from_parts(ts.ts[0].tv_sec, ts.ts[0].tv_nsec);
+			}
+		}
+	}
+	return std::nullopt;
+}
+
+/// The OPT_ID of a transmit timestamp read from the error queue.
+std::optional<uint32_t> tx_stamp_id(msghdr &h)
+{
+	for (cmsghdr *c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+			sock_extended_err err{};
+			std::memcpy(&err, CMSG_DATA(c), sizeof(err));
+			if (err.ee_errno == ENOMSG && err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+				return err.ee_data;
+			}
+		}
+	}
+	return std::nullopt;
+}
+
+strata::ntp::NtpTimestamp read_ntp(const uint8_t *p)
+{
+	strata::ntp::NtpTimestamp ts;
+	for (int b = 0; b < 4; b++) {
+		ts.seconds = (ts.seconds << 8) | p[b];
+		ts.fraction = (ts.fraction << 8) | p[4 + b];
+	}
+	return ts;
 }
 
 /// CPU time (user + system) of a process and its resident memory, from /proc.
@@ -227,41 +308,101 @@ std::optional<ProcUsage> read_proc_usage(int pid)
 struct Flight {
 	uint64_t seq = UINT64_MAX;
 	MonoTime sent;
+	RealTime t1;             ///< when the request left (kernel stamp; zero: none)
 };
 
 class Load {
 public:
-	explicit Load(const Options &o) : o_(o), ring_(kRingSize) {}
-
-	bool open_sockets()
+	explicit Load(const Options &o) : o_(o), ring_(kRingSize)
 	{
-		sockaddr_in server{};
-		server.sin_family = AF_INET;
-		server.sin_addr.s_addr = htonl(o_.server);
-		server.sin_port = htons(o_.port);
-		for (uint32_t i = 0; i < o_.clients; i++) {
-			int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-			if (fd < 0) {
-				std::perror("ntpload: socket");
+		for (size_t k = 0; k < kMaxBatch; k++) {
+			rx_iov_[k] = {rx_buf_[k], sizeof(rx_buf_[k])};
+			msghdr &h = rx_msgs_[k].msg_hdr;
+			h.msg_iov = &rx_iov_[k];
+			h.msg_iovlen = 1;
+			h.msg_control = o_.offsets ? rx_control_[k] : nullptr;
+		}
+	}
+	Load(const Load &) = delete;
+	Load &operator=(const Load &) = delete;
+
+	/// One socket for every source address: bound to the wildcard address,
+	/// it sends each request from its client's address (IP_PKTINFO), and
+	/// the responses to any of them come back to it, so that one poll() and
+	/// one recvmmsg() serve all clients however many there are.
+	bool open_socket()
+	{
+		fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd_ < 0) {
+			std::perror("ntpload: socket");
+			return false;
+		}
+		// Room for a long burst of responses (SO_RCVBUFFORCE where the
+		// namespace lets us pass net.core.rmem_max).
+		int size = 16 << 20;
+		if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0) {
+			setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		}
+		if (o_.offsets) {
+			// Software stamps of requests (numbered, the stamp alone on
+			// the error queue) and of responses.
+			int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_TX_SOFTWARE |
+				    SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+			if (setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) != 0) {
+				std::perror("ntpload: setsockopt(SO_TIMESTAMPING)");
 				return false;
 			}
-			int size = 1 << 20;
-			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-			sockaddr_in local{};
-			local.sin_family = AF_INET;
+		}
+		sockaddr_in local{};
+		local.sin_family = AF_INET;
+		if (bind(fd_, reinterpret_cast<sockaddr *>(&local), sizeof(local)) != 0) {
+			std::perror("ntpload: bind");
+			return false;
+		}
+		server_.sin_family = AF_INET;
+		server_.sin_addr.s_addr = htonl(o_.server);
+		server_.sin_port = htons(o_.port);
+		// Every source address must be one of this host's: send one
+		// datagram from each of the first and the last to a port of our
+		// own (nothing is sent to the server before the run).
+		for (uint32_t i : {uint32_t{0}, o_.clients - 1}) {
 			uint32_t source = strata::tools::client_address(o_.first_client + i);
-			local.sin_addr.s_addr = htonl(source);
-			if (bind(fd, reinterpret_cast<sockaddr *>(&local), sizeof(local)) != 0 ||
-			    connect(fd, reinterpret_cast<sockaddr *>(&server), sizeof(server)) != 0) {
-				std::fprintf(stderr, "ntpload: bind/connect from %s: %s\n",
-					     strata::tools::format_ipv4(source).c_str(),
-					     std::strerror(errno));
-				close(fd);
+			sockaddr_in self{};
+			socklen_t len = sizeof(self);
+			getsockname(fd_, reinterpret_cast<sockaddr *>(&self), &len);
+			self.sin_addr.s_addr = htonl(source);
+			uint8_t byte = 0;
+			iovec iov{&byte, 1};
+			alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(in_pktinfo))]{};
+			msghdr h{};
+			h.msg_name = &self;
+			h.msg_namelen = sizeof(self);
+			h.msg_iov = &iov;
+			h.msg_iovlen = 1;
+			set_source(h, control, source);
+			if (sendmsg(fd_, &h, 0) < 0) {
+				std::fprintf(stderr, "ntpload: cannot send from %s: %s\n",
+					     strata::tools::format_ipv4(source).c_str(), std::strerror(errno));
 				return false;
 			}
-			fds_.push_back({fd, POLLIN, 0});
+		}
+		// Read back what those sends left (the datagrams, and their
+		// transmit timestamps, which took the first stamp numbers).
+		drain(fd_, 0);
+		drain(fd_, MSG_ERRQUEUE);
+		tx_id_ = 2;
+		if (o_.offsets) {
+			offsets_.reserve(1 << 20);
+			server_times_.reserve(1 << 20);
 		}
 		return true;
+	}
+
+	~Load()
+	{
+		if (fd_ >= 0) {
+			close(fd_);
+		}
 	}
 
 	void run()
@@ -283,9 +424,6 @@ public:
 		}
 		auto after = o_.server_pid ? read_proc_usage(o_.server_pid) : std::nullopt;
 		report(before, after);
-		for (auto &p : fds_) {
-			close(p.fd);
-		}
 	}
 
 private:
@@ -361,9 +499,7 @@ private:
 
 	void send_batch(uint64_t n, MonoTime now)
 	{
-		// One sendmmsg per socket, round-robin over the client sockets.
-		int fd = fds_[next_socket_].fd;
-		next_socket_ = (next_socket_ + 1) % fds_.size();
+		// Each request from the next client address, round-robin.
 		n = std::min<uint64_t>(n, kMaxBatch);
 		for (uint64_t k = 0; k < n; k++) {
 			uint64_t seq = sent_ + k;
@@ -377,10 +513,15 @@ private:
 			}
 			tx_iov_[k] = {p, kNtpLen};
 			tx_msgs_[k] = {};
-			tx_msgs_[k].msg_hdr.msg_iov = &tx_iov_[k];
-			tx_msgs_[k].msg_hdr.msg_iovlen = 1;
+			msghdr &h = tx_msgs_[k].msg_hdr;
+			h.msg_name = &server_;
+			h.msg_namelen = sizeof(server_);
+			h.msg_iov = &tx_iov_[k];
+			h.msg_iovlen = 1;
+			set_source(h, tx_control_[k], strata::tools::client_address(o_.first_client + next_client_));
+			next_client_ = next_client_ + 1 == o_.clients ? 0 : next_client_ + 1;
 		}
-		int r = sendmmsg(fd, tx_msgs_, static_cast<unsigned>(n), 0);
+		int r = sendmmsg(fd_, tx_msgs_, static_cast<unsigned>(n), 0);
 		if (r < 0) {
 			send_errors_++;
 			return;
@@ -392,57 +533,158 @@ private:
 				in_flight_--;  // never answered before its slot came round again
 				timed_out_++;
 			}
-			f = {seq, now};
+			f = {seq, now, RealTime{}};
+		}
+		if (o_.offsets) {
+			read_tx_stamps(sent_, static_cast<unsigned>(r));
 		}
 		sent_ += static_cast<uint64_t>(r);
 		in_flight_ += static_cast<uint64_t>(r);
 	}
 
+	/// Reads the transmit timestamps of the `n` requests just sent (the
+	/// first of them numbered `first_seq`) from the error queue. Loopback
+	/// stamps a datagram as it hands it on, inside the send call, so they
+	/// are all there (unless the socket's buffer is full).
+	void read_tx_stamps(uint64_t first_seq, unsigned n)
+	{
+		int fd = fd_;
+		uint32_t first_id = tx_id_;
+		tx_id_ += n;
+		unsigned got = 0;
+		while (got < n) {
+			unsigned want = n - got;
+			for (unsigned k = 0; k < want; k++) {
+				err_iov_[k] = {err_buf_[k], sizeof(err_buf_[k])};
+				err_msgs_[k] = {};
+				err_msgs_[k].msg_hdr.msg_iov = &err_iov_[k];
+				err_msgs_[k].msg_hdr.msg_iovlen = 1;
+				err_msgs_[k].msg_hdr.msg_control = err_control_[k];
+				err_msgs_[k].msg_hdr.msg_controllen = sizeof(err_control_[k]);
+			}
+			int r = recvmmsg(fd, err_msgs_, want, MSG_ERRQUEUE | MSG_DONTWAIT, nullptr);
+			if (r <= 0) {
+				break;
+			}
+			got += static_cast<unsigned>(r);
+			for (int k = 0; k < r; k++) {
+				auto id = tx_stamp_id(err_msgs_[k].msg_hdr);
+				auto at = software_stamp(err_msgs_[k].msg_hdr);
+				uint32_t index = id ? *id - first_id : UINT32_MAX;
+				if (id) {
+					// A datagram the kernel numbered but did not send
+					// would shift the numbers: follow the kernel's.
+					tx_id_ = std::max(tx_id_, *id + 1);
+				}
+				if (!at || index >= n) {
+					continue;
+				}
+				uint64_t seq = first_seq + index;
+				Flight &f = ring_[seq & (kRingSize - 1)];
+				if (f.seq == seq) {
+					f.t1 = *at;
+					tx_stamped_++;
+				}
+			}
+		}
+	}
+
+	/// Reads and drops whatever waits on the socket's queue (flags 0) or
+	/// error queue (MSG_ERRQUEUE).
+	static void drain(int fd, int flags)
+	{
+		unsigned char data[64];
+		alignas(cmsghdr) unsigned char control[128];
+		for (;;) {
+			iovec iov{data, sizeof(data)};
+			msghdr h{};
+			h.msg_iov = &iov;
+			h.msg_iovlen = 1;
+			h.msg_control = control;
+			h.msg_controllen = sizeof(control);
+			if (recvmsg(fd, &h, flags | MSG_DONTWAIT) < 0) {
+				return;
+			}
+		}
+	}
+
+	/// Makes `h` send from `source` (IP_PKTINFO in `control`).
+	static void set_source(msghdr &h, uint8_t *control, uint32_t source)
+	{
+		in_pktinfo pi{};
+		pi.ipi_spec_dst.s_addr = htonl(source);
+		h.msg_control = control;
+		h.msg_controllen = CMSG_SPACE(sizeof(pi));
+		cmsghdr *c = CMSG_FIRSTHDR(&h);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+
 	void receive(int timeout_ms)
 	{
-		if (poll(fds_.data(), fds_.size(), timeout_ms) <= 0) {
+		pollfd p{fd_, POLLIN, 0};
+		if (poll(&p, 1, timeout_ms) <= 0) {
 			return;
 		}
-		read_ready();
+		read_ready(p.revents);
 	}
 
 	/// Receives what arrives until `deadline`, or once something has.
 	void receive_until(MonoTime deadline)
 	{
-		int64_t ns = std::max<int64_t>(0, (deadline - mono_now()).count());
-		timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-		if (ppoll(fds_.data(), fds_.size(), &timeout, nullptr) <= 0) {
+		if (o_.unwoken) {
+			// Read what came, then sleep until the deadline, waiting on
+			// nothing a response could wake.
+			read_ready(POLLIN);
+			timespec at{static_cast<time_t>(deadline.since_epoch.count() / 1'000'000'000),
+				    static_cast<long>(deadline.since_epoch.count() % 1'000'000'000)};
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr);
 			return;
 		}
-		read_ready();
+		int64_t ns = std::max<int64_t>(0, (deadline - mono_now()).count());
+		timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+		pollfd p{fd_, POLLIN, 0};
+		if (ppoll(&p, 1, &timeout, nullptr) <= 0) {
+			return;
+		}
+		read_ready(p.revents);
 	}
 
-	void read_ready()
+	void read_ready(short revents)
 	{
-		for (auto &p : fds_) {
-			if (!(p.revents & POLLIN)) {
-				continue;
+		if (revents & POLLERR) {
+			drain(fd_, MSG_ERRQUEUE);  // stamps left behind: poll() would not wait
+		}
+		if (!(revents & POLLIN)) {
+			return;
+		}
+		for (;;) {
+			for (size_t k = 0; k < rx_dirty_; k++) {
+				rx_msgs_[k].msg_hdr.msg_controllen = o_.offsets ? sizeof(rx_control_[k]) : 0;
+				rx_msgs_[k].msg_hdr.msg_flags = 0;
 			}
-			for (;;) {
-				for (size_t k = 0; k < kMaxBatch; k++) {
-					rx_iov_[k] = {rx_buf_[k], sizeof(rx_buf_[k])};
-					rx_msgs_[k] = {};
-					rx_msgs_[k].msg_hdr.msg_iov = &rx_iov_[k];
-					rx_msgs_[k].msg_hdr.msg_iovlen = 1;
+			int r = recvmmsg(fd_, rx_msgs_, kMaxBatch, MSG_DONTWAIT, nullptr);
+			rx_dirty_ = r > 0 ? static_cast<size_t>(r) : 0;
+			if (r <= 0) {
+				break;
+			}
+			MonoTime now = mono_now();
+			for (int k = 0; k < r; k++) {
+				std::optional<RealTime> t4;
+				if (o_.offsets) {
+					t4 = software_stamp(rx_msgs_[k].msg_hdr);
+					if (t4) {
+						rx_stamped_++;
+					}
 				}
-				int r = recvmmsg(p.fd, rx_msgs_, kMaxBatch, MSG_DONTWAIT, nullptr);
-				if (r <= 0) {
-					break;
-				}
-				MonoTime now = mono_now();
-				for (int k = 0; k < r; k++) {
-					handle(rx_buf_[k], rx_msgs_[k].msg_len, now);
-				}
+				handle(rx_buf_[k], rx_msgs_[k].msg_len, now, t4);
 			}
 		}
 	}
 
-	void handle(const uint8_t *p, size_t len, MonoTime now)
+	void handle(const uint8_t *p, size_t len, MonoTime now, std::optional<RealTime> t4)
 	{
 		if (len < kNtpLen) {
 			malformed_++;
@@ -472,6 +714,20 @@ private:
 			}
 		} else if (mode == 4 && (p[0] >> 6) == 3) {
 			unsynchronized_++;
+		} else if (mode == 4 && o_.offsets) {
+			// A server's time: the offset a client would compute.
+			auto receive = read_ntp(p + 32), transmit = read_ntp(p + 40);
+			if (receive.is_zero() || transmit.is_zero()) {
+				return;
+			}
+			if (!t4 || f.t1 == RealTime{}) {
+				unstamped_++;
+				return;
+			}
+			RealTime t2 = strata::ntp::from_ntp(receive, *t4);
+			RealTime t3 = strata::ntp::from_ntp(transmit, *t4);
+			offsets_.add(strata::tools::ntp_offset(f.t1, t2, t3, *t4));
+			server_times_.add(t3 - t2);
 		}
 	}
 
@@ -488,21 +744,27 @@ private:
 			rss = after->rss_kib;
 		}
 		auto pct = [&](double q) { return static_cast<double>(latency_.percentile(q).count()) * us; };
+		auto off = [&](double q) { return static_cast<double>(offsets_.percentile(q).count()) * us; };
+		auto held = [&](double q) { return static_cast<double>(server_times_.percentile(q).count()) * us; };
 		if (o_.json) {
 			fmt::print("{{\"offered_rate\":{:.0f},\"duration_s\":{:.3f},\"sent\":{},\"received\":{},"
 				   "\"responses_per_s\":{:.0f},\"loss_percent\":{:.3f},\"kod\":{},\"kod_rate\":{},"
 				   "\"timed_out\":{},\"unsynchronized\":{},\"malformed\":{},\"unmatched\":{},\"send_errors\":{},"
 				   "\"latency_us\":{{\"p50\":{:.1f},\"p90\":{:.1f},\"p99\":{:.1f},\"p999\":{:.1f},"
-				   "\"max\":{:.1f}}},\"server_cpu_us_per_response\":{:.3f},\"server_rss_kib\":{}}}\n",
+				   "\"max\":{:.1f}}},\"offset_us\":{{\"count\":{},\"p1\":{:.2f},\"p50\":{:.2f},"
+				   "\"p99\":{:.2f}}},\"server_time_us\":{{\"p50\":{:.1f},\"p99\":{:.1f}}},"
+				   "\"tx_stamped\":{},\"rx_stamped\":{},\"unstamped\":{},"
+				   "\"server_cpu_us_per_response\":{:.3f},\"server_rss_kib\":{}}}\n",
 				   o_.rate, secs, sent_, received_, static_cast<double>(received_) / secs, loss,
 				   kod_, kod_rate_, timed_out_, unsynchronized_, malformed_, unmatched_, send_errors_,
 				   pct(0.5), pct(0.9), pct(0.99), pct(0.999),
-				   static_cast<double>(latency_.max().count()) * us, cpu_us, rss);
+				   static_cast<double>(latency_.max().count()) * us, offsets_.count(), off(0.01),
+				   off(0.5), off(0.99), held(0.5), held(0.99), tx_stamped_, rx_stamped_, unstamped_, cpu_us, rss);
 			return;
 		}
 		fmt::print("offered        : {}\n", o_.rate > 0 ? fmt::format("{:.0f}/s", o_.rate)
 							     : fmt::format("closed loop, {} in flight", o_.window));
-		fmt::print("sent           : {} in {:.3f} s from {} addresses\n", sent_, secs, fds_.size());
+		fmt::print("sent           : {} in {:.3f} s from {} addresses\n", sent_, secs, o_.clients);
 		fmt::print("received       : {} ({:.0f}/s)\n", received_, static_cast<double>(received_) / secs);
 		fmt::print("lost           : {} ({:.3f} %; {} unanswered within {} s)\n", lost, loss,
 			   timed_out_, o_.timeout_s);
@@ -513,6 +775,13 @@ private:
 		fmt::print("response time  : p50 {:.1f} us, p90 {:.1f} us, p99 {:.1f} us, p99.9 {:.1f} us, max {:.1f} us\n",
 			   pct(0.5), pct(0.9), pct(0.99), pct(0.999),
 			   static_cast<double>(latency_.max().count()) * us);
+		if (offsets_.count() > 0) {
+			fmt::print("offset         : p1 {:+.2f} us, p50 {:+.2f} us, p99 {:+.2f} us ({} responses; "
+				   "{} left out for want of a kernel stamp)\n",
+				   off(0.01), off(0.5), off(0.99), offsets_.count(), unstamped_);
+			fmt::print("server time    : p50 {:.1f} us, p99 {:.1f} us (transmit - receive timestamp)\n",
+				   held(0.5), held(0.99));
+		}
 		if (cpu_us >= 0) {
 			fmt::print("server         : {:.3f} us CPU per response, RSS {} KiB\n", cpu_us, rss);
 		}
@@ -521,20 +790,33 @@ private:
 	static constexpr unsigned kMaxBatch = 1024;
 
 	Options o_;
-	std::vector<pollfd> fds_;
+	int fd_ = -1;
+	sockaddr_in server_{};
 	std::vector<Flight> ring_;
-	size_t next_socket_ = 0;
+	uint32_t next_client_ = 0;      ///< index of the next request's source address
 	uint64_t sent_ = 0, received_ = 0, in_flight_ = 0, oldest_ = 0, timed_out_ = 0;
 	uint64_t kod_ = 0, kod_rate_ = 0, unsynchronized_ = 0, malformed_ = 0, unmatched_ = 0;
 	uint64_t send_errors_ = 0;
+	uint64_t tx_stamped_ = 0, rx_stamped_ = 0;
+	uint64_t unstamped_ = 0;  ///< server responses left out of the offsets: a kernel stamp missing
+	uint32_t tx_id_ = 0;            ///< the OPT_ID the kernel gives the next datagram sent
 	MonoTime start_, send_end_;
 	LatencyHistogram latency_;
+	SignedSamples offsets_;
+	SignedSamples server_times_;
 	uint8_t tx_buf_[kMaxBatch][kNtpLen]{};
 	iovec tx_iov_[kMaxBatch]{};
 	mmsghdr tx_msgs_[kMaxBatch]{};
 	uint8_t rx_buf_[kMaxBatch][512]{};
 	iovec rx_iov_[kMaxBatch]{};
 	mmsghdr rx_msgs_[kMaxBatch]{};
+	size_t rx_dirty_ = kMaxBatch;   ///< headers the last recvmmsg changed
+	alignas(cmsghdr) uint8_t rx_control_[kMaxBatch][128]{};
+	alignas(cmsghdr) uint8_t tx_control_[kMaxBatch][CMSG_SPACE(sizeof(in_pktinfo))]{};
+	uint8_t err_buf_[kMaxBatch][64]{};
+	iovec err_iov_[kMaxBatch]{};
+	mmsghdr err_msgs_[kMaxBatch]{};
+	alignas(cmsghdr) uint8_t err_control_[kMaxBatch][128]{};
 };
 
 } // namespace
@@ -543,7 +825,7 @@ int main(int argc, char **argv)
 {
 	Options o = parse_options(argc, argv);
 	auto load = std::make_unique<Load>(o);
-	if (!load->open_sockets()) {
+	if (!load->open_socket()) {
 		return 1;
 	}
 	load->run();

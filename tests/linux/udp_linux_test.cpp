@@ -1,6 +1,7 @@
 // Real-kernel tests of ntp/udp_linux on the loopback interface.
 #include "ntp/udp_linux.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -56,6 +57,12 @@ UdpSocket open_or_die(UdpOptions o)
 	auto s = UdpSocket::open(o);
 	EXPECT_TRUE(s) << s.error().message();
 	return std::move(*s);
+}
+
+/// prepare_send() and send_prepared() of all of `datagrams` at once.
+Result<size_t> send_all(UdpSocket &sock, std::span<const Datagram> datagrams)
+{
+	return sock.send_prepared(0, sock.prepare_send(datagrams));
 }
 
 /// Receives until `want` datagrams arrived or ~2 s passed (loopback delivers
@@ -192,7 +199,7 @@ TEST(UdpSocket, RepliesLeaveFromTheRequestsDestinationAddress)
 	reply.length = 4;
 	reply.peer = req.peer;
 	reply.local = req.local;
-	auto sent = server.send(out.first(1));
+	auto sent = send_all(server, out.first(1));
 	ASSERT_TRUE(sent);
 	EXPECT_EQ(*sent, 1u);
 
@@ -222,12 +229,12 @@ TEST(UdpSocket, OneDatagramGoesOutWithSendmsgABatchWithSendmmsg)
 	DatagramBatch<8, 64> out;
 	DatagramBatch<8, 64> in;
 	int calls = g_sendmmsg_calls;
-	auto sent = server.send(numbered(out, 1, *client.local_address()));
+	auto sent = send_all(server, numbered(out, 1, *client.local_address()));
 	ASSERT_TRUE(sent) << sent.error().message();
 	EXPECT_EQ(*sent, 1u);
 	EXPECT_EQ(g_sendmmsg_calls, calls);  // sendmsg(): what clknetsim intercepts
 	EXPECT_EQ(receive_n(client, in.slots(), 1), 1u);
-	sent = server.send(numbered(out, 3, *client.local_address()));
+	sent = send_all(server, numbered(out, 3, *client.local_address()));
 	ASSERT_TRUE(sent) << sent.error().message();
 	EXPECT_EQ(*sent, 3u);
 	EXPECT_EQ(g_sendmmsg_calls, calls + 1);  // the batched path
@@ -242,7 +249,7 @@ TEST(UdpSocket, SendmmsgFailingWhereSendmsgWorksIsNotTriedAgain)
 	DatagramBatch<8, 64> in;
 	int calls = g_sendmmsg_calls;
 	g_sendmmsg_fails = true;
-	auto sent = server.send(numbered(out, 3, *client.local_address()));
+	auto sent = send_all(server, numbered(out, 3, *client.local_address()));
 	ASSERT_TRUE(sent) << sent.error().message();
 	EXPECT_EQ(*sent, 3u);
 	EXPECT_EQ(g_sendmmsg_calls, calls + 1);
@@ -251,7 +258,7 @@ TEST(UdpSocket, SendmmsgFailingWhereSendmsgWorksIsNotTriedAgain)
 		EXPECT_EQ(in.slots()[i].payload()[0], static_cast<std::byte>('0' + i));  // in order
 	}
 	// Remembered: the next batch goes out datagram by datagram at once.
-	sent = server.send(numbered(out, 4, *client.local_address()));
+	sent = send_all(server, numbered(out, 4, *client.local_address()));
 	ASSERT_TRUE(sent);
 	EXPECT_EQ(*sent, 4u);
 	EXPECT_EQ(g_sendmmsg_calls, calls + 1);
@@ -259,7 +266,7 @@ TEST(UdpSocket, SendmmsgFailingWhereSendmsgWorksIsNotTriedAgain)
 	// Per socket: a new one tries the batched call again.
 	g_sendmmsg_fails = false;
 	auto other = open_or_die({.bind_address = IpAddress::v4(0x7f000001)});
-	sent = other.send(numbered(out, 2, *client.local_address()));
+	sent = send_all(other, numbered(out, 2, *client.local_address()));
 	ASSERT_TRUE(sent);
 	EXPECT_EQ(g_sendmmsg_calls, calls + 2);
 	EXPECT_EQ(receive_n(client, in.slots(), 2), 2u);
@@ -275,16 +282,85 @@ TEST(UdpSocket, ADatagramSendmsgRefusesTooIsAnErrorAndSendmmsgStays)
 	batch[0].peer.port = 0;  // the kernel refuses to send to port 0 (EINVAL)
 	int calls = g_sendmmsg_calls;
 	g_sendmmsg_fails = true;
-	auto sent = server.send(batch);
+	auto sent = send_all(server, batch);
 	g_sendmmsg_fails = false;
 	ASSERT_FALSE(sent);
 	EXPECT_EQ(sent.error().context, "sendmsg");
 	// The datagram was at fault, not the call: the next batch is batched.
-	sent = server.send(numbered(out, 2, *client.local_address()));
+	sent = send_all(server, numbered(out, 2, *client.local_address()));
 	ASSERT_TRUE(sent);
 	EXPECT_EQ(*sent, 2u);
 	EXPECT_EQ(g_sendmmsg_calls, calls + 2);
 	EXPECT_EQ(receive_n(client, in.slots(), 2), 2u);
+}
+
+TEST(UdpSocket, PreparedDatagramsGoOutAsTheirBuffersAreAtTheirSend)
+{
+	// A wildcard server replying from 127.0.0.3: the source address is
+	// part of what prepare_send() sets up.
+	auto server = open_or_die({});
+	auto client = open_or_die({.bind_address = IpAddress::v4(0x7f000002)});
+	uint16_t port = server.local_address()->port;
+	SocketAddress to = *client.local_address();
+	DatagramBatch<8, 64> out;
+	DatagramBatch<8, 64> in;
+	auto batch = numbered(out, 4, to);
+	for (auto &d : batch) {
+		d.local = IpAddress::v4(0x7f000003);
+	}
+	batch[1].peer.port = 0;  // the kernel refuses to send to port 0 (EINVAL)
+	int calls = g_sendmmsg_calls;
+	ASSERT_EQ(server.prepare_send(batch), 4u);
+	// Written after prepare_send(), longer than the datagram was then.
+	std::memcpy(batch[0].buffer.data(), "late", 4);
+	batch[0].length = 4;
+	auto sent = server.send_prepared(0, 1);
+	ASSERT_TRUE(sent) << sent.error().message();
+	EXPECT_EQ(*sent, 1u);
+	EXPECT_EQ(g_sendmmsg_calls, calls);  // one datagram: sendmsg()
+	ASSERT_EQ(receive_n(client, in.slots(), 1), 1u);
+	EXPECT_EQ(in.slots()[0].length, 4u);
+	EXPECT_EQ(std::memcmp(in.slots()[0].payload().data(), "late", 4), 0);
+	EXPECT_EQ(in.slots()[0].peer, (SocketAddress{IpAddress::v4(0x7f000003), port}));
+	// A datagram's error is its own: the next ones still go, together.
+	sent = server.send_prepared(1, 1);
+	ASSERT_FALSE(sent);
+	EXPECT_EQ(sent.error().context, "sendmsg");
+	batch[2].buffer[1] = std::byte{'!'};
+	batch[2].length = 2;
+	batch[3].buffer[1] = std::byte{'?'};
+	batch[3].length = 2;
+	sent = server.send_prepared(2, 2);
+	ASSERT_TRUE(sent) << sent.error().message();
+	EXPECT_EQ(*sent, 2u);
+	EXPECT_EQ(g_sendmmsg_calls, calls + 1);  // two: one sendmmsg()
+	ASSERT_EQ(receive_n(client, in.slots(), 2), 2u);
+	EXPECT_EQ(std::memcmp(in.slots()[0].payload().data(), "2!", 2), 0);
+	EXPECT_EQ(std::memcmp(in.slots()[1].payload().data(), "3?", 2), 0);
+	EXPECT_EQ(in.slots()[1].peer, (SocketAddress{IpAddress::v4(0x7f000003), port}));
+	// Only what was prepared can be sent.
+	EXPECT_FALSE(server.send_prepared(3, 2));
+	EXPECT_FALSE(server.send_prepared(5, 0));
+}
+
+TEST(UdpSocket, RepliesGoOutWithDontFragmentWhenAsked)
+{
+	// IP_PMTUDISC_PROBE: Don't Fragment set, so that the kernel numbers
+	// replies with IP ID 0 instead of drawing from its shared counters.
+	for (bool df : {false, true}) {
+		auto s = open_or_die({.dont_fragment = df});
+		int mode = -1;
+		socklen_t len = sizeof(mode);
+		ASSERT_EQ(getsockopt(s.fd(), IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len), 0);
+		EXPECT_EQ(mode == IP_PMTUDISC_PROBE, df);
+	}
+	auto v6 = UdpSocket::open({.family = IpAddress::Family::V6, .dont_fragment = true});
+	if (v6) {  // IPv6 may be off in this kernel
+		int mode = -1;
+		socklen_t len = sizeof(mode);
+		ASSERT_EQ(getsockopt(v6->fd(), IPPROTO_IPV6, IPV6_MTU_DISCOVER, &mode, &len), 0);
+		EXPECT_EQ(mode, IPV6_PMTUDISC_PROBE);
+	}
 }
 
 TEST(UdpSocket, MarksTruncatedDatagrams)

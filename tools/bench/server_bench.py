@@ -6,12 +6,19 @@ Run it inside a private network namespace (it refuses otherwise), e.g.
 
 For each responder it starts the server on loopback, measures its idle RSS,
 then drives it with tools/ntpload at each offered rate and closed-loop
-(saturation), and prints a Markdown table: responses/s, loss, response-time
-percentiles, server CPU time per response and its ratio to the echo's (and to
-the echo with NTP metadata, `echo-ntp`) at the same rate, as the median of
-the ratios within each repetition, and RSS under load. Servers run with clock
-control off (-x) and are stopped by PID. With --repeat N every repetition runs every responder at
-every rate, interleaved, and the table shows the medians.
+(saturation), and prints two Markdown tables. The first: responses/s, loss,
+response-time percentiles, server CPU time per response and its ratio to the
+echo's (and to the echo with NTP metadata, `echo-ntp`) at the same rate, as
+the median of the ratios within each repetition, and RSS under load. The
+second: the served time, as the clock offset a client computes from each
+response (p1, p50, p99; server and load share one clock, so the truth is 0
+and the spread is the error a client sees) and the time between the
+response's receive and transmit timestamps. Servers run with clock control
+off (-x) and are stopped by PID. The server runs on one core and the load on
+another (--server-cpu, --load-cpu), so that neither takes the other's. With
+--repeat N every repetition runs every responder at every rate,
+interleaved, and the tables show the medians. --delays D1,D2 adds stratad
+with `serverbatchdelay` D1, D2 … (responders stratad-dD1 …).
 """
 import argparse
 import json
@@ -53,7 +60,7 @@ def rss_kib(pid):
     return -1
 
 
-def responders(build, workdir, threads, baseline):
+def responders(build, workdir, threads, baseline, delays):
     chrony_conf = os.path.join(workdir, "chrony.conf")
     with open(chrony_conf, "w") as f:
         f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/chronyd.pid\n")
@@ -76,6 +83,12 @@ def responders(build, workdir, threads, baseline):
         # Another build's stratad (e.g. main before a change), side by side
         # with this one's in the same run.
         out["stratad-baseline"] = [os.path.join(baseline, "daemon/stratad"), "-x", "-d", "-f", strata_conf]
+    for d in delays:
+        conf = os.path.join(workdir, f"strata-d{d}.conf")
+        shutil.copy(strata_conf, conf)
+        with open(conf, "a") as f:
+            f.write(f"serverbatchdelay {d}\n")
+        out[f"stratad-d{d}"] = [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", conf]
     for n in threads:
         conf = os.path.join(workdir, f"strata{n}.conf")
         shutil.copy(strata_conf, conf)
@@ -85,16 +98,24 @@ def responders(build, workdir, threads, baseline):
     return out
 
 
-def load(build, rate, duration, pid, clients, batch, tick):
+def pinned(cpu):
+    """A preexec_fn that puts the child on `cpu` (None: anywhere)."""
+    if cpu is None or cpu < 0:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def load(build, rate, duration, pid, clients, batch, tick, cpu, unwoken):
     cmd = [os.path.join(build, "tools/ntpload"), "--port", str(PORT), "--duration", str(duration),
            "--clients", str(clients), "--batch", str(batch), "--server-pid", str(pid), "--json"]
     if rate > 0:
         cmd += ["--rate", str(rate)]
         if tick > 0:
-            cmd += ["--tick", str(tick)]
+            cmd += ["--tick", str(tick)] + (["--unwoken"] if unwoken else [])
     else:
         cmd += ["--window", "4096"]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                     preexec_fn=pinned(cpu)).stdout)
 
 
 def main():
@@ -103,14 +124,20 @@ def main():
     ap.add_argument("--rates", default="50000,100000,200000,300000,400000,0",
                     help="offered rates; 0 = closed loop (saturation)")
     ap.add_argument("--duration", type=float, default=5.0)
-    ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--clients", type=int, default=16384, help="source addresses of the load")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--responders", default="echo,chronyd,stratad",
                     help="of echo, echo-ntp, chronyd, stratad, stratad-nodelay (serverbatchdelay 0)")
     ap.add_argument("--tick", type=float, default=0,
                     help="ntpload --tick: send what is due every TICK microseconds, whatever the responses do")
+    ap.add_argument("--unwoken", action="store_true",
+                    help="ntpload --unwoken (with --tick): responses read at ticks, never waking the tool")
     ap.add_argument("--baseline", help="another build directory: its stratad runs too, as stratad-baseline")
     ap.add_argument("--threads", default="", help="also run stratad with these serverthreads, e.g. 2")
+    ap.add_argument("--delays", default="",
+                    help="also run stratad with these serverbatchdelay values (µs), e.g. 0,100,300")
+    ap.add_argument("--server-cpu", type=int, default=0, help="the core the server runs on (-1: any)")
+    ap.add_argument("--load-cpu", type=int, default=1, help="the core the load runs on (-1: any)")
     ap.add_argument("--repeat", type=int, default=1, help="repetitions; the table shows medians")
     ap.add_argument("--json", help="write raw results here")
     args = ap.parse_args()
@@ -119,27 +146,32 @@ def main():
 
     rates = [int(r) for r in args.rates.split(",")]
     threads = [int(t) for t in args.threads.split(",") if t]
+    delays = [int(d) for d in args.delays.split(",") if d]
     names = args.responders.split(",") + (["stratad-baseline"] if args.baseline else []) + \
-        [f"stratad-{n}t" for n in threads]
+        [f"stratad-d{d}" for d in delays] + [f"stratad-{n}t" for n in threads]
     workdir = tempfile.mkdtemp(prefix="strata-bench-")
-    cmds = responders(args.build, workdir, threads, args.baseline)
+    cmds = responders(args.build, workdir, threads, args.baseline, delays)
     # Every repetition runs every responder at every rate, interleaved, so that
     # the machine's slow minutes hit all of them alike; the table shows the
     # median of the repetitions.
     reps = {name: {"idle": [], "runs": {}} for name in names}
     for rep in range(args.repeat):
         for name in names:
-            proc = subprocess.Popen(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    preexec_fn=pinned(args.server_cpu))
             try:
                 wait_bound(PORT, proc)
                 time.sleep(1.0)
                 reps[name]["idle"].append(rss_kib(proc.pid))
                 for rate in rates:
-                    r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch, args.tick)
+                    r = load(args.build, rate, args.duration, proc.pid, args.clients, args.batch, args.tick,
+                             args.load_cpu, args.unwoken)
                     reps[name]["runs"].setdefault(rate, []).append(r)
+                    off = r["offset_us"]
                     print(f"[{rep + 1}/{args.repeat}] {name:12} offered {rate or 'max':>7}: "
                           f"{r['responses_per_s']:9.0f}/s loss {r['loss_percent']:6.3f}% "
-                          f"cpu {r['server_cpu_us_per_response']:.3f} us/resp", file=sys.stderr)
+                          f"cpu {r['server_cpu_us_per_response']:.3f} us/resp "
+                          f"offset {off['p1']:+.1f}/{off['p50']:+.1f}/{off['p99']:+.1f} us", file=sys.stderr)
             finally:
                 proc.send_signal(signal.SIGTERM)
                 try:
@@ -153,9 +185,15 @@ def main():
         for rate in rates:
             runs = reps[name]["runs"][rate]
             row = dict(runs[0])
-            for key in ("responses_per_s", "loss_percent", "server_cpu_us_per_response", "server_rss_kib"):
+            for r in runs:
+                r["sent_per_s"] = r["sent"] / r["duration_s"] if r["duration_s"] > 0 else 0
+            for key in ("sent_per_s", "responses_per_s", "loss_percent", "server_cpu_us_per_response",
+                        "server_rss_kib"):
                 row[key] = statistics.median(r[key] for r in runs)
             row["latency_us"] = {q: statistics.median(r["latency_us"][q] for r in runs) for q in ("p50", "p99")}
+            row["offset_us"] = {q: statistics.median(r["offset_us"][q] for r in runs) for q in ("p1", "p50", "p99")}
+            row["offset_us"]["count"] = min(r["offset_us"]["count"] for r in runs)
+            row["server_time_us"] = {q: statistics.median(r["server_time_us"][q] for r in runs) for q in ("p50", "p99")}
             row["all"] = runs
             rows.append(row)
         results[name] = {"idle_rss_kib": statistics.median(reps[name]["idle"]), "runs": rows}
@@ -176,17 +214,31 @@ def main():
         return f"{statistics.median(ratios):.2f}" if ratios else "–"
 
     bases = [b for b in ("echo", "echo-ntp") if b in results]
-    print("| responder | offered/s | responses/s | loss % | p50 µs | p99 µs | CPU µs/response | "
+    # sent/s below the offered rate: the load tool could not keep up.
+    print("| responder | offered/s | sent/s | responses/s | loss % | p50 µs | p99 µs | CPU µs/response | "
           + " | ".join(f"× {b}" for b in bases) + " | RSS KiB (idle → load) |")
-    print("|---|---|---|---|---|---|---|" + "---|" * len(bases) + "---|")
+    print("|---|---|---|---|---|---|---|---|" + "---|" * len(bases) + "---|")
     for name, res in results.items():
         for i, r in enumerate(res["runs"]):
             offered = f"{r['offered_rate']:.0f}" if r["offered_rate"] else "max"
             ratios = " | ".join(ratio(res, b, i) for b in bases)
-            print(f"| {name} | {offered} | {r['responses_per_s']:.0f} | {r['loss_percent']:.3f} | "
+            print(f"| {name} | {offered} | {r['sent_per_s']:.0f} | {r['responses_per_s']:.0f} | {r['loss_percent']:.3f} | "
                   f"{r['latency_us']['p50']:.0f} | {r['latency_us']['p99']:.0f} | "
                   f"{r['server_cpu_us_per_response']:.3f} | {ratios} | "
                   f"{res['idle_rss_kib']:.0f} → {r['server_rss_kib']:.0f} |")
+
+    # The served time: only responders that send timestamps (not the echoes).
+    print()
+    print("| responder | offered/s | loss % | offset p1 µs | p50 µs | p99 µs | server time p50 µs | p99 µs |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, res in results.items():
+        for r in res["runs"]:
+            if r["offset_us"]["count"] == 0:
+                continue
+            offered = f"{r['offered_rate']:.0f}" if r["offered_rate"] else "max"
+            o, t = r["offset_us"], r["server_time_us"]
+            print(f"| {name} | {offered} | {r['loss_percent']:.3f} | {o['p1']:+.1f} | {o['p50']:+.1f} | "
+                  f"{o['p99']:+.1f} | {t['p50']:.0f} | {t['p99']:.0f} |")
 
 if __name__ == "__main__":
     main()

@@ -94,6 +94,50 @@ TEST(Pacer, ZeroRateIsUnlimited)
 	EXPECT_EQ(p.due(MonoTime{}), UINT64_MAX);
 }
 
+TEST(SignedSamples, NearestRankPercentilesKeepTheSign)
+{
+	SignedSamples s;
+	EXPECT_EQ(s.percentile(0.5), Duration::zero());
+	// -50 µs … +49 µs in 1 µs steps, shuffled.
+	std::vector<int> us;
+	for (int v = -50; v < 50; v++) {
+		us.push_back(v);
+	}
+	std::shuffle(us.begin(), us.end(), std::mt19937(7));
+	for (int v : us) {
+		s.add(std::chrono::microseconds(v));
+	}
+	EXPECT_EQ(s.count(), 100u);
+	EXPECT_EQ(s.percentile(0.01), -50us);  // rank 1
+	EXPECT_EQ(s.percentile(0.02), -49us);  // rank 2
+	EXPECT_EQ(s.percentile(0.5), -1us);    // rank 50
+	EXPECT_EQ(s.percentile(0.99), 48us);   // rank 99
+	EXPECT_EQ(s.percentile(1.0), 49us);
+	EXPECT_EQ(s.percentile(0.0), -50us);
+}
+
+TEST(SignedSamples, ClampsBeyondTwoSeconds)
+{
+	SignedSamples s;
+	s.add(-10s);
+	s.add(10s);
+	EXPECT_EQ(s.percentile(0.0), Duration(-INT32_MAX));
+	EXPECT_EQ(s.percentile(1.0), Duration(INT32_MAX));
+}
+
+TEST(NtpOffset, RfcFormulaWithItsSign)
+{
+	RealTime t1 = RealTime::from_parts(1'700'000'000, 0);
+	// Symmetric 10 µs paths, the server 3 µs ahead, 200 µs in the server.
+	RealTime t2 = t1 + 10us + 3us;
+	RealTime t3 = t2 + 200us;
+	RealTime t4 = t1 + 10us + 200us + 10us;
+	EXPECT_EQ(ntp_offset(t1, t2, t3, t4), 3us);
+	// The same exchange with t3 read 8 µs before the response really
+	// left: the client sees the server 4 µs behind where it is.
+	EXPECT_EQ(ntp_offset(t1, t2, t3 - 8us, t4), -1us);
+}
+
 TEST(ClientAddress, StaysInLoopbackAndSkipsZeroAndBroadcastHosts)
 {
 	EXPECT_EQ(format_ipv4(client_address(0)), "127.1.0.1");
