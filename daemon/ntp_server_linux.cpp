@@ -144,10 +144,10 @@ struct NtpServer::Worker {
 	/// call, and the k-th of a call is stamped with the time read before
 	/// the call plus k times the time the kernel takes per datagram,
 	/// measured over the calls before. The kernel hands the datagrams of a
-	/// call on one after the other at a steady pace (on loopback 2.5 µs
-	/// each, with a spread of a tenth of that), so the estimate errs by a
-	/// small part of it, where one reading for a whole call of 64 would
-	/// stamp its last reply some 150 µs early. A call holds at most
+	/// call on one after the other at a steady pace (on loopback about
+	/// 2.5 µs each), so over a few datagrams the estimate errs by a small
+	/// part of that, where one reading for a whole call of 64 would stamp
+	/// its last reply some 150 µs early. A call holds at most
 	/// kMaxSendChunk replies and spans at most kMaxPredictedSpan of
 	/// prediction. A reply with a MAC or a crypto-NAK always goes alone:
 	/// its MAC is computed over a transmit time read just before, then it
