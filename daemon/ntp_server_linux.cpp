@@ -151,8 +151,8 @@ struct NtpServer::Worker {
 	/// kMaxSendChunk replies and spans at most kMaxPredictedSpan of
 	/// prediction. A reply with a MAC or a crypto-NAK always goes alone:
 	/// its MAC is computed over a transmit time read just before, then it
-	/// is sent (the MAC's computation, a microsecond or two, is on the
-	/// reply's path after the stamp, as it is for chronyd's).
+	/// is sent (the MAC's computation, a microsecond or two, lies between
+	/// the stamp and the send).
 	void send_replies(ntp::UdpSocket &socket, size_t count)
 	{
 		const auto &settings = server.settings_;

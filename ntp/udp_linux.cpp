@@ -69,7 +69,8 @@ int set_int(int fd, int level, int name, int value)
 struct UdpSocket::Scratch {
 	/// Headers, buffers for addresses and control messages of one batch.
 	/// Left uninitialised (60 KiB a socket that an idle server need not
-	/// touch): receive() and send() set every field they hand the kernel.
+	/// touch): receive() and prepare_send() set every field they hand the
+	/// kernel.
 	struct Headers {
 		std::array<mmsghdr, kMaxBatch> msgs;
 		std::array<iovec, kMaxBatch> iov;
@@ -77,7 +78,7 @@ struct UdpSocket::Scratch {
 		alignas(cmsghdr) std::array<std::array<char, kControlLen>, kMaxBatch> control;
 	};
 	Headers rx;  ///< receive(): kept between calls
-	Headers tx;  ///< send()
+	Headers tx;  ///< prepare_send() and send_prepared()
 	size_t tx_prepared = 0;                  ///< transmit headers prepare_send() set up
 	const Datagram *tx_datagrams = nullptr;  ///< the datagrams they are for
 	const Datagram *prepared_for = nullptr;  ///< the slots the receive headers point into

@@ -1,6 +1,7 @@
 // ntpload: an NTP load generator. Sends NTPv4 client requests from many
 // source addresses in 127.0.0.0/8 (from one socket, each request from its
-// client's address with IP_PKTINFO, round-robin) to one server, at a fixed offered rate or closed-loop with a window of
+// client's address with IP_PKTINFO, round-robin) to one server, at a fixed
+// offered rate or closed-loop with a window of
 // requests in flight, using sendmmsg/recvmmsg; then reports responses per
 // second, loss and response-time percentiles, and, given the server's PID,
 // its CPU time per response and memory. It is how docs/benchmarks.md measures
@@ -18,8 +19,8 @@
 // error queue right after each sendmmsg), t4 the software receive
 // timestamp of the response. A response without both (the kernel drops a
 // transmit stamp when the socket's receive buffer is full) is left out of
-// the offsets, and counted.
-// --no-offsets asks the kernel for neither, for the cheapest load.
+// the offsets, and counted. --no-offsets asks the kernel for neither, for
+// the cheapest load.
 //
 // With --tick, --unwoken reads responses at the ticks only and sleeps in
 // between on its own timer, not in poll() on its socket. On loopback a
