@@ -17,28 +17,11 @@
 
 #include "refclock/sample.h"
 #include "refclock/shm.h"
+#include "tests/fakes/le_bytes.h"
 
 namespace strata::refclock::gpsd {
 
-class Segment {
-public:
-	explicit Segment(size_t size) : bytes(size) {}
-	void put32(size_t at, int64_t v)
-	{
-		auto w = static_cast<uint32_t>(v);
-		for (size_t i = 0; i < 4; i++) {
-			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
-		}
-	}
-	void put64(size_t at, int64_t v)
-	{
-		auto w = static_cast<uint64_t>(v);
-		for (size_t i = 0; i < 8; i++) {
-			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
-		}
-	}
-	std::vector<std::byte> bytes;
-};
+using Segment = test::LeBytes;
 
 /// What gpsd (ntpshm_put) writes on x86-64 and arm64, and ntpd and chronyd
 /// read there: struct shmTime with a 64-bit time_t and 4 bytes of padding

@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "tests/fakes/le_bytes.h"
+
 namespace strata::refclock {
 namespace {
 
@@ -93,31 +95,7 @@ TYPED_TEST(SockParser, OffsetKeepsItsNanoseconds)
 
 // The messages written out byte by byte as the senders lay them out
 // (little-endian), independently of the SockSample64/SockSample32 structs.
-class Datagram {
-public:
-	explicit Datagram(size_t size) : bytes(size) {}
-	void put32(size_t at, int64_t v)
-	{
-		auto w = static_cast<uint32_t>(v);
-		for (size_t i = 0; i < 4; i++) {
-			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
-		}
-	}
-	void put64(size_t at, int64_t v)
-	{
-		auto w = static_cast<uint64_t>(v);
-		for (size_t i = 0; i < 8; i++) {
-			bytes[at + i] = static_cast<std::byte>(w >> (8 * i));
-		}
-	}
-	void put_double(size_t at, double v)
-	{
-		uint64_t w = 0;
-		std::memcpy(&w, &v, sizeof w);
-		put64(at, static_cast<int64_t>(w));
-	}
-	std::vector<std::byte> bytes;
-};
+using Datagram = test::LeBytes;
 
 void expect_the_written_sample(std::vector<std::byte> d)
 {
