@@ -24,10 +24,13 @@ constexpr int kBatchesPerWakeup = 8;
 /// serverbatchdelay: what is left of the delay after answering must be at
 /// least this long to be worth a sleep (the kernel's default timer slack).
 constexpr Duration kShortestBatchWait = std::chrono::microseconds(50);
-/// A busy server sends at most this many replies a system call…
+/// The server sends at most this many replies a system call…
 constexpr int64_t kMaxSendChunk = 4;
-/// … and the transmit times it predicts in one call span at most this.
+/// … and the transmit times it predicts in one call span at most this;
 constexpr Duration kMaxPredictedSpan = std::chrono::microseconds(10);
+/// near its capacity (answering four fifths of the time), these.
+constexpr int64_t kMaxSendChunkNearCapacity = 16;
+constexpr Duration kMaxPredictedSpanNearCapacity = std::chrono::microseconds(40);
 
 } // namespace
 
@@ -83,9 +86,14 @@ struct NtpServer::Worker {
 			if (!kernel_stamped(*received)) {
 				return slept;
 			}
-			// Only while answering takes under two thirds of the time:
+			// Only while answering takes under four fifths of the time:
 			// near its capacity the server must not idle, as a backlog
-			// made by waiting would drain slowly, if at all.
+			// made by waiting would drain slowly, if at all. The line is
+			// above the share a server that waits spends at a rate where
+			// waiting pays: at two thirds, a server at 150,000/s on the
+			// benchmark machine (about 4.5 us a reply when it waits, 5
+			// when it does not) sat on the line and flipped between the
+			// two from run to run, not waiting in half of them.
 			if (!busy.has_room()) {
 				return slept;
 			}
@@ -134,35 +142,40 @@ struct NtpServer::Worker {
 	/// transmit timestamp taken at its send, after the whole batch was
 	/// built and after any batch delay.
 	///
-	/// While the server has time to spare (it answered less than half of
-	/// the last 10 ms), every reply goes out with a sendmsg() of its own,
-	/// its transmit time read just before: a client's error is then the
-	/// kernel's path from that call to the wire, as with chronyd. Busier, a
-	/// system call per reply costs too much (on the benchmark machine a
-	/// sendmsg() per reply takes 0.7 µs more per reply than sendmmsg(),
-	/// 15 % of the whole cost of an echo), so replies go out a few to a
-	/// call, and the k-th of a call is stamped with the time read before
-	/// the call plus k times the time the kernel takes per datagram,
-	/// measured over the calls before. The kernel hands the datagrams of a
-	/// call on one after the other at a steady pace (on loopback about
-	/// 2.5 µs each), so over a few datagrams the estimate errs by a small
-	/// part of that, where one reading for a whole call of 64 would stamp
-	/// its last reply some 150 µs early. A call holds at most
-	/// kMaxSendChunk replies and spans at most kMaxPredictedSpan of
-	/// prediction. A reply with a MAC or a crypto-NAK always goes alone:
-	/// its MAC is computed over a transmit time read just before, then it
-	/// is sent (the MAC's computation, a microsecond or two, lies between
-	/// the stamp and the send).
+	/// A system call per reply costs too much: on the benchmark machine a
+	/// 48-byte datagram to a local socket takes 3.1 µs with a sendmsg() of
+	/// its own, 2.5 µs in a sendmmsg() of four and 2.35 µs in one of 16 or
+	/// more, where the whole cost of an echo's response is 4–6.5 µs. So
+	/// replies go out a few to a call, and the k-th of a call is stamped
+	/// with the time read before the call plus k times the time the kernel
+	/// takes per datagram, measured over the calls before. The kernel hands
+	/// the datagrams of a call on one after the other at a steady pace (on
+	/// loopback about 2.5 µs each), so over a few datagrams the estimate
+	/// errs by a small part of that, where one reading for a whole call of
+	/// 64 would stamp its last reply some 150 µs early. A call holds at
+	/// most kMaxSendChunk replies and spans at most kMaxPredictedSpan of
+	/// prediction: that keeps a client's error within about 2 µs of what a
+	/// sendmsg() per reply gives it (offset p1 −4.0 against −2.3 µs at
+	/// 50,000 requests a second on the benchmark machine; chronyd's −2.3).
+	/// Near its capacity the server trades a little more accuracy for
+	/// rate: kMaxSendChunkNearCapacity replies a call, spanning
+	/// kMaxPredictedSpanNearCapacity (p1 −5.6 µs saturated). A reply with
+	/// a MAC or a crypto-NAK always goes alone: its MAC is computed over a
+	/// transmit time read just before, then it is sent (the MAC's
+	/// computation, a microsecond or two, lies between the stamp and the
+	/// send).
 	void send_replies(ntp::UdpSocket &socket, size_t count)
 	{
 		const auto &settings = server.settings_;
 		size_t prepared = socket.prepare_send(out.first(count));
-		size_t most = 1;
-		if (!busy.has_time_to_spare()) {
-			most = per_datagram > Duration::zero()
-				       ? static_cast<size_t>(std::clamp<int64_t>(1 + kMaxPredictedSpan / per_datagram, 1,
-										  kMaxSendChunk))
-				       : 2;  // a first measurement
+		bool near_capacity = !busy.has_room();
+		Duration span = near_capacity ? kMaxPredictedSpanNearCapacity : kMaxPredictedSpan;
+		int64_t chunk = near_capacity ? kMaxSendChunkNearCapacity : kMaxSendChunk;
+		size_t most = per_datagram > Duration::zero()
+				      ? static_cast<size_t>(std::clamp<int64_t>(1 + span / per_datagram, 1, chunk))
+				      : 2;  // a first measurement
+		if (!socket.sends_batches()) {
+			most = 1;  // a sendmsg() each: each stamped just before its own
 		}
 		size_t sent = 0;
 		for (size_t i = 0; i < prepared;) {
@@ -317,21 +330,17 @@ struct NtpServer::Worker {
 			busy += to - from;
 			Duration elapsed = to - window_start;
 			if (elapsed >= std::chrono::milliseconds(10)) {
-				mostly_busy = busy * 3 >= elapsed * 2;
-				half_busy = busy * 2 >= elapsed;
+				mostly_busy = busy * 5 >= elapsed * 4;
 				window_start = to;
 				busy = Duration::zero();
 			}
 		}
-		/// Whether answering took under two thirds of the last window.
+		/// Whether answering took under four fifths of the last window.
 		bool has_room() const { return !mostly_busy; }
-		/// Whether answering took under half of the last window.
-		bool has_time_to_spare() const { return !half_busy; }
 
 		MonoTime window_start{};
 		Duration busy{};
 		bool mostly_busy = false;
-		bool half_busy = false;
 	};
 
 	NtpServer &server;

@@ -11,7 +11,7 @@
 // Under load (`serverbatchdelay`, strata only) a worker lets requests gather
 // for a while before it reads again, so that one wakeup answers more of them:
 // only after a read that found two to 32 requests, all with kernel receive
-// timestamps, and only while it spends less than two thirds of its time
+// timestamps, and only while it spends less than four fifths of its time
 // answering. Each reply's transmit timestamp is taken at its own send, after
 // any such wait (Worker::send_replies), so the wait is in the timestamps and
 // not in a client's error.

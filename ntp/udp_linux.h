@@ -153,6 +153,9 @@ public:
 	/// error (0, or fewer, sent); InvalidArgument for a range not prepared.
 	size_t prepare_send(std::span<const Datagram> datagrams);
 	Result<size_t> send_prepared(size_t first, size_t count);
+	/// Whether send_prepared() hands several datagrams to the kernel in one
+	/// call (false once sendmmsg() failed where sendmsg() worked).
+	bool sends_batches() const { return sendmmsg_works_; }
 
 	/// The most datagrams one receive() or prepare_send() call handles.
 	static constexpr size_t kMaxBatch = 64;

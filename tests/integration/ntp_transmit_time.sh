@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The transmit timestamp of every reply is read just before that reply is
-# sent, after any batch delay: requests held by `serverbatchdelay` get
+# The transmit timestamp of every reply is taken at that reply's send, after
+# any batch delay (read just before a call of a few replies, each stamped at
+# its place in the call): requests held by `serverbatchdelay` get
 # replies whose transmit time is later than their receive time by the hold,
 # and the clock offset a client computes from them (client and server share
 # this host's clock: the truth is 0) stays as small as for a request answered
 # alone. One clock reading for a whole batch before one sendmmsg() fails
 # this: on loopback each datagram is delivered within the send, so the last
 # replies of a batch of 20 leave tens of microseconds after their stamp.
-# Saturated, replies go out several to a call, each stamped with its place
-# in the call: the median offset stays small there too.
+# Saturated, the calls are longer: the median offset stays small there too.
 #   ntp_transmit_time.sh BUILD_DIR   (inside tests/integration/in_netns.sh)
 set -euo pipefail
 build=$(realpath "${1:?build dir}")
@@ -38,9 +38,19 @@ echo "busy: $busy"
 # several to a sendmmsg() (each stamped at its own place in the call).
 full=$("$build/tools/ntpload" --port $port --window 256 --duration 1 --clients 256 --json)
 echo "full: $full"
-python3 - "$alone" "$busy" "$full" <<'PY'
+# A sanitizer build checks the path, not its timing: ASan's interceptor of
+# sendmmsg() looks over every message of a call between the call's clock
+# reading and the kernel's first send, microseconds the release build does
+# not spend.
+sanitized=0
+if ldd "$build/daemon/stratad" 2>/dev/null | grep -q libasan; then
+	sanitized=1
+	echo "sanitizer build: offsets printed, not checked"
+fi
+python3 - "$alone" "$busy" "$full" "$sanitized" <<'PY'
 import json, sys
 alone, busy, full = (json.loads(a) for a in sys.argv[1:4])
+sanitized = sys.argv[4] == "1"
 for r in (alone, busy, full):
     assert r["received"] == r["sent"] and r["sent"] > 0, ("lost answers", r)
     # Every request and response stamped by the kernel: the offsets are
@@ -53,17 +63,19 @@ assert alone["server_time_us"]["p50"] < 300, ("a lone request was held", alone)
 a, b = alone["offset_us"], busy["offset_us"]
 print(f"offset alone p1 {a['p1']:+.1f} p50 {a['p50']:+.1f} us; busy p1 {b['p1']:+.1f} p50 {b['p50']:+.1f} "
       f"p99 {b['p99']:+.1f} us")
-# A client sees about what it sees alone: the hold is in the timestamps,
-# not in its error. (A stamp per batch: busy p50 -10 us or worse, p1 -20.)
-assert abs(b["p50"]) <= 5, ("the typical reply is stamped before it is sent", b)
-assert b["p1"] >= min(a["p1"], -2) - 8, ("replies late in their batch are stamped early", a, b)
-assert b["p99"] <= 10, b
-# Saturated, the median reply too is stamped when it leaves (one stamp for
-# 64 replies: -20 us or worse), and none far from it.
 f = full["offset_us"]
 print(f"offset saturated p1 {f['p1']:+.1f} p50 {f['p50']:+.1f} p99 {f['p99']:+.1f} us")
-assert abs(f["p50"]) <= 5, ("replies stamped before they are sent", f)
-assert f["p1"] >= -25 and f["p99"] <= 10, f
+if not sanitized:
+    # A client sees about what it sees alone: the hold is in the
+    # timestamps, not in its error. (A stamp per batch: busy p50 -10 us or
+    # worse, p1 -20.)
+    assert abs(b["p50"]) <= 5, ("the typical reply is stamped before it is sent", b)
+    assert b["p1"] >= min(a["p1"], -2) - 8, ("replies late in their batch are stamped early", a, b)
+    assert b["p99"] <= 10, b
+    # Saturated, the median reply too is stamped when it leaves (one stamp
+    # for 64 replies: -20 us or worse), and none far from it.
+    assert abs(f["p50"]) <= 5, ("replies stamped before they are sent", f)
+    assert f["p1"] >= -25 and f["p99"] <= 10, f
 PY
 stop_pid "$STRATAD_PID" || fail "stratad did not exit cleanly"
 STARTED_PIDS=()

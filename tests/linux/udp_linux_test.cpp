@@ -248,11 +248,13 @@ TEST(UdpSocket, SendmmsgFailingWhereSendmsgWorksIsNotTriedAgain)
 	DatagramBatch<8, 64> out;
 	DatagramBatch<8, 64> in;
 	int calls = g_sendmmsg_calls;
+	EXPECT_TRUE(server.sends_batches());
 	g_sendmmsg_fails = true;
 	auto sent = send_all(server, numbered(out, 3, *client.local_address()));
 	ASSERT_TRUE(sent) << sent.error().message();
 	EXPECT_EQ(*sent, 3u);
 	EXPECT_EQ(g_sendmmsg_calls, calls + 1);
+	EXPECT_FALSE(server.sends_batches());  // what the NTP server stamps by
 	ASSERT_EQ(receive_n(client, in.slots(), 3), 3u);
 	for (size_t i = 0; i < 3; i++) {
 		EXPECT_EQ(in.slots()[i].payload()[0], static_cast<std::byte>('0' + i));  // in order
@@ -287,6 +289,7 @@ TEST(UdpSocket, ADatagramSendmsgRefusesTooIsAnErrorAndSendmmsgStays)
 	ASSERT_FALSE(sent);
 	EXPECT_EQ(sent.error().context, "sendmsg");
 	// The datagram was at fault, not the call: the next batch is batched.
+	EXPECT_TRUE(server.sends_batches());
 	sent = send_all(server, numbered(out, 2, *client.local_address()));
 	ASSERT_TRUE(sent);
 	EXPECT_EQ(*sent, 2u);
