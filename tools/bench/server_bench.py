@@ -19,6 +19,12 @@ another (--server-cpu, --load-cpu), so that neither takes the other's. With
 --repeat N every repetition runs every responder at every rate,
 interleaved, and the tables show the medians. --delays D1,D2 adds stratad
 with `serverbatchdelay` D1, D2 … (responders stratad-dD1 …).
+
+--server-share F caps the server at the fraction F of its core (a CPU
+bandwidth cgroup: F × 2 ms of CPU time in every 2 ms, F at least 0.5), so
+that the server, not the load, is what runs out: its rate at < 1 % loss then
+measures what the server can answer, where on a machine of two cores the
+load's own core gives out first.
 """
 import argparse
 import json
@@ -98,6 +104,37 @@ def responders(build, workdir, threads, baseline, delays):
     return out
 
 
+class CpuCap:
+    """A CPU bandwidth cgroup (v2 cpu.max, or v1 cpu.cfs_quota_us) that lets
+    its processes run `share` of every PERIOD_US on one core."""
+    PERIOD_US = 2000
+
+    def __init__(self, share):
+        quota = int(share * self.PERIOD_US)
+        if quota < 1000 or share > 1:
+            sys.exit("server_bench: --server-share must lie between 0.5 and 1 (a quota of 1 ms or more)")
+        name = f"strata-bench-{os.getpid()}"
+        if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            self.dir = os.path.join("/sys/fs/cgroup", name)
+            os.mkdir(self.dir)
+            self._write("cpu.max", f"{quota} {self.PERIOD_US}")
+        else:
+            self.dir = os.path.join("/sys/fs/cgroup/cpu", name)
+            os.mkdir(self.dir)
+            self._write("cpu.cfs_period_us", str(self.PERIOD_US))
+            self._write("cpu.cfs_quota_us", str(quota))
+
+    def _write(self, name, value):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(value)
+
+    def add(self, pid):
+        self._write("cgroup.procs", str(pid))
+
+    def remove(self):
+        os.rmdir(self.dir)
+
+
 def pinned(cpu):
     """A preexec_fn that puts the child on `cpu` (None: anywhere)."""
     if cpu is None or cpu < 0:
@@ -138,6 +175,8 @@ def main():
                     help="also run stratad with these serverbatchdelay values (µs), e.g. 0,100,300")
     ap.add_argument("--server-cpu", type=int, default=0, help="the core the server runs on (-1: any)")
     ap.add_argument("--load-cpu", type=int, default=1, help="the core the load runs on (-1: any)")
+    ap.add_argument("--server-share", type=float, default=0,
+                    help="cap the server at this fraction of its core (0.5 to 1; 0: no cap)")
     ap.add_argument("--repeat", type=int, default=1, help="repetitions; the table shows medians")
     ap.add_argument("--json", help="write raw results here")
     args = ap.parse_args()
@@ -155,11 +194,23 @@ def main():
     # the machine's slow minutes hit all of them alike; the table shows the
     # median of the repetitions.
     reps = {name: {"idle": [], "runs": {}} for name in names}
+    cap = CpuCap(args.server_share) if args.server_share else None
+    try:
+        run_all(args, names, cmds, rates, reps, cap)
+    finally:
+        if cap:
+            cap.remove()
+    report(args, names, rates, reps, workdir)
+
+
+def run_all(args, names, cmds, rates, reps, cap):
     for rep in range(args.repeat):
         for name in names:
             proc = subprocess.Popen(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     preexec_fn=pinned(args.server_cpu))
             try:
+                if cap:
+                    cap.add(proc.pid)
                 wait_bound(PORT, proc)
                 time.sleep(1.0)
                 reps[name]["idle"].append(rss_kib(proc.pid))
@@ -179,6 +230,9 @@ def main():
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def report(args, names, rates, reps, workdir):
     results = {}
     for name in names:
         rows = []
