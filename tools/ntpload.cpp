@@ -765,7 +765,8 @@ private:
 		}
 		fmt::print("offered        : {}\n", o_.rate > 0 ? fmt::format("{:.0f}/s", o_.rate)
 							     : fmt::format("closed loop, {} in flight", o_.window));
-		fmt::print("sent           : {} in {:.3f} s from {} addresses\n", sent_, secs, o_.clients);
+		fmt::print("sent           : {} in {:.3f} s from {} address{}\n", sent_, secs, o_.clients,
+			   o_.clients == 1 ? "" : "es");
 		fmt::print("received       : {} ({:.0f}/s)\n", received_, static_cast<double>(received_) / secs);
 		fmt::print("lost           : {} ({:.3f} %; {} unanswered within {} s)\n", lost, loss,
 			   timed_out_, o_.timeout_s);
