@@ -1,5 +1,7 @@
 #include "ntp/udp_linux.h"
 
+#include "ntp/cmsg_linux.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
@@ -280,25 +282,14 @@ size_t UdpSocket::prepare_send(std::span<const Datagram> datagrams)
 		h.msg_iov = &s.tx.iov[i];
 		h.msg_iovlen = 1;
 		if (!bound_to_address_ && d.local && d.local->family() == family_) {
-			h.msg_control = s.tx.control[i].data();
-			h.msg_controllen = kControlLen;
-			cmsghdr *c = CMSG_FIRSTHDR(&h);
 			if (family_ == IpAddress::Family::V4) {
 				in_pktinfo pi{};
 				std::memcpy(&pi.ipi_spec_dst, d.local->bytes().data(), 4);
-				c->cmsg_level = IPPROTO_IP;
-				c->cmsg_type = IP_PKTINFO;
-				c->cmsg_len = CMSG_LEN(sizeof(pi));
-				std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-				h.msg_controllen = CMSG_SPACE(sizeof(pi));
+				set_only_cmsg(h, s.tx.control[i].data(), IPPROTO_IP, IP_PKTINFO, pi);
 			} else {
 				in6_pktinfo pi{};
 				std::memcpy(&pi.ipi6_addr, d.local->bytes().data(), 16);
-				c->cmsg_level = IPPROTO_IPV6;
-				c->cmsg_type = IPV6_PKTINFO;
-				c->cmsg_len = CMSG_LEN(sizeof(pi));
-				std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-				h.msg_controllen = CMSG_SPACE(sizeof(pi));
+				set_only_cmsg(h, s.tx.control[i].data(), IPPROTO_IPV6, IPV6_PKTINFO, pi);
 			}
 		}
 	}
@@ -377,11 +368,7 @@ Result<std::optional<TxTimestamp>> UdpSocket::read_tx_timestamp()
 	alignas(cmsghdr) unsigned char control[256];
 	unsigned char data[64];
 	iovec iov{data, sizeof(data)};
-	msghdr h{};
-	h.msg_iov = &iov;
-	h.msg_iovlen = 1;
-	h.msg_control = control;
-	h.msg_controllen = sizeof(control);
+	msghdr h = one_datagram_header(iov, control, sizeof(control));
 	if (recvmsg(fd_.get(), &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			return std::optional<TxTimestamp>{};

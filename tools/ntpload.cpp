@@ -63,6 +63,7 @@
 
 #include <fmt/format.h>
 
+#include "ntp/cmsg_linux.h"
 #include "ntp/packet.h"
 #include "tools/load_stats.h"
 
@@ -598,11 +599,7 @@ private:
 		alignas(cmsghdr) unsigned char control[128];
 		for (;;) {
 			iovec iov{data, sizeof(data)};
-			msghdr h{};
-			h.msg_iov = &iov;
-			h.msg_iovlen = 1;
-			h.msg_control = control;
-			h.msg_controllen = sizeof(control);
+			msghdr h = strata::ntp::one_datagram_header(iov, control, sizeof(control));
 			if (recvmsg(fd, &h, flags | MSG_DONTWAIT) < 0) {
 				return;
 			}
@@ -614,13 +611,7 @@ private:
 	{
 		in_pktinfo pi{};
 		pi.ipi_spec_dst.s_addr = htonl(source);
-		h.msg_control = control;
-		h.msg_controllen = CMSG_SPACE(sizeof(pi));
-		cmsghdr *c = CMSG_FIRSTHDR(&h);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		strata::ntp::set_only_cmsg(h, control, IPPROTO_IP, IP_PKTINFO, pi);
 	}
 
 	void receive(int timeout_ms)

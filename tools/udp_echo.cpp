@@ -23,6 +23,8 @@
 #include <cstring>
 #include <string>
 
+#include "ntp/cmsg_linux.h"
+
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
@@ -43,12 +45,7 @@ void reply_from_destination(msghdr &h)
 	}
 	in_pktinfo send{};
 	send.ipi_spec_dst = received.ipi_addr;
-	h.msg_controllen = CMSG_SPACE(sizeof(send));
-	cmsghdr *c = CMSG_FIRSTHDR(&h);
-	c->cmsg_level = IPPROTO_IP;
-	c->cmsg_type = IP_PKTINFO;
-	c->cmsg_len = CMSG_LEN(sizeof(send));
-	std::memcpy(CMSG_DATA(c), &send, sizeof(send));
+	strata::ntp::set_only_cmsg(h, h.msg_control, IPPROTO_IP, IP_PKTINFO, send);
 }
 
 } // namespace

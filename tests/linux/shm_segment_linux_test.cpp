@@ -118,6 +118,17 @@ private:
 	std::byte *base_ = nullptr;
 };
 
+/// This architecture's gpsd with its segment made and filled (removed at the
+/// end of the test): `writer` is its side, `valid_offset` where its `valid`
+/// is.
+struct NativeGpsd {
+	key_t key = unused_key();
+	RemoveAtEnd remove{key};
+	size_t valid_offset = 0;
+	gpsd::Segment content = native_gpsd_segment(valid_offset);
+	Writer writer{key, content};
+};
+
 std::optional<RawSample> parse(const ShmSnapshot &snap, ShmSkip &why)
 {
 	return parse_shm(snap.segment(), snap.layout, snap.count_after, why);
@@ -138,14 +149,10 @@ TEST(ShmKernel, ReadsTheSegmentThisArchitecturesGpsdWrites)
 #if defined(__arm__) || defined(__i386__)
 	EXPECT_EQ(sizeof(std::time_t), 8u) << "32-bit builds have a 64-bit time_t";
 #endif
-	key_t key = unused_key();
-	RemoveAtEnd remove(key);
-	size_t valid_offset = 0;
-	gpsd::Segment content = native_gpsd_segment(valid_offset);
-	Writer gpsd(key, content);
-	ASSERT_TRUE(gpsd.ok());
+	NativeGpsd native;
+	ASSERT_TRUE(native.writer.ok());
 
-	auto seg = ShmSegment::attach(key, 0600);
+	auto seg = ShmSegment::attach(native.key, 0600);
 	ASSERT_TRUE(seg.has_value()) << seg.error().message();
 	EXPECT_EQ(seg->layout(), kNativeShmLayout);
 	ShmSnapshot snap = seg->read();
@@ -153,9 +160,9 @@ TEST(ShmKernel, ReadsTheSegmentThisArchitecturesGpsdWrites)
 	gpsd::expect_gpsd_sample(parse(snap, why), why);
 
 	// Taken: the writer sees `valid` cleared in its own copy.
-	EXPECT_EQ(gpsd.word(valid_offset), 1);
+	EXPECT_EQ(native.writer.word(native.valid_offset), 1);
 	seg->clear_valid();
-	EXPECT_EQ(gpsd.word(valid_offset), 0);
+	EXPECT_EQ(native.writer.word(native.valid_offset), 0);
 	EXPECT_TRUE(*seg->is_current());
 }
 
@@ -204,26 +211,22 @@ TEST(ShmKernel, MakesTheNativeLayoutWhenNoWriterHasOne)
 // (Its unit's key is swapped for the test's in the shmget it makes.)
 TEST(ShmKernel, RefclockTakesEachSampleOnce)
 {
-	key_t key = unused_key();
-	RemoveAtEnd remove(key);
-	size_t valid_offset = 0;
-	gpsd::Segment content = native_gpsd_segment(valid_offset);
-	Writer gpsd(key, content);
-	ASSERT_TRUE(gpsd.ok());
+	NativeGpsd native;
+	ASSERT_TRUE(native.writer.ok());
 
 	ShmSyscalls sys;
-	sys.shmget = [key](key_t, size_t size, int flags) { return ::shmget(key, size, flags); };
+	sys.shmget = [key = native.key](key_t, size_t size, int flags) { return ::shmget(key, size, flags); };
 	RecordingLogger log;
 	ShmRefclock shm(ShmOptions{.unit = 0}, log, sys);
 	const MonoTime t0 = MonoTime{} + 100s;
 	auto s = shm.poll(t0);
 	gpsd::expect_gpsd_sample(s, ShmSkip::None);
-	EXPECT_EQ(gpsd.word(valid_offset), 0);
+	EXPECT_EQ(native.writer.word(native.valid_offset), 0);
 	EXPECT_FALSE(shm.poll(t0 + 1s).has_value());
 
 	// The next update (count bumped, valid set) is read.
-	content.put32(4, 44);  // count
-	gpsd.write(content);
+	native.content.put32(4, 44);  // count
+	native.writer.write(native.content);
 	gpsd::expect_gpsd_sample(shm.poll(t0 + 2s), ShmSkip::None);
 	EXPECT_EQ(shm.stats().samples, 2u);
 	EXPECT_EQ(log.count(LogLevel::Warning), 0u);

@@ -67,40 +67,31 @@ def rss_kib(pid):
 
 
 def responders(build, workdir, threads, baseline, delays):
-    chrony_conf = os.path.join(workdir, "chrony.conf")
-    with open(chrony_conf, "w") as f:
-        f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/chronyd.pid\n")
-    strata_conf = os.path.join(workdir, "strata.conf")
-    with open(strata_conf, "w") as f:
-        f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/stratad.pid\n")
-    nodelay_conf = os.path.join(workdir, "strata-nodelay.conf")
-    with open(nodelay_conf, "w") as f:
-        f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/stratad.pid\n"
-                "serverbatchdelay 0\n")
+    stratad = os.path.join(build, "daemon/stratad")
+
+    def conf(name, daemon, extra=""):
+        path = os.path.join(workdir, name + ".conf")
+        with open(path, "w") as f:
+            f.write(f"local stratum 1\nallow all\nport {PORT}\ncmdport 0\npidfile {workdir}/{daemon}.pid\n{extra}")
+        return path
+
+    strata_conf = conf("strata", "stratad")
     out = {
         "echo": [os.path.join(build, "tools/udp_echo"), "--port", str(PORT)],
         "echo-ntp": [os.path.join(build, "tools/udp_echo"), "--port", str(PORT), "--ntp-metadata"],
-        "chronyd": ["chronyd", "-x", "-d", "-u", "root", "-f", chrony_conf],
-        "stratad": [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", strata_conf],
+        "chronyd": ["chronyd", "-x", "-d", "-u", "root", "-f", conf("chrony", "chronyd")],
+        "stratad": [stratad, "-x", "-d", "-f", strata_conf],
         # stratad answering every wakeup at once, as chronyd and the echo do
-        "stratad-nodelay": [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", nodelay_conf],
+        "stratad-nodelay": [stratad, "-x", "-d", "-f", conf("strata-nodelay", "stratad", "serverbatchdelay 0\n")],
     }
     if baseline:
         # Another build's stratad (e.g. main before a change), side by side
         # with this one's in the same run.
         out["stratad-baseline"] = [os.path.join(baseline, "daemon/stratad"), "-x", "-d", "-f", strata_conf]
     for d in delays:
-        conf = os.path.join(workdir, f"strata-d{d}.conf")
-        shutil.copy(strata_conf, conf)
-        with open(conf, "a") as f:
-            f.write(f"serverbatchdelay {d}\n")
-        out[f"stratad-d{d}"] = [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", conf]
+        out[f"stratad-d{d}"] = [stratad, "-x", "-d", "-f", conf(f"strata-d{d}", "stratad", f"serverbatchdelay {d}\n")]
     for n in threads:
-        conf = os.path.join(workdir, f"strata{n}.conf")
-        shutil.copy(strata_conf, conf)
-        with open(conf, "a") as f:
-            f.write(f"serverthreads {n}\n")
-        out[f"stratad-{n}t"] = [os.path.join(build, "daemon/stratad"), "-x", "-d", "-f", conf]
+        out[f"stratad-{n}t"] = [stratad, "-x", "-d", "-f", conf(f"strata{n}", "stratad", f"serverthreads {n}\n")]
     return out
 
 

@@ -23,47 +23,51 @@ namespace strata::refclock::gpsd {
 
 using Segment = test::LeBytes;
 
-/// What gpsd (ntpshm_put) writes on x86-64 and arm64, and ntpd and chronyd
-/// read there: struct shmTime with a 64-bit time_t and 4 bytes of padding
-/// after clockTimeStampUSec. 2027-01-15T08:00:00.250000999Z read 1.000001234 s
-/// after it, leap second to be deleted, precision 2^-10.
-inline Segment time64_segment()
-{
-	Segment seg(96);
-	seg.put32(0, 1);              // mode
-	seg.put32(4, 42);             // count
-	seg.put64(8, 1'800'000'000);  // clockTimeStampSec (time_t, 8 bytes)
-	seg.put32(16, 250'000);       // clockTimeStampUSec
-	seg.put64(24, 1'800'000'001); // receiveTimeStampSec
-	seg.put32(32, 1);             // receiveTimeStampUSec
-	seg.put32(36, 2);             // leap
-	seg.put32(40, -10);           // precision
-	seg.put32(44, 3);             // nsamples
-	seg.put32(48, 1);             // valid
-	seg.put32(52, 250'000'999);   // clockTimeStampNSec
-	seg.put32(56, 1'234);         // receiveTimeStampNSec
-	return seg;
-}
+/// struct shmTime field by field, with the sample both segments hold
+/// (2027-01-15T08:00:00.250000999Z read 1.000001234 s after it, leap second
+/// to be deleted, precision 2^-10) and each field's offset in the two
+/// layouts: with a 64-bit time_t (x86-64, arm64: the two seconds fields 8
+/// bytes, 4 bytes of padding after clockTimeStampUSec) and with Debian 12
+/// armhf's 32-bit time_t (every field 4 bytes, no padding).
+struct Field {
+	int64_t value;
+	size_t at64;  ///< offset with a 64-bit time_t
+	size_t at32;  ///< offset with a 32-bit time_t
+	bool time_t_field = false;
+};
+inline constexpr Field kFields[] = {
+	{1, 0, 0},                             // mode
+	{42, 4, 4},                            // count
+	{1'800'000'000, 8, 8, true},           // clockTimeStampSec
+	{250'000, 16, 12},                     // clockTimeStampUSec
+	{1'800'000'001, 24, 16, true},         // receiveTimeStampSec
+	{1, 32, 20},                           // receiveTimeStampUSec
+	{2, 36, 24},                           // leap
+	{-10, 40, 28},                         // precision
+	{3, 44, 32},                           // nsamples
+	{1, 48, 36},                           // valid
+	{250'000'999, 52, 40},                 // clockTimeStampNSec
+	{1'234, 56, 44},                       // receiveTimeStampNSec
+};
 
-/// The same sample as Debian 12's armhf gpsd writes it (32-bit time_t, so
-/// every field 4 bytes and no padding: 80 bytes).
-inline Segment time32_segment()
+/// The segment gpsd (ntpshm_put) writes, and ntpd and chronyd read, with a
+/// 64-bit time_t (96 bytes) or a 32-bit one (80 bytes).
+inline Segment segment(bool time64)
 {
-	Segment seg(80);
-	seg.put32(0, 1);              // mode
-	seg.put32(4, 42);             // count
-	seg.put32(8, 1'800'000'000);  // clockTimeStampSec (time_t, 4 bytes)
-	seg.put32(12, 250'000);       // clockTimeStampUSec
-	seg.put32(16, 1'800'000'001); // receiveTimeStampSec
-	seg.put32(20, 1);             // receiveTimeStampUSec
-	seg.put32(24, 2);             // leap
-	seg.put32(28, -10);           // precision
-	seg.put32(32, 3);             // nsamples
-	seg.put32(36, 1);             // valid
-	seg.put32(40, 250'000'999);   // clockTimeStampNSec
-	seg.put32(44, 1'234);         // receiveTimeStampNSec
+	Segment seg(time64 ? 96 : 80);
+	for (const Field &f : kFields) {
+		if (!time64) {
+			seg.put32(f.at32, f.value);
+		} else if (f.time_t_field) {
+			seg.put64(f.at64, f.value);
+		} else {
+			seg.put32(f.at64, f.value);
+		}
+	}
 	return seg;
 }
+inline Segment time64_segment() { return segment(true); }
+inline Segment time32_segment() { return segment(false); }
 
 /// Where each segment has `valid`, to see a reader clear it.
 inline constexpr size_t kTime64ValidOffset = 48;
